@@ -1,0 +1,39 @@
+namespace IommuConformance.Contract;
+
+/// <summary>
+/// Names of the kernel's WARN_ON sites that this contract compares as outcomes. A warning is recorded
+/// where the kernel would splat, and the operation then goes on exactly as the kernel does.
+/// </summary>
+public static class Warn
+{
+    /// <summary>iommu_detach_device(): WARN_ON(domain != group->domain).</summary>
+    public const string DetachDeviceDomainMismatch = "detach_device_domain_mismatch";
+
+    /// <summary>iommu_detach_device(): WARN_ON(group has more than one device); only reached when the domain matched.</summary>
+    public const string DetachDeviceNotSingleton = "detach_device_not_singleton";
+
+    /// <summary>iommu_device_unuse_default_domain(): WARN_ON(!owner_cnt || PASIDs attached); owner_cnt is left alone.</summary>
+    public const string UnuseDefaultDomainUnbalanced = "unuse_default_domain_unbalanced";
+
+    /// <summary>iommu_device_claim_dma_owner() / iommu_group_claim_dma_owner(): WARN_ON(!owner), then -EINVAL.</summary>
+    public const string ClaimDmaOwnerNull = "claim_dma_owner_null";
+
+    /// <summary>__iommu_release_dma_ownership(): WARN_ON(!owner_cnt || !owner || PASIDs attached); nothing changes.</summary>
+    public const string ReleaseDmaOwnerNotOwned = "release_dma_owner_not_owned";
+
+    /// <summary>__iommu_group_free_device(): the group became empty while owner_cnt != 0 or domain != default_domain.</summary>
+    public const string ReleaseDeviceGroupInUse = "release_device_group_in_use";
+
+    /// <summary>iommu_setup_default_domain(): WARN_ON(first attach of the default domain failed) under MUST_SUCCEED.</summary>
+    public const string DefaultDomainFirstAttachFailed = "default_domain_first_attach_failed";
+
+    /// <summary>__iommu_group_set_domain_nofail(): WARN_ON(set-domain with MUST_SUCCEED returned an error).</summary>
+    public const string SetDomainNoFailFailed = "set_domain_nofail_failed";
+
+    /// <summary>Every warning name of this contract, for validation of traces and coverage tables.</summary>
+    public static readonly IReadOnlyList<string> All =
+    [
+        DetachDeviceDomainMismatch, DetachDeviceNotSingleton, UnuseDefaultDomainUnbalanced, ClaimDmaOwnerNull,
+        ReleaseDmaOwnerNotOwned, ReleaseDeviceGroupInUse, DefaultDomainFirstAttachFailed, SetDomainNoFailFailed,
+    ];
+}

@@ -1,0 +1,48 @@
+using System.Collections.Immutable;
+
+namespace IommuConformance.Implementations;
+
+/// <summary>
+/// What the invariant checker may read of the implementation: plain data, no live objects. Domain ids are never
+/// reused within one machine; group ids are (IDA). Collections are sorted (devices by topology order, groups
+/// and domains by id) so that two snapshots of the same state serialise identically.
+/// </summary>
+public sealed record SystemSnapshot(
+    ImmutableArray<DeviceSnapshot> Devices,
+    ImmutableArray<GroupSnapshot> Groups,
+    ImmutableArray<DomainSnapshot> Domains,
+    ImmutableArray<string> HardwareErrors);
+
+/// <summary>
+/// A device: its group id (null when not probed), whether a driver is bound, and what its IOMMU hardware says
+/// it translates through right now (<see cref="HwContext"/>; <c>None</c> when the hardware holds no entry).
+/// </summary>
+public sealed record DeviceSnapshot(string Name, string? Iommu, int? GroupId, bool DriverBound, HwContext Context);
+
+/// <summary>A hardware context entry (STE, context entry, mock record): abort, bypass, or translate through a domain.</summary>
+public sealed record HwContext(HwContextKind Kind, int? DomainId)
+{
+    public static readonly HwContext None = new(HwContextKind.None, null);
+}
+
+public enum HwContextKind { None, Abort, Bypass, Translate }
+
+/// <summary>A live (not freed) group object, with the domain pointers of struct iommu_group.</summary>
+public sealed record GroupSnapshot(
+    int Id,
+    string Iommu,
+    string Key,
+    ImmutableArray<string> Members,
+    int? DomainId,
+    int? DefaultDomainId,
+    int? BlockingDomainId,
+    string? Owner,
+    int OwnerCount,
+    int RefCount);
+
+/// <summary>
+/// A live (not freed) domain. <see cref="Type"/> is the sysfs spelling (blocked, identity, unmanaged, DMA,
+/// DMA-FQ); <see cref="OwnerDriver"/> is null for static domains; <see cref="Handle"/> is the trace's
+/// <c>as</c> name for user domains.
+/// </summary>
+public sealed record DomainSnapshot(int Id, string Type, string Driver, string? OwnerDriver, string? Iommu, bool IsStatic, string? Handle);

@@ -1,0 +1,2 @@
+// STUB — owned by the runner author.
+return 0;
