@@ -1,0 +1,46 @@
+using IommuConformance.Harness.Checking;
+using IommuConformance.Harness.Execution;
+using IommuConformance.Harness.Generation;
+using IommuConformance.Implementations.Bugs;
+using IommuConformance.Properties.Conformance;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace IommuConformance.Properties.Bugs;
+
+/// <summary>
+/// The suite can fail: for every seeded bug, the default property run (same generator, same size, same seed)
+/// with that one bug switched on must find a failure and shrink it to at most the bug's documented length.
+/// </summary>
+public sealed class SeededBugTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> BugNames() => [.. BugCatalogue.All.Select(b => b.Name)];
+
+    [Theory]
+    [MemberData(nameof(BugNames))]
+    public void Default_property_run_finds_and_shrinks(string bug)
+    {
+        var documented = BugCatalogue.All.Single(b => b.Name == bug);
+        var result = PropertyCheck.Run(
+            TraceGen.Arbitrary(TraceGenSettings.WithBug(bug)), CheckSettings.Default, Executor.Run);
+
+        Assert.True(result.Failed, $"{bug}: {result.Tests} traces found nothing");
+        var shrunk = Assert.IsType<RunReport>(result.Shrunk);
+        output.WriteLine($"{bug}: found after {result.Tests} traces, {result.Shrinks} shrinks, "
+            + $"{shrunk.Trace.Steps.Length} steps (documented {documented.MinimalSteps})");
+        output.WriteLine(shrunk.Problem ?? "");
+        Assert.True(shrunk.Trace.Steps.Length <= documented.MinimalSteps,
+            $"{bug}: shrunk to {shrunk.Trace.Steps.Length} steps, documented minimum {documented.MinimalSteps}:\n{shrunk.Problem}");
+    }
+
+    [Fact]
+    public void Attach_contract_property_catches_a_fresh_domain_answering_einval()
+    {
+        var result = PropertyCheck.Run(
+            AttachContractProperties.Cases(TraceGenSettings.WithBug("fresh_domain_einval")),
+            CheckSettings.Default, AttachContractProperties.Run);
+
+        Assert.True(result.Failed);
+        Assert.Contains("EINVAL", result.Shrunk?.Problem ?? "");
+    }
+}

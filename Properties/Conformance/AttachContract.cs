@@ -1,0 +1,57 @@
+using IommuConformance.Contract;
+using IommuConformance.Harness.Traces;
+using IommuConformance.Model;
+
+namespace IommuConformance.Properties.Conformance;
+
+/// <summary>
+/// The caller loop that the -EINVAL attach contract exists for (VFIO / iommufd "auto domain", kernel-semantics
+/// b.6 and c.22): leave any user domain, try each existing domain and move on only on -EINVAL, then allocate a
+/// fresh domain for the device and attach it. The loop's choices follow the model's answers; the executor
+/// then holds the implementation to the same answers.
+/// </summary>
+public static class AttachContract
+{
+    /// <summary>
+    /// The trace extended with the caller loop for <paramref name="dev"/>, or null when the device cannot be
+    /// probed (nothing to attach). The loop's last step is the attach that must succeed: it carries
+    /// <c>expect OK</c>, so a model that refuses it fails with exit-2 semantics and an implementation that
+    /// refuses it diverges.
+    /// </summary>
+    public static Trace? WithCallerLoop(Trace prefix, string dev)
+    {
+        var state = Replay(prefix);
+        var steps = prefix.Steps.ToList();
+        if (!state.IsProbed(dev) && !Append(steps, ref state, new Probe(dev)).Equals(Outcome.Ok))
+            return null;
+        if (state.LiveDomains.Contains(state.CurrentDomain(dev)))
+            Append(steps, ref state, new DetachGroup(state.CurrentDomain(dev), dev));
+        foreach (var handle in state.LiveDomains.ToArray())
+        {
+            var errno = Append(steps, ref state, new AttachGroup(handle, dev)).Errno;
+            if (errno != Errno.EINVAL)
+                return MustEndAttached(prefix, steps);
+        }
+        var fresh = "fresh" + steps.Count;
+        Append(steps, ref state, new DomainAllocPaging(dev, fresh));
+        Append(steps, ref state, new AttachGroup(fresh, dev));
+        return MustEndAttached(prefix, steps);
+    }
+
+    private static Trace MustEndAttached(Trace prefix, List<TraceStep> steps)
+    {
+        steps[^1] = steps[^1] with { Expect = new Expect(Errno.OK) };
+        return prefix.WithSteps(steps);
+    }
+
+    private static ModelState Replay(Trace trace) =>
+        trace.Steps.Aggregate(ModelState.Initial(trace.Config, trace.Topology), (s, step) => s.Step(step.Op).Next);
+
+    private static Outcome Append(List<TraceStep> steps, ref ModelState state, Operation op)
+    {
+        var result = state.Step(op);
+        state = result.Next;
+        steps.Add(new TraceStep(op));
+        return result.Outcome;
+    }
+}
