@@ -14,7 +14,8 @@ public abstract record Operation
     /// <summary>The arguments, in canonical order, as (field, value); a null value is JSON null.</summary>
     public abstract IEnumerable<(string Field, string? Value)> Fields();
 
-    public override string ToString() =>
+    /// <summary>Sealed so that every operation prints as in traces: <c>attach_device {domain: d1, dev: dev0}</c>.</summary>
+    public sealed override string ToString() =>
         $"{Name} {{{string.Join(", ", Fields().Select(f => $"{f.Field}: {f.Value ?? "null"}"))}}}";
 }
 

@@ -19,10 +19,12 @@ public static class OperationGen
     /// <param name="devices">All device names of the topology.</param>
     /// <param name="state">The model's state before this step.</param>
     /// <param name="fresh">A handle name not used so far in the trace.</param>
-    public static Gen<Operation> Next(IReadOnlyList<string> devices, ModelState state, string fresh)
+    /// <param name="tried">Devices that a probe step has already named: a device the model refused once (no
+    /// IOMMU, wrong bus) keeps only a small weight, so it does not crowd out the rest.</param>
+    public static Gen<Operation> Next(IReadOnlyList<string> devices, ModelState state, string fresh, IReadOnlySet<string> tried)
     {
         var probed = devices.Where(state.IsProbed).ToArray();
-        var unprobed = devices.Where(d => !state.IsProbed(d)).ToArray();
+        var unprobed = devices.Where(d => !state.IsProbed(d) && !tried.Contains(d)).ToArray();
         var live = state.LiveDomains.ToArray();
         var anyDev = Gen.Elements(devices.ToArray());
         var dev = probed.Length > 0 ? Gen.Frequency((9, Gen.Elements(probed)), (1, anyDev)) : anyDev;

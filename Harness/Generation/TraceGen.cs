@@ -36,10 +36,13 @@ public static class TraceGen
     public static Arbitrary<Trace> Arbitrary(TraceGenSettings settings) =>
         Arb.From(Trace(settings), TraceShrinker.Shrink);
 
+    private static HashSet<string> Tried(ImmutableArray<TraceStep> done) =>
+        done.Select(s => s.Op).OfType<Probe>().Select(p => p.Dev).ToHashSet();
+
     private static Gen<ImmutableArray<TraceStep>> Steps(
         string[] devices, ModelState state, int remaining, ImmutableArray<TraceStep> done) =>
         remaining == 0
             ? Gen.Constant(done)
-            : OperationGen.Next(devices, state, $"d{done.Length + 1}").SelectMany(op =>
+            : OperationGen.Next(devices, state, $"d{done.Length + 1}", Tried(done)).SelectMany(op =>
                 Steps(devices, state.Step(op).Next, remaining - 1, done.Add(new TraceStep(op))));
 }

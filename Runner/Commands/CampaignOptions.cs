@@ -1,0 +1,37 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using IommuConformance.Harness.Checking;
+
+namespace IommuConformance.Runner.Commands;
+
+/// <summary>The options shared by <c>campaign</c> and <c>hunt</c>; defaults are those of <see cref="CheckSettings.Default"/>.</summary>
+public sealed record CampaignOptions(CheckSettings Settings, ImmutableArray<string> Bugs, string Out)
+{
+    public static CampaignOptions Parse(string[] args)
+    {
+        var settings = CheckSettings.Default;
+        var bugs = ImmutableArray.CreateBuilder<string>();
+        var output = "reports";
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--max-test": settings = settings with { MaxTest = int.Parse(value, CultureInfo.InvariantCulture) }; break;
+                case "--seed":
+                    var parts = value.Split(',');
+                    settings = settings with
+                    {
+                        Seed = ulong.Parse(parts[0], CultureInfo.InvariantCulture),
+                        Gamma = parts.Length > 1 ? ulong.Parse(parts[1], CultureInfo.InvariantCulture) : settings.Gamma,
+                    };
+                    break;
+                case "--bug": bugs.Add(value); break;
+                case "--out": output = value; break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+            i++;
+        }
+        return new CampaignOptions(settings, bugs.ToImmutable(), output);
+    }
+}
