@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using IommuConformance.Contract;
 using IommuConformance.Implementations;
 
@@ -19,7 +18,6 @@ internal static class Machine
         string[]? bugs = null, SystemConfig? config = null) =>
         IommuSystem.Create(config ?? SystemConfig.Default, new Topology([.. iommus], [.. devices]), bugs ?? []);
 
-    /// <summary>Runs the steps and returns every outcome.</summary>
-    public static ImmutableArray<Outcome> Run(this IommuSystem system, params Operation[] steps) =>
-        [.. steps.Select(system.Execute)];
+    /// <summary>Runs the steps and returns every outcome (an array: xunit compares ImmutableArray by reference).</summary>
+    public static Outcome[] Run(this IommuSystem system, params Operation[] steps) => [.. steps.Select(system.Execute)];
 }
