@@ -159,6 +159,7 @@ public sealed partial class IommuCore
     // __iommu_device_set_domain(): the per-device step, with the require_direct rule.
     private Errno DeviceSetDomain(IommuGroup group, Device dev, IommuDomain newDomain, IommuDomain? oldDomain, SetDomainFlags flags)
     {
+        AssertLocked(group);
         var devIommu = dev.Iommu!;
         // A device with IOMMU_RESV_DIRECT regions needs its 1:1 mappings: never a blocking domain.
         // Seeded bug require_direct_blocking_allowed: the test is skipped.

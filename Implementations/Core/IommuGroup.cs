@@ -1,7 +1,7 @@
 namespace IommuConformance.Implementations.Core;
 
 /// <summary>
-/// struct iommu_group. Every field below <see cref="Mutex"/> is protected by it. Lives while
+/// struct iommu_group. The device list, domain pointers and owner fields are protected by <see cref="Mutex"/>. Lives while
 /// <see cref="RefCount"/> is positive: one reference per member device plus external iommu_group_get()s.
 /// </summary>
 public sealed class IommuGroup(int id, IommuDevice iommu, string key)
