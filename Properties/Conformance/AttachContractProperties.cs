@@ -11,7 +11,8 @@ namespace IommuConformance.Properties.Conformance;
 /// <summary>A random history, then the caller loop for one of its devices (picked by index).</summary>
 public sealed record LoopCase(Trace Prefix, int Pick)
 {
-    public string Device => Prefix.Topology.Devices[Pick % Math.Max(1, Prefix.Topology.Devices.Length)].Name;
+    public string Device =>
+        Prefix.Topology.Devices.IsEmpty ? "(none)" : Prefix.Topology.Devices[Pick % Prefix.Topology.Devices.Length].Name;
 
     public override string ToString() => $"caller loop for {Device} after {Prefix.Steps.Length} steps";
 }
