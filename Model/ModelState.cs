@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using IommuConformance.Contract;
+using IommuConformance.Model.State;
 
 namespace IommuConformance.Model;
 
@@ -6,30 +8,114 @@ namespace IommuConformance.Model;
 public readonly record struct ModelStep(Outcome Outcome, ModelState Next);
 
 /// <summary>
-/// The reference model's state: immutable; <see cref="Step"/> returns a new state.
-/// STUB — owned by the model author; the signatures below are the public contract of Model/.
+/// The reference model's state: immutable; <see cref="Step"/> returns a new state. Abstract: groups with their
+/// members, default-domain type, current domain and ownership; the bound drivers; the handle table of the
+/// trace's paging domains. One method per operation lives in <c>Operations/ModelState.*.cs</c>; a failed step
+/// returns this very instance. Equality is structural.
 /// </summary>
-public sealed partial class ModelState
+public sealed partial class ModelState : IEquatable<ModelState>
 {
-    public static ModelState Initial(SystemConfig config, Topology topology) => throw new NotImplementedException();
+    private readonly Machine machine;
+    private readonly ImmutableSortedDictionary<string, GroupState> groups;
+    private readonly ImmutableSortedSet<string> bound;
+    private readonly ImmutableSortedDictionary<string, UserDomain> domains;
+    private readonly long nextSeq;
 
-    public ModelStep Step(Operation op) => throw new NotImplementedException();
+    private ModelState(
+        Machine machine,
+        ImmutableSortedDictionary<string, GroupState> groups,
+        ImmutableSortedSet<string> bound,
+        ImmutableSortedDictionary<string, UserDomain> domains,
+        long nextSeq)
+    {
+        this.machine = machine;
+        this.groups = groups;
+        this.bound = bound;
+        this.domains = domains;
+        this.nextSeq = nextSeq;
+    }
+
+    /// <summary>The machine after registering every IOMMU instance: nothing probed, nothing bound, no handles.</summary>
+    public static ModelState Initial(SystemConfig config, Topology topology) =>
+        new(new Machine(config, topology), ImmutableSortedDictionary<string, GroupState>.Empty,
+            ImmutableSortedSet<string>.Empty, ImmutableSortedDictionary<string, UserDomain>.Empty, 0);
+
+    /// <summary>The fixed part of the machine: config, topology, driver facts.</summary>
+    public Machine Machine => machine;
+
+    /// <summary>Runs one operation; an operation outside this slice answers EOPNOTSUPP and changes nothing.</summary>
+    public ModelStep Step(Operation op) => op switch
+    {
+        Probe o => ProbeDevice(o),
+        Release o => ReleaseDevice(o),
+        GetDomain o => GetDomainForDev(o),
+        GroupTypeRead o => GroupTypeShow(o),
+        GroupTypeWrite o => GroupTypeStore(o),
+        DomainAllocPaging o => DomainAllocPaging(o),
+        DomainFree o => DomainFree(o),
+        AttachDevice o => AttachDevice(o),
+        DetachDevice o => DetachDevice(o),
+        AttachGroup o => AttachGroup(o),
+        DetachGroup o => DetachGroup(o),
+        DriverBind o => DriverBind(o),
+        DriverUnbind o => DriverUnbind(o),
+        ClaimDmaOwner o => ClaimDmaOwner(o),
+        ReleaseDmaOwner o => ReleaseDmaOwner(o),
+        ClaimGroupDmaOwner o => ClaimGroupDmaOwner(o),
+        ReleaseGroupDmaOwner o => ReleaseGroupDmaOwner(o),
+        _ => Fail(Errno.EOPNOTSUPP),
+    };
 
     // ---- read-only queries, used by generators and printers ----
-    public bool IsProbed(string dev) => throw new NotImplementedException();
-    public bool IsBound(string dev) => throw new NotImplementedException();
+    public bool IsProbed(string dev) => GroupFor(dev) is not null;
+
+    public bool IsBound(string dev) => bound.Contains(dev);
+
     /// <summary>An opaque, stable name of the device's group (e.g. "smmu0/g0"), or null when not probed.</summary>
-    public string? GroupOf(string dev) => throw new NotImplementedException();
+    public string? GroupOf(string dev) => GroupFor(dev)?.Id;
+
     /// <summary>The members of the device's group in probe order; empty when not probed.</summary>
-    public IReadOnlyList<string> GroupMembers(string dev) => throw new NotImplementedException();
-    public string? Owner(string dev) => throw new NotImplementedException();
-    public int OwnerCount(string dev) => throw new NotImplementedException();
+    public IReadOnlyList<string> GroupMembers(string dev) => GroupFor(dev)?.Members ?? [];
+
+    public string? Owner(string dev) => GroupFor(dev)?.Owner;
+
+    public int OwnerCount(string dev) => GroupFor(dev)?.OwnerCount ?? 0;
+
     /// <summary>What get_domain would answer.</summary>
-    public string CurrentDomain(string dev) => throw new NotImplementedException();
+    public string CurrentDomain(string dev) => DomainName(GroupFor(dev)?.Current);
+
     /// <summary>Live user-domain handles, in allocation order.</summary>
-    public IReadOnlyList<string> LiveDomains => throw new NotImplementedException();
+    public IReadOnlyList<string> LiveDomains => [.. domains.Values.OrderBy(d => d.Seq).Select(d => d.Handle)];
+
     /// <summary>The device a live handle was allocated for, or null.</summary>
-    public string? DomainDevice(string handle) => throw new NotImplementedException();
+    public string? DomainDevice(string handle) => domains.GetValueOrDefault(handle)?.Device;
+
     /// <summary>True when the live handle is some group's current domain.</summary>
-    public bool IsAttached(string handle) => throw new NotImplementedException();
+    public bool IsAttached(string handle) =>
+        domains.ContainsKey(handle) && groups.Values.Any(g => g.Current == DomainRef.User(handle));
+
+    /// <summary>The live groups, keyed by their <see cref="GroupOf"/> name (for invariant checks and printers).</summary>
+    public IReadOnlyDictionary<string, GroupState> Groups => groups;
+
+    // ---- equality: structural, so that equal states reached by different paths compare equal ----
+    public bool Equals(ModelState? other) =>
+        other is not null && (ReferenceEquals(this, other) ||
+            (machine.Config == other.machine.Config && machine.Topology.Equals(other.machine.Topology)
+             && nextSeq == other.nextSeq && bound.SetEquals(other.bound)
+             && groups.Count == other.groups.Count
+             && groups.All(g => other.groups.TryGetValue(g.Key, out var o) && g.Value.Equals(o))
+             && domains.Count == other.domains.Count
+             && domains.All(d => other.domains.TryGetValue(d.Key, out var o) && d.Value.Equals(o))));
+
+    public override bool Equals(object? obj) => Equals(obj as ModelState);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(nextSeq);
+        foreach (var g in groups.Values) hash.Add(g);
+        foreach (var d in domains.Values) hash.Add(d);
+        foreach (var b in bound) hash.Add(b);
+        return hash.ToHashCode();
+    }
 }

@@ -1,0 +1,79 @@
+using IommuConformance.Contract;
+using IommuConformance.Model.Rules;
+using IommuConformance.Model.State;
+
+namespace IommuConformance.Model;
+
+/// <summary>
+/// <c>__iommu_group_set_domain_internal</c> and its wrappers, abstractly: a group switches as a whole, so a
+/// refusal by any member is the switch's errno and (without MUST_SUCCEED) leaves the group as it was.
+/// </summary>
+public sealed partial class ModelState
+{
+    /// <summary>
+    /// The group's blocking domain: the driver's static blocked domain. On mock it is the same object as the
+    /// static default, so it is written <see cref="DomainRef.Default"/>.
+    /// </summary>
+    private DomainRef BlockingOf(GroupState g) => DriverOf(g).StaticBlockedDefault ? DomainRef.Default : DomainRef.Blocking;
+
+    /// <summary><c>__iommu_group_set_core_domain</c>'s target: blocking when owned, else default.</summary>
+    private DomainRef CoreDomainOf(GroupState g) => g.Owner is not null ? BlockingOf(g) : DomainRef.Default;
+
+    /// <summary>BLOCKED-typed or the group's blocking domain: what a <c>require_direct</c> device refuses.</summary>
+    private static bool IsBlockedTyped(GroupState g, DomainRef target) =>
+        target.Role == DomainRole.Blocking || (target.Role == DomainRole.Default && g.Default == DefaultKind.Blocked);
+
+    /// <summary><c>__iommu_device_set_domain</c> for one device of the group: OK or the device's refusal.</summary>
+    private Errno DeviceAccepts(GroupState g, DeviceSpec dev, DomainRef target)
+    {
+        UserDomain? user = null;
+        if (target.Role == DomainRole.User && !domains.TryGetValue(target.Handle ?? "", out user)) return Errno.ENOENT;
+        return Compatibility.DeviceAccepts(DriverOf(g), dev, IsBlockedTyped(g, target), user);
+    }
+
+    /// <summary>Every member in probe order accepts <paramref name="target"/>: OK, or the first refusal.</summary>
+    private Errno MembersAccept(GroupState g, DomainRef target) =>
+        MemberSpecs(g).Select(dev => DeviceAccepts(g, dev, target)).FirstOrDefault(e => e != Errno.OK, Errno.OK);
+
+    /// <summary>
+    /// <c>__iommu_group_set_domain</c>: the current domain again → OK with no driver call; else every member
+    /// switches, or a refusal is returned and the group keeps its domain (the revert).
+    /// </summary>
+    private (Errno Errno, GroupState Group) SetDomain(GroupState g, DomainRef target)
+    {
+        if (g.Current == target) return (Errno.OK, g);
+        var errno = MembersAccept(g, target);
+        return errno == Errno.OK ? (errno, g with { Current = target }) : (errno, g);
+    }
+
+    /// <summary>
+    /// <c>__iommu_group_set_domain_nofail</c> (MUST_SUCCEED): the group always ends on <paramref name="target"/>;
+    /// a refusal by a member raises <see cref="Warn.SetDomainNoFailFailed"/>.
+    /// </summary>
+    private (GroupState Group, string[] Warnings) SetDomainNoFail(GroupState g, DomainRef target)
+    {
+        if (g.Current == target) return (g, []);
+        var warnings = MembersAccept(g, target) == Errno.OK ? Array.Empty<string>() : [Warn.SetDomainNoFailFailed];
+        return (g with { Current = target }, warnings);
+    }
+
+    /// <summary>
+    /// <c>iommu_setup_default_domain(group, target)</c> (docs/operations.md "Default domain type"): resolve and
+    /// allocate; the same type as the current default → no-op; else the new default replaces the old one and the
+    /// group moves to it (the first attach under MUST_SUCCEED: a refusal raises
+    /// <see cref="Warn.DefaultDomainFirstAttachFailed"/>); then the DMA-FQ → DMA downgrade without DEFERRED_FLUSH.
+    /// On failure the group is returned unchanged.
+    /// </summary>
+    private (Errno Errno, GroupState Group, string[] Warnings) SetupDefaultDomain(GroupState g, DefaultKind? target)
+    {
+        var driver = DriverOf(g);
+        var (errno, kind) = DefaultDomainRules.Resolve(driver, MemberSpecs(g), target, machine.Config.DefaultDomain);
+        if (errno != Errno.OK) return (errno, g, []);
+        if (g.Default == kind) return (Errno.OK, g, []);
+        var switched = g with { Default = kind, Current = DomainRef.Default };
+        errno = MembersAccept(switched, DomainRef.Default);
+        if (errno != Errno.OK)
+            return (errno, g, g.Current is null ? [Warn.DefaultDomainFirstAttachFailed] : []);
+        return (Errno.OK, switched with { Default = DefaultDomainRules.AfterDmaOpsSetup(driver, kind) }, []);
+    }
+}

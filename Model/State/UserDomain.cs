@@ -1,0 +1,8 @@
+namespace IommuConformance.Model.State;
+
+/// <summary>
+/// A live UNMANAGED paging domain held by the handle table under <see cref="Handle"/>.
+/// <see cref="Driver"/> is its <c>domain->owner</c>; <see cref="Iommu"/> the instance of the device it was
+/// allocated for (an smmuv3 domain is finalised on that SMMU); <see cref="Seq"/> orders allocations.
+/// </summary>
+public sealed record UserDomain(string Handle, string Driver, string Iommu, string Device, bool DirtyTracking, long Seq);
