@@ -93,6 +93,15 @@ internal sealed class JsonFields
         return result;
     }
 
+    /// <summary>Rejects any field outside <paramref name="allowed"/> before reading (a typo beats "missing").</summary>
+    public void EnsureOnly(IEnumerable<string> allowed)
+    {
+        var names = allowed.ToHashSet(StringComparer.Ordinal);
+        foreach (var name in _fields.Keys)
+            if (!names.Contains(name))
+                throw Fail(name, $"unknown field; this object takes: {string.Join(", ", names)}");
+    }
+
     /// <summary>Rejects every field that no getter read.</summary>
     public void EnsureNoOthers()
     {

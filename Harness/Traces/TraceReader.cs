@@ -119,6 +119,7 @@ internal static class TraceReader
         if (!OperationShapes.ByName.TryGetValue(name, out var shape))
             throw fields.Fail("op", $"unknown operation \"{name}\"; known: {string.Join(", ", OperationShapes.ByName.Keys.Order())}");
         fields = new JsonFields(element, $"step {index} ({name})");
+        fields.EnsureOnly(["op", .. shape.Args.Select(a => a.Field), "expect"]);
         fields.String("op");
         var op = OperationShapes.Parse(shape, fields);
         var expect = fields.OptionalObject("expect") is { } e ? ParseExpect(e, $"step {index} ({name}) expect") : null;
