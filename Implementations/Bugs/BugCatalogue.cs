@@ -1,0 +1,62 @@
+namespace IommuConformance.Implementations.Bugs;
+
+/// <summary>
+/// The seeded-bug catalogue: every switch the implementation carries, off by default. Each entry's name is
+/// the switch checked at the one line it perturbs (see <see cref="BugSwitches"/>); docs/seeded-bugs.md
+/// explains each one with the invariant or outcome that catches it.
+/// </summary>
+public static class BugCatalogue
+{
+    public const string FreshDomainEinval = "fresh_domain_einval";
+    public const string NoOwnerGatekeeper = "no_owner_gatekeeper";
+    public const string AttachGroupReplacesUserDomain = "attach_group_replaces_user_domain";
+    public const string ClaimOwnerNullLeaksGroup = "claim_owner_null_leaks_group";
+    public const string ReleaseFreesDomainsBeforeDriverRelease = "release_frees_domains_before_driver_release";
+    public const string HotAddSkipsOwnedGroupAttach = "hot_add_skips_owned_group_attach";
+    public const string RequireDirectBlockingAllowed = "require_direct_blocking_allowed";
+    public const string SysfsTypeIgnoresOwner = "sysfs_type_ignores_owner";
+    public const string UntrustedNotForcedDma = "untrusted_not_forced_dma";
+
+    public static IReadOnlyList<SeededBug> All { get; } =
+    [
+        new(FreshDomainEinval,
+            "synthetic, after the pre-6.8 lazy finalise in arm_smmu_attach_dev(); the attach_dev -EINVAL contract (Nicolin Chen, v6.2)",
+            "smmuv3 attach_dev inverts its finalise test and refuses a user paging domain that was never attached (c.22)",
+            "probe dev0; domain_alloc_paging dev0 as d1; attach_device d1 dev0 -> OK expected, EINVAL buggy", 3),
+        new(NoOwnerGatekeeper,
+            "v6.2 __iommu_attach_group() had no ops check; a9c362db3920 \"iommu: Validate that devices match domains\" added it",
+            "__iommu_attach_group skips domain->owner != ops; the foreign driver's attach_dev accepts the domain (c.8)",
+            "probe devA (smmuv3); probe devB (mock); domain_alloc_paging devB as d1; attach_device d1 devA -> EINVAL expected", 4),
+        new(AttachGroupReplacesUserDomain,
+            "kernel-semantics §d#16 (design hazard: attach over a non-core domain)",
+            "__iommu_attach_group skips the -EBUSY rule for a group on a user domain",
+            "probe dev0; domain_alloc_paging dev0 as d1; attach_group d1 dev0; attach_group d1 dev0 -> EBUSY expected", 4),
+        new(ClaimOwnerNullLeaksGroup,
+            "a6a9a5da6808 \"iommu: Fix refcount leak in iommu_device_claim_dma_owner\" (v6.2-rc4), §d#7",
+            "iommu_device_claim_dma_owner takes a group reference before the NULL-owner check and leaks it on -EINVAL",
+            "probe dev0; claim_dma_owner dev0 null; release dev0 -> the group outlives its last device (c.6, c.21)", 3),
+        new(ReleaseFreesDomainsBeforeDriverRelease,
+            "\"iommu: Fix ordering of iommu_release_device()\" (Jason Gunthorpe, 2022), §d#6",
+            "iommu_deinit_device frees the group's domains before the release_domain attach and ops->release_device",
+            "probe dev0 (smmuv3); release dev0 -> STE still translates through the freed default domain (c.9)", 2),
+        new(HotAddSkipsOwnedGroupAttach,
+            "6.2-era iommu_probe_device(): \"If device joined an existing group which has been claimed, don't attach\", §d#10",
+            "a device joining an owned group is attached to nothing",
+            "probe devA; claim_group_dma_owner devA o1; probe devB (same group) -> devB's STE is empty (c.2)", 3),
+        new(RequireDirectBlockingAllowed,
+            "synthetic: the require_direct test of __iommu_device_set_domain() (0286300e6045 era) removed",
+            "a require_direct device may be parked on a blocking domain",
+            "probe dev0 (smmuv3, requireDirect); claim_dma_owner dev0 o1 -> EINVAL expected (c.7)", 2),
+        new(SysfsTypeIgnoresOwner,
+            "synthetic: iommu_group_store_type() without its owner_cnt test (the ≤5.19 code tested a bound driver instead)",
+            "the sysfs type change proceeds while the group has users",
+            "probe dev0; driver_bind dev0; group_type_write dev0 identity -> EPERM expected", 3),
+        new(UntrustedNotForcedDma,
+            "synthetic: iommu_get_default_domain_type() without its untrusted-device test",
+            "an untrusted PCI device gets the global default type instead of strict DMA",
+            "config defaultDomain identity; probe dev0 (pci, untrusted); group_type_read dev0 -> \"DMA\" expected", 2),
+    ];
+
+    /// <summary>The entry named <paramref name="name"/>, or null.</summary>
+    public static SeededBug? Find(string name) => All.FirstOrDefault(b => b.Name == name);
+}

@@ -1,0 +1,45 @@
+using IommuConformance.Contract;
+
+namespace IommuConformance.Implementations.Core;
+
+/// <summary>
+/// struct device, as far as the IOMMU core sees it. <see cref="Fwspec"/> is the instance firmware points the
+/// device at (iommu_fwspec); <see cref="Iommu"/> and <see cref="Group"/> exist only while it is probed.
+/// </summary>
+public sealed class Device(DeviceSpec spec, IommuDevice? fwspec)
+{
+    public string Name => spec.Name;
+
+    public DeviceSpec Spec => spec;
+
+    public IommuDevice? Fwspec => fwspec;
+
+    /// <summary>dev->iommu: allocated by iommu_init_device(), freed by iommu_deinit_device().</summary>
+    public DevIommu? Iommu { get; set; }
+
+    /// <summary>dev->iommu_group: non-null iff the device is probed.</summary>
+    public IommuGroup? Group { get; set; }
+
+    /// <summary>dev_is_pci(dev) &amp;&amp; to_pci_dev(dev)->untrusted.</summary>
+    public bool IsUntrustedPci => spec.Bus == BusNames.Pci && spec.Untrusted;
+
+    public override string ToString() => Name;
+}
+
+/// <summary>struct dev_iommu: the per-device IOMMU data of a probed device.</summary>
+public sealed class DevIommu(IommuDevice iommuDev)
+{
+    /// <summary>The instance that probed the device (dev_iommu_ops(dev) = IommuDev.Ops).</summary>
+    public IommuDevice IommuDev => iommuDev;
+
+    /// <summary>Driver private data set by probe_device (dev_iommu_priv_set).</summary>
+    public object? Priv { get; set; }
+
+    /// <summary>The device has IOMMU_RESV_DIRECT regions: it never sits on a blocking domain.</summary>
+    public bool RequireDirect { get; init; }
+
+    /// <summary>kdump-style deferred attach; never set by this slice's drivers.</summary>
+    public bool AttachDeferred { get; set; }
+
+    public int MaxPasids { get; init; }
+}

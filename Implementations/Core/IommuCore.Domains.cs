@@ -1,0 +1,71 @@
+using IommuConformance.Contract;
+using IommuConformance.Implementations.Drivers;
+using static IommuConformance.Contract.Errno;
+
+namespace IommuConformance.Implementations.Core;
+
+public sealed partial class IommuCore
+{
+    /// <summary>
+    /// iommu_paging_domain_alloc_flags() - a new UNMANAGED domain for <paramref name="dev"/>'s driver.
+    /// Return: -ENODEV when the device has no IOMMU; the driver's errno (-EOPNOTSUPP for unsupported flags).
+    /// </summary>
+    public Errno PagingDomainAllocFlags(Device dev, HwptAllocFlags flags, out IommuDomain? domain)
+    {
+        // dev->iommu is stable while the caller holds the device; the probe lock stands for that here.
+        lock (_probeLock) return PagingDomainAllocFlags(dev, DomainType.Unmanaged, flags, out domain);
+    }
+
+    // __iommu_paging_domain_alloc_flags(): the driver allocates, the core initialises (iommu_domain_init).
+    private Errno PagingDomainAllocFlags(Device dev, DomainType type, HwptAllocFlags flags, out IommuDomain? domain)
+    {
+        domain = null;
+        if (dev.Iommu is not { } devIommu) return ENODEV;   // !dev_has_iommu(dev)
+        var ops = devIommu.IommuDev.Ops;
+        var ret = ops.DomainAllocPagingFlags(dev, flags, out domain);
+        if (ret != OK) return ret;
+        if (domain is null) return ENOMEM;
+        // iommu_domain_init()
+        domain.Type = type;
+        domain.Owner = ops;
+        TrackDomain(domain);
+        return OK;
+    }
+
+    // __iommu_alloc_identity_domain(): the driver's static identity domain, if it has one.
+    private static Errno AllocIdentityDomain(Device dev, out IommuDomain? domain)
+    {
+        domain = dev.Iommu!.IommuDev.Ops.IdentityDomain;
+        return domain is null ? EOPNOTSUPP : OK;
+    }
+
+    // __iommu_group_alloc_blocking_domain(): the driver's static blocked domain, else an empty paging domain
+    // that translates nothing. Kept by the group until its last device goes.
+    private Errno GroupAllocBlockingDomain(IommuGroup group)
+    {
+        AssertLocked(group);
+        if (group.BlockingDomain is not null) return OK;
+        var dev = group.FirstDev;
+        var ops = dev.Iommu!.IommuDev.Ops;
+        if (ops.BlockedDomain is { } blocked)
+        {
+            group.BlockingDomain = blocked;
+            return OK;
+        }
+        var ret = PagingDomainAllocFlags(dev, DomainType.Unmanaged, HwptAllocFlags.None, out var domain);
+        if (ret != OK) return ret;
+        group.BlockingDomain = domain;
+        return OK;
+    }
+
+    /// <summary>
+    /// iommu_domain_free() - release the cookie and call ops->free. Static domains have no free callback. The
+    /// kernel does not check that the domain is detached: the emulated hardware reports any user left.
+    /// </summary>
+    public void DomainFree(IommuDomain domain)
+    {
+        if (domain.IsStatic) return;
+        domain.Freed = true;
+        domain.Ops.Free(domain);
+    }
+}

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using IommuConformance.Contract;
+using IommuConformance.Implementations.Bugs;
+
+namespace IommuConformance.Implementations.Core;
+
+/// <summary>
+/// The IOMMU core of one machine (drivers/iommu/iommu.c), split by concern into partial files: probe and
+/// release, default domains, domains, attach, ownership, sysfs. Lock order: the probe lock, then a group's
+/// mutex, then the group-list lock (which guards only the list, the IDA and refcounts).
+/// Public methods take the locks they need; workers whose kernel twin asserts a lock assert it too.
+/// </summary>
+public sealed partial class IommuCore
+{
+    private readonly object _probeLock = new();   // iommu_probe_device_lock
+    private readonly object _groupsLock = new();
+    private readonly List<IommuGroup> _groups = [];
+    private readonly GroupIda _groupIda = new();
+    private readonly List<IommuDomain> _domains = [];
+    private IReadOnlyList<Device> _devices = [];
+    private int _nextDomainId;
+
+    public IommuCore(DefaultDomainType globalDefault, BugSwitches bugs)
+    {
+        DefDomainType = globalDefault switch
+        {
+            DefaultDomainType.Identity => DomainType.Identity,
+            DefaultDomainType.Dma => DomainType.Dma,
+            _ => DomainType.DmaFq,
+        };
+        Bugs = bugs;
+    }
+
+    /// <summary>iommu_def_domain_type: passthrough, strict or lazy.</summary>
+    public DomainType DefDomainType { get; }
+
+    public BugSwitches Bugs { get; }
+
+    public WarningLog Warnings { get; } = new();
+
+    /// <summary>Every device of the machine: the bus the alias lookup of device_group() walks.</summary>
+    public void AddDevices(IReadOnlyList<Device> devices) => _devices = devices;
+
+    /// <summary>Domain ids are never reused within one machine.</summary>
+    public int AllocDomainId() => Interlocked.Increment(ref _nextDomainId);
+
+    /// <summary>Remembers a domain for snapshots: static ones at driver registration, others at init.</summary>
+    public void TrackDomain(IommuDomain domain)
+    {
+        lock (_groupsLock) _domains.Add(domain);
+    }
+
+    /// <summary>Every domain not yet freed, by id.</summary>
+    public IReadOnlyList<IommuDomain> LiveDomains()
+    {
+        lock (_groupsLock) return [.. _domains.Where(d => !d.Freed).OrderBy(d => d.Id)];
+    }
+
+    private void WarnOn(string name) => Warnings.Warn(name);
+
+    private static void AssertLocked(IommuGroup group) => Debug.Assert(Monitor.IsEntered(group.Mutex));
+
+    // ---- groups ----
+
+    /// <summary>
+    /// The device_group() helper both drivers use (pci_device_group-like): join the group of an already probed
+    /// alias (same instance, same key), else allocate a new group. Returns a referenced group.
+    /// </summary>
+    public Errno AliasGroupOrAlloc(Device dev, out IommuGroup? group)
+    {
+        var iommu = dev.Iommu!.IommuDev;
+        var alias = _devices.FirstOrDefault(d => d != dev && d.Group is not null
+            && d.Group.Iommu == iommu && d.Group.Key == dev.Spec.Group);
+        group = alias is null ? GroupAlloc(iommu, dev.Spec.Group) : GroupGet(alias);
+        return group is null ? Errno.ENOMEM : Errno.OK;
+    }
+
+    /// <summary>iommu_group_alloc(): a new group holding one reference.</summary>
+    private IommuGroup GroupAlloc(IommuDevice iommu, string key)
+    {
+        lock (_groupsLock)
+        {
+            var group = new IommuGroup(_groupIda.Alloc(), iommu, key);
+            _groups.Add(group);
+            return group;
+        }
+    }
+
+    /// <summary>iommu_group_get(dev): the device's group with a reference taken, or null.</summary>
+    public IommuGroup? GroupGet(Device dev)
+    {
+        lock (_groupsLock)
+        {
+            var group = dev.Group;
+            if (group is not null) group.RefCount++;
+            return group;
+        }
+    }
+
+    /// <summary>iommu_group_put(): the last reference frees the group and its id.</summary>
+    public void GroupPut(IommuGroup group)
+    {
+        lock (_groupsLock)
+        {
+            if (--group.RefCount > 0) return;
+            _groups.Remove(group);
+            _groupIda.Free(group.Id);
+        }
+    }
+
+    /// <summary>The live group objects, by id (for snapshots).</summary>
+    public IReadOnlyList<IommuGroup> LiveGroups()
+    {
+        lock (_groupsLock) return [.. _groups.OrderBy(g => g.Id)];
+    }
+
+    /// <summary>The group's domain pointers, read under its mutex.</summary>
+    public GroupDomains DomainsOf(IommuGroup group)
+    {
+        lock (group.Mutex) return new(group.Domain, group.DefaultDomain, group.BlockingDomain);
+    }
+
+    /// <summary>True while <paramref name="domain"/> is some live group's current domain.</summary>
+    public bool IsAttachedAnywhere(IommuDomain domain) =>
+        LiveGroups().Any(g => ReferenceEquals(DomainsOf(g).Domain, domain));
+}
+
+/// <summary>group->domain, group->default_domain and group->blocking_domain, read together.</summary>
+public sealed record GroupDomains(IommuDomain? Domain, IommuDomain? Default, IommuDomain? Blocking);

@@ -1,0 +1,55 @@
+using System.Collections.Immutable;
+
+namespace IommuConformance.Implementations.Core;
+
+/// <summary>
+/// The machine's kernel log of WARN_ON splats, by name. Every warning goes to the machine-wide log and to the
+/// collector of the operation running on the calling thread, so each outcome carries its own warnings in order.
+/// </summary>
+public sealed class WarningLog
+{
+    private readonly object _lock = new();
+    private readonly List<string> _all = [];
+    private readonly ThreadLocal<List<string>?> _current = new();
+
+    /// <summary>WARN_ON(): record the splat; the caller then takes the kernel's fallback path.</summary>
+    public void Warn(string name)
+    {
+        lock (_lock) _all.Add(name);
+        _current.Value?.Add(name);
+    }
+
+    /// <summary>Runs one operation and returns the warnings it raised on this thread.</summary>
+    public (T Result, ImmutableArray<string> Warnings) Capture<T>(Func<T> operation)
+    {
+        var previous = _current.Value;
+        var mine = new List<string>();
+        _current.Value = mine;
+        try
+        {
+            return (operation(), [.. mine]);
+        }
+        finally
+        {
+            _current.Value = previous;
+        }
+    }
+
+    public ImmutableArray<string> All
+    {
+        get { lock (_lock) return [.. _all]; }
+    }
+}
+
+/// <summary>
+/// WARN_ON sites that the contract does not name because the kernel never reaches them in this slice. They are
+/// still recorded: if one fires, the outcome carries it and the run diverges visibly.
+/// </summary>
+public static class KernelWarn
+{
+    /// <summary>__iommu_group_set_domain_internal(): WARN_ON(!new_domain).</summary>
+    public const string SetDomainNullDomain = "set_domain_null_domain";
+
+    /// <summary>__iommu_group_set_domain_internal() err_revert: a device refused the domain it had before.</summary>
+    public const string SetDomainRevertFailed = "set_domain_revert_failed";
+}
