@@ -1,11 +1,12 @@
+using IommuConformance.Contract;
 using IommuConformance.Implementations;
 
 namespace IommuConformance.Harness.Invariants;
 
 /// <summary>
 /// c.10: a failed operation leaves the implementation's state exactly as before, except the documented leftovers
-/// of this slice (docs/operations.md): a blocking domain that take-ownership created on the way stays with the
-/// group, and a DMA-FQ default domain downgraded to DMA on an instance without DEFERRED_FLUSH stays downgraded.
+/// of this slice (docs/operations.md): the blocking domain that take-ownership got on the way (static or new)
+/// stays with the group, and a DMA-FQ default domain downgraded to DMA on an instance without DEFERRED_FLUSH stays downgraded.
 /// </summary>
 public static class Atomicity
 {
@@ -28,17 +29,18 @@ public static class Atomicity
         var newBlocking = new HashSet<int>();
         var groups = after.Groups.Select(g =>
         {
-            if (g.BlockingDomainId is { } b && !oldDomains.ContainsKey(b)
-                && oldGroups.TryGetValue(g.Id, out var old) && old.BlockingDomainId is null && g.DomainId != b)
+            // iommu_get_blocking_domain() keeps what it got (the driver's static blocked domain or a new one).
+            if (g.BlockingDomainId is { } b && oldGroups.TryGetValue(g.Id, out var old) && old.BlockingDomainId is null
+                && g.DomainId != b)
             {
-                newBlocking.Add(b);
+                if (!oldDomains.ContainsKey(b)) newBlocking.Add(b);
                 return g with { BlockingDomainId = null };
             }
             return g;
         }).ToList();
         var domains = after.Domains
             .Where(d => !newBlocking.Contains(d.Id))
-            .Select(d => oldDomains.TryGetValue(d.Id, out var old) && old.Type == "DMA-FQ" && d.Type == "DMA" ? d with { Type = old.Type } : d)
+            .Select(d => oldDomains.TryGetValue(d.Id, out var old) && old.Type == GroupTypeStrings.DmaFq && d.Type == GroupTypeStrings.Dma ? d with { Type = old.Type } : d)
             .ToList();
         return after with { Groups = [.. groups], Domains = [.. domains] };
     }

@@ -1,13 +1,11 @@
+using IommuConformance.Implementations.Bugs;
+
 namespace IommuConformance.Harness.Traces;
 
-/// <summary>
-/// The names a trace's <c>bugs</c> list may use. The one place that knows where the catalogue lives.
-/// </summary>
+/// <summary>The names a trace's <c>bugs</c> list may use: the implementation's seeded-bug catalogue.</summary>
 internal static class KnownBugs
 {
-    // TODO(harness): read IommuConformance.Implementations.Bugs.BugCatalogue.All once it lands on this branch.
-    public static readonly IReadOnlyList<string> Names = [];
+    public static readonly IReadOnlyList<string> Names = [.. BugCatalogue.All.Select(b => b.Name)];
 
-    /// <summary>Until the catalogue lands every name passes; IommuSystem.Create still refuses unknown ones.</summary>
-    public static bool IsKnown(string name) => Names.Count == 0 || Names.Contains(name);
+    public static bool IsKnown(string name) => Names.Contains(name);
 }

@@ -88,6 +88,7 @@ public class InvariantTests
             Domains = [.. noBlocking.Domains, new DomainSnapshot(12, "unmanaged", "smmuv3", "smmuv3", "smmu0", false, null)],
         };
         Assert.Null(Atomicity.Violation(noBlocking, keptBlocking));
+        Assert.Null(Atomicity.Violation(noBlocking, before)); // the static blocked domain #11, got on the way
         var downgraded = before with { Domains = [.. before.Domains.Select(d => d.Id == 10 ? d with { Type = "DMA" } : d)] };
         Assert.Null(Atomicity.Violation(before, downgraded));
     }

@@ -44,3 +44,29 @@ public class SampleTraceTests
         Assert.Equal(1, report.FailingIndex);
     }
 }
+
+/// <summary>The sample traces replayed as the Runner does: on the model and the real implementation.</summary>
+public class SampleReplayTests
+{
+    public static TheoryData<string> Green() => [.. SampleFiles.Green().Select(f => Path.GetFileName(f))];
+
+    public static TheoryData<string> Bugs() => [.. SampleFiles.Bugs().Select(f => Path.GetFileName(f))];
+
+    [Theory]
+    [MemberData(nameof(Green))]
+    public void Green_samples_are_conformant(string name)
+    {
+        var report = Executor.Run(TraceJson.ReadFile(Path.Combine(SampleFiles.Root, name)));
+        Assert.True(report.Conformant, report.Problem);
+    }
+
+    [Theory]
+    [MemberData(nameof(Bugs))]
+    public void Each_bug_trace_diverges_with_its_bug_and_is_conformant_without_it(string name)
+    {
+        var trace = TraceJson.ReadFile(Path.Combine(SampleFiles.Root, "bugs", name));
+        Assert.Equal(Verdict.Diverged, Executor.Run(trace).Verdict);
+        var clean = Executor.Run(trace with { Bugs = [] });
+        Assert.True(clean.Conformant, clean.Problem);
+    }
+}

@@ -1,3 +1,5 @@
+using IommuConformance.Implementations.Bugs;
+
 namespace IommuConformance.Runner.Commands;
 
 /// <summary><c>bugs</c>: the seeded-bug catalogue: name, length of the shortest exposing trace, origin.</summary>
@@ -7,8 +9,13 @@ public static class BugsCommand
 
     private static int Run(string[] args, TextWriter output, TextWriter errors)
     {
-        // TODO(harness): list IommuConformance.Implementations.Bugs.BugCatalogue.All once it lands.
-        errors.WriteLine("the seeded-bug catalogue is not available in this build");
-        return ExitCodes.InternalError;
+        var bugs = BugCatalogue.All;
+        var width = Math.Max("name".Length, bugs.Max(b => b.Name.Length));
+        output.WriteLine($"{"name".PadRight(width)}  steps  origin");
+        foreach (var bug in bugs)
+            output.WriteLine($"{bug.Name.PadRight(width)}  {bug.MinimalSteps,5}  {bug.Origin}");
+        output.WriteLine();
+        output.WriteLine("shortest exposing traces: traces/bugs/<name>.json; details: docs/seeded-bugs.md");
+        return ExitCodes.Conformant;
     }
 }
