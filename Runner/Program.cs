@@ -1,2 +1,4 @@
-// STUB — owned by the runner author.
-return 0;
+// The IommuConformance command line: `replay`, `bugs`, `help` (Runner/Commands/CommandTable.cs lists them).
+using IommuConformance.Runner.Commands;
+
+return CommandTable.Run(args, Console.Out, Console.Error);

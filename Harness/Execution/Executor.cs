@@ -1,13 +1,104 @@
+using IommuConformance.Contract;
+using IommuConformance.Harness.Invariants;
 using IommuConformance.Harness.Traces;
+using IommuConformance.Implementations;
+using IommuConformance.Model;
 
 namespace IommuConformance.Harness.Execution;
 
 /// <summary>
 /// Runs a trace on the model and the implementation side by side, compares every outcome, checks the
-/// structural invariants after every step, and stops at the first failure.
-/// STUB — owned by the executor author.
+/// structural invariants after every step, and stops at the first failure. Per step, in this order:
+/// the trace's <c>expect</c> against the model (a wrong expect makes the model's word moot: exit 2), c.22 (fresh
+/// domain answered EINVAL, even if the model agrees), the outcomes, c.10 (a failed step changed nothing), the
+/// structural invariants. Snapshots are taken once per step and serialised only for failed steps.
 /// </summary>
 public static class Executor
 {
-    public static RunReport Run(Trace trace) => throw new NotImplementedException();
+    /// <summary>Runs on the project's <see cref="ModelState"/> and <see cref="IommuSystem"/>.</summary>
+    public static RunReport Run(Trace trace)
+    {
+        var model = new ModelReference(ModelState.Initial(trace.Config, trace.Topology));
+        IommuSystem system;
+        try
+        {
+            system = IommuSystem.Create(trace.Config, trace.Topology, trace.Bugs);
+        }
+        catch (Exception e)
+        {
+            return new RunReport(trace, [], Verdict.Diverged, Problems.Threw("while being created", e));
+        }
+        return Run(trace, model, new ImplementationUnderTest(system));
+    }
+
+    /// <summary>Runs on any pair of sides (tests use fakes).</summary>
+    public static RunReport Run(Trace trace, IReferenceModel model, ISystemUnderTest implementation)
+    {
+        var context = new InvariantContext(trace.Topology);
+        var fresh = new FreshDomains();
+        var reports = new List<StepReport>(trace.Steps.Length);
+        SystemSnapshot before;
+        try
+        {
+            before = implementation.Snapshot();
+        }
+        catch (Exception e)
+        {
+            return new RunReport(trace, [], Verdict.Diverged, Problems.Threw("in Snapshot() before the first step", e));
+        }
+
+        for (var i = 0; i < trace.Steps.Length; i++)
+        {
+            var step = trace.Steps[i];
+            var modelOutcome = model.Step(step.Op);
+            Outcome implOutcome;
+            SystemSnapshot after;
+            try
+            {
+                implOutcome = implementation.Execute(step.Op);
+            }
+            catch (Exception e)
+            {
+                return Stop(trace, reports, new StepReport(i, step.Op, modelOutcome, null, Problems.Threw("in Execute", e)), Verdict.Diverged);
+            }
+
+            if (step.Expect is { } expect && !expect.Admits(modelOutcome))
+                return Stop(trace, reports, new StepReport(i, step.Op, modelOutcome, implOutcome,
+                    Problems.ExpectFailed(expect, modelOutcome)), Verdict.ExpectMismatch);
+
+            var problem = fresh.Violation(step.Op, implOutcome, before) is { } c22
+                ? Problems.Invariant(c22)
+                : Problems.Divergence(modelOutcome, implOutcome);
+            if (problem is null)
+            {
+                try
+                {
+                    after = implementation.Snapshot();
+                }
+                catch (Exception e)
+                {
+                    return Stop(trace, reports, new StepReport(i, step.Op, modelOutcome, implOutcome,
+                        Problems.Threw("in Snapshot()", e)), Verdict.Diverged);
+                }
+                if (modelOutcome.Errno != Errno.OK && Atomicity.Violation(before, after) is { } c10)
+                    problem = Problems.Invariant(c10);
+                OwnershipBalance.Observe(context, step.Op, implOutcome, before);
+                if (problem is null && InvariantChecker.FirstViolation(after, context) is { } violation)
+                    problem = Problems.Invariant(violation);
+                fresh.Record(step.Op, implOutcome);
+                before = after;
+            }
+
+            var report = new StepReport(i, step.Op, modelOutcome, implOutcome, problem);
+            if (problem is not null) return Stop(trace, reports, report, Verdict.Diverged);
+            reports.Add(report);
+        }
+        return new RunReport(trace, [.. reports], Verdict.Conformant, null);
+    }
+
+    private static RunReport Stop(Trace trace, List<StepReport> reports, StepReport failing, Verdict verdict)
+    {
+        reports.Add(failing);
+        return new RunReport(trace, [.. reports], verdict, failing.Problem);
+    }
 }

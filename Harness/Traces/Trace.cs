@@ -22,6 +22,9 @@ public sealed record Trace(
         && Topology.Equals(other.Topology) && Steps.SequenceEqual(other.Steps);
 
     public override int GetHashCode() => HashCode.Combine(Title, Steps.Length, Topology);
+
+    /// <summary>The canonical JSON: FsCheck prints counterexamples with ToString and would cut a list short.</summary>
+    public override string ToString() => TraceJson.Write(this);
 }
 
 /// <summary>One step: the operation and, optionally, what the model must answer.</summary>

@@ -1,0 +1,98 @@
+using IommuConformance.Contract;
+using IommuConformance.Harness.Execution;
+using IommuConformance.Harness.Traces;
+using Xunit;
+
+namespace IommuConformance.Properties.HarnessTests;
+
+public class ExecutorTests
+{
+    private static readonly Trace AllocAttach = Fixtures.Small(
+        new(new Probe("rd")),
+        new(new DomainAllocPaging("rd", "d1")),
+        new(new AttachDevice("d1", "rd")),
+        new(new GetDomain("rd")));
+
+    [Fact]
+    public void A_faithful_implementation_is_conformant()
+    {
+        var trace = Fixtures.EveryOperation() with { Steps = [.. Fixtures.EveryOperation().Steps.Select(s => s with { Expect = null })] };
+        var report = Executor.Run(trace, Models.For(trace), new ModelEcho(trace));
+        Assert.Equal(Verdict.Conformant, report.Verdict);
+        Assert.Equal(trace.Steps.Length, report.Steps.Length);
+        Assert.All(report.Steps, s => Assert.True(s.Ok));
+        Assert.Null(report.FailingIndex);
+    }
+
+    [Fact]
+    public void A_divergence_stops_the_run_and_says_which_part_differs()
+    {
+        var echo = new ModelEcho(AllocAttach);
+        var liar = new Scripted(op => op is GetDomain ? Outcome.OkWith("default").WithWarnings(["x"]) : echo.Execute(op), Fixtures.EmptySnapshot());
+        var report = Executor.Run(AllocAttach, Models.For(AllocAttach), liar);
+        Assert.Equal(Verdict.Diverged, report.Verdict);
+        Assert.Equal(3, report.FailingIndex);
+        Assert.Equal(StepVerdict.Diverged, Problems.Classify(report.Steps[^1]));
+        Assert.Contains("value differs: model \"d1\", implementation \"default\"", report.Problem);
+        Assert.Contains("warnings differ", report.Problem);
+        Assert.DoesNotContain("errno differs", report.Problem);
+    }
+
+    [Fact]
+    public void An_implementation_exception_is_a_divergence()
+    {
+        var report = Executor.Run(AllocAttach, Models.For(AllocAttach),
+            new Scripted(_ => throw new InvalidOperationException("boom"), Fixtures.EmptySnapshot()));
+        Assert.Equal(Verdict.Diverged, report.Verdict);
+        Assert.Null(report.Steps[0].ImplOutcome);
+        Assert.Contains("implementation threw InvalidOperationException in Execute: boom", report.Problem);
+    }
+
+    [Fact]
+    public void A_wrong_expect_is_an_expect_mismatch()
+    {
+        var trace = Fixtures.Small(new(new Probe("dev0")), new(new Probe("bare"), new Expect(Errno.OK)), new(new Probe("dev1")));
+        var report = Executor.Run(trace, Models.For(trace), new ModelEcho(trace));
+        Assert.Equal(Verdict.ExpectMismatch, report.Verdict);
+        Assert.Equal(1, report.FailingIndex);
+        Assert.Equal(StepVerdict.Expect, Problems.Classify(report.Steps[^1]));
+        Assert.Contains("the model answered ENODEV", report.Problem);
+    }
+
+    [Fact]
+    public void C22_fires_even_when_the_model_agrees()
+    {
+        var einval = new ScriptedModel(op => op is AttachDevice ? Outcome.Of(Errno.EINVAL) : Outcome.Ok);
+        var snapshot = Fixtures.GoodSnapshot().WithDevice("rd", d => d with { GroupId = 2, Context = new(Implementations.HwContextKind.Bypass, null) }) with
+        {
+            Groups = [.. Fixtures.GoodSnapshot().Groups, new(2, "smmu0", "g1", ["rd"], 12, 12, 11, null, 0, 1)],
+            Domains = [.. Fixtures.GoodSnapshot().Domains, new(12, "identity", "smmuv3", null, null, true, null)],
+        };
+        var report = Executor.Run(AllocAttach, einval, new Scripted(op => op is AttachDevice ? Outcome.Of(Errno.EINVAL) : Outcome.Ok, snapshot));
+        Assert.Equal(Verdict.Diverged, report.Verdict);
+        Assert.Equal(2, report.FailingIndex);
+        Assert.Equal(StepVerdict.Invariant, Problems.Classify(report.Steps[^1]));
+        Assert.StartsWith("invariant c.22:", report.Problem);
+    }
+
+    [Fact]
+    public void A_failed_step_that_changes_state_breaks_c10()
+    {
+        var trace = Fixtures.Small(new TraceStep(new Probe("bare")));
+        var good = Fixtures.GoodSnapshot();
+        var changed = good.WithDevice("bare", d => d with { DriverBound = true });
+        var report = Executor.Run(trace, new ScriptedModel(_ => Outcome.Of(Errno.ENODEV)), new Scripted(_ => Outcome.Of(Errno.ENODEV), good, changed));
+        Assert.Equal(Verdict.Diverged, report.Verdict);
+        Assert.StartsWith("invariant c.10:", report.Problem);
+    }
+
+    [Fact]
+    public void Invariants_are_checked_after_every_step()
+    {
+        var trace = Fixtures.Small(new(new Probe("dev0")), new(new Probe("dev1")));
+        var leaked = Fixtures.EmptySnapshot() with { Groups = [new(3, "smmu0", "g0", [], null, null, null, null, 0, 1)] };
+        var report = Executor.Run(trace, new ScriptedModel(_ => Outcome.Ok), new Scripted(_ => Outcome.Ok, Fixtures.EmptySnapshot(), Fixtures.EmptySnapshot(), leaked));
+        Assert.Equal(1, report.FailingIndex);
+        Assert.StartsWith("invariant c.6:", report.Problem);
+    }
+}

@@ -1,0 +1,111 @@
+using System.Collections.Immutable;
+using IommuConformance.Contract;
+using IommuConformance.Harness.Execution;
+using IommuConformance.Harness.Traces;
+using IommuConformance.Implementations;
+using IommuConformance.Model;
+
+namespace IommuConformance.Properties.HarnessTests;
+
+/// <summary>Hand-made traces, snapshots and fake sides for the harness tests.</summary>
+internal static class Fixtures
+{
+    public static readonly Topology TwoDeviceGroup = new(
+        [new IommuSpec("smmu0", DriverNames.Smmuv3, IommuOptions.None), new IommuSpec("mock0", DriverNames.Mock, new IommuOptions(false, true, null, 64, false))],
+        [
+            new DeviceSpec("dev0", BusNames.Pci, "smmu0", "g0"),
+            new DeviceSpec("dev1", BusNames.Pci, "smmu0", "g0", MaxPasids: 8, Untrusted: true, DefDomainType: "DMA"),
+            new DeviceSpec("rd", BusNames.Platform, "smmu0", "g1", RequireDirect: true, NoDirty: true),
+            new DeviceSpec("bare", BusNames.Pci, null, "g2"),
+        ]);
+
+    /// <summary>One step of every operation of the vocabulary, with every kind of argument.</summary>
+    public static Trace EveryOperation() => new(
+        "every operation",
+        [],
+        new SystemConfig(4, DefaultDomainType.Identity),
+        TwoDeviceGroup,
+        [
+            new(new Probe("dev0"), new Expect(Errno.OK)),
+            new(new Release("dev1")),
+            new(new GetDomain("dev0"), new Expect(Errno.OK, "default")),
+            new(new GroupTypeRead("dev0"), new Expect(Errno.OK, "DMA-FQ", [])),
+            new(new GroupTypeWrite("dev0", "identity")),
+            new(new DomainAllocPaging("dev0", "d1")),
+            new(new DomainAllocPaging("dev0", "d2", AllocFlags.DirtyTracking), new Expect(Errno.EOPNOTSUPP)),
+            new(new AttachDevice("d1", "dev0")),
+            new(new DetachDevice("d1", "dev0"), new Expect(Errno.OK, null, [Warn.DetachDeviceDomainMismatch])),
+            new(new AttachGroup("d1", "dev1")),
+            new(new DetachGroup("d1", "dev1")),
+            new(new DriverBind("dev0")),
+            new(new DriverUnbind("dev0")),
+            new(new ClaimDmaOwner("dev0", null), new Expect(Errno.EINVAL, null, [Warn.ClaimDmaOwnerNull])),
+            new(new ClaimDmaOwner("dev0", "o \"quoted\" \\ owner")),
+            new(new ReleaseDmaOwner("dev0")),
+            new(new ClaimGroupDmaOwner("dev1", "vfio")),
+            new(new ReleaseGroupDmaOwner("dev1")),
+            new(new DomainFree("d1")),
+        ]);
+
+    public static Trace Small(params TraceStep[] steps) =>
+        new("small", [], SystemConfig.Default, TwoDeviceGroup, [.. steps]);
+
+    // ---- snapshots: dev0 and dev1 in group 1 on the DMA-FQ default domain #10; #11 the static blocked domain ----
+
+    public static SystemSnapshot GoodSnapshot() => new(
+        [
+            new DeviceSnapshot("dev0", "smmu0", 1, false, new HwContext(HwContextKind.Translate, 10)),
+            new DeviceSnapshot("dev1", "smmu0", 1, false, new HwContext(HwContextKind.Translate, 10)),
+            new DeviceSnapshot("rd", "smmu0", null, false, HwContext.None),
+            new DeviceSnapshot("bare", null, null, false, HwContext.None),
+        ],
+        [new GroupSnapshot(1, "smmu0", "g0", ["dev0", "dev1"], 10, 10, 11, null, 0, 2)],
+        [
+            new DomainSnapshot(10, "DMA-FQ", "smmuv3", "smmuv3", "smmu0", false, null),
+            new DomainSnapshot(11, "blocked", "smmuv3", null, null, true, null),
+        ],
+        []);
+
+    public static SystemSnapshot EmptySnapshot() => new([], [], [], []);
+
+    public static GroupSnapshot Group(SystemSnapshot s) => s.Groups[0];
+
+    public static SystemSnapshot WithGroup(this SystemSnapshot s, Func<GroupSnapshot, GroupSnapshot> change) =>
+        s with { Groups = [change(s.Groups[0]), .. s.Groups.Skip(1)] };
+
+    public static SystemSnapshot WithDevice(this SystemSnapshot s, string name, Func<DeviceSnapshot, DeviceSnapshot> change) =>
+        s with { Devices = [.. s.Devices.Select(d => d.Name == name ? change(d) : d)] };
+}
+
+/// <summary>A "correct implementation" for executor tests: a second copy of the model, with a fixed snapshot.</summary>
+internal sealed class ModelEcho(Trace trace, Func<SystemSnapshot>? snapshot = null) : ISystemUnderTest
+{
+    private readonly ModelReference _model = new(ModelState.Initial(trace.Config, trace.Topology));
+
+    public Outcome Execute(Operation op) => _model.Step(op);
+
+    public SystemSnapshot Snapshot() => (snapshot ?? Fixtures.EmptySnapshot)();
+}
+
+/// <summary>Answers from a script and shows scripted snapshots (one per call, the last one repeated).</summary>
+internal sealed class Scripted(Func<Operation, Outcome> answer, params SystemSnapshot[] snapshots) : ISystemUnderTest
+{
+    private int _calls;
+
+    public Outcome Execute(Operation op) => answer(op);
+
+    public SystemSnapshot Snapshot() => snapshots[Math.Min(_calls++, snapshots.Length - 1)];
+}
+
+/// <summary>A reference that answers from a script.</summary>
+internal sealed class ScriptedModel(Func<Operation, Outcome> answer) : IReferenceModel
+{
+    public Outcome Step(Operation op) => answer(op);
+}
+
+internal static class Models
+{
+    public static ModelReference For(Trace trace) => new(ModelState.Initial(trace.Config, trace.Topology));
+
+    public static ImmutableArray<string> NoWarnings => [];
+}

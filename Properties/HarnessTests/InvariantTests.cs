@@ -1,0 +1,95 @@
+using IommuConformance.Harness.Invariants;
+using IommuConformance.Implementations;
+using Xunit;
+
+namespace IommuConformance.Properties.HarnessTests;
+
+/// <summary>Each structural check stays silent on a good snapshot and fires on one broken the way it guards against.</summary>
+public class InvariantTests
+{
+    private static InvariantContext Context() => new(Fixtures.TwoDeviceGroup);
+
+    private static readonly HwContext Abort = new(HwContextKind.Abort, null);
+
+    [Fact]
+    public void A_good_snapshot_violates_nothing()
+    {
+        Assert.Empty(InvariantChecker.AllViolations(Fixtures.GoodSnapshot(), Context()));
+        Assert.Empty(InvariantChecker.AllViolations(Fixtures.EmptySnapshot(), Context()));
+    }
+
+    public static TheoryData<string, Func<SystemSnapshot, SystemSnapshot>> Broken() => new()
+    {
+        // c.6: leaked group, id used twice
+        { "c.6", s => s with { Groups = [.. s.Groups, new GroupSnapshot(2, "smmu0", "g1", [], null, null, null, null, 0, 1)] } },
+        { "c.6", s => s with { Groups = [.. s.Groups, s.Groups[0] with { Key = "g1", Members = ["rd"] }] } },
+        // c.9: dangling domain references, hardware errors
+        { "c.9", s => s.WithDevice("rd", d => d with { Context = new HwContext(HwContextKind.Translate, 99) }) },
+        { "c.9", s => s.WithGroup(g => g with { BlockingDomainId = 42 }) },
+        { "c.9", s => s with { HardwareErrors = ["STE fetch of a freed table"] } },
+        // c.1: membership both ways, and keys
+        { "c.1", s => s.WithDevice("dev1", d => d with { GroupId = null }) },
+        { "c.1", s => s.WithDevice("rd", d => d with { GroupId = 1 }) },
+        { "c.1", s => s.WithDevice("rd", d => d with { GroupId = 7 }) },
+        { "c.1", s => s.WithGroup(g => g with { Key = "g1" }) },
+        // c.2: a member not on the group's domain
+        { "c.2", s => s.WithDevice("dev1", d => d with { Context = HwContext.None }) },
+        { "c.2", s => s.WithGroup(g => g with { DomainId = 11 }) },
+        // c.3: non-empty group with a default domain but no current domain
+        { "c.3", s => s.WithGroup(g => g with { DomainId = null }).WithDevice("dev0", d => d with { Context = Abort }).WithDevice("dev1", d => d with { Context = Abort }) },
+        // c.4: an owner on the default domain, an owner with owner_cnt 0
+        { "c.4", s => s.WithGroup(g => g with { Owner = "vfio", OwnerCount = 1 }) },
+        { "c.4", s => s.WithGroup(g => g with { Owner = "vfio", OwnerCount = 0, DomainId = 11 }).WithDevice("dev0", d => d with { Context = Abort }).WithDevice("dev1", d => d with { Context = Abort }) },
+        // c.7: a requireDirect device blocked
+        { "c.7", s => s with { Devices = [.. s.Devices.Select(d => d.Name == "rd" ? d with { GroupId = 2, Context = Abort } : d)], Groups = [.. s.Groups, new GroupSnapshot(2, "smmu0", "g1", ["rd"], 11, 10, 11, "o", 1, 1)] } },
+        // c.8: translating through a domain of another driver or instance
+        { "c.8", s => s with { Domains = [.. s.Domains.Select(d => d.Id == 10 ? d with { OwnerDriver = "mock" } : d)] } },
+        { "c.8", s => s with { Domains = [.. s.Domains.Select(d => d.Id == 10 ? d with { Iommu = "smmu1" } : d)] } },
+    };
+
+    [Theory]
+    [MemberData(nameof(Broken))]
+    public void Each_check_fires_on_its_broken_snapshot(string id, Func<SystemSnapshot, SystemSnapshot> breakIt)
+    {
+        var violations = InvariantChecker.AllViolations(breakIt(Fixtures.GoodSnapshot()), Context());
+        Assert.Contains(violations, v => v.StartsWith(id + ":", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void C4_is_not_asserted_once_ownership_was_unbalanced_by_misuse()
+    {
+        var context = Context();
+        context.OwnershipBalanced = false;
+        var owned = Fixtures.GoodSnapshot().WithGroup(g => g with { Owner = "vfio", OwnerCount = 0 });
+        Assert.Empty(InvariantChecker.AllViolations(owned, context));
+    }
+
+    [Fact]
+    public void C4_admits_an_owner_on_a_default_domain_that_is_the_blocking_one()
+    {
+        var mock = Fixtures.GoodSnapshot().WithGroup(g => g with { DomainId = 11, DefaultDomainId = 11, Owner = "o", OwnerCount = 1 })
+            .WithDevice("dev0", d => d with { Context = Abort }).WithDevice("dev1", d => d with { Context = Abort });
+        Assert.Empty(InvariantChecker.AllViolations(mock, Context()));
+    }
+
+    [Fact]
+    public void Atomicity_spots_a_change_and_tolerates_the_documented_leftovers()
+    {
+        var before = Fixtures.GoodSnapshot();
+        Assert.Null(Atomicity.Violation(before, Fixtures.GoodSnapshot()));
+        var changed = Atomicity.Violation(before, before.WithDevice("dev0", d => d with { DriverBound = true }));
+        Assert.NotNull(changed);
+        Assert.StartsWith("c.10:", changed);
+        Assert.Contains("\"bound\": true", changed);
+
+        var noBlocking = before.WithGroup(g => g with { BlockingDomainId = null });
+        var keptBlocking = noBlocking.WithGroup(g => g with { BlockingDomainId = 12 }) with
+        {
+            Domains = [.. noBlocking.Domains, new DomainSnapshot(12, "unmanaged", "smmuv3", "smmuv3", "smmu0", false, null)],
+        };
+        Assert.Null(Atomicity.Violation(noBlocking, keptBlocking));
+        Assert.Null(Atomicity.Violation(noBlocking, before)); // the static blocked domain #11, got on the way
+        var downgraded = before with { Domains = [.. before.Domains.Select(d => d.Id == 10 ? d with { Type = "DMA" } : d)] };
+        Assert.Null(Atomicity.Violation(before, downgraded));
+    }
+}
