@@ -83,6 +83,7 @@ public static class Executor
                 if (modelOutcome.Errno != Errno.OK && Atomicity.Violation(before, after) is { } c10)
                     problem = Problems.Invariant(c10);
                 OwnershipBalance.Observe(context, step.Op, implOutcome, before);
+                if (implOutcome.Warnings.Contains(Warn.SetDomainNoFailFailed)) context.HardwareMayLag = true;
                 if (problem is null && InvariantChecker.FirstViolation(after, context) is { } violation)
                     problem = Problems.Invariant(violation);
                 fresh.Record(step.Op, implOutcome);

@@ -28,6 +28,14 @@ public sealed class InvariantContext
     /// </summary>
     public bool OwnershipBalanced { get; set; } = true;
 
+    /// <summary>
+    /// True once a MUST_SUCCEED domain switch was refused by some device (kernel WARN
+    /// <c>set_domain_nofail_failed</c>, compared as an outcome): the kernel then moves <c>group->domain</c> but
+    /// leaves the refusing device's hardware on its old domain, which may later be freed under it. From then on
+    /// c.2 and the hardware half of c.9 promise nothing for a correct kernel, so they are waived.
+    /// </summary>
+    public bool HardwareMayLag { get; set; }
+
     public DeviceSpec? Device(string name) => _devices.GetValueOrDefault(name);
 
     /// <summary>The driver of the instance a device sits behind, or null.</summary>

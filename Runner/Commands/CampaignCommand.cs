@@ -11,26 +11,28 @@ namespace IommuConformance.Runner.Commands;
 /// </summary>
 public static class CampaignCommand
 {
-    public static int Run(string[] args)
+    public static readonly Command Command = new("campaign", "campaign [--max-test N] [--seed SEED,GAMMA] [--bug NAME]... [--out DIR]", "the main job: a conformance campaign; writes reports/campaign.md", Run);
+
+    private static int Run(string[] args, TextWriter output, TextWriter errors)
     {
-        var options = CampaignOptions.Parse(args);
+        if (!CampaignOptions.TryParse(args, errors, out var options)) return ExitCodes.Usage;
         var settings = options.Settings;
-        Console.WriteLine($"campaign: {settings.MaxTest} traces, {CheckSettings.SeedVariable}={settings.Replay}"
+        output.WriteLine($"campaign: {settings.MaxTest} traces, {CheckSettings.SeedVariable}={settings.Replay}"
             + (options.Bugs.IsEmpty ? "" : $", bugs: {string.Join(", ", options.Bugs)}"));
         var result = Campaign.Run(settings, TraceGenSettings.Default with { Bugs = options.Bugs });
         Directory.CreateDirectory(options.Out);
         var path = Path.Combine(options.Out, "campaign.md");
         File.WriteAllText(path, CampaignReport.ToMarkdown(result, settings));
         var check = result.Check;
-        Console.WriteLine($"{check.Tests} traces, {check.StepsChecked} steps in {check.Elapsed.TotalSeconds:F2} s "
+        output.WriteLine($"{check.Tests} traces, {check.StepsChecked} steps in {check.Elapsed.TotalSeconds:F2} s "
             + $"({check.StepsPerSecond.ToString("F0", CultureInfo.InvariantCulture)} steps/s); report: {path}");
         if (check.Shrunk is not { } failure)
         {
-            Console.WriteLine("verdict: conformant");
-            return 0;
+            output.WriteLine("verdict: conformant");
+            return ExitCodes.Conformant;
         }
         var saved = FailureFiles.Save(options.Out, $"campaign-{settings.Seed}", failure);
-        Console.WriteLine(FailureFiles.Describe(failure, saved, settings));
-        return 1;
+        output.WriteLine(FailureFiles.Describe(failure, saved, settings));
+        return ExitCodes.Diverged;
     }
 }

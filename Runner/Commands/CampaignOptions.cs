@@ -7,6 +7,22 @@ namespace IommuConformance.Runner.Commands;
 /// <summary>The options shared by <c>campaign</c> and <c>hunt</c>; defaults are those of <see cref="CheckSettings.Default"/>.</summary>
 public sealed record CampaignOptions(CheckSettings Settings, ImmutableArray<string> Bugs, string Out)
 {
+    /// <summary>Parses the options; on a bad one writes why to <paramref name="errors"/> and answers false.</summary>
+    public static bool TryParse(string[] args, TextWriter errors, out CampaignOptions options)
+    {
+        try
+        {
+            options = Parse(args);
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+        {
+            errors.WriteLine(e.Message);
+            options = new CampaignOptions(CheckSettings.Default, [], "reports");
+            return false;
+        }
+    }
+
     public static CampaignOptions Parse(string[] args)
     {
         var settings = CheckSettings.Default;

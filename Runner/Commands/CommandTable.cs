@@ -8,7 +8,9 @@ public static class CommandTable
 {
     public static readonly IReadOnlyList<Command> All =
     [
+        CampaignCommand.Command,
         ReplayCommand.Command,
+        HuntCommand.Command,
         BugsCommand.Command,
         HelpCommand.Command,
     ];

@@ -15,9 +15,11 @@ namespace IommuConformance.Runner.Commands;
 /// </summary>
 public static class HuntCommand
 {
-    public static int Run(string[] args)
+    public static readonly Command Command = new("hunt", "hunt [--max-test N] [--seed SEED,GAMMA] [--bug NAME]... [--out DIR]", "switch on each seeded bug in turn; writes reports/hunt.md", Run);
+
+    private static int Run(string[] args, TextWriter output, TextWriter errors)
     {
-        var options = CampaignOptions.Parse(args);
+        if (!CampaignOptions.TryParse(args, errors, out var options)) return ExitCodes.Usage;
         var bugs = BugCatalogue.All.Where(b => options.Bugs.IsEmpty || options.Bugs.Contains(b.Name)).ToArray();
         var table = new StringBuilder()
             .AppendLine("# Seeded-bug hunt").AppendLine()
@@ -35,12 +37,12 @@ public static class HuntCommand
             var row = $"| `{bug.Name}` | {(result.Failed ? "yes" : "**no**")} | {result.Tests} | {result.Shrinks} | "
                 + $"{steps?.ToString(CultureInfo.InvariantCulture) ?? "-"} | {bug.MinimalSteps} | {result.Elapsed.TotalSeconds:F2} |";
             table.AppendLine(row);
-            Console.WriteLine(row);
+            output.WriteLine(row);
             if (result.Shrunk is { } failure)
                 FailureFiles.Save(options.Out, $"bug-{bug.Name}", failure);
         }
         File.WriteAllText(Path.Combine(options.Out, "hunt.md"), table.ToString());
-        Console.WriteLine(allGood ? "every seeded bug found and shrunk to its documented length" : "SOME BUGS ESCAPED or shrank too little");
-        return allGood ? 0 : 1;
+        output.WriteLine(allGood ? "every seeded bug found and shrunk to its documented length" : "SOME BUGS ESCAPED or shrank too little");
+        return allGood ? ExitCodes.Conformant : ExitCodes.Diverged;
     }
 }
