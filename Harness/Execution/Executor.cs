@@ -16,7 +16,10 @@ namespace IommuConformance.Harness.Execution;
 public static class Executor
 {
     /// <summary>Runs on the project's <see cref="ModelState"/> and <see cref="IommuSystem"/>.</summary>
-    public static RunReport Run(Trace trace)
+    public static RunReport Run(Trace trace) => Run(trace, ExecutorChecks.All);
+
+    /// <summary>The same, with only the chosen checks (properties that test one kind of check alone).</summary>
+    public static RunReport Run(Trace trace, ExecutorChecks checks)
     {
         var model = new ModelReference(ModelState.Initial(trace.Config, trace.Topology));
         IommuSystem system;
@@ -28,12 +31,15 @@ public static class Executor
         {
             return new RunReport(trace, [], Verdict.Diverged, Problems.Threw("while being created", e));
         }
-        return Run(trace, model, new ImplementationUnderTest(system));
+        return Run(trace, model, new ImplementationUnderTest(system), checks);
     }
 
     /// <summary>Runs on any pair of sides (tests use fakes).</summary>
-    public static RunReport Run(Trace trace, IReferenceModel model, ISystemUnderTest implementation)
+    public static RunReport Run(
+        Trace trace, IReferenceModel model, ISystemUnderTest implementation, ExecutorChecks checks = ExecutorChecks.All)
     {
+        var outcomes = checks.HasFlag(ExecutorChecks.Outcomes);
+        var invariants = checks.HasFlag(ExecutorChecks.Invariants);
         var context = new InvariantContext(trace.Topology);
         var fresh = new FreshDomains();
         var reports = new List<StepReport>(trace.Steps.Length);
@@ -66,9 +72,9 @@ public static class Executor
                 return Stop(trace, reports, new StepReport(i, step.Op, modelOutcome, implOutcome,
                     Problems.ExpectFailed(expect, modelOutcome)), Verdict.ExpectMismatch);
 
-            var problem = fresh.Violation(step.Op, implOutcome, before) is { } c22
+            var problem = invariants && fresh.Violation(step.Op, implOutcome, before) is { } c22
                 ? Problems.Invariant(c22)
-                : Problems.Divergence(modelOutcome, implOutcome);
+                : outcomes ? Problems.Divergence(modelOutcome, implOutcome) : null;
             if (problem is null)
             {
                 try
@@ -80,11 +86,13 @@ public static class Executor
                     return Stop(trace, reports, new StepReport(i, step.Op, modelOutcome, implOutcome,
                         Problems.Threw("in Snapshot()", e)), Verdict.Diverged);
                 }
-                if (modelOutcome.Errno != Errno.OK && Atomicity.Violation(before, after) is { } c10)
+                // Without the outcome comparison, atomicity is judged by the implementation's own answer.
+                var failed = (outcomes ? modelOutcome : implOutcome).Errno != Errno.OK;
+                if (invariants && failed && Atomicity.Violation(before, after) is { } c10)
                     problem = Problems.Invariant(c10);
                 OwnershipBalance.Observe(context, step.Op, implOutcome, before);
                 if (implOutcome.Warnings.Contains(Warn.SetDomainNoFailFailed)) context.HardwareMayLag = true;
-                if (problem is null && InvariantChecker.FirstViolation(after, context) is { } violation)
+                if (invariants && problem is null && InvariantChecker.FirstViolation(after, context) is { } violation)
                     problem = Problems.Invariant(violation);
                 fresh.Record(step.Op, implOutcome);
                 before = after;

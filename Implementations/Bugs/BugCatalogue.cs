@@ -34,7 +34,8 @@ public static class BugCatalogue
         new(ClaimOwnerNullLeaksGroup,
             "a6a9a5da6808 \"iommu: Fix refcount leak in iommu_device_claim_dma_owner\" (v6.2-rc4), §d#7",
             "iommu_device_claim_dma_owner takes a group reference before the NULL-owner check and leaks it on -EINVAL",
-            "probe dev0; claim_dma_owner dev0 null; release dev0 -> the group outlives its last device (c.6, c.21)", 3),
+            "claim_dma_owner dev0 null on an unprobed device -> EINVAL [claim_dma_owner_null] expected, ENODEV buggy (old check order); "
+            + "with dev0 probed: probe; claim_dma_owner dev0 null; release dev0 -> the group outlives its last device (c.6, c.21)", 1),
         new(ReleaseFreesDomainsBeforeDriverRelease,
             "\"iommu: Fix ordering of iommu_release_device()\" (Jason Gunthorpe, 2022), §d#6",
             "iommu_deinit_device frees the group's domains before the release_domain attach and ops->release_device",
@@ -46,7 +47,8 @@ public static class BugCatalogue
         new(RequireDirectBlockingAllowed,
             "synthetic: the require_direct test of __iommu_device_set_domain() (0286300e6045 era) removed",
             "a require_direct device may be parked on a blocking domain",
-            "probe dev0 (smmuv3, requireDirect); claim_dma_owner dev0 o1 -> EINVAL expected (c.7)", 2),
+            "probe dev0 (mock, requireDirect) -> EINVAL [default_domain_first_attach_failed] expected, OK buggy (the static "
+            + "BLOCKED default is accepted); on smmuv3: probe; claim_dma_owner dev0 o1 -> EINVAL expected (c.7)", 1),
         new(SysfsTypeIgnoresOwner,
             "synthetic: iommu_group_store_type() without its owner_cnt test (the ≤5.19 code tested a bound driver instead)",
             "the sysfs type change proceeds while the group has users",

@@ -33,6 +33,23 @@ public sealed class SeededBugTests(ITestOutputHelper output)
             $"{bug}: shrunk to {shrunk.Trace.Steps.Length} steps, documented minimum {documented.MinimalSteps}:\n{shrunk.Problem}");
     }
 
+    /// <summary>Bugs whose damage is in state, not in answers: the invariants alone must catch them.</summary>
+    [Theory]
+    [InlineData("claim_owner_null_leaks_group")]
+    [InlineData("release_frees_domains_before_driver_release")]
+    [InlineData("hot_add_skips_owned_group_attach")]
+    [InlineData("no_owner_gatekeeper")]
+    public void Invariant_property_alone_finds(string bug)
+    {
+        var result = PropertyCheck.Run(
+            TraceGen.Arbitrary(TraceGenSettings.WithBug(bug)), CheckSettings.Default,
+            trace => Executor.Run(trace, ExecutorChecks.Invariants));
+
+        Assert.True(result.Failed, $"{bug}: {result.Tests} traces found nothing");
+        Assert.Contains("invariant", result.Shrunk?.Problem ?? "");
+        output.WriteLine($"{bug}: {result.Shrunk?.Trace.Steps.Length} steps: {result.Shrunk?.Problem}");
+    }
+
     [Fact]
     public void Attach_contract_property_catches_a_fresh_domain_answering_einval()
     {

@@ -19,3 +19,16 @@ public sealed class ConformanceProperties
         Prop.ForAll(TraceGen.Arbitrary(TraceGenSettings.Default), (Trace trace) =>
             ConformanceFailure.ThrowIfFailed(Executor.Run(trace)));
 }
+
+/// <summary>
+/// The structural invariants alone (kernel-semantics §c: c.1–c.4, c.6–c.10, c.22) on the implementation after
+/// every step, without comparing outcomes with the model: what the hardware and the core's bookkeeping must
+/// never show, whatever the operations answered.
+/// </summary>
+public sealed class InvariantProperties
+{
+    [ConformanceProperty]
+    public Property Structural_invariants_hold_after_every_step() =>
+        Prop.ForAll(TraceGen.Arbitrary(TraceGenSettings.Default), (Trace trace) =>
+            ConformanceFailure.ThrowIfFailed(Executor.Run(trace, ExecutorChecks.Invariants)));
+}
