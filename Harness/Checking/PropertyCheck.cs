@@ -62,7 +62,7 @@ public static class PropertyCheck
         public void OnStartFixture(Type type) { }
 
         public void OnArguments(int ntest, FSharpList<object> args, FSharpFunc<int, FSharpFunc<FSharpList<object>, string>> every) =>
-            Tests = ntest;
+            Tests++;
 
         public void OnShrink(FSharpList<object> args, FSharpFunc<FSharpList<object>, string> everyShrink) => Shrinks++;
 

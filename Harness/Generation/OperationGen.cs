@@ -21,7 +21,10 @@ public static class OperationGen
     /// <param name="fresh">A handle name not used so far in the trace.</param>
     /// <param name="tried">Devices that a probe step has already named: a device the model refused once (no
     /// IOMMU, wrong bus) keeps only a small weight, so it does not crowd out the rest.</param>
-    public static Gen<Operation> Next(IReadOnlyList<string> devices, ModelState state, string fresh, IReadOnlySet<string> tried)
+    /// <param name="bound">Every handle name an earlier step bound, live or not: stale names make the
+    /// use-after-free, double-free and name-reuse cases.</param>
+    public static Gen<Operation> Next(
+        IReadOnlyList<string> devices, ModelState state, string fresh, IReadOnlySet<string> tried, IReadOnlyList<string> bound)
     {
         var probed = devices.Where(state.IsProbed).ToArray();
         var unprobed = devices.Where(d => !state.IsProbed(d) && !tried.Contains(d)).ToArray();
@@ -32,8 +35,8 @@ public static class OperationGen
         {
             (unprobed.Length > 0 ? 30 : 2, (unprobed.Length > 0 ? Gen.Elements(unprobed) : anyDev).Select(Op(d => new Probe(d)))),
             (probed.Length > 0 ? 5 : 1, dev.Select(Op(d => new Release(d)))),
-            (10, from d in dev from dirty in TopologyGen.Chance(1, 6)
-                 select (Operation)new DomainAllocPaging(d, fresh, dirty ? AllocFlags.DirtyTracking : null)),
+            (10, from d in dev from dirty in TopologyGen.Chance(1, 6) from name in Name(fresh, bound)
+                 select (Operation)new DomainAllocPaging(d, name, dirty ? AllocFlags.DirtyTracking : null)),
             (6, dev.Select(Op(d => new GetDomain(d)))),
             (4, dev.Select(Op(d => new GroupTypeRead(d)))),
             (4, from d in dev from t in Gen.Frequency((19, Gen.Elements(SysfsTypes)), (1, Gen.Constant("bogus")))
@@ -45,19 +48,25 @@ public static class OperationGen
             (5, from d in dev from o in Owner() select (Operation)new ClaimGroupDmaOwner(d, o)),
             (4, dev.Select(Op(d => new ReleaseGroupDmaOwner(d)))),
         };
-        if (live.Length > 0)
+        if (bound.Count > 0)
         {
-            var handle = Gen.Elements(live);
-            choices.Add((12, from h in handle from d in dev select (Operation)new AttachGroup(h, d)));
-            choices.Add((8, from h in handle from d in dev select (Operation)new AttachDevice(h, d)));
-            choices.Add((4, from d in dev from h in Attached(state, d, handle) select (Operation)new DetachDevice(h, d)));
-            choices.Add((4, from d in dev from h in Attached(state, d, handle) select (Operation)new DetachGroup(h, d)));
-            choices.Add((4, handle.Select(Op(h => new DomainFree(h)))));
+            // With nothing live, handle operations are only the occasional stale-name probe.
+            var handle = live.Length > 0 ? Gen.Frequency((12, Gen.Elements(live)), (1, Gen.Elements(bound.ToArray()))) : Gen.Elements(bound.ToArray());
+            int W(int weight) => live.Length > 0 ? weight : 1;
+            choices.Add((W(12), from h in handle from d in dev select (Operation)new AttachGroup(h, d)));
+            choices.Add((W(8), from h in handle from d in dev select (Operation)new AttachDevice(h, d)));
+            choices.Add((W(4), from d in dev from h in Attached(state, d, handle) select (Operation)new DetachDevice(h, d)));
+            choices.Add((W(4), from d in dev from h in Attached(state, d, handle) select (Operation)new DetachGroup(h, d)));
+            choices.Add((W(4), handle.Select(Op(h => new DomainFree(h)))));
         }
         return Gen.Frequency(choices);
     }
 
     private static Func<string, Operation> Op(Func<string, Operation> make) => make;
+
+    /// <summary>Mostly a fresh handle name; now and then one bound before (EEXIST while it is live).</summary>
+    private static Gen<string> Name(string fresh, IReadOnlyList<string> bound) =>
+        bound.Count == 0 ? Gen.Constant(fresh) : Gen.Frequency((15, Gen.Constant(fresh)), (1, Gen.Elements(bound.ToArray())));
 
     /// <summary>Owners: two tokens so "same owner" and "other owner" both happen; NULL now and then.</summary>
     private static Gen<string?> Owner() =>

@@ -39,10 +39,13 @@ public static class TraceGen
     private static HashSet<string> Tried(ImmutableArray<TraceStep> done) =>
         done.Select(s => s.Op).OfType<Probe>().Select(p => p.Dev).ToHashSet();
 
+    private static string[] Bound(ImmutableArray<TraceStep> done) =>
+        [.. done.Select(s => s.Op).OfType<DomainAllocPaging>().Select(a => a.As).Distinct()];
+
     private static Gen<ImmutableArray<TraceStep>> Steps(
         string[] devices, ModelState state, int remaining, ImmutableArray<TraceStep> done) =>
         remaining == 0
             ? Gen.Constant(done)
-            : OperationGen.Next(devices, state, $"d{done.Length + 1}", Tried(done)).SelectMany(op =>
+            : OperationGen.Next(devices, state, $"d{done.Length + 1}", Tried(done), Bound(done)).SelectMany(op =>
                 Steps(devices, state.Step(op).Next, remaining - 1, done.Add(new TraceStep(op))));
 }
