@@ -6,11 +6,11 @@ namespace IommuConformance.Harness.Checking;
 /// The knobs of one property run, in one place. Defaults are the suite's default run; the environment
 /// variables override them: <c>IOMMU_SEED=seed,gamma</c> (replay a run), <c>IOMMU_MAX_TEST=n</c>.
 /// </summary>
-/// <param name="MaxTest">Traces generated (default 300).</param>
+/// <param name="MaxTest">Traces generated (default 1000).</param>
 /// <param name="EndSize">FsCheck size reached by the last trace; lengths scale with it (default 100).</param>
 /// <param name="Seed">FsCheck random seed (default fixed, so CI runs are reproducible).</param>
 /// <param name="Gamma">FsCheck random gamma; odd (default fixed).</param>
-public sealed record CheckSettings(int MaxTest = 300, int EndSize = 100, ulong Seed = 20261122UL, ulong Gamma = 0x9E3779B97F4A7C15UL)
+public sealed record CheckSettings(int MaxTest = 1000, int EndSize = 100, ulong Seed = 20261122UL, ulong Gamma = 0x9E3779B97F4A7C15UL)
 {
     public const string SeedVariable = "IOMMU_SEED";
     public const string MaxTestVariable = "IOMMU_MAX_TEST";

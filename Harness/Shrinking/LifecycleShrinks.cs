@@ -13,6 +13,25 @@ public static class LifecycleShrinks
                 OperationNames.HandleBound(s.Op) != handle && OperationNames.HandleUsed(s.Op) != handle));
     }
 
+    /// <summary>
+    /// One device stands in for another of the same instance: every step naming the second names the first, and
+    /// the second leaves the machine. Undoes a failure that needed two names only because the generator drew two.
+    /// </summary>
+    public static IEnumerable<Trace> MergeDevices(Trace trace)
+    {
+        var devices = trace.Topology.Devices;
+        foreach (var keep in devices)
+            foreach (var drop in devices.Where(d => d != keep && d.Iommu == keep.Iommu))
+                yield return trace with
+                {
+                    Topology = trace.Topology with { Devices = devices.Remove(drop) },
+                    Steps = [.. trace.Steps.Select(s => s with
+                    {
+                        Op = OperationNames.Rename(s.Op, n => n == drop.Name ? keep.Name : n, h => h),
+                    })],
+                };
+    }
+
     public static IEnumerable<Trace> DeleteDevices(Trace trace)
     {
         foreach (var device in trace.Topology.Devices)

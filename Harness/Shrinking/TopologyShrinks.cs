@@ -5,7 +5,8 @@ namespace IommuConformance.Harness.Shrinking;
 
 /// <summary>
 /// A simpler machine: unused devices and instances removed, device flags cleared one at a time, group keys
-/// merged, instance options and the global default type back to their defaults.
+/// merged, an instance handed to the mock driver, instance options and the global default type back to their
+/// defaults.
 /// </summary>
 public static class TopologyShrinks
 {
@@ -23,6 +24,9 @@ public static class TopologyShrinks
             foreach (var simpler in Simpler(topology.Devices[i]))
                 yield return With(trace, topology with { Devices = topology.Devices.SetItem(i, simpler) });
         for (var i = 0; i < topology.Iommus.Length; i++)
+            if (topology.Iommus[i].Driver != DriverNames.Mock)
+                yield return With(trace, ToMock(topology, topology.Iommus[i]));
+        for (var i = 0; i < topology.Iommus.Length; i++)
             if (topology.Iommus[i].Options != IommuOptions.None)
                 yield return With(trace, topology with
                 {
@@ -31,6 +35,13 @@ public static class TopologyShrinks
         if (trace.Config != SystemConfig.Default)
             yield return trace with { Config = SystemConfig.Default };
     }
+
+    /// <summary>The instance driven by the mock, the simplest driver, with its devices on the mock's bus.</summary>
+    private static Topology ToMock(Topology topology, IommuSpec iommu) => topology with
+    {
+        Iommus = topology.Iommus.Replace(iommu, iommu with { Driver = DriverNames.Mock, Options = IommuOptions.None }),
+        Devices = [.. topology.Devices.Select(d => d.Iommu == iommu.Name ? d with { Bus = BusNames.Platform } : d)],
+    };
 
     private static IEnumerable<DeviceSpec> Simpler(DeviceSpec d)
     {

@@ -6,7 +6,8 @@ namespace IommuConformance.Harness.Shrinking;
 /// <summary>
 /// Candidates for a smaller failing trace, best first. FsCheck keeps the first candidate that still fails and
 /// asks again, so the order is the strategy: cut everything after the failing step; delete chunks of steps,
-/// large to small, from the back; delete whole object lifecycles (a handle, a device); simplify arguments;
+/// large to small, from the back; delete whole object lifecycles (a handle, a device) or let one device stand
+/// in for another; simplify arguments;
 /// simplify the machine; finally give names a canonical spelling. Every candidate is a valid trace.
 /// </summary>
 public static class TraceShrinker
@@ -30,6 +31,7 @@ public static class TraceShrinker
         foreach (var t in DeleteChunks(trace)) yield return t;
         foreach (var t in LifecycleShrinks.DeleteHandles(trace)) yield return t;
         foreach (var t in LifecycleShrinks.DeleteDevices(trace)) yield return t;
+        foreach (var t in LifecycleShrinks.MergeDevices(trace)) yield return t;
         foreach (var t in ArgumentShrinks.Simplify(trace)) yield return t;
         foreach (var t in TopologyShrinks.Simplify(trace)) yield return t;
         var normal = NameNormalizer.Normalize(trace);

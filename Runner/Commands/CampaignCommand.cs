@@ -6,7 +6,7 @@ namespace IommuConformance.Runner.Commands;
 
 /// <summary>
 /// <c>campaign [--max-test N] [--seed SEED,GAMMA] [--bug NAME]... [--out DIR]</c>: the main job. Runs the default
-/// conformance property, writes reports/campaign.md and, on failure, the shrunk trace to reports/failures/.
+/// conformance property over 10,000 traces (unless told otherwise), writes reports/campaign.md and, on failure, the shrunk trace to reports/failures/.
 /// Exit 0 conformant, 1 diverged.
 /// </summary>
 public static class CampaignCommand
@@ -15,7 +15,7 @@ public static class CampaignCommand
 
     private static int Run(string[] args, TextWriter output, TextWriter errors)
     {
-        if (!CampaignOptions.TryParse(args, errors, out var options)) return ExitCodes.Usage;
+        if (!CampaignOptions.TryParse(args, errors, out var options, CampaignOptions.DefaultCampaignTraces)) return ExitCodes.Usage;
         var settings = options.Settings;
         output.WriteLine($"campaign: {settings.MaxTest} traces, {CheckSettings.SeedVariable}={settings.Replay}"
             + (options.Bugs.IsEmpty ? "" : $", bugs: {string.Join(", ", options.Bugs)}"));

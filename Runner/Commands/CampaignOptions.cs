@@ -8,11 +8,11 @@ namespace IommuConformance.Runner.Commands;
 public sealed record CampaignOptions(CheckSettings Settings, ImmutableArray<string> Bugs, string Out)
 {
     /// <summary>Parses the options; on a bad one writes why to <paramref name="errors"/> and answers false.</summary>
-    public static bool TryParse(string[] args, TextWriter errors, out CampaignOptions options)
+    public static bool TryParse(string[] args, TextWriter errors, out CampaignOptions options, int? defaultMaxTest = null)
     {
         try
         {
-            options = Parse(args);
+            options = Parse(args, defaultMaxTest);
             return true;
         }
         catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
@@ -23,9 +23,14 @@ public sealed record CampaignOptions(CheckSettings Settings, ImmutableArray<stri
         }
     }
 
-    public static CampaignOptions Parse(string[] args)
+    /// <summary>A campaign's default length: ten times a property run (a few seconds on two cores).</summary>
+    public const int DefaultCampaignTraces = 10_000;
+
+    public static CampaignOptions Parse(string[] args, int? defaultMaxTest = null)
     {
         var settings = CheckSettings.Default;
+        if (defaultMaxTest is { } max && Environment.GetEnvironmentVariable(CheckSettings.MaxTestVariable) is null or "")
+            settings = settings with { MaxTest = max };
         var bugs = ImmutableArray.CreateBuilder<string>();
         var output = "reports";
         for (var i = 0; i < args.Length; i++)
