@@ -38,7 +38,7 @@ public static class TopologyGen
     private static Gen<IommuSpec> Iommu((string Name, string Driver) instance) =>
         instance.Driver != DriverNames.Smmuv3
             ? Gen.Constant(new IommuSpec(instance.Name, instance.Driver, IommuOptions.None))
-            : from noFlush in Chance(1, 5)
+            : from noFlush in Chance(1, 3)
               from noIdentity in Chance(1, 6)
               select new IommuSpec(instance.Name, instance.Driver, new IommuOptions(
                   DeferredFlush: noFlush ? false : null,
@@ -52,9 +52,9 @@ public static class TopologyGen
         from requireDirect in Chance(1, 10)
         from noDirty in iommu?.Driver == DriverNames.Mock ? Chance(1, 3) : Gen.Constant(false)
         from defType in Gen.Frequency(
-            (16, Gen.Constant<string?>(null)),
+            (12, Gen.Constant<string?>(null)),
             (2, Gen.Constant<string?>(GroupTypeStrings.Identity)),
-            (1, Gen.Constant<string?>(GroupTypeStrings.Dma)))
+            (2, Gen.Constant<string?>(GroupTypeStrings.Dma)))
         select new DeviceSpec($"dev{index}", bus, iommu?.Name, $"g{groupKey}",
             Untrusted: untrusted && bus == BusNames.Pci, RequireDirect: requireDirect, NoDirty: noDirty,
             DefDomainType: defType);

@@ -14,6 +14,7 @@ public static class StructuralInvariants
     [
         new("c.6", "no live group without members; no group id used twice", NoLeakedGroups),
         new("c.9", "every referenced domain is live; the hardware reports no errors", NoDanglingDomains),
+        new("c.19", "no leaked domain: every live domain is static, held by a group, or named by a live handle", NoLeakedDomains),
         new("c.1", "each probed device is in exactly one live group, and membership ⇔ device.GroupId", GroupMembership),
         new("c.2", "every member's hardware context matches its group's current domain", ContextsFollowGroupDomain),
         new("c.3", "a non-empty group with a default domain has a current domain", NonEmptyGroupHasDomain),
@@ -46,6 +47,17 @@ public static class StructuralInvariants
         foreach (var d in s.Snapshot.Devices)
             if (d.Context.DomainId is { } i && !ids.Contains(i))
                 return $"{d.Name}'s hardware context {SnapshotIndex.Describe(d.Context)} references freed domain #{i}";
+        return null;
+    }
+
+    internal static string? NoLeakedDomains(SnapshotIndex s, InvariantContext _)
+    {
+        var held = s.Snapshot.Groups
+            .SelectMany(g => new[] { g.DomainId, g.DefaultDomainId, g.BlockingDomainId })
+            .OfType<int>().ToHashSet();
+        foreach (var d in s.Snapshot.Domains)
+            if (!d.IsStatic && d.Handle is null && !held.Contains(d.Id))
+                return $"{s.Describe(d.Id)} is live but no group holds it and no handle names it (leaked)";
         return null;
     }
 

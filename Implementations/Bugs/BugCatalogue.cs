@@ -16,6 +16,7 @@ public static class BugCatalogue
     public const string RequireDirectBlockingAllowed = "require_direct_blocking_allowed";
     public const string SysfsTypeIgnoresOwner = "sysfs_type_ignores_owner";
     public const string UntrustedNotForcedDma = "untrusted_not_forced_dma";
+    public const string DefaultDomainReplaceLeaksOld = "default_domain_replace_leaks_old";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
@@ -57,6 +58,10 @@ public static class BugCatalogue
             "synthetic: iommu_get_default_domain_type() without its untrusted-device test",
             "an untrusted PCI device gets the global default type instead of strict DMA",
             "config defaultDomain identity; probe dev0 (pci, untrusted); group_type_read dev0 -> \"DMA\" expected", 2),
+        new(DefaultDomainReplaceLeaksOld,
+            "synthetic: iommu_setup_default_domain() without its out_free_old step (the sysfs type change path)",
+            "the default domain replaced by a sysfs type change is never freed",
+            "probe dev0 (smmuv3); group_type_write dev0 identity -> the old DMA-FQ default stays allocated, held by nobody (c.19)", 2),
     ];
 
     /// <summary>The entry named <paramref name="name"/>, or null.</summary>

@@ -42,7 +42,8 @@ public sealed partial class IommuCore
         }
 
     out_free_old:
-        if (oldDom is not null) DomainFree(oldDom);
+        // Seeded bug default_domain_replace_leaks_old: the replaced default domain is never freed.
+        if (oldDom is not null && !Bugs.IsOn(BugCatalogue.DefaultDomainReplaceLeaksOld)) DomainFree(oldDom);
         return ret;
 
     err_restore_def_domain:

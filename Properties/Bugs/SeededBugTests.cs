@@ -39,6 +39,7 @@ public sealed class SeededBugTests(ITestOutputHelper output)
     [InlineData("release_frees_domains_before_driver_release")]
     [InlineData("hot_add_skips_owned_group_attach")]
     [InlineData("no_owner_gatekeeper")]
+    [InlineData("default_domain_replace_leaks_old")]
     public void Invariant_property_alone_finds(string bug)
     {
         var result = PropertyCheck.Run(

@@ -21,7 +21,7 @@ public sealed class ConformanceProperties
 }
 
 /// <summary>
-/// The structural invariants alone (kernel-semantics §c: c.1–c.4, c.6–c.10, c.22) on the implementation after
+/// The structural invariants alone (kernel-semantics §c: c.1–c.4, c.6–c.10, c.19, c.22) on the implementation after
 /// every step, without comparing outcomes with the model: what the hardware and the core's bookkeeping must
 /// never show, whatever the operations answered.
 /// </summary>

@@ -69,6 +69,8 @@ public class InvariantTests
     {
         var mock = Fixtures.GoodSnapshot().WithGroup(g => g with { DomainId = 11, DefaultDomainId = 11, Owner = "o", OwnerCount = 1 })
             .WithDevice("dev0", d => d with { Context = Abort }).WithDevice("dev1", d => d with { Context = Abort });
+        // The DMA-FQ default the fixture had is gone with the change of default (else c.19 sees a leak).
+        mock = mock with { Domains = mock.Domains.RemoveAll(d => d.Id == 10) };
         Assert.Empty(InvariantChecker.AllViolations(mock, Context()));
     }
 
