@@ -11,7 +11,8 @@ namespace IommuConformance.Harness.Execution;
 /// structural invariants after every step, and stops at the first failure. Per step, in this order:
 /// the trace's <c>expect</c> against the model (a wrong expect makes the model's word moot: exit 2), c.22 (fresh
 /// domain answered EINVAL, even if the model agrees), the outcomes, c.10 (a failed step changed nothing), the
-/// structural invariants. Snapshots are taken once per step and serialised only for failed steps.
+/// structural invariants, then the observations (get_domain and group_type_read of every device answer alike).
+/// Snapshots are taken once per step and serialised only for failed steps.
 /// </summary>
 public static class Executor
 {
@@ -40,6 +41,7 @@ public static class Executor
     {
         var outcomes = checks.HasFlag(ExecutorChecks.Outcomes);
         var invariants = checks.HasFlag(ExecutorChecks.Invariants);
+        var observations = checks.HasFlag(ExecutorChecks.Observations);
         var context = new InvariantContext(trace.Topology);
         var fresh = new FreshDomains();
         var reports = new List<StepReport>(trace.Steps.Length);
@@ -94,6 +96,8 @@ public static class Executor
                 if (implOutcome.Warnings.Contains(Warn.SetDomainNoFailFailed)) context.HardwareMayLag = true;
                 if (invariants && problem is null && InvariantChecker.FirstViolation(after, context) is { } violation)
                     problem = Problems.Invariant(violation);
+                if (observations && problem is null)
+                    problem = Observations.Divergence(trace.Topology, model, implementation);
                 fresh.Record(step.Op, implOutcome);
                 before = after;
             }

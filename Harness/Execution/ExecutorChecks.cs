@@ -8,5 +8,7 @@ public enum ExecutorChecks
     Outcomes = 1,
     /// <summary>The structural invariants (§c), atomicity of failed steps (c.10) and the fresh-domain rule (c.22), on the implementation.</summary>
     Invariants = 2,
-    All = Outcomes | Invariants,
+    /// <summary>After every step, get_domain and group_type_read of every device answer alike on both sides.</summary>
+    Observations = 4,
+    All = Outcomes | Invariants | Observations,
 }

@@ -57,7 +57,8 @@ public static class BugCatalogue
         new(UntrustedNotForcedDma,
             "synthetic: iommu_get_default_domain_type() without its untrusted-device test",
             "an untrusted PCI device gets the global default type instead of strict DMA",
-            "config defaultDomain identity; probe dev0 (pci, untrusted); group_type_read dev0 -> \"DMA\" expected", 2),
+            "config defaultDomain identity; probe dev0 (pci, untrusted) -> the group's type reads \"DMA\" in the model, "
+            + "\"identity\" here (observed after the step; or by an explicit group_type_read)", 1),
         new(DefaultDomainReplaceLeaksOld,
             "synthetic: iommu_setup_default_domain() without its out_free_old step (the sysfs type change path)",
             "the default domain replaced by a sysfs type change is never freed",

@@ -51,6 +51,19 @@ public sealed class SeededBugTests(ITestOutputHelper output)
         output.WriteLine($"{bug}: {result.Shrunk?.Trace.Steps.Length} steps: {result.Shrunk?.Problem}");
     }
 
+    /// <summary>The observation check alone (get_domain, group_type_read of every device after every step).</summary>
+    [Fact]
+    public void Observations_alone_see_a_wrong_default_type_right_after_the_probe()
+    {
+        var result = PropertyCheck.Run(
+            TraceGen.Arbitrary(TraceGenSettings.WithBug("untrusted_not_forced_dma")), CheckSettings.Default,
+            trace => Executor.Run(trace, ExecutorChecks.Observations));
+
+        Assert.True(result.Failed);
+        Assert.Equal(1, result.Shrunk?.Trace.Steps.Length);
+        Assert.Contains("observed after the step by group_type_read", result.Shrunk?.Problem ?? "");
+    }
+
     [Fact]
     public void Attach_contract_property_catches_a_fresh_domain_answering_einval()
     {

@@ -29,13 +29,25 @@ public class ExecutorTests
     {
         var echo = new ModelEcho(AllocAttach);
         var liar = new Scripted(op => op is GetDomain ? Outcome.OkWith("default").WithWarnings(["x"]) : echo.Execute(op), Fixtures.EmptySnapshot());
-        var report = Executor.Run(AllocAttach, Models.For(AllocAttach), liar);
+        // Without observations, so that the lie is met at the trace's own get_domain (step 4).
+        var report = Executor.Run(AllocAttach, Models.For(AllocAttach), liar, ExecutorChecks.Outcomes | ExecutorChecks.Invariants);
         Assert.Equal(Verdict.Diverged, report.Verdict);
         Assert.Equal(3, report.FailingIndex);
         Assert.Equal(StepVerdict.Diverged, Problems.Classify(report.Steps[^1]));
         Assert.Contains("value differs: model \"d1\", implementation \"default\"", report.Problem);
         Assert.Contains("warnings differ", report.Problem);
         Assert.DoesNotContain("errno differs", report.Problem);
+    }
+
+    [Fact]
+    public void Observations_catch_a_wrong_state_at_the_step_that_made_it()
+    {
+        var echo = new ModelEcho(AllocAttach);
+        var liar = new Scripted(op => op is GetDomain ? Outcome.OkWith("default").WithWarnings(["x"]) : echo.Execute(op), Fixtures.EmptySnapshot());
+        var report = Executor.Run(AllocAttach, Models.For(AllocAttach), liar, ExecutorChecks.Observations);
+        Assert.Equal(Verdict.Diverged, report.Verdict);
+        Assert.Equal(0, report.FailingIndex);
+        Assert.Contains("observed after the step by get_domain", report.Problem);
     }
 
     [Fact]
