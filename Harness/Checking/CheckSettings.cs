@@ -21,18 +21,22 @@ public sealed record CheckSettings(int MaxTest = 1000, int EndSize = 100, ulong 
     /// <summary>The FsCheck replay string: <c>seed,gamma</c>.</summary>
     public string Replay => $"{Seed},{Gamma}";
 
+    /// <summary>These settings with the seed (and gamma, when given) of a <c>seed,gamma</c> replay string.</summary>
+    public CheckSettings WithReplay(string replay)
+    {
+        var parts = replay.Split(',', StringSplitOptions.TrimEntries);
+        return this with
+        {
+            Seed = ulong.Parse(parts[0], CultureInfo.InvariantCulture),
+            Gamma = parts.Length > 1 ? ulong.Parse(parts[1], CultureInfo.InvariantCulture) : Gamma,
+        };
+    }
+
     public static CheckSettings FromEnvironment(CheckSettings defaults)
     {
         var settings = defaults;
         if (Environment.GetEnvironmentVariable(SeedVariable) is { Length: > 0 } seed)
-        {
-            var parts = seed.Split(',', StringSplitOptions.TrimEntries);
-            settings = settings with
-            {
-                Seed = ulong.Parse(parts[0], CultureInfo.InvariantCulture),
-                Gamma = parts.Length > 1 ? ulong.Parse(parts[1], CultureInfo.InvariantCulture) : settings.Gamma,
-            };
-        }
+            settings = settings.WithReplay(seed);
         if (Environment.GetEnvironmentVariable(MaxTestVariable) is { Length: > 0 } max)
             settings = settings with { MaxTest = int.Parse(max, CultureInfo.InvariantCulture) };
         return settings;

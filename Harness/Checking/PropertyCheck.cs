@@ -2,6 +2,7 @@ using Stopwatch = System.Diagnostics.Stopwatch;
 using FsCheck;
 using FsCheck.Fluent;
 using IommuConformance.Harness.Execution;
+using IommuConformance.Harness.Generation;
 using IommuConformance.Harness.Traces;
 using Microsoft.FSharp.Collections;
 using Microsoft.FSharp.Core;
@@ -22,6 +23,13 @@ public sealed record CheckResult(
 /// </summary>
 public static class PropertyCheck
 {
+    /// <summary>
+    /// The default trace property with one seeded bug switched on, checked with <paramref name="checks"/> (all by
+    /// default): what the bug tests and the Runner's <c>hunt</c> run.
+    /// </summary>
+    public static CheckResult Hunt(string bug, CheckSettings settings, ExecutorChecks checks = ExecutorChecks.All) =>
+        Run(TraceGen.Arbitrary(TraceGenSettings.WithBug(bug)), settings, trace => Executor.Run(trace, checks));
+
     public static CheckResult Run(Arbitrary<Trace> traces, CheckSettings settings, Func<Trace, RunReport> check) =>
         Run<Trace>(traces, settings, check);
 

@@ -92,8 +92,7 @@ public static class Executor
                 var failed = (outcomes ? modelOutcome : implOutcome).Errno != Errno.OK;
                 if (invariants && failed && Atomicity.Violation(before, after) is { } c10)
                     problem = Problems.Invariant(c10);
-                OwnershipBalance.Observe(context, step.Op, implOutcome, before);
-                if (implOutcome.Warnings.Contains(Warn.SetDomainNoFailFailed)) context.HardwareMayLag = true;
+                InvariantWaivers.Observe(context, step.Op, implOutcome, before);
                 if (invariants && problem is null && InvariantChecker.FirstViolation(after, context) is { } violation)
                     problem = Problems.Invariant(violation);
                 if (observations && problem is null)

@@ -18,7 +18,7 @@ public static class StepTable
             rows.Add(
             [
                 (step.Index + 1).ToString(),
-                OperationText.Of(step.Op),
+                step.Op.ToString(),
                 step.ModelOutcome.ToString(),
                 step.ImplOutcome?.ToString() ?? "(threw)",
                 Problems.Label(Problems.Classify(step)),

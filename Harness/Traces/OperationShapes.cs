@@ -63,6 +63,13 @@ internal static class OperationShapes
 
     public static readonly FrozenDictionary<string, OpShape> ByName = All.ToFrozenDictionary(s => s.Name);
 
+    /// <summary>The same operation with each argument passed through <paramref name="map"/> (field, value) → value.</summary>
+    public static Operation Rebuild(Operation op, Func<string, string?, string?> map)
+    {
+        var values = op.Fields().ToDictionary(f => f.Field, f => f.Value, StringComparer.Ordinal);
+        return ByName[op.Name].Build(field => map(field, values.GetValueOrDefault(field)));
+    }
+
     /// <summary>Reads the arguments of one step (the <c>op</c> field has been read) and builds the operation.</summary>
     public static Operation Parse(OpShape shape, JsonFields fields)
     {

@@ -21,8 +21,7 @@ public sealed class SeededBugTests(ITestOutputHelper output)
     public void Default_property_run_finds_and_shrinks(string bug)
     {
         var documented = BugCatalogue.All.Single(b => b.Name == bug);
-        var result = PropertyCheck.Run(
-            TraceGen.Arbitrary(TraceGenSettings.WithBug(bug)), CheckSettings.Default, Executor.Run);
+        var result = PropertyCheck.Hunt(bug, CheckSettings.Default);
 
         Assert.True(result.Failed, $"{bug}: {result.Tests} traces found nothing");
         var shrunk = Assert.IsType<RunReport>(result.Shrunk);
@@ -42,9 +41,7 @@ public sealed class SeededBugTests(ITestOutputHelper output)
     [InlineData("default_domain_replace_leaks_old")]
     public void Invariant_property_alone_finds(string bug)
     {
-        var result = PropertyCheck.Run(
-            TraceGen.Arbitrary(TraceGenSettings.WithBug(bug)), CheckSettings.Default,
-            trace => Executor.Run(trace, ExecutorChecks.Invariants));
+        var result = PropertyCheck.Hunt(bug, CheckSettings.Default, ExecutorChecks.Invariants);
 
         Assert.True(result.Failed, $"{bug}: {result.Tests} traces found nothing");
         Assert.Contains("invariant", result.Shrunk?.Problem ?? "");
@@ -55,9 +52,7 @@ public sealed class SeededBugTests(ITestOutputHelper output)
     [Fact]
     public void Observations_alone_see_a_wrong_default_type_right_after_the_probe()
     {
-        var result = PropertyCheck.Run(
-            TraceGen.Arbitrary(TraceGenSettings.WithBug("untrusted_not_forced_dma")), CheckSettings.Default,
-            trace => Executor.Run(trace, ExecutorChecks.Observations));
+        var result = PropertyCheck.Hunt("untrusted_not_forced_dma", CheckSettings.Default, ExecutorChecks.Observations);
 
         Assert.True(result.Failed);
         Assert.Equal(1, result.Shrunk?.Trace.Steps.Length);

@@ -24,11 +24,17 @@ public class ExecutorTests
         Assert.Null(report.FailingIndex);
     }
 
+    /// <summary>Answers like the model, except every get_domain: a wrong value and a warning.</summary>
+    private static Scripted LiesAboutGetDomain()
+    {
+        var echo = new ModelEcho(AllocAttach);
+        return new Scripted(op => op is GetDomain ? Outcome.OkWith("default").WithWarnings(["x"]) : echo.Execute(op), Fixtures.EmptySnapshot());
+    }
+
     [Fact]
     public void A_divergence_stops_the_run_and_says_which_part_differs()
     {
-        var echo = new ModelEcho(AllocAttach);
-        var liar = new Scripted(op => op is GetDomain ? Outcome.OkWith("default").WithWarnings(["x"]) : echo.Execute(op), Fixtures.EmptySnapshot());
+        var liar = LiesAboutGetDomain();
         // Without observations, so that the lie is met at the trace's own get_domain (step 4).
         var report = Executor.Run(AllocAttach, Models.For(AllocAttach), liar, ExecutorChecks.Outcomes | ExecutorChecks.Invariants);
         Assert.Equal(Verdict.Diverged, report.Verdict);
@@ -42,8 +48,7 @@ public class ExecutorTests
     [Fact]
     public void Observations_catch_a_wrong_state_at_the_step_that_made_it()
     {
-        var echo = new ModelEcho(AllocAttach);
-        var liar = new Scripted(op => op is GetDomain ? Outcome.OkWith("default").WithWarnings(["x"]) : echo.Execute(op), Fixtures.EmptySnapshot());
+        var liar = LiesAboutGetDomain();
         var report = Executor.Run(AllocAttach, Models.For(AllocAttach), liar, ExecutorChecks.Observations);
         Assert.Equal(Verdict.Diverged, report.Verdict);
         Assert.Equal(0, report.FailingIndex);

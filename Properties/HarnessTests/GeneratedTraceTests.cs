@@ -28,8 +28,7 @@ public sealed class GeneratedTraceTests
     [Fact]
     public void The_same_seed_gives_the_same_verdict_and_the_same_shrunk_trace()
     {
-        CheckResult Hunt() => PropertyCheck.Run(
-            TraceGen.Arbitrary(TraceGenSettings.WithBug("attach_group_replaces_user_domain")), CheckSettings.Default, Executor.Run);
+        CheckResult Hunt() => PropertyCheck.Hunt("attach_group_replaces_user_domain", CheckSettings.Default);
         var first = Hunt();
         var second = Hunt();
         Assert.True(first.Failed);

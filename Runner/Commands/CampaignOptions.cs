@@ -39,14 +39,7 @@ public sealed record CampaignOptions(CheckSettings Settings, ImmutableArray<stri
             switch (args[i])
             {
                 case "--max-test": settings = settings with { MaxTest = int.Parse(value, CultureInfo.InvariantCulture) }; break;
-                case "--seed":
-                    var parts = value.Split(',');
-                    settings = settings with
-                    {
-                        Seed = ulong.Parse(parts[0], CultureInfo.InvariantCulture),
-                        Gamma = parts.Length > 1 ? ulong.Parse(parts[1], CultureInfo.InvariantCulture) : settings.Gamma,
-                    };
-                    break;
+                case "--seed": settings = settings.WithReplay(value); break;
                 case "--bug": bugs.Add(value); break;
                 case "--out": output = value; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");

@@ -30,7 +30,7 @@ public static class HuntCommand
         Directory.CreateDirectory(options.Out);
         foreach (var bug in bugs)
         {
-            var result = PropertyCheck.Run(TraceGen.Arbitrary(TraceGenSettings.WithBug(bug.Name)), options.Settings, Executor.Run);
+            var result = PropertyCheck.Hunt(bug.Name, options.Settings);
             var steps = result.Shrunk?.Trace.Steps.Length;
             var good = result.Failed && steps <= bug.MinimalSteps;
             allGood &= good;
