@@ -1,0 +1,23 @@
+using IommuConformance.Contract.Vocabulary;
+
+namespace IommuConformance.Contract;
+
+/// <summary>
+/// The operation table of this contract (spec §4), in the spec's group order. Adding an operation: its record
+/// with its <c>Entry</c> (Operations/*.cs), one line here, one model method, one implementation method.
+/// </summary>
+public static class Operations
+{
+    public static readonly OpTable All = new(
+    [
+        // devices and groups
+        Probe.Entry, BusProbe.Entry, Release.Entry, GetDomain.Entry, GroupTypeRead.Entry, GroupTypeWrite.Entry,
+        // domains
+        DomainAllocPaging.Entry, DomainFree.Entry,
+        // attach
+        AttachDevice.Entry, DetachDevice.Entry, AttachGroup.Entry, DetachGroup.Entry,
+        // ownership
+        DriverBind.Entry, DriverUnbind.Entry, ClaimDmaOwner.Entry, ReleaseDmaOwner.Entry,
+        ClaimGroupDmaOwner.Entry, ReleaseGroupDmaOwner.Entry,
+    ]);
+}
