@@ -1,5 +1,6 @@
-using IommuConformance.Harness.Execution;
-using IommuConformance.Harness.Generation;
+using IommuConformance.Harness.Iommu.Execution;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Iommu.Generation;
 
 namespace IommuConformance.Harness.Checking;
 

@@ -27,7 +27,7 @@ public static class CampaignReport
         foreach (var (op, row) in campaign.Coverage)
             text.AppendLine($"| `{op}` | " + string.Join(" | ", outcomes.Select(o => row.TryGetValue(o, out var n) ? n.ToString(CultureInfo.InvariantCulture) : "")) + " |");
         if (check.Shrunk is { } failure)
-            text.AppendLine().AppendLine("## Shrunk failure").AppendLine().AppendLine("```").AppendLine(failure.Problem).AppendLine("```");
+            text.AppendLine().AppendLine("## Shrunk failure").AppendLine().AppendLine("```").AppendLine(failure.Problem?.Message).AppendLine("```");
         return text.ToString();
     }
 

@@ -1,9 +1,11 @@
 using Stopwatch = System.Diagnostics.Stopwatch;
 using FsCheck;
 using FsCheck.Fluent;
-using IommuConformance.Harness.Execution;
-using IommuConformance.Harness.Generation;
-using IommuConformance.Harness.Traces;
+using IommuConformance.Harness.Iommu.Execution;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Iommu.Generation;
+using IommuConformance.Harness.Iommu.Traces;
+using IommuConformance.Harness.Core.Steps;
 using Microsoft.FSharp.Collections;
 using Microsoft.FSharp.Core;
 

@@ -1,6 +1,8 @@
 using IommuConformance.Harness.Checking;
-using IommuConformance.Harness.Execution;
-using IommuConformance.Harness.Generation;
+using IommuConformance.Harness.Iommu.Execution;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Harness.Iommu.Generation;
 using IommuConformance.Implementations.Bugs;
 using IommuConformance.Properties.Conformance;
 using Xunit;
@@ -27,7 +29,7 @@ public sealed class SeededBugTests(ITestOutputHelper output)
         var shrunk = Assert.IsType<RunReport>(result.Shrunk);
         output.WriteLine($"{bug}: found after {result.Tests} traces, {result.Shrinks} shrinks, "
             + $"{shrunk.Trace.Steps.Length} steps (documented {documented.MinimalSteps})");
-        output.WriteLine(shrunk.Problem ?? "");
+        output.WriteLine(shrunk.Problem?.Message ?? "");
         Assert.True(shrunk.Trace.Steps.Length <= documented.MinimalSteps,
             $"{bug}: shrunk to {shrunk.Trace.Steps.Length} steps, documented minimum {documented.MinimalSteps}:\n{shrunk.Problem}");
     }
@@ -44,7 +46,7 @@ public sealed class SeededBugTests(ITestOutputHelper output)
         var result = PropertyCheck.Hunt(bug, CheckSettings.Default, ExecutorChecks.Invariants);
 
         Assert.True(result.Failed, $"{bug}: {result.Tests} traces found nothing");
-        Assert.Contains("invariant", result.Shrunk?.Problem ?? "");
+        Assert.Equal(ProblemKind.Invariant, result.Shrunk?.Problem?.Kind);
         output.WriteLine($"{bug}: {result.Shrunk?.Trace.Steps.Length} steps: {result.Shrunk?.Problem}");
     }
 
@@ -56,7 +58,7 @@ public sealed class SeededBugTests(ITestOutputHelper output)
 
         Assert.True(result.Failed);
         Assert.Equal(1, result.Shrunk?.Trace.Steps.Length);
-        Assert.Contains("observed after the step by group_type_read", result.Shrunk?.Problem ?? "");
+        Assert.Contains("observed after the step by group_type_read", result.Shrunk?.Problem?.Message ?? "");
     }
 
     [Fact]
@@ -67,6 +69,6 @@ public sealed class SeededBugTests(ITestOutputHelper output)
             CheckSettings.Default, AttachContractProperties.Run);
 
         Assert.True(result.Failed);
-        Assert.Contains("EINVAL", result.Shrunk?.Problem ?? "");
+        Assert.Contains("EINVAL", result.Shrunk?.Problem?.Message ?? "");
     }
 }

@@ -1,5 +1,7 @@
 using IommuConformance.Contract;
-using IommuConformance.Harness.Traces;
+using IommuConformance.Harness.Iommu.Traces;
+using IommuConformance.Harness.Core.Steps;
+using IommuConformance.Harness.Core.Json;
 using IommuConformance.Model;
 
 namespace IommuConformance.Properties.Conformance;

@@ -1,9 +1,13 @@
 using FsCheck;
 using FsCheck.Fluent;
-using IommuConformance.Harness.Execution;
-using IommuConformance.Harness.Generation;
-using IommuConformance.Harness.Shrinking;
-using IommuConformance.Harness.Traces;
+using IommuConformance.Harness.Iommu.Execution;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Harness.Iommu.Generation;
+using IommuConformance.Harness.Iommu.Shrinking;
+using IommuConformance.Harness.Iommu.Traces;
+using IommuConformance.Harness.Core.Steps;
+using IommuConformance.Harness.Core.Json;
 using IommuConformance.Properties.Support;
 
 namespace IommuConformance.Properties.Conformance;

@@ -1,7 +1,11 @@
 using System.Collections.Immutable;
 using IommuConformance.Contract;
-using IommuConformance.Harness.Execution;
-using IommuConformance.Harness.Traces;
+using IommuConformance.Harness.Iommu.Execution;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Harness.Iommu.Traces;
+using IommuConformance.Harness.Core.Steps;
+using IommuConformance.Harness.Core.Json;
 using IommuConformance.Implementations;
 using IommuConformance.Model;
 
@@ -78,34 +82,53 @@ internal static class Fixtures
 }
 
 /// <summary>A "correct implementation" for executor tests: a second copy of the model, with a fixed snapshot.</summary>
-internal sealed class ModelEcho(Trace trace, Func<SystemSnapshot>? snapshot = null) : ISystemUnderTest
+internal sealed class ModelEcho(Trace trace, Func<SystemSnapshot>? snapshot = null) : WholeStateSystem
 {
-    private readonly ModelReference _model = new(ModelState.Initial(trace.Config, trace.Topology));
+    private ModelState _model = ModelState.Initial(trace.Config, trace.Topology);
 
-    public Outcome Execute(Operation op) => _model.Step(op);
+    public override Outcome Execute(Operation op)
+    {
+        var step = _model.Step(op);
+        _model = step.Next;
+        return step.Outcome;
+    }
 
-    public SystemSnapshot Snapshot() => (snapshot ?? Fixtures.EmptySnapshot)();
+    protected override SystemSnapshot Read() => (snapshot ?? Fixtures.EmptySnapshot)();
 }
 
-/// <summary>Answers from a script and shows scripted snapshots (one per call, the last one repeated).</summary>
-internal sealed class Scripted(Func<Operation, Outcome> answer, params SystemSnapshot[] snapshots) : ISystemUnderTest
+/// <summary>Answers from a script and shows scripted snapshots (one per read, the last one repeated).</summary>
+internal sealed class Scripted(Func<Operation, Outcome> answer, params SystemSnapshot[] snapshots) : WholeStateSystem
 {
-    private int _calls;
+    private int _reads;
 
-    public Outcome Execute(Operation op) => answer(op);
+    public override Outcome Execute(Operation op) => answer(op);
 
-    public SystemSnapshot Snapshot() => snapshots[Math.Min(_calls++, snapshots.Length - 1)];
+    protected override SystemSnapshot Read() => snapshots[Math.Min(_reads++, snapshots.Length - 1)];
 }
 
-/// <summary>A reference that answers from a script.</summary>
-internal sealed class ScriptedModel(Func<Operation, Outcome> answer) : IReferenceModel
+/// <summary>A reference that answers from a script (its state follows the real model, for the checks that read it).</summary>
+internal sealed class ScriptedModel(Trace trace, Func<Operation, Outcome> answer) : IIommuJudge
 {
-    public Outcome Step(Operation op) => answer(op);
+    public ModelState State { get; private set; } = ModelState.Initial(trace.Config, trace.Topology);
+
+    public ModelState Before { get; private set; } = ModelState.Initial(trace.Config, trace.Topology);
+
+    public Judgement Judge(Operation op, Outcome observed)
+    {
+        Before = State;
+        State = State.Step(op).Next;
+        var expected = answer(op);
+        return new Judgement(expected.Equals(observed), expected);
+    }
 }
 
 internal static class Models
 {
-    public static ModelReference For(Trace trace) => new(ModelState.Initial(trace.Config, trace.Topology));
+    public static ModelJudge For(Trace trace) => new(ModelState.Initial(trace.Config, trace.Topology));
 
     public static ImmutableArray<string> NoWarnings => [];
+
+    /// <summary>Runs with fresh sides from the factories (the executor may run a case twice).</summary>
+    public static RunReport Run(Trace trace, Func<IIommuJudge> model, Func<IIommuSystem> system, ExecutorChecks checks = ExecutorChecks.All) =>
+        Executor.Run(trace, _ => (model(), system()), checks);
 }

@@ -1,4 +1,6 @@
-using IommuConformance.Harness.Traces;
+using IommuConformance.Harness.Iommu.Traces;
+using IommuConformance.Harness.Core.Steps;
+using IommuConformance.Harness.Core.Json;
 using Xunit;
 
 namespace IommuConformance.Properties.HarnessTests;

@@ -1,7 +1,11 @@
 using IommuConformance.Contract;
-using IommuConformance.Harness.Execution;
-using IommuConformance.Harness.Printing;
-using IommuConformance.Harness.Traces;
+using IommuConformance.Harness.Iommu.Execution;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Harness.Iommu.Printing;
+using IommuConformance.Harness.Iommu.Traces;
+using IommuConformance.Harness.Core.Steps;
+using IommuConformance.Harness.Core.Json;
 using Xunit;
 
 namespace IommuConformance.Properties.HarnessTests;
@@ -14,8 +18,8 @@ public class PrinterTests
         return new RunReport(trace,
         [
             new StepReport(0, trace.Steps[0].Op, Outcome.Ok, Outcome.Ok, null),
-            new StepReport(1, trace.Steps[1].Op, Outcome.Of(Errno.EINVAL).WithWarnings([Warn.ClaimDmaOwnerNull]), Outcome.Ok, "diverged: errno differs"),
-        ], Verdict.Diverged, "diverged: errno differs");
+            new StepReport(1, trace.Steps[1].Op, Outcome.Of(Errno.EINVAL).WithWarnings([Warn.ClaimDmaOwnerNull]), Outcome.Ok, new Problem(ProblemKind.Divergence, "outcome", "errno differs")),
+        ], Verdict.Diverged, new Problem(ProblemKind.Divergence, "outcome", "errno differs"));
     }
 
     [Fact]
@@ -54,9 +58,9 @@ public class PrinterTests
         Assert.Equal(["#", "operation", "model", "implementation", "verdict"], rows[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Assert.EndsWith("ok", rows[2]);
         Assert.EndsWith("DIVERGED", rows[3]);
-        var invariant = report with { Steps = [report.Steps[0], report.Steps[1] with { Problem = "invariant c.2: x" }] };
+        var invariant = report with { Steps = [report.Steps[0], report.Steps[1] with { Problem = new Problem(ProblemKind.Invariant, "invariants", "c.2: x") }] };
         Assert.EndsWith("INVARIANT", StepTable.Render(invariant).TrimEnd().Split('\n')[^1]);
-        var expect = report with { Steps = [report.Steps[0], report.Steps[1] with { Problem = "expect: x" }], Verdict = Verdict.ExpectMismatch };
+        var expect = report with { Steps = [report.Steps[0], report.Steps[1] with { Problem = new Problem(ProblemKind.Expect, "expect", "x") }], Verdict = Verdict.ExpectMismatch };
         Assert.EndsWith("EXPECT", StepTable.Render(expect).TrimEnd().Split('\n')[^1]);
         Assert.Equal("EXPECT MISMATCH at step 2 of 3", StepTable.Summary(expect));
     }

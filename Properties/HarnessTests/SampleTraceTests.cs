@@ -1,5 +1,9 @@
-using IommuConformance.Harness.Execution;
-using IommuConformance.Harness.Traces;
+using IommuConformance.Harness.Iommu.Execution;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Harness.Iommu.Traces;
+using IommuConformance.Harness.Core.Steps;
+using IommuConformance.Harness.Core.Json;
 using Xunit;
 
 namespace IommuConformance.Properties.HarnessTests;
@@ -17,8 +21,8 @@ public class SampleTraceTests
     public void Every_expect_agrees_with_the_model(string name)
     {
         var trace = TraceJson.ReadFile(PathOf(name));
-        var report = Executor.Run(trace, Models.For(trace), new ModelEcho(trace));
-        Assert.True(report.Conformant, report.Problem);
+        var report = Models.Run(trace, () => Models.For(trace), () => new ModelEcho(trace));
+        Assert.True(report.Conformant, report.Problem?.Message);
     }
 
     [Fact]
@@ -39,7 +43,7 @@ public class SampleTraceTests
     public void The_expect_mismatch_sample_is_an_expect_mismatch()
     {
         var trace = TraceJson.ReadFile(Path.Combine(SampleFiles.Root, "expect-mismatch.json"));
-        var report = Executor.Run(trace, Models.For(trace), new ModelEcho(trace));
+        var report = Models.Run(trace, () => Models.For(trace), () => new ModelEcho(trace));
         Assert.Equal(Verdict.ExpectMismatch, report.Verdict);
         Assert.Equal(1, report.FailingIndex);
     }
@@ -57,7 +61,7 @@ public class SampleReplayTests
     public void Green_samples_are_conformant(string name)
     {
         var report = Executor.Run(TraceJson.ReadFile(Path.Combine(SampleFiles.Root, name)));
-        Assert.True(report.Conformant, report.Problem);
+        Assert.True(report.Conformant, report.Problem?.Message);
     }
 
     [Theory]
@@ -67,6 +71,6 @@ public class SampleReplayTests
         var trace = TraceJson.ReadFile(Path.Combine(SampleFiles.Root, "bugs", name));
         Assert.Equal(Verdict.Diverged, Executor.Run(trace).Verdict);
         var clean = Executor.Run(trace with { Bugs = [] });
-        Assert.True(clean.Conformant, clean.Problem);
+        Assert.True(clean.Conformant, clean.Problem?.Message);
     }
 }

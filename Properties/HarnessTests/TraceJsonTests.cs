@@ -1,6 +1,10 @@
 using IommuConformance.Contract;
-using IommuConformance.Harness.Execution;
-using IommuConformance.Harness.Traces;
+using IommuConformance.Harness.Iommu.Execution;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Harness.Iommu.Traces;
+using IommuConformance.Harness.Core.Steps;
+using IommuConformance.Harness.Core.Json;
 using Xunit;
 
 namespace IommuConformance.Properties.HarnessTests;
@@ -72,8 +76,8 @@ public class TraceJsonTests
         var report = new RunReport(trace,
         [
             new StepReport(0, trace.Steps[0].Op, Outcome.Ok.WithWarnings(["w"]), Outcome.Ok, null),
-            new StepReport(1, trace.Steps[1].Op, outcome, outcome, "expect: ..."),
-        ], Verdict.ExpectMismatch, "expect: ...");
+            new StepReport(1, trace.Steps[1].Op, outcome, outcome, new Problem(ProblemKind.Expect, "expect", "...")),
+        ], Verdict.ExpectMismatch, new Problem(ProblemKind.Expect, "expect", "..."));
         var withExpects = TraceJson.WithModelExpects(report);
         Assert.Equal(new Expect(Errno.OK, null, ["w"]), withExpects.Steps[0].Expect);
         Assert.Equal(new Expect(Errno.EBUSY), withExpects.Steps[1].Expect);

@@ -1,6 +1,8 @@
 using IommuConformance.Harness.Checking;
-using IommuConformance.Harness.Execution;
-using IommuConformance.Harness.Printing;
+using IommuConformance.Harness.Iommu.Execution;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Harness.Iommu.Printing;
 
 namespace IommuConformance.Properties.Support;
 

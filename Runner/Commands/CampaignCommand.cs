@@ -1,6 +1,6 @@
 using System.Globalization;
 using IommuConformance.Harness.Checking;
-using IommuConformance.Harness.Generation;
+using IommuConformance.Harness.Iommu.Generation;
 
 namespace IommuConformance.Runner.Commands;
 

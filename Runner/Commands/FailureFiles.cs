@@ -1,7 +1,11 @@
 using IommuConformance.Harness.Checking;
-using IommuConformance.Harness.Execution;
-using IommuConformance.Harness.Printing;
-using IommuConformance.Harness.Traces;
+using IommuConformance.Harness.Iommu.Execution;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Harness.Iommu.Printing;
+using IommuConformance.Harness.Iommu.Traces;
+using IommuConformance.Harness.Core.Steps;
+using IommuConformance.Harness.Core.Json;
 
 namespace IommuConformance.Runner.Commands;
 

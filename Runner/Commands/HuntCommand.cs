@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
 using IommuConformance.Harness.Checking;
-using IommuConformance.Harness.Execution;
-using IommuConformance.Harness.Generation;
+using IommuConformance.Harness.Iommu.Execution;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Harness.Iommu.Generation;
 using IommuConformance.Implementations.Bugs;
 
 namespace IommuConformance.Runner.Commands;

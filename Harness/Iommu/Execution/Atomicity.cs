@@ -1,0 +1,83 @@
+using IommuConformance.Contract;
+using IommuConformance.Implementations;
+
+namespace IommuConformance.Harness.Iommu.Execution;
+
+/// <summary>
+/// c.10: a failed operation leaves the implementation's state exactly as before, except the documented leftovers
+/// of this slice (docs/operations.md): the blocking domain that take-ownership got on the way (static or new) stays
+/// with the group, and a DMA-FQ default domain downgraded to DMA on an instance without DEFERRED_FLUSH stays
+/// downgraded. Judged on the objects the step touched, compared structurally.
+/// </summary>
+public static class Atomicity
+{
+    public static string? Violation(IReadOnlyList<ObjectChange> changes, Outcome outcome)
+    {
+        var newBlocking = new HashSet<int>();
+        foreach (var c in changes)
+            if (c is { Before: GroupSnapshot { BlockingDomainId: null }, After: GroupSnapshot { BlockingDomainId: { } b } g } && g.DomainId != b)
+                newBlocking.Add(b);
+        var differences = new List<string>();
+        foreach (var c in changes)
+            if (!Same(Undo(c.Before, c.After, newBlocking), c.Before) && !(c.Before is null && c.After is DomainSnapshot d && newBlocking.Contains(d.Id)))
+                differences.Add($"  before: {Show(c.Before)}\n  after:  {Show(c.After)}");
+        return differences.Count == 0 ? null
+            : $"c.10: the failed step ({outcome}) changed the state:\n{string.Join("\n", differences.Take(4))}";
+    }
+
+    /// <summary>The same judgement on two whole snapshots (tests, diagnostics).</summary>
+    public static string? Violation(SystemSnapshot before, SystemSnapshot after) =>
+        Violation(Changes(before, after), Outcome.Of(Errno.EINVAL));
+
+    /// <summary>Every object that differs between two whole snapshots, paired by name or id.</summary>
+    public static List<ObjectChange> Changes(SystemSnapshot before, SystemSnapshot after)
+    {
+        var changes = new List<ObjectChange>();
+        Pair(before.Devices, after.Devices, d => d.Name, changes);
+        Pair(before.Groups, after.Groups, g => g.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), changes);
+        Pair(before.Domains, after.Domains, d => d.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), changes);
+        return changes;
+    }
+
+    private static void Pair<T>(IEnumerable<T> before, IEnumerable<T> after, Func<T, string> key, List<ObjectChange> changes) where T : class
+    {
+        var old = before.ToDictionary(key);
+        var now = after.ToDictionary(key);
+        foreach (var k in old.Keys.Union(now.Keys))
+        {
+            var (a, b) = (old.GetValueOrDefault(k), now.GetValueOrDefault(k));
+            if (!Same(a, b)) changes.Add(new ObjectChange(a, b));
+        }
+    }
+
+    /// <summary>The after-snapshot with the documented leftovers undone.</summary>
+    private static object? Undo(object? before, object? after, HashSet<int> newBlocking) => (before, after) switch
+    {
+        (GroupSnapshot { BlockingDomainId: null }, GroupSnapshot { BlockingDomainId: { } b } g) when newBlocking.Contains(b) || g.DomainId != b
+            => g with { BlockingDomainId = null },
+        (DomainSnapshot { Type: GroupTypeStrings.DmaFq }, DomainSnapshot { Type: GroupTypeStrings.Dma } d) => d with { Type = GroupTypeStrings.DmaFq },
+        _ => after,
+    };
+
+    /// <summary>Structural equality of two snapshots of one object (records compare arrays by reference).</summary>
+    public static bool Same(object? a, object? b) => (a, b) switch
+    {
+        (null, null) => true,
+        (GroupSnapshot x, GroupSnapshot y) => x with { Members = [] } == y with { Members = [] } && x.Members.SequenceEqual(y.Members),
+        (DeviceSnapshot x, DeviceSnapshot y) => x == y,
+        (DomainSnapshot x, DomainSnapshot y) => x == y,
+        _ => false,
+    };
+
+    public static string Show(object? snapshot) => snapshot switch
+    {
+        null => "(none)",
+        GroupSnapshot g => $"group {g.Id} {g.Iommu}/{g.Key} members [{string.Join(", ", g.Members)}] domain {N(g.DomainId)} default {N(g.DefaultDomainId)} "
+            + $"blocking {N(g.BlockingDomainId)} owner {g.Owner ?? "null"} owner_cnt {g.OwnerCount} refcount {g.RefCount}",
+        DeviceSnapshot d => $"device {d.Name} group {N(d.GroupId)} bound {d.DriverBound} context {Invariants.StateView.Describe(d.Context)}",
+        DomainSnapshot d => $"domain #{d.Id} {d.Type} {d.Driver}{(d.Handle is null ? "" : $" \"{d.Handle}\"")}{(d.IsStatic ? " static" : "")}",
+        _ => snapshot.ToString() ?? "",
+    };
+
+    private static string N(int? id) => id?.ToString() ?? "null";
+}

@@ -1,0 +1,107 @@
+using IommuConformance.Contract;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Implementations;
+using IommuConformance.Model;
+
+namespace IommuConformance.Harness.Iommu.Execution;
+
+/// <summary>The reference side as the IOMMU checks see it: a judge that also shows the model's state before and after the last step.</summary>
+public interface IIommuJudge : IJudge
+{
+    /// <summary>The model's state after the last judged step.</summary>
+    ModelState State { get; }
+
+    /// <summary>The state the last judged step ran on.</summary>
+    ModelState Before { get; }
+}
+
+/// <summary>
+/// The side under test as the IOMMU checks see it: it runs operations, reports what each one touched (a hint the
+/// sweeps verify), and shows its state whole or object by object.
+/// </summary>
+public interface IIommuSystem : ISystem
+{
+    TouchedSet Touched { get; }
+
+    IReadOnlyList<string> HardwareErrors { get; }
+
+    SystemSnapshot Snapshot();
+
+    DeviceSnapshot SnapshotDevice(string name);
+
+    GroupSnapshot? SnapshotGroup(int id);
+
+    DomainSnapshot? SnapshotDomain(int id);
+}
+
+/// <summary>The reference model as the run's judge.</summary>
+public sealed class ModelJudge(ModelState initial) : IIommuJudge
+{
+    public ModelState State { get; private set; } = initial;
+
+    public ModelState Before { get; private set; } = initial;
+
+    public Judgement Judge(Operation op, Outcome observed)
+    {
+        var judgement = State.Judge(op, observed);
+        Before = State;
+        State = judgement.Next;
+        return new Judgement(judgement.Allowed, judgement.Expected);
+    }
+}
+
+/// <summary>The kernel-shaped implementation as the run's system under test.</summary>
+public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem
+{
+    public Outcome Execute(Operation op) => system.Execute(op);
+
+    public TouchedSet Touched => system.Touched;
+
+    public IReadOnlyList<string> HardwareErrors => system.HardwareErrors;
+
+    public SystemSnapshot Snapshot() => system.Snapshot();
+
+    public DeviceSnapshot SnapshotDevice(string name) => system.SnapshotDevice(name);
+
+    public GroupSnapshot? SnapshotGroup(int id) => system.SnapshotGroup(id);
+
+    public DomainSnapshot? SnapshotDomain(int id) => system.SnapshotDomain(id);
+}
+
+/// <summary>
+/// A system that can only show its whole state: it reports everything as touched after every step, and answers
+/// object snapshots from a full one. For test doubles and for back-ends that cannot say what they touched.
+/// </summary>
+public abstract class WholeStateSystem : IIommuSystem
+{
+    private SystemSnapshot? _last;
+
+    public abstract Outcome Execute(Operation op);
+
+    protected abstract SystemSnapshot Read();
+
+    public SystemSnapshot Snapshot() => _last = Read();
+
+    public TouchedSet Touched
+    {
+        get
+        {
+            var before = _last;
+            var now = Snapshot();
+            return new TouchedSet
+            {
+                Devices = [.. now.Devices.Select(d => d.Name)],
+                Groups = [.. now.Groups.Select(g => g.Id).Concat(before?.Groups.Select(g => g.Id) ?? []).Distinct()],
+                Domains = [.. now.Domains.Select(d => d.Id).Concat(before?.Domains.Select(d => d.Id) ?? []).Distinct()],
+            };
+        }
+    }
+
+    public IReadOnlyList<string> HardwareErrors => (_last ?? Snapshot()).HardwareErrors;
+
+    public DeviceSnapshot SnapshotDevice(string name) => (_last ?? Snapshot()).Devices.First(d => d.Name == name);
+
+    public GroupSnapshot? SnapshotGroup(int id) => (_last ?? Snapshot()).Groups.FirstOrDefault(g => g.Id == id);
+
+    public DomainSnapshot? SnapshotDomain(int id) => (_last ?? Snapshot()).Domains.FirstOrDefault(d => d.Id == id);
+}

@@ -1,0 +1,98 @@
+using IommuConformance.Contract;
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Implementations;
+using IommuConformance.Model;
+using IommuConformance.Harness.Iommu.Invariants;
+
+namespace IommuConformance.Harness.Iommu.Execution;
+
+/// <summary>
+/// Brings the harness's view of the implementation up to date and checks it. Per step: re-read what the
+/// implementation reports as touched (a hint, never trusted); a failed step must have changed nothing but the
+/// documented leftovers (c.10); update the waivers; check the structural invariants over what the step could have
+/// changed. At a sweep, the whole state is read instead: anything that changed without being reported is a
+/// problem of its own, and every invariant is checked over everything.
+/// </summary>
+public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
+{
+    private readonly List<ObjectChange> _changes = [];
+
+    public string Name => "state";
+
+    public Problem? Check(StepContext step)
+    {
+        var view = run.View;
+        var system = run.Implementation;
+        var scope = run.Scope;
+        scope.Clear();
+        _changes.Clear();
+        Refresh(system.Touched);
+        var atomicity = invariants && step.Checked && step.Observed.Errno != Errno.OK ? Atomicity.Violation(_changes, step.Observed) : null;
+
+        string? unreported = null;
+        if (step.Sweep && step.Checked)
+        {
+            var full = system.Snapshot();
+            unreported = Unreported.Describe(view, full);
+            view.Load(full);
+        }
+        else view.SetHardwareErrors(system.HardwareErrors);
+        Waivers.Observe(run, step, _changes);
+        if (!step.Checked || !invariants) return null;
+
+        var sweepName = step.Sweep && step.Mode == CheckMode.Incremental ? " (sweep)" : "";
+        if (atomicity is not null) return new Problem(ProblemKind.Invariant, "atomicity", atomicity);
+        var checkScope = step.Sweep ? Scope.All(view) : Widened(scope);
+        if (InvariantChecker.FirstViolation(view, checkScope, run.Context) is { } violation)
+            return new Problem(ProblemKind.Invariant, "invariants" + sweepName, violation);
+        if (unreported is not null)
+            return new Problem(ProblemKind.Unreported, "touched set" + sweepName, unreported);
+        return null;
+    }
+
+    private Scope Widened(Scope scope)
+    {
+        scope.Widen(run.View);
+        return scope;
+    }
+
+    private void Refresh(Implementations.TouchedSet touched)
+    {
+        var view = run.View;
+        var system = run.Implementation;
+        var scope = run.Scope;
+        foreach (var name in touched.Devices)
+        {
+            var now = system.SnapshotDevice(name);
+            var old = view.SetDevice(name, now);
+            scope.Devices.Add(name);
+            if (old?.GroupId is { } g) scope.Groups.Add(g);
+            if (old?.Context.DomainId is { } d) scope.Domains.Add(d);
+            _changes.Add(new ObjectChange(old, now));
+        }
+        foreach (var id in touched.Groups)
+        {
+            var now = system.SnapshotGroup(id);
+            var old = view.SetGroup(id, now);
+            if (old is null && now is null) continue;
+            scope.Groups.Add(id);
+            if (old is not null)
+            {
+                scope.Devices.UnionWith(old.Members);
+                scope.Domains.UnionWith(StateView.Held(old));
+            }
+            _changes.Add(new ObjectChange(old, now));
+        }
+        foreach (var id in touched.Domains)
+        {
+            var now = system.SnapshotDomain(id);
+            var old = view.SetDomain(id, now);
+            if (old is null && now is null) continue;
+            scope.Domains.Add(id);
+            _changes.Add(new ObjectChange(old, now));
+        }
+    }
+}
+
+/// <summary>One object's snapshot before and after a step (null: it did not exist).</summary>
+public readonly record struct ObjectChange(object? Before, object? After);

@@ -1,0 +1,79 @@
+using IommuConformance.Contract;
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Implementations;
+
+namespace IommuConformance.Harness.Iommu.Execution;
+
+/// <summary>
+/// Grants and withdraws the invariant waivers of <see cref="Invariants.InvariantContext"/>, each for exactly the
+/// group or devices the kernel's own leniency concerns and for as long as it lasts (docs/trace-format.md):
+/// <list type="bullet">
+/// <item>owner-count misuse (a late probe of a bound device, warned <c>late_probe_at_driver_bind</c>; a
+/// <c>release_dma_owner</c> on an unowned group with several DMA-API users): c.4 for that group, until it is freed;</item>
+/// <item>a refused MUST_SUCCEED switch or revert (warned <c>set_domain_nofail_failed</c> /
+/// <c>set_domain_revert_failed</c>): the hardware halves of c.2, c.7, c.9 for the members of that group, each until a
+/// later successful step rewrites its context to match its group's domain.</item>
+/// </list>
+/// </summary>
+internal static class Waivers
+{
+    private const string LateProbe = "late_probe_at_driver_bind";   // Warn.LateProbeAtDriverBind after the merge
+    private const string RevertFailed = "set_domain_revert_failed";   // Warn.SetDomainRevertFailed after the merge
+
+    public static void Observe(IommuRun run, StepContext step, IReadOnlyList<ObjectChange> changes)
+    {
+        var context = run.Context;
+        var view = run.View;
+        var before = run.Model.Before;
+        var warnings = step.Observed.Warnings;
+        var dev = DeviceOf(step.Op);
+
+        if (warnings.Contains(LateProbe))
+            foreach (var d in LateProbed(run, step.Op))
+                if (view.Device(d)?.GroupId is { } g) context.UnbalancedGroups.Add(g);
+        if (step.Op is ReleaseDmaOwner r && before.IsProbed(r.Dev) && before.Owner(r.Dev) is null && before.OwnerCount(r.Dev) > 1
+            && view.Device(r.Dev)?.GroupId is { } misused)
+            context.UnbalancedGroups.Add(misused);
+        context.UnbalancedGroups.RemoveWhere(g => view.Group(g) is null);
+
+        var refused = warnings.Contains(Warn.SetDomainNoFailFailed) || warnings.Contains(RevertFailed);
+        if (refused && dev is not null)
+            foreach (var g in GroupsOf(view, changes, dev))
+                context.LaggingDevices.UnionWith(g.Members);
+        if (!refused && step.Observed.Errno == Errno.OK && context.LaggingDevices.Count > 0)
+            foreach (var c in changes)
+                if (c.After is DeviceSnapshot d && Matches(run, d)) context.LaggingDevices.Remove(d.Name);
+        context.LaggingDevices.RemoveWhere(d => view.Device(d)?.GroupId is null);
+    }
+
+    /// <summary>The devices a probe step found bound but unprobed (the model's state before the step).</summary>
+    private static IEnumerable<string> LateProbed(IommuRun run, Operation op)
+    {
+        var before = run.Model.Before;
+        IEnumerable<string> candidates = op switch
+        {
+            Probe p => [p.Dev],
+            BusProbe b => run.Trace.Topology.Devices.Where(d => d.Bus == b.Bus).Select(d => d.Name),
+            _ => [],
+        };
+        return candidates.Where(d => before.IsBound(d) && !before.IsProbed(d));
+    }
+
+    private static string? DeviceOf(Operation op)
+    {
+        var i = op.Spec.IndexOf(Args.Dev.Field);
+        return i < 0 ? null : op.Values[i].Text;
+    }
+
+    /// <summary>The device's group now, and the one it was in before the step if that changed.</summary>
+    private static IEnumerable<GroupSnapshot> GroupsOf(Invariants.StateView view, IReadOnlyList<ObjectChange> changes, string dev)
+    {
+        if (view.Group(view.Device(dev)?.GroupId) is { } now) yield return now;
+        foreach (var c in changes)
+            if (c.Before is GroupSnapshot g && g.Members.Contains(dev) && view.Group(g.Id) is null) yield return g;
+    }
+
+    private static bool Matches(IommuRun run, DeviceSnapshot d) =>
+        run.View.Group(d.GroupId) is { } g && run.View.Domain(g.DomainId) is { } domain
+        && Invariants.StructuralInvariants.ExpectedContext(domain) == d.Context;
+}

@@ -1,0 +1,25 @@
+using IommuConformance.Implementations;
+
+namespace IommuConformance.Harness.Iommu.Invariants;
+
+/// <summary>Runs the structural invariants over a scope of the view and answers the first violation.</summary>
+public static class InvariantChecker
+{
+    /// <summary>The first violation as <c>c.N: message</c>, or null when every invariant holds in the scope.</summary>
+    public static string? FirstViolation(StateView view, Scope scope, InvariantContext context)
+    {
+        foreach (var invariant in StructuralInvariants.All)
+            if (invariant.Check(view, scope, context) is { } message)
+                return $"{invariant.Id}: {message}";
+        return null;
+    }
+
+    /// <summary>Every violation of a whole snapshot, for tests and diagnostics.</summary>
+    public static IReadOnlyList<string> AllViolations(SystemSnapshot snapshot, InvariantContext context)
+    {
+        var view = new StateView();
+        view.Load(snapshot);
+        var scope = Scope.All(view);
+        return [.. StructuralInvariants.All.Select(i => i.Check(view, scope, context) is { } m ? $"{i.Id}: {m}" : null).OfType<string>()];
+    }
+}

@@ -1,0 +1,49 @@
+using System.Collections.Frozen;
+using IommuConformance.Contract;
+
+namespace IommuConformance.Harness.Iommu.Invariants;
+
+/// <summary>
+/// What the checks know besides the state: the topology, the driver capabilities, and the waivers the run has
+/// earned so far — each scoped to the group or device a correct kernel's leniency concerns (docs/trace-format.md).
+/// </summary>
+public sealed class InvariantContext
+{
+    private readonly FrozenDictionary<string, DeviceSpec> _devices;
+    private readonly FrozenDictionary<string, string> _drivers;
+
+    public InvariantContext(Topology topology)
+    {
+        Topology = topology;
+        _devices = topology.Devices.DistinctBy(d => d.Name).ToFrozenDictionary(d => d.Name);
+        _drivers = topology.Iommus.DistinctBy(i => i.Name).ToFrozenDictionary(i => i.Name, i => i.Driver);
+    }
+
+    public Topology Topology { get; }
+
+    /// <summary>
+    /// Groups (by id, while they live) whose owner count the trace has unbalanced: a device probed while its driver
+    /// was bound (WARN late_probe_at_driver_bind: its use of the default domain was never counted, yet its unbind
+    /// decrements), or a <c>release_dma_owner</c> that decremented the DMA-API users of an unowned group. In such
+    /// a group a later <c>driver_unbind</c> may legally take a user owner's count to 0: c.4 is waived there.
+    /// </summary>
+    public HashSet<int> UnbalancedGroups { get; } = [];
+
+    /// <summary>
+    /// Devices a MUST_SUCCEED switch (or a revert) failed on (WARN set_domain_nofail_failed or
+    /// set_domain_revert_failed): the kernel moves <c>group->domain</c> but the refusing device's hardware stays on
+    /// its old (or the blocking) domain, which may be freed under it. c.2, the hardware half of c.9 and the group
+    /// half of c.7 are waived for such a device until a later step attaches it cleanly.
+    /// </summary>
+    public HashSet<string> LaggingDevices { get; } = new(StringComparer.Ordinal);
+
+    public DeviceSpec? Device(string name) => _devices.GetValueOrDefault(name);
+
+    /// <summary>The driver of the instance a device sits behind, or null.</summary>
+    public string? DriverOf(string device) =>
+        Device(device)?.Iommu is { } iommu ? _drivers.GetValueOrDefault(iommu) : null;
+
+    /// <summary>True when a hardware error message concerns only lagging devices.</summary>
+    public bool Waived(string hardwareError) =>
+        LaggingDevices.Count > 0 && LaggingDevices.Any(d => hardwareError.Contains($" {d} ", StringComparison.Ordinal));
+}
