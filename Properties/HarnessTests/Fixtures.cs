@@ -31,6 +31,7 @@ internal static class Fixtures
         TwoDeviceGroup,
         [
             new(new Probe("dev0"), new Expect(Errno.OK)),
+            new(new BusProbe("platform")),
             new(new Release("dev1")),
             new(new GetDomain("dev0"), new Expect(Errno.OK, "default")),
             new(new GroupTypeRead("dev0"), new Expect(Errno.OK, "DMA-FQ", [])),
@@ -96,14 +97,21 @@ internal sealed class ModelEcho(Trace trace, Func<SystemSnapshot>? snapshot = nu
     protected override SystemSnapshot Read() => (snapshot ?? Fixtures.EmptySnapshot)();
 }
 
-/// <summary>Answers from a script and shows scripted snapshots (one per read, the last one repeated).</summary>
+/// <summary>
+/// Answers from a script and shows scripted snapshots: the first before any step, then one after each step that is
+/// not a read (the last one repeated).
+/// </summary>
 internal sealed class Scripted(Func<Operation, Outcome> answer, params SystemSnapshot[] snapshots) : WholeStateSystem
 {
-    private int _reads;
+    private int _steps;
 
-    public override Outcome Execute(Operation op) => answer(op);
+    public override Outcome Execute(Operation op)
+    {
+        if (op is not (GetDomain or GroupTypeRead)) _steps++;
+        return answer(op);
+    }
 
-    protected override SystemSnapshot Read() => snapshots[Math.Min(_reads++, snapshots.Length - 1)];
+    protected override SystemSnapshot Read() => snapshots[Math.Min(_steps, snapshots.Length - 1)];
 }
 
 /// <summary>A reference that answers from a script (its state follows the real model, for the checks that read it).</summary>
@@ -112,6 +120,8 @@ internal sealed class ScriptedModel(Trace trace, Func<Operation, Outcome> answer
     public ModelState State { get; private set; } = ModelState.Initial(trace.Config, trace.Topology);
 
     public ModelState Before { get; private set; } = ModelState.Initial(trace.Config, trace.Topology);
+
+    public Outcome Read(Operation read) => answer(read);
 
     public Judgement Judge(Operation op, Outcome observed)
     {

@@ -34,7 +34,7 @@ public class PrinterTests
         Assert.True(header > 1);
         Assert.Matches(@"^1  probe \{dev: dev0\}\s+OK\s+OK\s+ok$", lines[header + 2]);
         Assert.Matches(@"^2  claim_dma_owner \{dev: dev0, owner: null\}\s+EINVAL \[claim_dma_owner_null\]\s+OK\s+DIVERGED$", lines[header + 3]);
-        Assert.Contains("problem: diverged: errno differs", text);
+        Assert.Contains("problem: errno differs", text);
 
         var json = text[text.IndexOf("{\n", StringComparison.Ordinal)..];
         var replayable = TraceJson.Read(json);

@@ -48,7 +48,7 @@ public sealed class ObservationCheck(IommuRun run) : IStepCheck
         {
             return Problem.Threw(name, $"in {read} observing the state after the step", e);
         }
-        var expected = run.Model.State.Step(read).Outcome;
+        var expected = run.Model.Read(read);
         return expected.Equals(observed) ? null
             : new Problem(ProblemKind.Divergence, name, $"{OutcomeCheck.Differences(expected, observed)} — observed after the step by {read}");
     }

@@ -13,6 +13,9 @@ public interface IIommuJudge : IJudge
 
     /// <summary>The state the last judged step ran on.</summary>
     ModelState Before { get; }
+
+    /// <summary>The model's answer to a read-only operation in its current state, without moving on.</summary>
+    Outcome Read(Operation read);
 }
 
 /// <summary>
@@ -40,6 +43,8 @@ public sealed class ModelJudge(ModelState initial) : IIommuJudge
     public ModelState State { get; private set; } = initial;
 
     public ModelState Before { get; private set; } = initial;
+
+    public Outcome Read(Operation read) => State.Step(read).Outcome;
 
     public Judgement Judge(Operation op, Outcome observed)
     {
