@@ -1,4 +1,2 @@
-// The IommuConformance command line: `replay`, `bugs`, `help` (Runner/Commands/CommandTable.cs lists them).
-using IommuConformance.Runner.Commands;
-
-return CommandTable.Run(args, Console.Out, Console.Error);
+// The IommuConformance command line: campaign, hunt, replay, bugs, help (Runner/RunnerApp.cs).
+return IommuConformance.Runner.RunnerApp.Run(args, Console.Out, Console.Error);

@@ -1,3 +1,4 @@
+using IommuConformance.Runner;
 using IommuConformance.Runner.Commands;
 using Xunit;
 
@@ -13,7 +14,7 @@ public sealed class CampaignCommandTests : IDisposable
         if (Directory.Exists(_out)) Directory.Delete(_out, recursive: true);
     }
 
-    private int Run(params string[] args) => CommandTable.Run([.. args, "--out", _out], TextWriter.Null, TextWriter.Null);
+    private int Run(params string[] args) => RunnerApp.Run([.. args, "--out", _out], TextWriter.Null, TextWriter.Null);
 
     [Fact]
     public void A_short_campaign_is_conformant_and_writes_its_report()

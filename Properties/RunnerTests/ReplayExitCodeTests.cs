@@ -1,11 +1,12 @@
 using IommuConformance.Properties.HarnessTests;
+using IommuConformance.Runner;
 using IommuConformance.Runner.Commands;
 using Xunit;
 
 namespace IommuConformance.Properties.RunnerTests;
 
 /// <summary>
-/// The spec §5 exit codes of <c>replay</c>, through the same command table the command line uses: 0 conformant,
+/// The spec §5 exit codes of <c>replay</c>, through the same entry point the command line uses: 0 conformant,
 /// 1 the implementation diverged (a seeded bug), 2 the model disagreed with an expect, 3 malformed.
 /// </summary>
 public sealed class ReplayExitCodeTests
@@ -14,7 +15,7 @@ public sealed class ReplayExitCodeTests
     {
         var output = new StringWriter();
         var errors = new StringWriter();
-        var code = CommandTable.Run(["replay", .. files], output, errors);
+        var code = RunnerApp.Run(["replay", .. files], output, errors);
         return (code, output.ToString(), errors.ToString());
     }
 

@@ -1,15 +1,21 @@
-using IommuConformance.Implementations.Bugs;
+using System.CommandLine;
+using IommuConformance.Runner.HarnessCalls;
 
 namespace IommuConformance.Runner.Commands;
 
 /// <summary><c>bugs</c>: the seeded-bug catalogue: name, length of the shortest exposing trace, origin.</summary>
-public static class BugsCommand
+internal static class BugsCommand
 {
-    public static readonly Command Command = new("bugs", "bugs", "list the seeded bugs (name, minimal steps, origin)", Run);
-
-    private static int Run(string[] args, TextWriter output, TextWriter errors)
+    public static Command Create(RunnerIo io)
     {
-        var bugs = BugCatalogue.All;
+        var command = new Command("bugs", "list the seeded bugs (name, minimal steps, origin)");
+        command.SetAction(_ => Run(io.Output));
+        return command;
+    }
+
+    private static int Run(TextWriter output)
+    {
+        var bugs = SeededBugs.All;
         var width = Math.Max("name".Length, bugs.Max(b => b.Name.Length));
         output.WriteLine($"{"name".PadRight(width)}  steps  origin");
         foreach (var bug in bugs)

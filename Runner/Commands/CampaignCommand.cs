@@ -1,38 +1,47 @@
+using System.CommandLine;
 using System.Globalization;
-using IommuConformance.Harness.Checking;
-using IommuConformance.Harness.Iommu.Generation;
+using IommuConformance.Runner.HarnessCalls;
 
 namespace IommuConformance.Runner.Commands;
 
 /// <summary>
-/// <c>campaign [--max-test N] [--seed SEED,GAMMA] [--bug NAME]... [--out DIR]</c>: the main job. Runs the default
-/// conformance property over 10,000 traces (unless told otherwise), writes reports/campaign.md and, on failure, the shrunk trace to reports/failures/.
-/// Exit 0 conformant, 1 diverged.
+/// <c>campaign [--max-test N] [--seed SEED[,GAMMA]] [--bug NAME]... [--out DIR]</c>: the main job. Runs the default
+/// conformance property over 10,000 traces (unless told otherwise), writes DIR/campaign.md and, on failure, the
+/// shrunk trace to DIR/failures/. Exit 0 conformant, 1 diverged.
 /// </summary>
-public static class CampaignCommand
+internal static class CampaignCommand
 {
-    public static readonly Command Command = new("campaign", "campaign [--max-test N] [--seed SEED,GAMMA] [--bug NAME]... [--out DIR]", "the main job: a conformance campaign; writes reports/campaign.md", Run);
+    /// <summary>A campaign's default length: ten times a property run (a few seconds on two cores).</summary>
+    public const int DefaultTraces = 10_000;
 
-    private static int Run(string[] args, TextWriter output, TextWriter errors)
+    public const string ReportFile = "campaign.md";
+
+    public static Command Create(RunnerIo io)
     {
-        if (!CampaignOptions.TryParse(args, errors, out var options, CampaignOptions.DefaultCampaignTraces)) return ExitCodes.Usage;
-        var settings = options.Settings;
-        output.WriteLine($"campaign: {settings.MaxTest} traces, {CheckSettings.SeedVariable}={settings.Replay}"
-            + (options.Bugs.IsEmpty ? "" : $", bugs: {string.Join(", ", options.Bugs)}"));
-        var result = Campaign.Run(settings, TraceGenSettings.Default with { Bugs = options.Bugs });
-        Directory.CreateDirectory(options.Out);
-        var path = Path.Combine(options.Out, "campaign.md");
-        File.WriteAllText(path, CampaignReport.ToMarkdown(result, settings));
-        var check = result.Check;
-        output.WriteLine($"{check.Tests} traces, {check.StepsChecked} steps in {check.Elapsed.TotalSeconds:F2} s "
-            + $"({check.StepsPerSecond.ToString("F0", CultureInfo.InvariantCulture)} steps/s); report: {path}");
-        if (check.Shrunk is not { } failure)
+        var options = new RunOptions(DefaultTraces);
+        var command = new Command("campaign", $"the main job: a conformance campaign; writes DIR/{ReportFile} (exit 0 conformant, 1 diverged)");
+        options.AddTo(command);
+        command.SetAction(parse => options.Resolve(parse, io, [ReportFile], out var code) is { } request ? Run(request, io) : code);
+        return command;
+    }
+
+    private static int Run(RunRequest request, RunnerIo io)
+    {
+        var (settings, bugs, dir) = request;
+        io.Output.WriteLine($"campaign: {settings.MaxTest} traces, {SettingsCall.SeedVariable}={settings.Replay}"
+            + (bugs.Count == 0 ? "" : $", bugs: {string.Join(", ", bugs)}"));
+        var outcome = CampaignCall.Run(settings, bugs);
+        var path = Path.Combine(dir, ReportFile);
+        OutDirectory.WriteAtomically(path, outcome.ReportMarkdown);
+        io.Output.WriteLine($"{outcome.Tests} traces, {outcome.StepsChecked} steps in {outcome.Elapsed.TotalSeconds:F2} s "
+            + $"({outcome.StepsPerSecond.ToString("F0", CultureInfo.InvariantCulture)} steps/s); report: {path}");
+        if (outcome.Failure is not { } failure)
         {
-            output.WriteLine("verdict: conformant");
+            io.Output.WriteLine("verdict: conformant");
             return ExitCodes.Conformant;
         }
-        var saved = FailureFiles.Save(options.Out, $"campaign-{settings.Seed}", failure);
-        output.WriteLine(FailureFiles.Describe(failure, saved, settings));
+        var saved = FailureFiles.Save(dir, $"campaign-{settings.Seed}", failure);
+        io.Output.WriteLine(failure.Describe($"{SettingsCall.SeedVariable}={settings.Replay} (rerun the campaign)", saved));
         return ExitCodes.Diverged;
     }
 }

@@ -1,26 +1,16 @@
-using IommuConformance.Harness.Checking;
-using IommuConformance.Harness.Iommu.Execution;
-using IommuConformance.Harness.Core.Execution;
-using IommuConformance.Harness.Core.Checking;
-using IommuConformance.Harness.Iommu.Printing;
-using IommuConformance.Harness.Iommu.Traces;
-using IommuConformance.Harness.Core.Steps;
-using IommuConformance.Harness.Core.Json;
+using IommuConformance.Runner.HarnessCalls;
 
 namespace IommuConformance.Runner.Commands;
 
-/// <summary>Where a shrunk failure goes: reports/failures/NAME.json, with the model's outcomes as expects.</summary>
-public static class FailureFiles
+/// <summary>Where a shrunk failure goes: DIR/failures/NAME.json, with the model's outcomes as expects.</summary>
+internal static class FailureFiles
 {
-    public static string Save(string outDir, string name, RunReport failure)
+    public static string Save(string outDir, string name, ShrunkFailure failure)
     {
-        var dir = Path.Combine(outDir, "failures");
+        var dir = Path.Combine(outDir, OutDirectory.FailuresFolder);
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, name + ".json");
-        File.WriteAllText(path, TraceJson.Write(TraceJson.WithModelExpects(failure)));
+        OutDirectory.WriteAtomically(path, failure.ToJson());
         return path;
     }
-
-    public static string Describe(RunReport failure, string savedFile, CheckSettings settings) =>
-        FailurePrinter.Print(failure, $"{CheckSettings.SeedVariable}={settings.Replay} (rerun the campaign)", savedFile);
 }

@@ -1,50 +1,54 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using IommuConformance.Harness.Checking;
-using IommuConformance.Harness.Iommu.Execution;
-using IommuConformance.Harness.Core.Execution;
-using IommuConformance.Harness.Core.Checking;
-using IommuConformance.Harness.Iommu.Generation;
-using IommuConformance.Implementations.Bugs;
+using IommuConformance.Runner.HarnessCalls;
 
 namespace IommuConformance.Runner.Commands;
 
 /// <summary>
-/// <c>hunt [--max-test N] [--seed SEED,GAMMA] [--bug NAME]... [--out DIR]</c>: switch each seeded bug on in turn
-/// and run the default property; report whether it was found, after how many traces, and how short the shrunk
-/// trace is against the documented minimum. Writes reports/hunt.md. Exit 0 when every bug was found and shrunk
-/// to its documented length, 1 otherwise.
+/// <c>hunt [--max-test N] [--seed SEED[,GAMMA]] [--bug NAME]... [--out DIR]</c>: switch each seeded bug on in turn
+/// (or only those named) and run the default property; report whether it was found, after how many traces, and how
+/// short the shrunk trace is against the documented minimum. Writes DIR/hunt.md. Exit 0 when every bug was found
+/// and shrunk to its documented length, 1 otherwise.
 /// </summary>
-public static class HuntCommand
+internal static class HuntCommand
 {
-    public static readonly Command Command = new("hunt", "hunt [--max-test N] [--seed SEED,GAMMA] [--bug NAME]... [--out DIR]", "switch on each seeded bug in turn; writes reports/hunt.md", Run);
+    public const string ReportFile = "hunt.md";
 
-    private static int Run(string[] args, TextWriter output, TextWriter errors)
+    public static Command Create(RunnerIo io)
     {
-        if (!CampaignOptions.TryParse(args, errors, out var options)) return ExitCodes.Usage;
-        var bugs = BugCatalogue.All.Where(b => options.Bugs.IsEmpty || options.Bugs.Contains(b.Name)).ToArray();
+        var options = new RunOptions(SettingsCall.DefaultMaxTest);
+        var command = new Command("hunt", $"switch on each seeded bug in turn; writes DIR/{ReportFile} (exit 0 all found and shrunk, 1 not)");
+        options.AddTo(command);
+        command.SetAction(parse => options.Resolve(parse, io, [ReportFile], out var code) is { } request ? Run(request, io) : code);
+        return command;
+    }
+
+    private static int Run(RunRequest request, RunnerIo io)
+    {
+        var (settings, names, dir) = request;
+        var bugs = SeededBugs.All.Where(b => names.Count == 0 || names.Contains(b.Name)).ToArray();
         var table = new StringBuilder()
             .AppendLine("# Seeded-bug hunt").AppendLine()
-            .AppendLine($"Default property run, `{CheckSettings.SeedVariable}={options.Settings.Replay}`, at most {options.Settings.MaxTest} traces per bug.").AppendLine()
+            .AppendLine($"Default property run, `{SettingsCall.SeedVariable}={settings.Replay}`, at most {settings.MaxTest} traces per bug.").AppendLine()
             .AppendLine("| bug | found | traces | shrinks | shrunk steps | documented | time (s) |")
             .AppendLine("|---|---|---:|---:|---:|---:|---:|");
         var allGood = true;
-        Directory.CreateDirectory(options.Out);
         foreach (var bug in bugs)
         {
-            var result = PropertyCheck.Hunt(bug.Name, options.Settings);
-            var steps = result.Shrunk?.Trace.Steps.Length;
-            var good = result.Failed && steps <= bug.MinimalSteps;
+            var result = HuntCall.Hunt(bug.Name, settings);
+            var steps = result.Failure?.Steps;
+            var good = result.Found && steps <= bug.MinimalSteps;
             allGood &= good;
-            var row = $"| `{bug.Name}` | {(result.Failed ? "yes" : "**no**")} | {result.Tests} | {result.Shrinks} | "
+            var row = $"| `{bug.Name}` | {(result.Found ? "yes" : "**no**")} | {result.Tests} | {result.Shrinks} | "
                 + $"{steps?.ToString(CultureInfo.InvariantCulture) ?? "-"} | {bug.MinimalSteps} | {result.Elapsed.TotalSeconds:F2} |";
             table.AppendLine(row);
-            output.WriteLine(row);
-            if (result.Shrunk is { } failure)
-                FailureFiles.Save(options.Out, $"bug-{bug.Name}", failure);
+            io.Output.WriteLine(row);
+            if (result.Failure is { } failure)
+                FailureFiles.Save(dir, $"bug-{bug.Name}", failure);
         }
-        File.WriteAllText(Path.Combine(options.Out, "hunt.md"), table.ToString());
-        output.WriteLine(allGood ? "every seeded bug found and shrunk to its documented length" : "SOME BUGS ESCAPED or shrank too little");
+        OutDirectory.WriteAtomically(Path.Combine(dir, ReportFile), table.ToString());
+        io.Output.WriteLine(allGood ? "every seeded bug found and shrunk to its documented length" : "SOME BUGS ESCAPED or shrank too little");
         return allGood ? ExitCodes.Conformant : ExitCodes.Diverged;
     }
 }

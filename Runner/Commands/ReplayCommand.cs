@@ -1,75 +1,94 @@
-using IommuConformance.Harness.Iommu.Execution;
-using IommuConformance.Harness.Core.Execution;
-using IommuConformance.Harness.Core.Checking;
-using IommuConformance.Harness.Iommu.Printing;
-using IommuConformance.Harness.Iommu.Traces;
-using IommuConformance.Harness.Core.Steps;
-using IommuConformance.Harness.Core.Json;
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using IommuConformance.Runner.HarnessCalls;
 
 namespace IommuConformance.Runner.Commands;
 
 /// <summary>
-/// <c>replay &lt;trace.json&gt; [more.json ...]</c>: reads each trace, runs it on model and implementation, prints one
-/// row per step and the problem, and exits with the worst code over all files.
+/// <c>replay FILE...</c>: reads each trace, runs it on model and implementation, prints one row per step and the
+/// problem, and exits with the worst code over all files. A file that cannot be replayed is reported on one line and
+/// the others are still replayed: not a trace file (empty name, a directory, no such file) 64; unreadable or
+/// malformed (any failure while reading or parsing) 3; a failure while running it is the suite's own, 4.
 /// </summary>
-public static class ReplayCommand
+internal static class ReplayCommand
 {
-    public static readonly Command Command = new(
-        "replay", "replay <trace.json> [more.json ...]", "run saved traces on model and implementation, one row per step", Run);
-
-    private static int Run(string[] files, TextWriter output, TextWriter errors)
+    public static Command Create(RunnerIo io)
     {
-        if (files.Length == 0)
+        var files = new Argument<string[]>("FILE")
         {
-            errors.WriteLine($"usage: {Command.Usage}");
-            return ExitCodes.Usage;
-        }
+            Arity = ArgumentArity.OneOrMore,
+            Description = "trace files (docs/trace-format.md)",
+        };
+        files.Validators.Add(RejectUnknownOptions);
+        var command = new Command("replay", "run saved traces on model and implementation, one row per step (exit 0/1/2/3)") { files };
+        command.SetAction(parse => Run(parse.GetValue(files) ?? [], io));
+        return command;
+    }
+
+    private static int Run(string[] files, RunnerIo io)
+    {
         var worst = ExitCodes.Conformant;
         foreach (var file in files)
         {
-            if (files.Length > 1) output.WriteLine($"== {file}");
-            worst = Math.Max(worst, ReplayOne(file, output, errors));
-            if (files.Length > 1) output.WriteLine();
+            if (files.Length > 1) io.Output.WriteLine($"== {file}");
+            worst = Math.Max(worst, ReplayOne(file, io));
+            if (files.Length > 1) io.Output.WriteLine();
         }
         return worst;
     }
 
     /// <summary>Replays one file; answers its exit code.</summary>
-    public static int ReplayOne(string file, TextWriter output, TextWriter errors)
+    private static int ReplayOne(string file, RunnerIo io)
     {
-        Trace trace;
-        try
-        {
-            trace = TraceJson.ReadFile(file);
-        }
-        catch (TraceFormatException e)
-        {
-            errors.WriteLine($"malformed trace: {e.Message}");
-            return ExitCodes.Malformed;
-        }
+        if (file.Length == 0) return io.Usage("replay: '' is not a file name (an empty argument)");
+        if (Directory.Exists(file)) return io.Usage($"replay: '{file}' is a directory, not a trace file");
+        if (!File.Exists(file)) return io.Usage($"replay: '{file}': no such file");
 
-        RunReport report;
+        LoadedTrace trace;
         try
         {
-            report = Executor.Run(trace);
+            trace = ReplayCall.Read(file);
         }
         catch (Exception e)
         {
-            errors.WriteLine($"internal error while replaying {file}: {e.GetType().Name}: {e.Message}");
-            errors.WriteLine(e.StackTrace);
-            return ExitCodes.InternalError;
+            // The Harness names file, step and field in its own format errors; anything else thrown while reading
+            // (an I/O error, a JSON reader's own exception) is as malformed, named by the file.
+            var message = ReplayCall.IsFormatError(e) ? e.Message : $"{file}: cannot be read or parsed: {e.GetType().Name}: {e.Message}";
+            io.Error.WriteLine($"malformed trace: {RunnerIo.OneLine(message)}");
+            return ExitCodes.Malformed;
         }
 
-        if (trace.Title.Length > 0) output.WriteLine(trace.Title);
-        if (!trace.Bugs.IsEmpty) output.WriteLine($"bugs: {string.Join(", ", trace.Bugs)}");
-        output.Write(StepTable.Render(report));
-        output.WriteLine(StepTable.Summary(report));
-        if (report.Problem is not null) output.WriteLine($"problem: {report.Problem}");
-        return report.Verdict switch
+        ReplayOutcome outcome;
+        try
         {
-            Verdict.Conformant => ExitCodes.Conformant,
-            Verdict.ExpectMismatch => ExitCodes.ExpectMismatch,
+            outcome = ReplayCall.Run(trace);
+        }
+        catch (Exception e)
+        {
+            return io.InternalError($"while replaying {file}", e);
+        }
+
+        if (trace.Title.Length > 0) io.Output.WriteLine(trace.Title);
+        if (trace.Bugs.Count > 0) io.Output.WriteLine($"bugs: {string.Join(", ", trace.Bugs)}");
+        io.Output.Write(outcome.Table);
+        io.Output.WriteLine(outcome.Summary);
+        if (outcome.Problem is not null) io.Output.WriteLine($"problem: {outcome.Problem}");
+        return outcome.Verdict switch
+        {
+            ReplayVerdict.Conformant => ExitCodes.Conformant,
+            ReplayVerdict.ExpectMismatch => ExitCodes.ExpectMismatch,
             _ => ExitCodes.Diverged,
         };
+    }
+
+    /// <summary>
+    /// System.CommandLine hands an unknown <c>--option</c> to a variadic argument; one that is not an existing file is
+    /// taken for what it looks like. (A trace whose name starts with '-' can be given as <c>./-name</c>.)
+    /// </summary>
+    private static void RejectUnknownOptions(ArgumentResult result)
+    {
+        foreach (var token in result.Tokens)
+            if (token.Value.StartsWith('-') && token.Value.Length > 1 && !File.Exists(token.Value))
+                result.AddError($"Unrecognized option '{token.Value}' for command 'replay' (a file named so: ./{token.Value})");
     }
 }
