@@ -24,32 +24,6 @@ namespace IommuConformance.Implementations
         public IReadOnlyCollection<int> Groups { get; init; } = [];
         public IReadOnlyCollection<int> Domains { get; init; } = [];
     }
-
-    public static class ImplementationShims
-    {
-        extension(IommuSystem system)
-        {
-            public TouchedSet Touched
-            {
-                get
-                {
-                    var s = system.Snapshot();
-                    return new TouchedSet
-                    {
-                        Devices = [.. s.Devices.Select(d => d.Name)],
-                        Groups = [.. s.Groups.Select(g => g.Id).Concat(Enumerable.Range(0, 64))],
-                        Domains = [.. s.Domains.Select(d => d.Id).Concat(Enumerable.Range(0, 4096))],
-                    };
-                }
-            }
-
-            public DeviceSnapshot SnapshotDevice(string name) => system.Snapshot().Devices.First(d => d.Name == name);
-
-            public GroupSnapshot? SnapshotGroup(int id) => system.Snapshot().Groups.FirstOrDefault(g => g.Id == id);
-
-            public DomainSnapshot? SnapshotDomain(int id) => system.Snapshot().Domains.FirstOrDefault(d => d.Id == id);
-        }
-    }
 }
 
 namespace IommuConformance.Model
@@ -71,13 +45,3 @@ namespace IommuConformance.Model
     }
 }
 
-namespace IommuConformance.Implementations
-{
-    public static class HardwareShims
-    {
-        extension(IommuSystem system)
-        {
-            public IReadOnlyList<string> HardwareErrors => system.Snapshot().HardwareErrors;
-        }
-    }
-}

@@ -23,6 +23,19 @@ public class MalformedTraceTests
     public static TheoryData<string, string, string?> Cases() => new()
     {
         { WithSteps("""{ "op": "probe", "dev": "dev0", "extra": 1 }"""), "step 2 (probe)", "extra" },
+        // null only where the format says so; reserved handle names; strings that are not valid UTF-16
+        { WithSteps("""{ "op": "probe", "dev": null }"""), "step 2 (probe)", "dev" },
+        { WithSteps("""{ "op": "probe", "dev": "dev0", "expect": null }"""), "step 2 (probe)", "expect" },
+        { WithSteps("""{ "op": "domain_alloc_paging", "dev": "dev0", "as": "default" }"""), "step 2 (domain_alloc_paging)", "as" },
+        { WithSteps("""{ "op": "domain_alloc_paging", "dev": "dev0", "as": "none" }"""), "step 2 (domain_alloc_paging)", "as" },
+        { WithSteps("""{ "op": "domain_alloc_paging", "dev": "dev0", "as": "d\ud800" }"""), "step 2 (domain_alloc_paging)", "as" },
+        { WithSteps("""{ "op": "bus_probe", "bus": "usb" }"""), "step 2 (bus_probe)", "bus" },
+        { WithTop(""" "title": null, "topology": { "iommus": [], "devices": [] }"""), "trace", "title" },
+        { WithTop(""" "bugs": null, "topology": { "iommus": [], "devices": [] }"""), "trace", "bugs" },
+        { WithTop(""" "config": null, "topology": { "iommus": [], "devices": [] }"""), "trace", "config" },
+        { WithTop(""" "config": { "cpus": null }, "topology": { "iommus": [], "devices": [] }"""), "config", "cpus" },
+        { WithTop(""" "config": { "defaultDomain": null }, "topology": { "iommus": [], "devices": [] }"""), "config", "defaultDomain" },
+        { WithTop(""" "title": "\ud800x", "topology": { "iommus": [], "devices": [] }"""), "trace", "title" },
         { WithSteps("""{ "op": "probe", "device": "dev0" }"""), "step 2 (probe)", "device" },
         { WithSteps("""{ "op": "attach_dev", "dev": "dev0" }"""), "step 2", "op" },
         { WithSteps("""{ "dev": "dev0" }"""), "step 2", "op" },

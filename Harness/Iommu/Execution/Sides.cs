@@ -55,22 +55,15 @@ public sealed class ModelJudge(ModelState initial) : IIommuJudge
     }
 }
 
-/// <summary>The kernel-shaped implementation as the run's system under test.</summary>
-public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem
+/// <summary>
+/// The kernel-shaped implementation as the run's system under test. Transitional: until the implementation reports
+/// its touched sets it is read whole after every step.
+/// </summary>
+public sealed class ImplementationSystem(IommuSystem system) : WholeStateSystem
 {
-    public Outcome Execute(Operation op) => system.Execute(op);
+    public override Outcome Execute(Operation op) => system.Execute(op);
 
-    public TouchedSet Touched => system.Touched;
-
-    public IReadOnlyList<string> HardwareErrors => system.HardwareErrors;
-
-    public SystemSnapshot Snapshot() => system.Snapshot();
-
-    public DeviceSnapshot SnapshotDevice(string name) => system.SnapshotDevice(name);
-
-    public GroupSnapshot? SnapshotGroup(int id) => system.SnapshotGroup(id);
-
-    public DomainSnapshot? SnapshotDomain(int id) => system.SnapshotDomain(id);
+    protected override SystemSnapshot Read() => system.Snapshot();
 }
 
 /// <summary>

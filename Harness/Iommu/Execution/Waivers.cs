@@ -17,7 +17,6 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// </summary>
 internal static class Waivers
 {
-    private const string LateProbe = "late_probe_at_driver_bind";   // Warn.LateProbeAtDriverBind after the merge
     private const string RevertFailed = "set_domain_revert_failed";   // Warn.SetDomainRevertFailed after the merge
 
     public static void Observe(IommuRun run, StepContext step, IReadOnlyList<ObjectChange> changes)
@@ -28,8 +27,8 @@ internal static class Waivers
         var warnings = step.Observed.Warnings;
         var dev = DeviceOf(step.Op);
 
-        if (warnings.Contains(LateProbe))
-            foreach (var d in LateProbed(run, step.Op))
+        // The model's state before the step tells which devices were bound but unprobed (WARN late_probe_at_driver_bind).
+        foreach (var d in LateProbed(run, step.Op))
                 if (view.Device(d)?.GroupId is { } g) context.UnbalancedGroups.Add(g);
         if (step.Op is ReleaseDmaOwner r && before.IsProbed(r.Dev) && before.Owner(r.Dev) is null && before.OwnerCount(r.Dev) > 1
             && view.Device(r.Dev)?.GroupId is { } misused)
