@@ -66,37 +66,6 @@ public sealed partial class ModelState : IEquatable<ModelState>
         _ => Fail(Errno.EOPNOTSUPP),
     };
 
-    // ---- read-only queries, used by generators and printers ----
-    public bool IsProbed(string dev) => GroupFor(dev) is not null;
-
-    public bool IsBound(string dev) => bound.Contains(dev);
-
-    /// <summary>An opaque, stable name of the device's group (e.g. "smmu0/g0"), or null when not probed.</summary>
-    public string? GroupOf(string dev) => GroupFor(dev)?.Id;
-
-    /// <summary>The members of the device's group in probe order; empty when not probed.</summary>
-    public IReadOnlyList<string> GroupMembers(string dev) => GroupFor(dev)?.Members ?? [];
-
-    public string? Owner(string dev) => GroupFor(dev)?.Owner;
-
-    public int OwnerCount(string dev) => GroupFor(dev)?.OwnerCount ?? 0;
-
-    /// <summary>What get_domain would answer.</summary>
-    public string CurrentDomain(string dev) => DomainName(GroupFor(dev)?.Current);
-
-    /// <summary>Live user-domain handles, in allocation order.</summary>
-    public IReadOnlyList<string> LiveDomains => [.. domains.Values.OrderBy(d => d.Seq).Select(d => d.Handle)];
-
-    /// <summary>The device a live handle was allocated for, or null.</summary>
-    public string? DomainDevice(string handle) => domains.GetValueOrDefault(handle)?.Device;
-
-    /// <summary>True when the live handle is some group's current domain.</summary>
-    public bool IsAttached(string handle) =>
-        domains.ContainsKey(handle) && groups.Values.Any(g => g.Current == DomainRef.User(handle));
-
-    /// <summary>The live groups, keyed by their <see cref="GroupOf"/> name (for invariant checks and printers).</summary>
-    public IReadOnlyDictionary<string, GroupState> Groups => groups;
-
     // ---- equality: structural, so that equal states reached by different paths compare equal ----
     public bool Equals(ModelState? other) =>
         other is not null && (ReferenceEquals(this, other) ||
