@@ -91,8 +91,8 @@ public sealed partial class ModelState
     private ModelStep TakeDmaOwnership(GroupState g, string owner)
     {
         if (g.Current is { } current && current != DomainRef.Default) return Fail(Errno.EBUSY);
-        var (errno, next) = SetDomain(g, BlockingOf(g));
-        if (errno != Errno.OK) return Fail(errno);
+        var (errno, next, warnings) = SetDomain(g, BlockingOf(g));
+        if (errno != Errno.OK) return Fail(errno, warnings);
         return Ok(WithGroup(next with { Owner = owner, OwnerCount = 1 }));
     }
 

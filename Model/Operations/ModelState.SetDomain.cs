@@ -31,19 +31,45 @@ public sealed partial class ModelState
         return Compatibility.DeviceAccepts(DriverOf(g), dev, IsBlockedTyped(g, target), user);
     }
 
+    /// <summary>The index (in probe order) of the first member that refuses <paramref name="target"/>, with its errno; -1 and OK when all accept.</summary>
+    private (int Index, Errno Errno) FirstRefusal(GroupState g, DomainRef target)
+    {
+        var i = 0;
+        foreach (var dev in MemberSpecs(g))
+        {
+            var errno = DeviceAccepts(g, dev, target);
+            if (errno != Errno.OK) return (i, errno);
+            i++;
+        }
+        return (-1, Errno.OK);
+    }
+
     /// <summary>Every member in probe order accepts <paramref name="target"/>: OK, or the first refusal.</summary>
-    private Errno MembersAccept(GroupState g, DomainRef target) =>
-        MemberSpecs(g).Select(dev => DeviceAccepts(g, dev, target)).FirstOrDefault(e => e != Errno.OK, Errno.OK);
+    private Errno MembersAccept(GroupState g, DomainRef target) => FirstRefusal(g, target).Errno;
+
+    /// <summary>
+    /// The err_revert loop of <c>__iommu_group_set_domain_internal</c> after member <paramref name="failed"/> refused:
+    /// members 0..failed (inclusive) are moved back to <c>group->domain</c> with MUST_SUCCEED, and each refusal is a
+    /// <see cref="Warn.SetDomainRevertFailed"/>. Without a current domain (first attach) nothing is reverted.
+    /// <paramref name="g"/> is the group as it was before the switch (its old default decides what is BLOCKED-typed).
+    /// </summary>
+    private string[] RevertWarnings(GroupState g, int failed)
+    {
+        if (g.Current is not { } current) return [];
+        return [.. MemberSpecs(g).Take(failed + 1).Where(dev => DeviceAccepts(g, dev, current) != Errno.OK)
+            .Select(_ => Warn.SetDomainRevertFailed)];
+    }
 
     /// <summary>
     /// <c>__iommu_group_set_domain</c>: the current domain again → OK with no driver call; else every member
-    /// switches, or a refusal is returned and the group keeps its domain (the revert).
+    /// switches, or the first refusal is returned, the switched members are reverted (<see cref="RevertWarnings"/>)
+    /// and the group keeps its domain.
     /// </summary>
-    private (Errno Errno, GroupState Group) SetDomain(GroupState g, DomainRef target)
+    private (Errno Errno, GroupState Group, string[] Warnings) SetDomain(GroupState g, DomainRef target)
     {
-        if (g.Current == target) return (Errno.OK, g);
-        var errno = MembersAccept(g, target);
-        return errno == Errno.OK ? (errno, g with { Current = target }) : (errno, g);
+        if (g.Current == target) return (Errno.OK, g, []);
+        var (failed, errno) = FirstRefusal(g, target);
+        return errno == Errno.OK ? (errno, g with { Current = target }, []) : (errno, g, RevertWarnings(g, failed));
     }
 
     /// <summary>
@@ -71,9 +97,9 @@ public sealed partial class ModelState
         if (errno != Errno.OK) return (errno, g, []);
         if (g.Default == kind) return (Errno.OK, g, []);
         var switched = g with { Default = kind, Current = DomainRef.Default };
-        errno = MembersAccept(switched, DomainRef.Default);
+        (var failed, errno) = FirstRefusal(switched, DomainRef.Default);
         if (errno != Errno.OK)
-            return (errno, g, g.Current is null ? [Warn.DefaultDomainFirstAttachFailed] : []);
+            return (errno, g, g.Current is null ? [Warn.DefaultDomainFirstAttachFailed] : RevertWarnings(g, failed));
         return (Errno.OK, switched with { Default = DefaultDomainRules.AfterDmaOpsSetup(driver, kind) }, []);
     }
 }
