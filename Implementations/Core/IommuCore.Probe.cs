@@ -48,7 +48,7 @@ public sealed partial class IommuCore
                 ret = SetupDefaultDomain(group, DomainTypes.NoPreference);
                 if (ret != OK) goto err_remove_gdev;
             }
-            if (group.DefaultDomain is not null) SetupDmaOps(dev);
+            if (group.DefaultDomain is { } defaultDomain) SetupDmaOps(dev, defaultDomain);
             return OK;
 
         err_remove_gdev:

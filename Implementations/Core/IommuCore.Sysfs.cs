@@ -46,7 +46,7 @@ public sealed partial class IommuCore
             if (ret != OK) return ret;
 
             // Make sure the DMA ops match the new domain.
-            foreach (var gdev in group.Devices) SetupDmaOps(gdev.Dev);
+            foreach (var gdev in group.Devices) SetupDmaOps(gdev.Dev, group.DefaultDomain!);
             return OK;
         }
     }
