@@ -18,6 +18,8 @@ internal enum ArgKind
     Text,
     /// <summary><c>flags</c>: optional, one of <see cref="AllocFlags"/>.</summary>
     Flags,
+    /// <summary><c>bus</c>: one of <see cref="BusNames"/>.</summary>
+    Bus,
 }
 
 internal sealed record ArgSpec(string Field, ArgKind Kind);
@@ -43,6 +45,7 @@ internal static class OperationShapes
     public static readonly IReadOnlyList<OpShape> All =
     [
         new("probe", [Dev], a => new Probe(a("dev")!)),
+        new("bus_probe", [new("bus", ArgKind.Bus)], a => new BusProbe(a("bus")!)),
         new("release", [Dev], a => new Release(a("dev")!)),
         new("get_domain", [Dev], a => new GetDomain(a("dev")!)),
         new("group_type_read", [Dev], a => new GroupTypeRead(a("dev")!)),

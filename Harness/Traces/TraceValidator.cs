@@ -95,6 +95,7 @@ public static class TraceValidator
                 var problem = field switch
                 {
                     "dev" when value is null || !devices.Contains(value) => $"\"{value}\" is not a device of the topology",
+                    "bus" when value is null || !BusNames.All.Contains(value) => $"unknown bus \"{value}\"; known: {string.Join(", ", BusNames.All)}",
                     "domain" when value is null || !bound.Contains(value) => $"\"{value}\" is not bound by an earlier step's 'as'",
                     "as" when string.IsNullOrEmpty(value) => "must not be empty",
                     "flags" when value is not null && !OperationShapes.KnownFlags.Contains(value) => $"unknown flag \"{value}\"",

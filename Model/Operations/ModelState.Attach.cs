@@ -38,7 +38,7 @@ public sealed partial class ModelState
     /// </summary>
     private ModelStep AttachToGroup(UserDomain domain, GroupState g)
     {
-        if (g.Current is { } current && current != DomainRef.Default && current != BlockingOf(g))
+        if (g.Current is { } current && current != DefaultOf(g) && current != BlockingOf(g))
             return Fail(Errno.EBUSY);
         var owner = Compatibility.OwnerCheck(domain, DriverOf(g));
         if (owner != Errno.OK) return Fail(owner);

@@ -12,12 +12,17 @@ public sealed partial class ModelState
 {
     /// <summary>
     /// The group's blocking domain: the driver's static blocked domain. On mock it is the same object as the
-    /// static default, so it is written <see cref="DomainRef.Default"/>.
+    /// static default, so it is written <see cref="DomainRef.Default"/> once the group has that default (a group
+    /// an aborted bus probe left without one is parked on it as <see cref="DomainRef.Blocking"/>).
     /// </summary>
-    private DomainRef BlockingOf(GroupState g) => DriverOf(g).StaticBlockedDefault ? DomainRef.Default : DomainRef.Blocking;
+    private DomainRef BlockingOf(GroupState g) =>
+        DriverOf(g).StaticBlockedDefault && g.Default is not null ? DomainRef.Default : DomainRef.Blocking;
 
-    /// <summary><c>__iommu_group_set_core_domain</c>'s target: blocking when owned, else default.</summary>
-    private DomainRef CoreDomainOf(GroupState g) => g.Owner is not null ? BlockingOf(g) : DomainRef.Default;
+    /// <summary><c>group->default_domain</c> as a target: null (the NULL pointer) while the group has none.</summary>
+    private static DomainRef? DefaultOf(GroupState g) => g.Default is null ? null : DomainRef.Default;
+
+    /// <summary><c>__iommu_group_set_core_domain</c>'s target: blocking when owned, else default (possibly NULL).</summary>
+    private DomainRef? CoreDomainOf(GroupState g) => g.Owner is not null ? BlockingOf(g) : DefaultOf(g);
 
     /// <summary>BLOCKED-typed or the group's blocking domain: what a <c>require_direct</c> device refuses.</summary>
     private static bool IsBlockedTyped(GroupState g, DomainRef target) =>
@@ -76,9 +81,11 @@ public sealed partial class ModelState
     /// <c>__iommu_group_set_domain_nofail</c> (MUST_SUCCEED): the group always ends on <paramref name="target"/>;
     /// a refusal by a member raises <see cref="Warn.SetDomainNoFailFailed"/>.
     /// </summary>
-    private (GroupState Group, string[] Warnings) SetDomainNoFail(GroupState g, DomainRef target)
+    private (GroupState Group, string[] Warnings) SetDomainNoFail(GroupState g, DomainRef? target)
     {
         if (g.Current == target) return (g, []);
+        // WARN_ON(!new_domain) → -EINVAL, which the nofail wrapper warns about in turn; the group stays put.
+        if (target is null) return (g, [Warn.SetDomainNullDomain, Warn.SetDomainNoFailFailed]);
         var warnings = MembersAccept(g, target) == Errno.OK ? Array.Empty<string>() : [Warn.SetDomainNoFailFailed];
         return (g with { Current = target }, warnings);
     }
@@ -86,9 +93,10 @@ public sealed partial class ModelState
     /// <summary>
     /// <c>iommu_setup_default_domain(group, target)</c> (docs/operations.md "Default domain type"): resolve and
     /// allocate; the same type as the current default → no-op; else the new default replaces the old one and the
-    /// group moves to it (the first attach under MUST_SUCCEED: a refusal raises
-    /// <see cref="Warn.DefaultDomainFirstAttachFailed"/>); then the DMA-FQ → DMA downgrade without DEFERRED_FLUSH.
-    /// On failure the group is returned unchanged.
+    /// group moves to it; then the DMA-FQ → DMA downgrade without DEFERRED_FLUSH. Failures: resolution or allocation
+    /// → the group unchanged; a refused switch from a current domain → reverted, unchanged; a refused first attach
+    /// (no current domain: MUST_SUCCEED) raises <see cref="Warn.DefaultDomainFirstAttachFailed"/> and leaves the group
+    /// on its new default all the same (no DMA ops setup, so no downgrade), for the caller to unwind or keep.
     /// </summary>
     private (Errno Errno, GroupState Group, string[] Warnings) SetupDefaultDomain(GroupState g, DefaultKind? target)
     {
@@ -99,7 +107,7 @@ public sealed partial class ModelState
         var switched = g with { Default = kind, Current = DomainRef.Default };
         (var failed, errno) = FirstRefusal(switched, DomainRef.Default);
         if (errno != Errno.OK)
-            return (errno, g, g.Current is null ? [Warn.DefaultDomainFirstAttachFailed] : RevertWarnings(g, failed));
+            return g.Current is null ? (errno, switched, [Warn.DefaultDomainFirstAttachFailed]) : (errno, g, RevertWarnings(g, failed));
         return (Errno.OK, switched with { Default = DefaultDomainRules.AfterDmaOpsSetup(driver, kind) }, []);
     }
 }
