@@ -74,7 +74,10 @@ public sealed partial class IommuSystem
         return new IommuSystem(core, platform, devices.ToImmutable());
     }
 
-    /// <summary>Runs one operation; never throws for bad input: answers the errno the contract names.</summary>
+    /// <summary>
+    /// Runs one operation; never throws for bad input (answers the errno the contract names). An operation with no
+    /// handler throws <see cref="NotSupportedException"/> naming it: a suite bug, not an answer.
+    /// </summary>
     public Outcome Execute(Operation op)
     {
         var (outcome, warnings) = _core.Warnings.Capture(() => Dispatch(op));

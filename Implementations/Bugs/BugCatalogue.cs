@@ -34,9 +34,11 @@ public static class BugCatalogue
             "probe dev0; domain_alloc_paging dev0 as d1; attach_group d1 dev0; attach_group d1 dev0 -> EBUSY expected", 4),
         new(ClaimOwnerNullLeaksGroup,
             "a6a9a5da6808 \"iommu: Fix refcount leak in iommu_device_claim_dma_owner\" (v6.2-rc4), §d#7",
-            "iommu_device_claim_dma_owner takes a group reference before the NULL-owner check and leaks it on -EINVAL",
-            "claim_dma_owner dev0 null on an unprobed device -> EINVAL [claim_dma_owner_null] expected, ENODEV buggy (old check order); "
-            + "with dev0 probed: probe; claim_dma_owner dev0 null; release dev0 -> the group outlives its last device (c.6, c.21)", 1),
+            "iommu_device_claim_dma_owner takes a group reference before the NULL-owner check and does not put it on "
+            + "that -EINVAL path; answers and check order are unchanged",
+            "probe dev0; claim_dma_owner dev0 null -> EINVAL [claim_dma_owner_null] on both sides, but the group's "
+            + "refcount is members+1 after the step (c.21; c.10 sees the failed step change it); a later release dev0 "
+            + "leaves the group live without members (c.6)", 2),
         new(ReleaseFreesDomainsBeforeDriverRelease,
             "\"iommu: Fix ordering of iommu_release_device()\" (Jason Gunthorpe, 2022), §d#6",
             "iommu_deinit_device frees the group's domains before the release_domain attach and ops->release_device",

@@ -20,6 +20,9 @@ public sealed class Device(DeviceSpec spec, IommuDevice? fwspec)
     /// <summary>dev->iommu_group: non-null iff the device is probed.</summary>
     public IommuGroup? Group { get; set; }
 
+    /// <summary>dev->driver != NULL: the driver core has bound a driver (set and cleared by the driver core only).</summary>
+    public bool DriverBound { get; set; }
+
     /// <summary>dev_is_pci(dev) &amp;&amp; to_pci_dev(dev)->untrusted.</summary>
     public bool IsUntrustedPci => spec.Bus == BusNames.Pci && spec.Untrusted;
 

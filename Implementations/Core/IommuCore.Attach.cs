@@ -127,7 +127,7 @@ public sealed partial class IommuCore
         if (group.Domain == newDomain) return OK;
         if (newDomain is null)
         {
-            WarnOn(KernelWarn.SetDomainNullDomain);
+            WarnOn(Warn.SetDomainNullDomain);
             return EINVAL;
         }
 
@@ -151,7 +151,7 @@ public sealed partial class IommuCore
         for (var i = 0; i <= last && group.Domain is not null; i++)
         {
             if (DeviceSetDomain(group, group.Devices[i].Dev, group.Domain, newDomain, SetDomainFlags.MustSucceed) != OK)
-                WarnOn(KernelWarn.SetDomainRevertFailed);
+                WarnOn(Warn.SetDomainRevertFailed);
         }
         return result;
     }

@@ -140,11 +140,11 @@ public sealed partial class IommuCore
         return EINVAL;
     }
 
-    // iommu_setup_dma_ops(): a device whose current domain is a DMA domain gets the IOMMU DMA ops.
-    private static void SetupDmaOps(Device dev)
+    // iommu_setup_dma_ops(dev, group->default_domain): the DMA ops follow the group's default domain, not
+    // group->domain (which may be a user or the blocking domain when a device is hot-added into an owned group).
+    private static void SetupDmaOps(Device dev, IommuDomain defaultDomain)
     {
-        var domain = dev.Group?.Domain;
-        if (domain is not null && domain.Type.IsDma()) DmaInitDomain(domain, dev);
+        if (defaultDomain.Type.IsDma()) DmaInitDomain(defaultDomain, dev);
     }
 
     // iommu_dma_init_domain(): the first device initialises the IOVA domain and decides about the flush queue;

@@ -50,25 +50,16 @@ public sealed partial class IommuCore
     /// </summary>
     public Errno DeviceClaimDmaOwner(Device dev, string? owner)
     {
-        // Seeded bug claim_owner_null_leaks_group: before a6a9a5da6808 the group reference was taken before
-        // the NULL-owner check, and that early return never put it.
-        if (Bugs.IsOn(BugCatalogue.ClaimOwnerNullLeaksGroup))
-        {
-            var leaked = GroupGet(dev);
-            if (leaked is null) return ENODEV;
-            if (owner is null)
-            {
-                WarnOn(Warn.ClaimDmaOwnerNull);
-                return EINVAL;
-            }
-            GroupPut(leaked);
-        }
-
+        // Seeded bug claim_owner_null_leaks_group: before a6a9a5da6808 a group reference was taken before the
+        // NULL-owner check, and that early return never put it. The errno order is the fixed one.
+        var leaked = Bugs.IsOn(BugCatalogue.ClaimOwnerNullLeaksGroup) ? GroupGet(dev) : null;
         if (owner is null)
         {
             WarnOn(Warn.ClaimDmaOwnerNull);
             return EINVAL;
         }
+        if (leaked is not null) GroupPut(leaked);
+
         // Caller must be a probed driver on dev.
         var group = dev.Group;
         if (group is null) return ENODEV;

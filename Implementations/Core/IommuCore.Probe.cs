@@ -14,11 +14,12 @@ public sealed partial class IommuCore
     /// </summary>
     public Errno ProbeDevice(Device dev)
     {
-        lock (_probeLock) return ProbeDeviceLocked(dev);
+        lock (_probeLock) return ProbeDeviceLocked(dev, groupList: null);
     }
 
-    // __iommu_probe_device() with no group list: the default domain is set up inside the probe.
-    private Errno ProbeDeviceLocked(Device dev)
+    // __iommu_probe_device(): without a group list (hotplug) the default domain is set up inside the probe; with
+    // one (bus probe) a group that still needs it is queued there once, for the caller to set up.
+    private Errno ProbeDeviceLocked(Device dev, List<IommuGroup>? groupList)
     {
         Debug.Assert(Monitor.IsEntered(_probeLock));
         // Device is probed already if in a group.
@@ -26,6 +27,8 @@ public sealed partial class IommuCore
 
         var ret = InitDevice(dev);
         if (ret != OK) return ret;
+        // A replay from the driver's own probe path means someone misuses dma_configure outside bus code.
+        if (dev.DriverBound) WarnOn(Warn.LateProbeAtDriverBind);
         var group = dev.Group!;
         var gdev = new GroupDevice(dev);
 
@@ -43,12 +46,16 @@ public sealed partial class IommuCore
                     if (ret != OK) goto err_remove_gdev;
                 }
             }
-            else if (group.DefaultDomain is null)
+            else if (group.DefaultDomain is null && groupList is null)
             {
                 ret = SetupDefaultDomain(group, DomainTypes.NoPreference);
                 if (ret != OK) goto err_remove_gdev;
             }
-            if (group.DefaultDomain is not null) SetupDmaOps(dev);
+            else if (group.DefaultDomain is null && !groupList!.Contains(group))
+            {
+                groupList.Add(group);
+            }
+            if (group.DefaultDomain is { } defaultDomain) SetupDmaOps(dev, defaultDomain);
             return OK;
 
         err_remove_gdev:

@@ -58,6 +58,9 @@ public sealed partial class IommuCore
 
     private void WarnOn(string name) => Warnings.Warn(name);
 
+    /// <summary>The driver core sets or clears dev->driver.</summary>
+    public void SetDriverBound(Device dev, bool bound) => dev.DriverBound = bound;
+
     private static void AssertLocked(IommuGroup group) => Debug.Assert(Monitor.IsEntered(group.Mutex));
 
     // ---- groups ----
