@@ -10,11 +10,10 @@ public sealed partial class IommuCore
     /// iommu_paging_domain_alloc_flags() - a new UNMANAGED domain for <paramref name="dev"/>'s driver.
     /// Return: -ENODEV when the device has no IOMMU; the driver's errno (-EOPNOTSUPP for unsupported flags).
     /// </summary>
-    public Errno PagingDomainAllocFlags(Device dev, HwptAllocFlags flags, out IommuDomain? domain)
-    {
-        // dev->iommu is stable while the caller holds the device; the probe lock stands for that here.
-        lock (_probeLock) return PagingDomainAllocFlags(dev, DomainType.Unmanaged, flags, out domain);
-    }
+    public Errno PagingDomainAllocFlags(Device dev, HwptAllocFlags flags, out IommuDomain? domain) =>
+        // No lock, as in the kernel: keeping dev->iommu stable (the device probed and not released meanwhile) is
+        // the caller's duty; iommufd holds its bound device, VFIO the device file.
+        PagingDomainAllocFlags(dev, DomainType.Unmanaged, flags, out domain);
 
     // __iommu_paging_domain_alloc_flags(): the driver allocates, the core initialises (iommu_domain_init).
     private Errno PagingDomainAllocFlags(Device dev, DomainType type, HwptAllocFlags flags, out IommuDomain? domain)
