@@ -41,8 +41,5 @@ public sealed class DevIommu(IommuDevice iommuDev)
     /// <summary>The device has IOMMU_RESV_DIRECT regions: it never sits on a blocking domain.</summary>
     public bool RequireDirect { get; init; }
 
-    /// <summary>kdump-style deferred attach; never set by this slice's drivers.</summary>
-    public bool AttachDeferred { get; set; }
-
     public int MaxPasids { get; init; }
 }

@@ -23,9 +23,8 @@ public sealed partial class IommuCore
         var ops = devIommu.IommuDev.Ops;
         var ret = ops.DomainAllocPagingFlags(dev, flags, out domain);
         if (ret != OK) return ret;
-        if (domain is null) return ENOMEM;
         // iommu_domain_init()
-        domain.Type = type;
+        domain!.Type = type;
         domain.Owner = ops;
         TrackDomain(domain);
         return OK;
@@ -38,23 +37,13 @@ public sealed partial class IommuCore
         return domain is null ? EOPNOTSUPP : OK;
     }
 
-    // __iommu_group_alloc_blocking_domain(): the driver's static blocked domain, else an empty paging domain
-    // that translates nothing. Kept by the group until its last device goes.
-    private Errno GroupAllocBlockingDomain(IommuGroup group)
+    // __iommu_group_alloc_blocking_domain(): the driver's static blocked domain, kept by the group until its last
+    // device goes. (The kernel's fallback, an empty paging domain, is left out: both drivers here have one.)
+    private void GroupAllocBlockingDomainLocked(IommuGroup group)
     {
         AssertLocked(group);
-        if (group.BlockingDomain is not null) return OK;
-        var dev = group.FirstDev;
-        var ops = dev.Iommu!.IommuDev.Ops;
-        if (ops.BlockedDomain is { } blocked)
-        {
-            group.BlockingDomain = blocked;
-            return OK;
-        }
-        var ret = PagingDomainAllocFlags(dev, DomainType.Unmanaged, HwptAllocFlags.None, out var domain);
-        if (ret != OK) return ret;
-        group.BlockingDomain = domain;
-        return OK;
+        group.BlockingDomain ??= group.FirstDev.Iommu!.IommuDev.Ops.BlockedDomain
+            ?? throw new InvalidOperationException($"{group}: the driver has no blocked_domain");
     }
 
     /// <summary>

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using IommuConformance.Contract;
 using IommuConformance.Implementations.Bugs;
 
@@ -8,7 +8,8 @@ namespace IommuConformance.Implementations.Core;
 /// The IOMMU core of one machine (drivers/iommu/iommu.c), split by concern into partial files: probe and
 /// release, default domains, domains, attach, ownership, sysfs. Lock order: the probe lock, then a group's
 /// mutex, then the group-list lock (which guards only the list, the IDA and refcounts).
-/// Public methods take the locks they need; workers whose kernel twin asserts a lock assert it too.
+/// Public methods take the locks they need; workers named *Locked expect theirs and assert it on their first line,
+/// in every build (lockdep_assert_held).
 /// </summary>
 public sealed partial class IommuCore
 {
@@ -61,21 +62,32 @@ public sealed partial class IommuCore
     /// <summary>The driver core sets or clears dev->driver.</summary>
     public void SetDriverBound(Device dev, bool bound) => dev.DriverBound = bound;
 
-    private static void AssertLocked(IommuGroup group) => Debug.Assert(Monitor.IsEntered(group.Mutex));
+    // lockdep_assert_held(&group->mutex), in every build: a *Locked worker called without its lock is a bug.
+    private static void AssertLocked(IommuGroup group, [CallerMemberName] string caller = "")
+    {
+        if (!Monitor.IsEntered(group.Mutex)) throw new InvalidOperationException($"{caller}: {group}'s mutex is not held");
+    }
+
+    // lockdep_assert_held(&iommu_probe_device_lock).
+    private void AssertProbeLocked([CallerMemberName] string caller = "")
+    {
+        if (!Monitor.IsEntered(_probeLock)) throw new InvalidOperationException($"{caller}: the probe lock is not held");
+    }
 
     // ---- groups ----
 
     /// <summary>
     /// The device_group() helper both drivers use (pci_device_group-like): join the group of an already probed
-    /// alias (same instance, same key), else allocate a new group. Returns a referenced group.
+    /// alias (same instance, same key), else allocate a new group. Returns a referenced group. Called from
+    /// probe_device's caller, under the probe lock.
     /// </summary>
-    public Errno AliasGroupOrAlloc(Device dev, out IommuGroup? group)
+    public IommuGroup AliasGroupOrAllocLocked(Device dev)
     {
+        AssertProbeLocked();
         var iommu = dev.Iommu!.IommuDev;
         var alias = _devices.FirstOrDefault(d => d != dev && d.Group is not null
             && d.Group.Iommu == iommu && d.Group.Key == dev.Spec.Group);
-        group = alias is null ? GroupAlloc(iommu, dev.Spec.Group) : GroupGet(alias);
-        return group is null ? Errno.ENOMEM : Errno.OK;
+        return alias is null ? GroupAlloc(iommu, dev.Spec.Group) : GroupGet(alias)!;
     }
 
     /// <summary>iommu_group_alloc(): a new group holding one reference.</summary>
