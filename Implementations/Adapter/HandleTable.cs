@@ -9,7 +9,7 @@ namespace IommuConformance.Implementations.Adapter;
 /// (<see cref="Acquire"/> / <see cref="Release"/>), as iommufd holds an object reference, so a handle cannot be
 /// destroyed under an attach.
 /// </summary>
-public sealed class HandleTable
+public sealed class HandleTable(TouchedSet? touched = null)
 {
     private readonly object _lock = new();
     private readonly Dictionary<string, DomainHandle> _byName = new(StringComparer.Ordinal);
@@ -27,6 +27,7 @@ public sealed class HandleTable
         {
             if (!_byName.TryAdd(name, new DomainHandle(name, domain))) return false;
             _byDomain.Add(domain, name);
+            touched?.Domain(domain.Id);   // the domain's snapshot now carries the name
             return true;
         }
     }
@@ -77,6 +78,7 @@ public sealed class HandleTable
             if (!remove) return;
             _byName.Remove(handle.Name);
             _byDomain.Remove(handle.Domain);
+            touched?.Domain(handle.Domain.Id);
         }
     }
 

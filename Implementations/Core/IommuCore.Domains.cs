@@ -54,6 +54,7 @@ public sealed partial class IommuCore
     {
         if (domain.IsStatic) return;
         domain.Freed = true;
+        UntrackDomain(domain);
         domain.Ops.Free(domain);
     }
 }

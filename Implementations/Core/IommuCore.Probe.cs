@@ -34,7 +34,7 @@ public sealed partial class IommuCore
         lock (group.Mutex)
         {
             // The gdev must be in the list before iommu_setup_default_domain().
-            group.Devices.Add(gdev);
+            group.AddDevice(gdev);
             if (group.Domain is not null)
             {
                 // Seeded bug hot_add_skips_owned_group_attach: the 6.2 probe did not attach a device joining a
@@ -58,7 +58,7 @@ public sealed partial class IommuCore
             return OK;
 
         err_remove_gdev:
-            group.Devices.Remove(gdev);
+            group.RemoveDevice(gdev);
             GroupFreeDeviceLocked(group);
             DeinitDeviceLocked(dev);
         }
@@ -103,7 +103,7 @@ public sealed partial class IommuCore
             // __iommu_group_remove_device()
             lock (group.Mutex)
             {
-                group.Devices.Remove(group.Devices.First(g => g.Dev == dev));
+                group.RemoveDevice(group.Devices.First(g => g.Dev == dev));
                 GroupFreeDeviceLocked(group);
                 DeinitDeviceLocked(dev);
             }

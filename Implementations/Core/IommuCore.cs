@@ -15,14 +15,15 @@ public sealed partial class IommuCore
 {
     private readonly object _probeLock = new();   // iommu_probe_device_lock
     private readonly object _groupsLock = new();
-    private readonly List<IommuGroup> _groups = [];
+    private readonly SortedDictionary<int, IommuGroup> _groups = [];    // live groups by id
     private readonly GroupIda _groupIda = new();
-    private readonly List<IommuDomain> _domains = [];
+    private readonly SortedDictionary<int, IommuDomain> _domains = [];  // live domains by id; freed ones are dropped
     private IReadOnlyList<Device> _devices = [];
     private int _nextDomainId;
 
-    public IommuCore(DefaultDomainType globalDefault, BugSwitches bugs)
+    public IommuCore(DefaultDomainType globalDefault, BugSwitches bugs, TouchedSet? touched = null)
     {
+        Touched = touched ?? new TouchedSet();
         DefDomainType = globalDefault switch
         {
             DefaultDomainType.Identity => DomainType.Identity,
@@ -39,22 +40,39 @@ public sealed partial class IommuCore
 
     public WarningLog Warnings { get; } = new();
 
+    /// <summary>Where the objects of this machine report their writes.</summary>
+    public TouchedSet Touched { get; }
+
     /// <summary>Every device of the machine: the bus the alias lookup of device_group() walks.</summary>
     public void AddDevices(IReadOnlyList<Device> devices) => _devices = devices;
 
     /// <summary>Domain ids are never reused within one machine.</summary>
     public int AllocDomainId() => Interlocked.Increment(ref _nextDomainId);
 
-    /// <summary>Remembers a domain for snapshots: static ones at driver registration, others at init.</summary>
+    /// <summary>Remembers a domain for snapshots until it is freed: static ones at driver registration, others at init.</summary>
     public void TrackDomain(IommuDomain domain)
     {
-        lock (_groupsLock) _domains.Add(domain);
+        domain.Touched = Touched;
+        Touched.Domain(domain.Id);
+        lock (_groupsLock) _domains.Add(domain.Id, domain);
+    }
+
+    // iommu_domain_free() forgets the domain: snapshots never walk freed domains.
+    private void UntrackDomain(IommuDomain domain)
+    {
+        lock (_groupsLock) _domains.Remove(domain.Id);
     }
 
     /// <summary>Every domain not yet freed, by id.</summary>
     public IReadOnlyList<IommuDomain> LiveDomains()
     {
-        lock (_groupsLock) return [.. _domains.Where(d => !d.Freed).OrderBy(d => d.Id)];
+        lock (_groupsLock) return [.. _domains.Values];
+    }
+
+    /// <summary>The live domain of that id, or null (freed, or never allocated).</summary>
+    public IommuDomain? FindDomain(int id)
+    {
+        lock (_groupsLock) return _domains.GetValueOrDefault(id);
     }
 
     private void WarnOn(string name) => Warnings.Warn(name);
@@ -95,8 +113,9 @@ public sealed partial class IommuCore
     {
         lock (_groupsLock)
         {
-            var group = new IommuGroup(_groupIda.Alloc(), iommu, key);
-            _groups.Add(group);
+            var group = new IommuGroup(_groupIda.Alloc(), iommu, key, Touched);
+            _groups.Add(group.Id, group);
+            group.Touch();
             return group;
         }
     }
@@ -118,15 +137,22 @@ public sealed partial class IommuCore
         lock (_groupsLock)
         {
             if (--group.RefCount > 0) return;
-            _groups.Remove(group);
+            _groups.Remove(group.Id);
             _groupIda.Free(group.Id);
+            group.Touch();
         }
     }
 
     /// <summary>The live group objects, by id (for snapshots).</summary>
     public IReadOnlyList<IommuGroup> LiveGroups()
     {
-        lock (_groupsLock) return [.. _groups.OrderBy(g => g.Id)];
+        lock (_groupsLock) return [.. _groups.Values];
+    }
+
+    /// <summary>The live group of that id, or null.</summary>
+    public IommuGroup? FindGroup(int id)
+    {
+        lock (_groupsLock) return _groups.GetValueOrDefault(id);
     }
 
     /// <summary>The group's domain pointers, read under its mutex.</summary>

@@ -1,5 +1,6 @@
 using System.Reflection;
 using IommuConformance.Contract;
+using IommuConformance.Implementations;
 using IommuConformance.Implementations.Bugs;
 using IommuConformance.Implementations.Core;
 using IommuConformance.Implementations.Hardware;
@@ -23,7 +24,7 @@ public class LockDisciplineTests
         var core = new IommuCore(DefaultDomainType.DmaFq, BugSwitches.None);
         var spec = new IommuSpec("smmu0", DriverNames.Smmuv3, IommuOptions.None);
         var instance = new IommuDevice(spec, null!, new StreamTable("smmu0", new HardwareErrorLog()));
-        var group = new IommuGroup(0, instance, "g0");
+        var group = new IommuGroup(0, instance, "g0", new TouchedSet());
         var dev = new Device(new DeviceSpec("dev0", BusNames.Pci, "smmu0", "g0"), instance) { Group = group };
 
         var method = typeof(IommuCore).GetMethod(name, BindingFlags.Instance | BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public)!;
