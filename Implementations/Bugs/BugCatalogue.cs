@@ -17,6 +17,7 @@ public static class BugCatalogue
     public const string SysfsTypeIgnoresOwner = "sysfs_type_ignores_owner";
     public const string UntrustedNotForcedDma = "untrusted_not_forced_dma";
     public const string DefaultDomainReplaceLeaksOld = "default_domain_replace_leaks_old";
+    public const string StreamTableAlias = "stream_table_alias";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
@@ -65,6 +66,13 @@ public static class BugCatalogue
             "synthetic: iommu_setup_default_domain() without its out_free_old step (the sysfs type change path)",
             "the default domain replaced by a sysfs type change is never freed",
             "probe dev0 (smmuv3); group_type_write dev0 identity -> the old DMA-FQ default stays allocated, held by nobody (c.19)", 2),
+        new(StreamTableAlias,
+            "synthetic, after a linear stream table sized below the stream-id range (arm-smmu-v3 sizes it from SMMU_IDR1.SIDSIZE)",
+            "the emulated smmuv3 stream table has 2 STEs indexed by stream id mod 2 (stream id = index among the instance's "
+            + "devices in topology order): writing one device's STE overwrites every colliding device's, and only the "
+            + "device written is reported touched",
+            "devices dev0, dev1, dev2 on smmu0 in three groups: probe dev0; probe dev2 -> dev0's STE translates through "
+            + "dev2's default domain (c.2), unreported in the touched set (found by a full sweep)", 2),
     ];
 
     /// <summary>The entry named <paramref name="name"/>, or null.</summary>

@@ -32,7 +32,7 @@ public sealed partial class IommuCore
             {
                 // The deferred setup is what makes the type right for a group of several devices (hotplug decides
                 // from the first one alone).
-                var ret = SetupDefaultDomain(group, DomainTypes.NoPreference);
+                var ret = SetupDefaultDomainLocked(group, DomainTypes.NoPreference);
                 if (ret != OK) return ret;
                 foreach (var gdev in group.Devices) SetupDmaOps(gdev.Dev, group.DefaultDomain!);
             }

@@ -71,7 +71,7 @@ public sealed partial class IommuCore
                 group.OwnerCnt++;
                 return OK;
             }
-            return TakeDmaOwnership(group, owner);
+            return TakeDmaOwnershipLocked(group, owner);
         }
     }
 
@@ -83,7 +83,7 @@ public sealed partial class IommuCore
             if (group.OwnerCnt > 1)
                 group.OwnerCnt--;
             else
-                ReleaseDmaOwnership(group);
+                ReleaseDmaOwnershipLocked(group);
         }
     }
 
@@ -101,26 +101,25 @@ public sealed partial class IommuCore
         lock (group.Mutex)
         {
             if (group.OwnerCnt != 0) return EPERM;
-            return TakeDmaOwnership(group, owner);
+            return TakeDmaOwnershipLocked(group, owner);
         }
     }
 
     /// <summary>iommu_group_release_dma_owner() - give the group back to the DMA API.</summary>
     public void GroupReleaseDmaOwner(IommuGroup group)
     {
-        lock (group.Mutex) ReleaseDmaOwnership(group);
+        lock (group.Mutex) ReleaseDmaOwnershipLocked(group);
     }
 
     // __iommu_take_dma_ownership(): park the group on its blocking domain. -EBUSY off the default domain; a
     // refusal (require_direct: -EINVAL) changes nothing but the blocking domain, which stays with the group.
-    private Errno TakeDmaOwnership(IommuGroup group, string owner)
+    private Errno TakeDmaOwnershipLocked(IommuGroup group, string owner)
     {
         AssertLocked(group);
         if (group.Domain is not null && group.Domain != group.DefaultDomain) return EBUSY;
 
-        var ret = GroupAllocBlockingDomain(group);
-        if (ret != OK) return ret;
-        ret = SetDomain(group, group.BlockingDomain!);
+        GroupAllocBlockingDomainLocked(group);
+        var ret = SetDomainLocked(group, group.BlockingDomain!);
         if (ret != OK) return ret;
 
         group.Owner = owner;
@@ -129,7 +128,7 @@ public sealed partial class IommuCore
     }
 
     // __iommu_release_dma_ownership(): WARN and do nothing when not user-owned.
-    private void ReleaseDmaOwnership(IommuGroup group)
+    private void ReleaseDmaOwnershipLocked(IommuGroup group)
     {
         AssertLocked(group);
         if (group.OwnerCnt == 0 || group.Owner is null)
@@ -139,6 +138,6 @@ public sealed partial class IommuCore
         }
         group.OwnerCnt = 0;
         group.Owner = null;
-        SetDomainNoFail(group, group.DefaultDomain);
+        SetDomainNoFailLocked(group, group.DefaultDomain);
     }
 }

@@ -37,12 +37,12 @@ public sealed partial class IommuCore
                 return OK;
             }
 
-            // Otherwise the group must have devices and no user at all.
+            // Otherwise the group must have no user at all. (The kernel also refuses an empty group; the caller
+            // here found the group through a member, so it never is.)
             // Seeded bug sysfs_type_ignores_owner: the owner_cnt test is skipped.
-            if (group.Devices.Count == 0 || (group.OwnerCnt != 0 && !Bugs.IsOn(BugCatalogue.SysfsTypeIgnoresOwner)))
-                return EPERM;
+            if (group.OwnerCnt != 0 && !Bugs.IsOn(BugCatalogue.SysfsTypeIgnoresOwner)) return EPERM;
 
-            var ret = SetupDefaultDomain(group, reqType);
+            var ret = SetupDefaultDomainLocked(group, reqType);
             if (ret != OK) return ret;
 
             // Make sure the DMA ops match the new domain.
