@@ -16,6 +16,9 @@ public sealed partial class IommuSystem
         [.. _core.LiveDomains().Select(Snapshot)],
         [.. _platform.Errors.All]);
 
+    /// <summary>The hardware errors detected so far, in order (usually none: the list is copied only when it is not empty).</summary>
+    public IReadOnlyList<string> HardwareErrors => _platform.Errors.All;
+
     /// <summary>One device of the topology; throws <see cref="ArgumentException"/> for an unknown name.</summary>
     public DeviceSnapshot SnapshotDevice(string name) =>
         _devicesByName.TryGetValue(name, out var dev) ? Snapshot(dev) : throw new ArgumentException($"no device '{name}'", nameof(name));

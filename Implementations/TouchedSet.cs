@@ -13,6 +13,16 @@ public sealed class TouchedSet
     private readonly HashSet<int> _groups = [];
     private readonly HashSet<int> _domains = [];
 
+    /// <summary>A set with these members (for systems that compute what they touched some other way).</summary>
+    public static TouchedSet Of(IEnumerable<string> devices, IEnumerable<int> groups, IEnumerable<int> domains)
+    {
+        var set = new TouchedSet();
+        set._devices.UnionWith(devices);
+        set._groups.UnionWith(groups);
+        set._domains.UnionWith(domains);
+        return set;
+    }
+
     /// <summary>Devices whose <see cref="DeviceSnapshot"/> may differ: group, driver binding, hardware context.</summary>
     public IReadOnlyCollection<string> Devices
     {

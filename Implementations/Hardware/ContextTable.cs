@@ -76,7 +76,7 @@ public sealed class HardwareErrorLog
 
     public IReadOnlyList<string> All
     {
-        get { lock (_lock) return [.. _errors]; }
+        get { lock (_lock) return _errors.Count == 0 ? [] : [.. _errors]; }
     }
 }
 

@@ -15,6 +15,9 @@ public sealed class RunSetup
     /// <summary>In incremental mode, every this many steps (and at the last step) the checks sweep everything.</summary>
     public int SweepEvery { get; init; } = 16;
 
+    /// <summary>In incremental mode, whether the last step sweeps (always, but for tests that show what sweeps add).</summary>
+    public bool SweepAtEnd { get; init; } = true;
+
     /// <summary>
     /// Called before the first checked step when a prefix ran unchecked: the checks rebuild what they know of the
     /// system's state from scratch (what they learnt of the steps' outcomes they saw anyway).
