@@ -15,6 +15,12 @@ public sealed class RunSetup
     /// <summary>In incremental mode, every this many steps (and at the last step) the checks sweep everything.</summary>
     public int SweepEvery { get; init; } = 16;
 
+    /// <summary>
+    /// In incremental mode, whether step <c>i</c> (0-based) sweeps; when null, every <see cref="SweepEvery"/> steps. A
+    /// binding whose sweeps grow with the state can space them out so that their cost per step stays flat.
+    /// </summary>
+    public Func<int, bool>? SweepDue { get; init; }
+
     /// <summary>In incremental mode, whether the last step sweeps (always, but for tests that show what sweeps add).</summary>
     public bool SweepAtEnd { get; init; } = true;
 
