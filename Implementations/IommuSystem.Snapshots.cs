@@ -14,7 +14,10 @@ public sealed partial class IommuSystem
         [.. _devices.Select(Snapshot)],
         [.. _core.LiveGroups().Select(Snapshot)],
         [.. _core.LiveDomains().Select(Snapshot)],
-        [.. _platform.Errors.All]);
+        [.. HardwareErrors()]);
+
+    /// <summary>The hardware errors detected so far, in order (the last part of <see cref="Snapshot"/>; rarely non-empty).</summary>
+    public IReadOnlyList<string> HardwareErrors() => _platform.Errors.All;
 
     /// <summary>One device of the topology; throws <see cref="ArgumentException"/> for an unknown name.</summary>
     public DeviceSnapshot SnapshotDevice(string name) =>
