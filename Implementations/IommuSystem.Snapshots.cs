@@ -14,10 +14,7 @@ public sealed partial class IommuSystem
         [.. _devices.Select(Snapshot)],
         [.. _core.LiveGroups().Select(Snapshot)],
         [.. _core.LiveDomains().Select(Snapshot)],
-        [.. HardwareErrors()]);
-
-    /// <summary>The hardware errors detected so far, in order (the last part of <see cref="Snapshot"/>; rarely non-empty).</summary>
-    public IReadOnlyList<string> HardwareErrors() => _platform.Errors.All;
+        [.. _platform.Errors.All]);
 
     /// <summary>One device of the topology; throws <see cref="ArgumentException"/> for an unknown name.</summary>
     public DeviceSnapshot SnapshotDevice(string name) =>

@@ -120,7 +120,7 @@ public class TouchedSetTests
             [.. full.Devices.Select(d => system.SnapshotDevice(d.Name))],
             [.. full.Groups.Select(g => system.SnapshotGroup(g.Id)!)],
             [.. full.Domains.Select(d => system.SnapshotDomain(d.Id)!)],
-            [.. system.HardwareErrors()]);
+            full.HardwareErrors);
         Assert.Equal(full, parts);
         Assert.Null(system.SnapshotGroup(99));
         Assert.Null(system.SnapshotDomain(99));
