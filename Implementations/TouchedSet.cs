@@ -4,7 +4,8 @@ namespace IommuConformance.Implementations;
 /// What the last <see cref="IommuSystem.Execute"/> may have changed, recorded where the state is written (group and
 /// device fields, hardware context entries, domain creation, type change and free, handle names), not per
 /// operation. Over-reporting is allowed; an unreported change is a bug the harness's periodic full sweeps catch.
-/// Ids are snapshot ids: devices by name, groups and domains by id.
+/// Ids are snapshot ids: devices by name, groups and domains by id. The collections are live views, valid until
+/// the next <see cref="IommuSystem.Execute"/> (the harness reads them right after each step, from the same thread).
 /// </summary>
 public sealed class TouchedSet
 {
@@ -26,19 +27,19 @@ public sealed class TouchedSet
     /// <summary>Devices whose <see cref="DeviceSnapshot"/> may differ: group, driver binding, hardware context.</summary>
     public IReadOnlyCollection<string> Devices
     {
-        get { lock (_lock) return [.. _devices]; }
+        get { lock (_lock) return _devices; }
     }
 
     /// <summary>Groups whose <see cref="GroupSnapshot"/> may differ, including groups created or freed.</summary>
     public IReadOnlyCollection<int> Groups
     {
-        get { lock (_lock) return [.. _groups]; }
+        get { lock (_lock) return _groups; }
     }
 
     /// <summary>Domains whose <see cref="DomainSnapshot"/> may differ, including domains created or freed.</summary>
     public IReadOnlyCollection<int> Domains
     {
-        get { lock (_lock) return [.. _domains]; }
+        get { lock (_lock) return _domains; }
     }
 
     internal void Device(string name)

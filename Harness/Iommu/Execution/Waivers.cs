@@ -11,7 +11,7 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// <item>owner-count misuse (a late probe of a bound device, warned <c>late_probe_at_driver_bind</c>; a
 /// <c>release_dma_owner</c> on an unowned group with several DMA-API users): c.4 for that group, until it is freed;</item>
 /// <item>a refused MUST_SUCCEED switch or revert (warned <c>set_domain_nofail_failed</c> /
-/// <c>set_domain_revert_failed</c>): the hardware halves of c.2, c.7, c.9 for the members of that group, each until a
+/// <c>set_domain_revert_failed</c>, or <c>default_domain_first_attach_failed</c> in a bus probe): the hardware halves of c.2, c.7, c.9 for the members of that group, each until a
 /// later successful step rewrites its context to match its group's domain.</item>
 /// </list>
 /// </summary>
@@ -34,10 +34,15 @@ internal static class Waivers
             context.UnbalancedGroups.Add(misused);
         context.UnbalancedGroups.RemoveWhere(g => view.Group(g) is null);
 
-        var refused = warnings.Contains(Warn.SetDomainNoFailFailed) || warnings.Contains(Warn.SetDomainRevertFailed);
+        // A failed first attach is unwound by a hotplug probe, but a bus probe keeps the group with its members.
+        var refused = warnings.Contains(Warn.SetDomainNoFailFailed) || warnings.Contains(Warn.SetDomainRevertFailed)
+            || (step.Op is BusProbe && warnings.Contains(Warn.DefaultDomainFirstAttachFailed));
         if (refused && dev is not null)
             foreach (var g in GroupsOf(view, changes, dev))
                 context.LaggingDevices.UnionWith(g.Members);
+        if (refused && step.Op is BusProbe)
+            foreach (var c in changes)
+                if (c.After is GroupSnapshot g) context.LaggingDevices.UnionWith(g.Members);
         if (!refused && step.Observed.Errno == Errno.OK && context.LaggingDevices.Count > 0)
             foreach (var c in changes)
                 if (c.After is DeviceSnapshot d && Matches(run, d)) context.LaggingDevices.Remove(d.Name);
