@@ -1,6 +1,7 @@
 using IommuConformance.Harness.Iommu.Execution;
 using IommuConformance.Harness.Core.Execution;
 using IommuConformance.Harness.Iommu.Generation;
+using IommuConformance.Harness.Core.Checking;
 
 namespace IommuConformance.Harness.Checking;
 

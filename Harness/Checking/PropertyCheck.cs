@@ -8,6 +8,7 @@ using IommuConformance.Harness.Iommu.Traces;
 using IommuConformance.Harness.Core.Steps;
 using Microsoft.FSharp.Collections;
 using Microsoft.FSharp.Core;
+using IommuConformance.Harness.Core.Checking;
 
 namespace IommuConformance.Harness.Checking;
 

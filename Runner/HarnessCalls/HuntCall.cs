@@ -1,4 +1,5 @@
 using IommuConformance.Harness.Checking;
+using IommuConformance.Harness.Core.Checking;
 
 namespace IommuConformance.Runner.HarnessCalls;
 
