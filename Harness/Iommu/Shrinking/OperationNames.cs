@@ -1,5 +1,6 @@
 using IommuConformance.Contract;
 using IommuConformance.Contract.Vocabulary;
+using IommuConformance.Harness.Core.Shrinking;
 
 namespace IommuConformance.Harness.Iommu.Shrinking;
 
@@ -24,10 +25,11 @@ public static class OperationNames
 
     /// <summary>The same operation with its device names and domain-handle names mapped.</summary>
     public static Operation Rename(Operation op, Func<string, string> dev, Func<string, string> handle) =>
-        op.Spec.Rebuild(op, (arg, value) => value.Text is not { } text ? value : (arg.Kind, arg.Space) switch
-        {
-            (ArgKind.Ref, Spaces.Device) => ArgValue.Of(dev(text)),
-            (ArgKind.Handle or ArgKind.Binder, Spaces.Domain) => ArgValue.Of(handle(text)),
-            _ => value,
-        });
+        RenameDevices(StepNames.RenameHandles(op, (space, name) => space == Spaces.Domain ? handle(name) : name), dev);
+
+    /// <summary>The same operation with its device names mapped.</summary>
+    public static Operation RenameDevices(Operation op, Func<string, string> dev) =>
+        op.Spec.Rebuild(op, (arg, value) => arg is { Kind: ArgKind.Ref, Space: Spaces.Device } && value.Text is { } text
+            ? ArgValue.Of(dev(text))
+            : value);
 }
