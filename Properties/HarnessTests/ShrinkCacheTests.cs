@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using IommuConformance.Harness.Checking;
 using IommuConformance.Harness.Core.Checking;
 using IommuConformance.Harness.Core.Execution;
 using IommuConformance.Harness.Iommu.Execution;
@@ -48,9 +49,16 @@ public sealed class ShrinkCacheTests
                 if (next is null) break;
                 report = next;
             }
-            var stats = cache.Stats;
-            Assert.True(stats.Known + stats.StepsUnchecked > 0, $"{bug}: the cache never helped: {stats}");
         }
+    }
+
+    [Fact]
+    public void A_hunt_shrinks_with_memo_hits_all_known_candidates_and_unchecked_prefixes()
+    {
+        var result = PropertyCheck.Hunt(BugCatalogue.NoOwnerGatekeeper, CheckSettings.Default);
+        var stats = result.Shrinking;
+        Assert.True(stats is { Memoised: > 0, Known: > 0, StepsUnchecked: > 0 }, stats.ToString());
+        Assert.True(stats.Candidates > result.Shrinks, stats.ToString());
     }
 
     [Fact]
