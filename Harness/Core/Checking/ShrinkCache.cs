@@ -76,9 +76,10 @@ public sealed class ShrinkCache<TCase>(Func<TCase, int, RunReport<TCase>?> runFu
     public int? FailingSteps(TCase c) =>
         _runs.TryGetValue(CaseKey.Of(c), out var report) && report is { Conformant: false } ? report.Steps.Length : null;
 
-    /// <summary>The number of leading steps of <paramref name="c"/> known to pass, with their trie nodes.</summary>
+    /// <summary>The number of leading steps of <paramref name="c"/> known to pass.</summary>
     public int KnownGoodSteps(TCase c) => KnownGood(c).Count;
 
+    /// <summary>The known-good leading steps of <paramref name="c"/>: how many, and their trie nodes.</summary>
     private (int Count, List<Node> Path) KnownGood(TCase c)
     {
         var path = new List<Node>();
