@@ -1,6 +1,7 @@
 using IommuConformance.Harness.Iommu.Execution;
 using IommuConformance.Harness.Core.Execution;
 using IommuConformance.Harness.Iommu.Generation;
+using IommuConformance.Harness.Core.Checking;
 
 namespace IommuConformance.Harness.Checking;
 
@@ -16,13 +17,14 @@ public static class Campaign
     public static CampaignResult Run(CheckSettings settings, TraceGenSettings generation)
     {
         var coverage = new SortedDictionary<string, SortedDictionary<string, int>>(StringComparer.Ordinal);
+        // Coverage counts generated traces only; a failure's shrink candidates run in full mode with the shrink cache.
         var result = PropertyCheck.Run(TraceGen.Arbitrary(generation), settings, trace =>
         {
             var report = Executor.Run(trace);
             foreach (var step in report.Steps)
                 Count(coverage, step.Op.Name, OutcomeKey(step));
             return report;
-        });
+        }, (trace, knownGood) => Executor.RunFullAfter(trace, knownGood));
         return new CampaignResult(result, coverage.ToDictionary(
             p => p.Key, p => (IReadOnlyDictionary<string, int>)p.Value, StringComparer.Ordinal));
     }

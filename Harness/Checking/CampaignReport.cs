@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using IommuConformance.Harness.Core.Checking;
 
 namespace IommuConformance.Harness.Checking;
 

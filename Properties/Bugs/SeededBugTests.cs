@@ -27,8 +27,9 @@ public sealed class SeededBugTests(ITestOutputHelper output)
 
         Assert.True(result.Failed, $"{bug}: {result.Tests} traces found nothing");
         var shrunk = Assert.IsType<RunReport>(result.Shrunk);
-        output.WriteLine($"{bug}: found after {result.Tests} traces, {result.Shrinks} shrinks, "
-            + $"{shrunk.Trace.Steps.Length} steps (documented {documented.MinimalSteps})");
+        output.WriteLine($"{bug}: found after {result.Tests} traces, {result.FirstFailureSteps} steps; {result.Shrinks} shrinks, "
+            + $"{shrunk.Trace.Steps.Length} steps (documented {documented.MinimalSteps}); shrinking took "
+            + $"{result.ShrinkElapsed.TotalMilliseconds:F1} ms, {result.Shrinking}");
         output.WriteLine(shrunk.Problem?.Message ?? "");
         Assert.True(shrunk.Trace.Steps.Length <= documented.MinimalSteps,
             $"{bug}: shrunk to {shrunk.Trace.Steps.Length} steps, documented minimum {documented.MinimalSteps}:\n{shrunk.Problem}");

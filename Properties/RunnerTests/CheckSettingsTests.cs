@@ -1,4 +1,4 @@
-using IommuConformance.Harness.Checking;
+using IommuConformance.Harness.Core.Checking;
 using Xunit;
 
 namespace IommuConformance.Properties.RunnerTests;

@@ -1,4 +1,3 @@
-using IommuConformance.Harness.Checking;
 using IommuConformance.Harness.Iommu.Execution;
 using IommuConformance.Harness.Core.Execution;
 using IommuConformance.Harness.Core.Checking;

@@ -1,5 +1,5 @@
 using FsCheck.Xunit;
-using IommuConformance.Harness.Checking;
+using IommuConformance.Harness.Core.Checking;
 
 namespace IommuConformance.Properties.Support;
 

@@ -8,7 +8,8 @@ namespace IommuConformance.Runner.Commands;
 /// <summary>
 /// <c>hunt [--max-test N] [--seed SEED[,GAMMA]] [--bug NAME]... [--out DIR]</c>: switch each seeded bug on in turn
 /// (or only those named) and run the default property; report whether it was found, after how many traces, and how
-/// short the shrunk trace is against the documented minimum. Writes DIR/hunt.md. Exit 0 when every bug was found
+/// short the first failing and the shrunk trace are against the documented minimum, and how long shrinking took (from the
+/// first failure to the end). Writes DIR/hunt.md. Exit 0 when every bug was found
 /// and shrunk to its documented length, 1 otherwise.
 /// </summary>
 internal static class HuntCommand
@@ -31,8 +32,8 @@ internal static class HuntCommand
         var table = new StringBuilder()
             .AppendLine("# Seeded-bug hunt").AppendLine()
             .AppendLine($"Default property run, `{SettingsCall.SeedVariable}={settings.Replay}`, at most {settings.MaxTest} traces per bug.").AppendLine()
-            .AppendLine("| bug | found | traces | shrinks | shrunk steps | documented | time (s) |")
-            .AppendLine("|---|---|---:|---:|---:|---:|---:|");
+            .AppendLine("| bug | found | traces | failing steps | shrinks | shrunk steps | documented | time (s) | shrink time (ms) |")
+            .AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         var allGood = true;
         foreach (var bug in bugs)
         {
@@ -40,8 +41,10 @@ internal static class HuntCommand
             var steps = result.Failure?.Steps;
             var good = result.Found && steps <= bug.MinimalSteps;
             allGood &= good;
-            var row = $"| `{bug.Name}` | {(result.Found ? "yes" : "**no**")} | {result.Tests} | {result.Shrinks} | "
-                + $"{steps?.ToString(CultureInfo.InvariantCulture) ?? "-"} | {bug.MinimalSteps} | {result.Elapsed.TotalSeconds:F2} |";
+            var row = $"| `{bug.Name}` | {(result.Found ? "yes" : "**no**")} | {result.Tests} | "
+                + $"{result.FirstFailureSteps?.ToString(CultureInfo.InvariantCulture) ?? "-"} | {result.Shrinks} | "
+                + $"{steps?.ToString(CultureInfo.InvariantCulture) ?? "-"} | {bug.MinimalSteps} | {result.Elapsed.TotalSeconds:F2} | "
+                + $"{result.ShrinkElapsed.TotalMilliseconds:F1} |";
             table.AppendLine(row);
             io.Output.WriteLine(row);
             if (result.Failure is { } failure)

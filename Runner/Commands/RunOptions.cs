@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using IommuConformance.Harness.Checking;
+using IommuConformance.Harness.Core.Checking;
 using IommuConformance.Runner.HarnessCalls;
 
 namespace IommuConformance.Runner.Commands;

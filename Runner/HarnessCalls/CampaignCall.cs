@@ -1,5 +1,6 @@
 using IommuConformance.Harness.Checking;
 using IommuConformance.Harness.Iommu.Generation;
+using IommuConformance.Harness.Core.Checking;
 
 namespace IommuConformance.Runner.HarnessCalls;
 

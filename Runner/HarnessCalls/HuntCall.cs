@@ -1,9 +1,16 @@
 using IommuConformance.Harness.Checking;
+using IommuConformance.Harness.Core.Checking;
 
 namespace IommuConformance.Runner.HarnessCalls;
 
-/// <summary>What one seeded bug's property run found.</summary>
-internal sealed record HuntOutcome(bool Found, int Tests, int Shrinks, TimeSpan Elapsed, ShrunkFailure? Failure);
+/// <summary>What one seeded bug's property run found; <paramref name="ShrinkElapsed"/> runs from the first failure to the end.</summary>
+internal sealed record HuntOutcome(bool Found, int Tests, int Shrinks, TimeSpan Elapsed, ShrunkFailure? Failure)
+{
+    /// <summary>How long the first failing trace was, before shrinking.</summary>
+    public int? FirstFailureSteps { get; init; }
+
+    public TimeSpan ShrinkElapsed { get; init; }
+}
 
 internal static class HuntCall
 {
@@ -11,6 +18,10 @@ internal static class HuntCall
     {
         var result = PropertyCheck.Hunt(bug, settings);
         return new HuntOutcome(result.Failed, result.Tests, result.Shrinks, result.Elapsed,
-            result.Shrunk is { } failure ? new ShrunkFailure(failure) : null);
+            result.Shrunk is { } failure ? new ShrunkFailure(failure) : null)
+        {
+            FirstFailureSteps = result.FirstFailureSteps,
+            ShrinkElapsed = result.ShrinkElapsed,
+        };
     }
 }

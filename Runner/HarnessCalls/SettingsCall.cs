@@ -1,5 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
-using IommuConformance.Harness.Checking;
+using IommuConformance.Harness.Core.Checking;
 
 namespace IommuConformance.Runner.HarnessCalls;
 

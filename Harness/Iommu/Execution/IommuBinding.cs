@@ -57,4 +57,11 @@ public static class Executor
 
     /// <summary>Every check after every step (replay of a saved trace, shrinking).</summary>
     public static RunReport<Trace> RunFull(Trace trace, ExecutorChecks checks = ExecutorChecks.All) => Run(trace, checks, CheckMode.Full);
+
+    /// <summary>
+    /// Full mode, but the first <paramref name="knownGood"/> steps are only executed, not checked: the caller knows they
+    /// pass (the shrinker's prefix cache, <see cref="CaseExecutor.RunFullAfter"/>).
+    /// </summary>
+    public static RunReport<Trace> RunFullAfter(Trace trace, int knownGood, ExecutorChecks checks = ExecutorChecks.All) =>
+        CaseExecutor.RunFullAfter(trace, checks == ExecutorChecks.All ? IommuBinding.Default : new IommuBinding(checks), knownGood);
 }

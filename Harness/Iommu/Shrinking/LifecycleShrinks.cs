@@ -1,19 +1,13 @@
 using IommuConformance.Harness.Iommu.Traces;
-using IommuConformance.Harness.Core.Steps;
 
 namespace IommuConformance.Harness.Iommu.Shrinking;
 
-/// <summary>Deletes an object with everything that touches it: a domain handle, or a device of the machine.</summary>
+/// <summary>
+/// Deletes a device of the machine with everything that names it, or lets one device stand in for another. (A
+/// handle's lifecycle is deleted by the generic <see cref="Core.Shrinking.HandleShrinks"/>.)
+/// </summary>
 public static class LifecycleShrinks
 {
-    public static IEnumerable<Trace> DeleteHandles(Trace trace)
-    {
-        var handles = trace.Steps.Select(s => OperationNames.HandleBound(s.Op)).OfType<string>().Distinct();
-        foreach (var handle in handles)
-            yield return trace.WithSteps(trace.Steps.Where(s =>
-                OperationNames.HandleBound(s.Op) != handle && OperationNames.HandleUsed(s.Op) != handle));
-    }
-
     /// <summary>
     /// One device stands in for another of the same instance: every step naming the second names the first, and
     /// the second leaves the machine. Undoes a failure that needed two names only because the generator drew two.
@@ -28,7 +22,7 @@ public static class LifecycleShrinks
                     Topology = trace.Topology with { Devices = devices.Remove(drop) },
                     Steps = [.. trace.Steps.Select(s => s with
                     {
-                        Op = OperationNames.Rename(s.Op, n => n == drop.Name ? keep.Name : n, h => h),
+                        Op = OperationNames.RenameDevices(s.Op, n => n == drop.Name ? keep.Name : n),
                     })],
                 };
     }

@@ -1,59 +1,37 @@
+using IommuConformance.Harness.Core.Shrinking;
 using IommuConformance.Harness.Iommu.Execution;
-using IommuConformance.Harness.Core.Execution;
 using IommuConformance.Harness.Iommu.Traces;
-using IommuConformance.Harness.Core.Steps;
 
 namespace IommuConformance.Harness.Iommu.Shrinking;
 
 /// <summary>
-/// Candidates for a smaller failing trace, best first. FsCheck keeps the first candidate that still fails and
-/// asks again, so the order is the strategy: cut everything after the failing step; delete chunks of steps,
-/// large to small, from the back; delete whole object lifecycles (a handle, a device) or let one device stand
-/// in for another; simplify arguments;
-/// simplify the machine; finally give names a canonical spelling. Every candidate is a valid trace.
+/// The trace shrinker: the generic passes of <see cref="ShrinkPasses"/> with this machine's inserted. In order: cut
+/// everything after the failing step; delete chunks of steps, large to small, from the back; delete a handle's
+/// lifecycle; delete a device; let one device stand in for another; simplify arguments by kind; simplify the
+/// machine; finally give devices and handles a canonical spelling. Every candidate is repaired into a valid trace.
 /// </summary>
 public static class TraceShrinker
 {
+    public static readonly CaseShrinker<Trace> Shrinker = new(
+    [
+        ShrinkPasses.CutAfterFailure<Trace>(),
+        ShrinkPasses.DeleteChunks<Trace>(),
+        ShrinkPasses.DeleteHandleLifecycles<Trace>(),
+        ShrinkPass<Trace>.Of("delete a device", LifecycleShrinks.DeleteDevices),
+        ShrinkPass<Trace>.Of("merge two devices", LifecycleShrinks.MergeDevices),
+        ShrinkPasses.SimplifyArguments<Trace>(),
+        ShrinkPass<Trace>.Of("simplify the machine", TopologyShrinks.Simplify),
+        ShrinkPass<Trace>.Of("canonical names", NameNormalizer.Candidates),
+    ], TraceRepair.Repair);
+
+    /// <summary>Candidates for a trace whose failing run took <paramref name="failingSteps"/> steps (null: unknown, no cut).</summary>
+    public static IEnumerable<Trace> Shrink(Trace trace, int? failingSteps) => Shrinker.Shrink(trace, failingSteps);
+
+    /// <summary>Candidates for a trace on its own: runs it first to learn where it fails (the property runner knows).</summary>
     public static IEnumerable<Trace> Shrink(Trace trace)
     {
-        var seen = new HashSet<string> { Key(trace) };
-        foreach (var candidate in Candidates(trace))
-        {
-            var repaired = TraceRepair.Repair(candidate);
-            if (seen.Add(Key(repaired)))
-                yield return repaired;
-        }
-    }
-
-    private static IEnumerable<Trace> Candidates(Trace trace)
-    {
         var report = Executor.Run(trace);
-        if (!report.Conformant && report.Steps.Length < trace.Steps.Length)
-            yield return trace.WithSteps(trace.Steps.Take(report.Steps.Length));
-        foreach (var t in DeleteChunks(trace)) yield return t;
-        foreach (var t in LifecycleShrinks.DeleteHandles(trace)) yield return t;
-        foreach (var t in LifecycleShrinks.DeleteDevices(trace)) yield return t;
-        foreach (var t in LifecycleShrinks.MergeDevices(trace)) yield return t;
-        foreach (var t in ArgumentShrinks.Simplify(trace)) yield return t;
-        foreach (var t in TopologyShrinks.Simplify(trace)) yield return t;
-        var normal = NameNormalizer.Normalize(trace);
-        if (!normal.Equals(trace)) yield return normal;
+        foreach (var candidate in Shrinker.Shrink(trace, report.Conformant ? null : report.Steps.Length))
+            yield return candidate;
     }
-
-    /// <summary>Delete runs of n/2, n/4, ..., 1 steps, starting at the back, where irrelevant steps pile up.</summary>
-    private static IEnumerable<Trace> DeleteChunks(Trace trace)
-    {
-        var n = trace.Steps.Length;
-        for (var size = n / 2; size >= 1; size /= 2)
-            for (var end = n; end > 0; end -= size)
-            {
-                var start = Math.Max(0, end - size);
-                yield return trace.WithSteps(trace.Steps.Take(start).Concat(trace.Steps.Skip(end)));
-            }
-    }
-
-    /// <summary>A cheap identity for de-duplicating candidates: the step list and the machine, as text.</summary>
-    private static string Key(Trace trace) =>
-        string.Join(";", trace.Steps.Select(s => s.Op.ToString())) + "|" + trace.Config + "|"
-        + string.Join(",", trace.Topology.Iommus) + string.Join(",", trace.Topology.Devices);
 }

@@ -19,10 +19,23 @@ public sealed record Trace(
 
     public Trace WithSteps(IEnumerable<TraceStep> steps) => this with { Steps = [.. steps] };
 
-    public string MachineKey => _machineKey ??=
-        $"{string.Join(",", Bugs)}|{Config}|{string.Join(",", Topology.Iommus)}|{string.Join(",", Topology.Devices)}";
+    public string MachineKey
+    {
+        get
+        {
+            // A `with` copies this cache too: it holds only for the very machine objects it was computed from.
+            if (_machineKey is { } cached && ReferenceEquals(cached.Config, Config) && ReferenceEquals(cached.Topology, Topology)
+                && cached.Bugs == Bugs)
+                return cached.Key;
+            var key = $"{string.Join(",", Bugs)}|{Config}|{string.Join(",", Topology.Iommus)}|{string.Join(",", Topology.Devices)}";
+            _machineKey = new MachineKeyCache(Config, Topology, Bugs, key);
+            return key;
+        }
+    }
 
-    private string? _machineKey;
+    private MachineKeyCache? _machineKey;
+
+    private sealed record MachineKeyCache(SystemConfig Config, Topology Topology, ImmutableArray<string> Bugs, string Key);
 
     public bool Equals(Trace? other) =>
         other is not null && Title == other.Title && Bugs.SequenceEqual(other.Bugs) && Config == other.Config

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
-namespace IommuConformance.Harness.Checking;
+namespace IommuConformance.Harness.Core.Checking;
 
 /// <summary>
 /// The knobs of one property run, in one place. Defaults are the suite's default run; the environment

@@ -1,0 +1,92 @@
+using FsCheck;
+using FsCheck.Fluent;
+using IommuConformance.Harness.Checking;
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Iommu.Execution;
+using IommuConformance.Harness.Iommu.Generation;
+using IommuConformance.Harness.Iommu.Shrinking;
+using IommuConformance.Harness.Iommu.Traces;
+using IommuConformance.Implementations.Bugs;
+using Xunit;
+
+namespace IommuConformance.Properties.HarnessTests;
+
+/// <summary>
+/// The shrink cache never changes an answer: along FsCheck's greedy shrink loop, every candidate's report from the
+/// cache (memoised, assembled from known-good steps, or run with its known-good prefix unchecked) is the report of
+/// a plain full-mode run, step by step.
+/// </summary>
+public sealed class ShrinkCacheTests
+{
+    public static TheoryData<string> Bugs() => [.. BugCatalogue.All.Select(b => b.Name)];
+
+    [Theory]
+    [MemberData(nameof(Bugs))]
+    public void Cached_candidate_reports_are_full_mode_reports(string bug)
+    {
+        var failing = Gen.Sample(TraceGen.Trace(TraceGenSettings.WithBug(bug)), 60, new Rnd(29, 0x9E3779B97F4A7C15UL), 300)
+            .Where(t => !Executor.RunFull(t).Conformant).Take(3).ToList();
+        Assert.NotEmpty(failing);
+        foreach (var trace in failing)
+        {
+            var cache = new ShrinkCache<Trace>((t, knownGood) => Executor.RunFullAfter(t, knownGood));
+            var current = trace;
+            var report = cache.Run(current)!;
+            for (var round = 0; round < 40 && !report.Conformant; round++)
+            {
+                RunReport? next = null;
+                foreach (var candidate in TraceShrinker.Shrink(current, report.Steps.Length).Take(150))
+                {
+                    var cached = cache.Run(candidate)!;
+                    AssertSame(Executor.RunFull(candidate), cached);
+                    if (!cached.Conformant)
+                    {
+                        (current, next) = (candidate, cached);
+                        break;
+                    }
+                }
+                if (next is null) break;
+                report = next;
+            }
+        }
+    }
+
+    [Fact]
+    public void A_hunt_shrinks_with_memo_hits_all_known_candidates_and_unchecked_prefixes()
+    {
+        var result = PropertyCheck.Hunt(BugCatalogue.NoOwnerGatekeeper, CheckSettings.Default);
+        var stats = result.Shrinking;
+        Assert.True(stats is { Memoised: > 0, Known: > 0, StepsUnchecked: > 0 }, stats.ToString());
+        Assert.True(stats.Candidates > result.Shrinks, stats.ToString());
+    }
+
+    [Fact]
+    public void Known_good_steps_are_the_common_prefix_with_a_run_bounded_by_what_it_passed()
+    {
+        var cache = new ShrinkCache<ToyCase>((c, _) => null);
+        var run = ToyCase.Of(new ToyOpen("b1"), new ToyUse("b1"), new ToyClose("b1"), new ToyUse("b1"));
+        cache.RecordFull(run, Report(run, passed: 2));
+        Assert.Equal(2, cache.KnownGoodSteps(run));
+        Assert.Equal(1, cache.KnownGoodSteps(ToyCase.Of(new ToyOpen("b1"), new ToyClose("b1"))));
+        Assert.Equal(2, cache.KnownGoodSteps(run.WithSteps(run.Steps.Take(2))));
+        Assert.Equal(0, cache.KnownGoodSteps(run with { Machine = "another machine" }));
+        Assert.Equal(0, cache.KnownGoodSteps(ToyCase.Of(new ToyOpen("b2"), new ToyUse("b1"))));
+    }
+
+    /// <summary>A report that passed <paramref name="passed"/> steps and failed the next.</summary>
+    private static RunReport<ToyCase> Report(ToyCase c, int passed) => new(c,
+        [.. c.Steps.Take(passed + 1).Select((s, i) => new StepReport(i, s.Op, Contract.Outcome.Ok, Contract.Outcome.Ok,
+            i == passed ? new Problem(ProblemKind.Divergence, "toy", "failed") : null))],
+        Verdict.Diverged, new Problem(ProblemKind.Divergence, "toy", "failed"));
+
+    private static void AssertSame(RunReport full, RunReport cached)
+    {
+        Assert.Equal(full.Verdict, cached.Verdict);
+        Assert.Equal(full.Problem?.Message, cached.Problem?.Message);
+        Assert.Equal(full.Steps.Length, cached.Steps.Length);
+        for (var i = 0; i < full.Steps.Length; i++)
+            Assert.Equal((full.Steps[i].Op, full.Steps[i].ModelOutcome, full.Steps[i].ImplOutcome, full.Steps[i].Problem?.Message),
+                (cached.Steps[i].Op, cached.Steps[i].ModelOutcome, cached.Steps[i].ImplOutcome, cached.Steps[i].Problem?.Message));
+    }
+}
