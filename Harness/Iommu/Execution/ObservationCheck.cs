@@ -6,11 +6,12 @@ using IommuConformance.Model;
 namespace IommuConformance.Harness.Iommu.Execution;
 
 /// <summary>
-/// State conformance: after a step, the contract's read-only operations (<c>get_domain</c>,
-/// <c>group_type_read</c>) are asked on both sides of every device whose answers the step could have changed
-/// (what the implementation touched and what the model changed; every device at a sweep) and must answer alike,
-/// so a step that silently moves a group to the wrong domain or type fails where it happens. Both reads change
-/// nothing on either side.
+/// State conformance: after a step, what the contract's read-only operations (<c>get_domain</c>,
+/// <c>group_type_read</c>) answer must agree on both sides for every device whose answers the step could have
+/// changed: the devices the implementation touched, and the members of the groups the step's device (or bus) was in
+/// before and after, on the model's side. A step that silently moves a group to the wrong domain or type fails where
+/// it happens. Per step the implementation's answers are read off the harness's view (<see cref="StateAnswers"/>);
+/// at a sweep every device is asked through the implementation's own read path. Both reads change nothing.
 /// </summary>
 public sealed class ObservationCheck(IommuRun run) : IStepCheck
 {
@@ -26,23 +27,46 @@ public sealed class ObservationCheck(IommuRun run) : IStepCheck
         else
         {
             _devices.UnionWith(run.Scope.Devices);
-            _devices.UnionWith(run.Model.State.DevicesChangedSince(run.Model.Before));
+            AddModelSide(step.Op);
         }
         var name = Name + (step.Sweep && step.Mode == CheckMode.Incremental ? " (sweep)" : "");
         foreach (var device in _devices)
         {
-            if (Differs(new GetDomain(device), name) is { } p1) return p1;
-            if (Differs(new GroupTypeRead(device), name) is { } p2) return p2;
+            var direct = step.Sweep || !run.Implementation.ReadsFollowSnapshots;
+            if (Differs(new GetDomain(device), name, direct) is { } p1) return p1;
+            if (Differs(new GroupTypeRead(device), name, direct) is { } p2) return p2;
         }
         return null;
     }
 
-    private Problem? Differs(Operation read, string name)
+    /// <summary>The devices whose answers the model may have changed: the step's device, bus, and their groups' members.</summary>
+    private void AddModelSide(Operation op)
+    {
+        var (before, after) = (run.Model.Before, run.Model.State);
+        if (ReferenceEquals(before, after)) return;
+        var spec = op.Spec;
+        var values = op.Values;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (spec.Args[i].Kind != Contract.Vocabulary.ArgKind.Ref || values[i].Text is not { } name) continue;
+            if (spec.Args[i].Space == Spaces.Device)
+            {
+                _devices.Add(name);
+                _devices.UnionWith(before.GroupMembers(name));
+                _devices.UnionWith(after.GroupMembers(name));
+            }
+            else if (spec.Args[i].Space == Spaces.Bus)
+                foreach (var d in run.Trace.Topology.Devices)
+                    if (d.Bus == name) { _devices.Add(d.Name); _devices.UnionWith(after.GroupMembers(d.Name)); }
+        }
+    }
+
+    private Problem? Differs(Operation read, string name, bool throughTheSystem)
     {
         Outcome observed;
         try
         {
-            observed = run.Implementation.Execute(read);
+            observed = !throughTheSystem ? ReadView(read) : run.Implementation.Execute(read);
         }
         catch (Exception e)
         {
@@ -52,4 +76,11 @@ public sealed class ObservationCheck(IommuRun run) : IStepCheck
         return expected.Equals(observed) ? null
             : new Problem(ProblemKind.Divergence, name, $"{OutcomeCheck.Differences(expected, observed)} — observed after the step by {read}");
     }
+
+    private Outcome ReadView(Operation read) => read switch
+    {
+        GetDomain g => StateAnswers.GetDomain(run.View, g.Dev),
+        GroupTypeRead r => StateAnswers.GroupTypeRead(run.View, r.Dev),
+        _ => throw new ArgumentOutOfRangeException(nameof(read), read, "not an observation"),
+    };
 }

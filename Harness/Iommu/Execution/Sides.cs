@@ -26,6 +26,12 @@ public interface IIommuSystem : ISystem
 {
     TouchedSet Touched { get; }
 
+    /// <summary>
+    /// Its snapshots carry everything its read-only operations answer, so per-step observations may be read off the
+    /// harness's view (sweeps still ask the reads themselves).
+    /// </summary>
+    bool ReadsFollowSnapshots { get; }
+
     IReadOnlyList<string> HardwareErrors { get; }
 
     SystemSnapshot Snapshot();
@@ -62,6 +68,8 @@ public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem
 
     public TouchedSet Touched => system.Touched;
 
+    public bool ReadsFollowSnapshots => true;
+
     public IReadOnlyList<string> HardwareErrors => system.HardwareErrors;
 
     public SystemSnapshot Snapshot() => system.Snapshot();
@@ -86,6 +94,8 @@ public abstract class WholeStateSystem : IIommuSystem
     protected abstract SystemSnapshot Read();
 
     public SystemSnapshot Snapshot() => _last = Read();
+
+    public bool ReadsFollowSnapshots => false;
 
     public TouchedSet Touched
     {

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using IommuConformance.Contract;
 
 namespace IommuConformance.Harness.Iommu.Invariants;
@@ -9,14 +8,14 @@ namespace IommuConformance.Harness.Iommu.Invariants;
 /// </summary>
 public sealed class InvariantContext
 {
-    private readonly FrozenDictionary<string, DeviceSpec> _devices;
-    private readonly FrozenDictionary<string, string> _drivers;
+    private readonly Dictionary<string, DeviceSpec> _devices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _drivers = new(StringComparer.Ordinal);
 
     public InvariantContext(Topology topology)
     {
         Topology = topology;
-        _devices = topology.Devices.DistinctBy(d => d.Name).ToFrozenDictionary(d => d.Name);
-        _drivers = topology.Iommus.DistinctBy(i => i.Name).ToFrozenDictionary(i => i.Name, i => i.Driver);
+        foreach (var d in topology.Devices) _devices.TryAdd(d.Name, d);
+        foreach (var i in topology.Iommus) _drivers.TryAdd(i.Name, i.Driver);
     }
 
     public Topology Topology { get; }
