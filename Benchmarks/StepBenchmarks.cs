@@ -2,33 +2,36 @@ using BenchmarkDotNet.Attributes;
 using FsCheck;
 using FsCheck.Fluent;
 using IommuConformance.Harness.Iommu.Execution;
-using IommuConformance.Harness.Core.Execution;
-using IommuConformance.Harness.Core.Checking;
 using IommuConformance.Harness.Iommu.Generation;
 using IommuConformance.Harness.Iommu.Traces;
 using IommuConformance.Harness.Core.Steps;
-using IommuConformance.Harness.Core.Json;
 using IommuConformance.Implementations;
 using IommuConformance.Model;
 
 namespace IommuConformance.Benchmarks;
 
 /// <summary>
-/// Cost per trace step of the three parts of a conformance run, on one fixed batch of generated traces:
-/// the model alone, the implementation alone, and the executor (both, compared, invariants after every step).
+/// Cost per trace step of the parts of a conformance run, on one fixed batch of generated traces:
+/// the model alone, the implementation alone, both with the outcome comparison, the executor (both, compared,
+/// invariants and observations after every step), (generation: GenerationBenchmarks).
 /// Results are per step (OperationsPerInvoke = steps in the batch).
 /// </summary>
-[MemoryDiagnoser]
+[MemoryDiagnoser, MinColumn, MedianColumn, MaxColumn]
 public class StepBenchmarks
 {
     private const int Traces = 200;
     private const int Steps = 4_000; // at most; the batch is cut to this many steps so OperationsPerInvoke is exact
+
+
+    private const ulong Seed = 20261122UL;
+    private const ulong Gamma = 0x9E3779B97F4A7C15UL;
+
     private Trace[] _batch = [];
 
     [GlobalSetup]
     public void Setup()
     {
-        var all = Gen.Sample(TraceGen.Trace(TraceGenSettings.Default), 100, new Rnd(20261122UL, 0x9E3779B97F4A7C15UL), Traces);
+        var all = Gen.Sample(TraceGen.Trace(TraceGenSettings.Default), 100, new Rnd(Seed, Gamma), Traces);
         var left = Steps;
         var batch = new List<Trace>();
         foreach (var trace in all)
@@ -72,12 +75,42 @@ public class StepBenchmarks
         return answered;
     }
 
+    /// <summary>Both sides and Outcome.Equals per step: no snapshot, no invariants, no observations.</summary>
+    [Benchmark(OperationsPerInvoke = Steps)]
+    public int Both_with_outcome_compare()
+    {
+        var agreed = 0;
+        foreach (var trace in _batch)
+        {
+            var state = ModelState.Initial(trace.Config, trace.Topology);
+            var system = IommuSystem.Create(trace.Config, trace.Topology, trace.Bugs);
+            foreach (var step in trace.Steps)
+            {
+                var result = state.Step(step.Op);
+                state = result.Next;
+                if (result.Outcome.Equals(system.Execute(step.Op))) agreed++;
+            }
+        }
+        return agreed;
+    }
+
+    /// <summary>Executor.Run(trace): all checks, incremental with sweeps (the default run).</summary>
     [Benchmark(OperationsPerInvoke = Steps, Baseline = true)]
-    public int Executor_with_invariants()
+    public int Executor_all_checks()
     {
         var conformant = 0;
         foreach (var trace in _batch)
             if (Executor.Run(trace).Conformant) conformant++;
+        return conformant;
+    }
+
+    /// <summary>Executor.RunFull(trace): every check after every step (replay and shrinking).</summary>
+    [Benchmark(OperationsPerInvoke = Steps)]
+    public int Executor_full_checks()
+    {
+        var conformant = 0;
+        foreach (var trace in _batch)
+            if (Executor.RunFull(trace).Conformant) conformant++;
         return conformant;
     }
 }

@@ -30,10 +30,26 @@ public static class Warn
     /// <summary>__iommu_group_set_domain_nofail(): WARN_ON(set-domain with MUST_SUCCEED returned an error).</summary>
     public const string SetDomainNoFailFailed = "set_domain_nofail_failed";
 
+    /// <summary>
+    /// __iommu_group_set_domain_internal() err_revert: WARN_ON(a device refused, under MUST_SUCCEED, the
+    /// group->domain it is moved back to after a failed switch); one per refusing device.
+    /// </summary>
+    public const string SetDomainRevertFailed = "set_domain_revert_failed";
+
+    /// <summary>
+    /// __iommu_group_set_domain_internal(): WARN_ON(!new_domain), then -EINVAL: a group without a default domain
+    /// (left so by an aborted bus probe) is sent back to it.
+    /// </summary>
+    public const string SetDomainNullDomain = "set_domain_null_domain";
+
+    /// <summary>__iommu_probe_device(): dev_WARN "late IOMMU probe at driver bind": the probed device already has a driver.</summary>
+    public const string LateProbeAtDriverBind = "late_probe_at_driver_bind";
+
     /// <summary>Every warning name of this contract, for validation of traces and coverage tables.</summary>
     public static readonly IReadOnlyList<string> All =
     [
         DetachDeviceDomainMismatch, DetachDeviceNotSingleton, UnuseDefaultDomainUnbalanced, ClaimDmaOwnerNull,
         ReleaseDmaOwnerNotOwned, ReleaseDeviceGroupInUse, DefaultDomainFirstAttachFailed, SetDomainNoFailFailed,
+        SetDomainRevertFailed, SetDomainNullDomain, LateProbeAtDriverBind,
     ];
 }

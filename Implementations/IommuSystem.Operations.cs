@@ -16,6 +16,7 @@ public sealed partial class IommuSystem
     private Outcome Dispatch(Operation op) => op switch
     {
         Probe p => WithDevice(p.Dev, dev => Outcome.Of(_core.ProbeDevice(dev))),
+        BusProbe b => Outcome.Of(_core.BusIommuProbe(_devices.Where(d => d.Spec.Bus == b.Bus))),
         Release r => WithDevice(r.Dev, Release),
         GetDomain g => WithDevice(g.Dev, GetDomain),
         GroupTypeRead g => WithGroup(g.Dev, group => Outcome.OkWith(_core.GroupShowType(group))),
@@ -32,7 +33,8 @@ public sealed partial class IommuSystem
         ReleaseDmaOwner r => WithGroup(r.Dev, group => Done(() => _core.DeviceReleaseDmaOwner(group))),
         ClaimGroupDmaOwner c => WithGroup(c.Dev, group => Outcome.Of(_core.GroupClaimDmaOwner(group, c.Owner))),
         ReleaseGroupDmaOwner r => WithGroup(r.Dev, group => Done(() => _core.GroupReleaseDmaOwner(group))),
-        _ => Outcome.Of(EOPNOTSUPP),   // not an operation of this slice
+        // A suite bug (an operation added to the contract without its handler), not an answer.
+        _ => throw new NotSupportedException($"the implementation has no handler for operation '{op.Name}' ({op.GetType().Name})"),
     };
 
     // Device removal: the driver core unbinds a bound driver first, then the IOMMU core releases the device.
@@ -58,38 +60,37 @@ public sealed partial class IommuSystem
         }
     }
 
-    // IOMMU_HWPT_ALLOC: the handle must be free, then iommu_paging_domain_alloc_flags().
+    // IOMMU_HWPT_ALLOC: the handle must be free, then iommu_paging_domain_alloc_flags(), then the handle is
+    // published (iommufd_object_finalize); a name taken meanwhile loses the race: the new domain is freed.
     private Outcome DomainAllocPaging(DomainAllocPaging op)
     {
-        lock (_handles.SyncRoot)
+        if (_handles.IsLive(op.As)) return Outcome.Of(EEXIST);
+        if (!_devicesByName.TryGetValue(op.Dev, out var dev)) return Outcome.Of(ENODEV);
+        var flags = op.Flags switch
         {
-            if (_handles.IsLive(op.As)) return Outcome.Of(EEXIST);
-            if (!_devicesByName.TryGetValue(op.Dev, out var dev)) return Outcome.Of(ENODEV);
-            var flags = op.Flags switch
-            {
-                null => HwptAllocFlags.None,
-                AllocFlags.DirtyTracking => HwptAllocFlags.DirtyTracking,
-                _ => (HwptAllocFlags?)null,   // iommufd rejects unknown flag bits
-            };
-            if (flags is null) return Outcome.Of(EOPNOTSUPP);
-            var ret = _core.PagingDomainAllocFlags(dev, flags.Value, out var domain);
-            if (ret != OK) return Outcome.Of(ret);
-            _handles.Add(op.As, domain!);
-            return Outcome.Ok;
-        }
+            null => HwptAllocFlags.None,
+            AllocFlags.DirtyTracking => HwptAllocFlags.DirtyTracking,
+            _ => (HwptAllocFlags?)null,   // iommufd rejects unknown flag bits
+        };
+        if (flags is null) return Outcome.Of(EOPNOTSUPP);
+        var ret = _core.PagingDomainAllocFlags(dev, flags.Value, out var domain);
+        if (ret != OK) return Outcome.Of(ret);
+        if (_handles.TryAdd(op.As, domain!)) return Outcome.Ok;
+        _core.DomainFree(domain!);
+        return Outcome.Of(EEXIST);
     }
 
-    // iommufd refuses to destroy an attached HWPT; the kernel itself never frees an attached domain.
+    // iommufd refuses to destroy a HWPT in use: by an operation running now, or attached to a group (the kernel
+    // itself never frees an attached domain).
     private Outcome DomainFree(string name)
     {
-        lock (_handles.SyncRoot)
-        {
-            if (_handles.Find(name) is not { } domain) return Outcome.Of(ENOENT);
-            if (_core.IsAttachedAnywhere(domain)) return Outcome.Of(EBUSY);
-            _handles.Remove(name);
-            _core.DomainFree(domain);
-            return Outcome.Ok;
-        }
+        if (_handles.BeginRemove(name, out var busy) is not { } handle) return Outcome.Of(ENOENT);
+        if (busy) return Outcome.Of(EBUSY);
+        var attached = _core.IsAttachedAnywhere(handle.Domain);
+        _handles.EndRemove(handle, remove: !attached);
+        if (attached) return Outcome.Of(EBUSY);
+        _core.DomainFree(handle.Domain);
+        return Outcome.Ok;
     }
 
     // ---- name resolution ----
@@ -112,11 +113,18 @@ public sealed partial class IommuSystem
         }
     });
 
-    // The handle stays live for the whole call: the table lock is held across the kernel call.
+    // The handle stays live for the whole call: it counts one more user, no lock is held across the kernel call.
     private Outcome WithDomain(string name, Func<IommuDomain, Outcome> body)
     {
-        lock (_handles.SyncRoot)
-            return _handles.Find(name) is { } domain ? body(domain) : Outcome.Of(ENOENT);
+        if (_handles.Acquire(name) is not { } handle) return Outcome.Of(ENOENT);
+        try
+        {
+            return body(handle.Domain);
+        }
+        finally
+        {
+            _handles.Release(handle);
+        }
     }
 
     private static Outcome Done(Action call)

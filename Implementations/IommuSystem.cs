@@ -18,7 +18,7 @@ public sealed partial class IommuSystem
     private readonly HardwarePlatform _platform;
     private readonly ImmutableArray<Device> _devices;
     private readonly Dictionary<string, Device> _devicesByName;
-    private readonly HandleTable _handles = new();
+    private readonly HandleTable _handles;
     private readonly DriverCore _driverCore;
 
     private IommuSystem(IommuCore core, HardwarePlatform platform, ImmutableArray<Device> devices)
@@ -27,17 +27,25 @@ public sealed partial class IommuSystem
         _platform = platform;
         _devices = devices;
         _devicesByName = devices.ToDictionary(d => d.Name, StringComparer.Ordinal);
+        _handles = new HandleTable(core.Touched);
         _driverCore = new DriverCore(core);
     }
 
     /// <summary>The seeded bugs switched on in this machine.</summary>
     public BugSwitches Bugs => _core.Bugs;
 
+    /// <summary>
+    /// What the last <see cref="Execute"/> may have changed (devices, groups, domains, by snapshot id); cleared at
+    /// the start of each <see cref="Execute"/>. Over-reports; never misses a change unless a seeded bug hides it.
+    /// </summary>
+    public TouchedSet Touched => _core.Touched;
+
     /// <summary>Builds the machine; throws ArgumentException naming an unknown bug, driver or instance.</summary>
     public static IommuSystem Create(SystemConfig config, Topology topology, IEnumerable<string> bugs)
     {
         var switches = BugSwitches.Of(bugs);
-        var core = new IommuCore(config.DefaultDomain, switches);
+        var touched = new TouchedSet();
+        var core = new IommuCore(config.DefaultDomain, switches, touched);
         var platform = new HardwarePlatform();
         Smmuv3Driver? smmuv3 = null;
         MockDriver? mock = null;
@@ -51,8 +59,8 @@ public sealed partial class IommuSystem
             (IommuOps ops, ContextTable hardware) = spec.Driver switch
             {
                 DriverNames.Smmuv3 => ((smmuv3 ??= new Smmuv3Driver(core, platform, switches)).OpsFor(spec),
-                    (ContextTable)new StreamTable(spec.Name, platform.Errors)),
-                DriverNames.Mock => (mock ??= new MockDriver(core, platform), new MockRecords(spec.Name, platform.Errors)),
+                    (ContextTable)new StreamTable(spec.Name, platform.Errors, touched, aliasing: switches.IsOn(BugCatalogue.StreamTableAlias))),
+                DriverNames.Mock => (mock ??= new MockDriver(core, platform), new MockRecords(spec.Name, platform.Errors, touched)),
                 _ => throw new ArgumentException($"IOMMU instance '{spec.Name}' names unknown driver '{spec.Driver}'", nameof(topology)),
             };
             platform.Add(hardware);
@@ -68,41 +76,24 @@ public sealed partial class IommuSystem
             IommuDevice? fwspec = null;
             if (spec.Iommu is not null && !instances.TryGetValue(spec.Iommu, out fwspec))
                 throw new ArgumentException($"device '{spec.Name}' names unknown IOMMU instance '{spec.Iommu}'", nameof(topology));
-            devices.Add(new Device(spec, fwspec));
+            devices.Add(new Device(spec, fwspec, touched));
         }
+        foreach (var instance in instances.Values)
+            if (instance.Hardware is StreamTable streams)
+                streams.AssignStreams(devices.Where(d => d.Fwspec == instance));
         core.AddDevices(devices.ToImmutable());
+        touched.Clear();
         return new IommuSystem(core, platform, devices.ToImmutable());
     }
 
-    /// <summary>Runs one operation; never throws for bad input: answers the errno the contract names.</summary>
+    /// <summary>
+    /// Runs one operation; never throws for bad input (answers the errno the contract names). An operation with no
+    /// handler throws <see cref="NotSupportedException"/> naming it: a suite bug, not an answer.
+    /// </summary>
     public Outcome Execute(Operation op)
     {
+        Touched.Clear();
         var (outcome, warnings) = _core.Warnings.Capture(() => Dispatch(op));
         return outcome.WithWarnings(warnings);
-    }
-
-    /// <summary>A read-only view of the core's and the hardware's state, for invariant checks.</summary>
-    public SystemSnapshot Snapshot()
-    {
-        var devices = _devices.Select(d => new DeviceSnapshot(
-            d.Name,
-            d.Spec.Iommu,
-            d.Group?.Id,
-            _driverCore.IsBound(d),
-            d.Fwspec?.Hardware.Read(d.Name) ?? HwContext.None));
-
-        var groups = _core.LiveGroups().Select(g =>
-        {
-            lock (g.Mutex)
-            {
-                return new GroupSnapshot(g.Id, g.Iommu.Name, g.Key, [.. g.Devices.Select(gd => gd.Dev.Name)],
-                    g.Domain?.Id, g.DefaultDomain?.Id, g.BlockingDomain?.Id, g.Owner, g.OwnerCnt, g.RefCount);
-            }
-        });
-
-        var domains = _core.LiveDomains().Select(d => new DomainSnapshot(
-            d.Id, d.Type.SysfsName(), d.Driver, d.Owner?.Name, d.Iommu?.Name, d.IsStatic, _handles.NameOf(d)));
-
-        return new SystemSnapshot([.. devices], [.. groups], [.. domains], [.. _platform.Errors.All]);
     }
 }

@@ -11,7 +11,15 @@ public sealed record SystemSnapshot(
     ImmutableArray<DeviceSnapshot> Devices,
     ImmutableArray<GroupSnapshot> Groups,
     ImmutableArray<DomainSnapshot> Domains,
-    ImmutableArray<string> HardwareErrors);
+    ImmutableArray<string> HardwareErrors)
+{
+    /// <summary>By value: the same devices, groups, domains and errors, in the same order.</summary>
+    public bool Equals(SystemSnapshot? other) =>
+        other is not null && Devices.SequenceEqual(other.Devices) && Groups.SequenceEqual(other.Groups)
+        && Domains.SequenceEqual(other.Domains) && HardwareErrors.SequenceEqual(other.HardwareErrors);
+
+    public override int GetHashCode() => HashCode.Combine(Devices.Length, Groups.Length, Domains.Length, HardwareErrors.Length);
+}
 
 /// <summary>
 /// A device: its group id (null when not probed), whether a driver is bound, and what its IOMMU hardware says
@@ -38,7 +46,16 @@ public sealed record GroupSnapshot(
     int? BlockingDomainId,
     string? Owner,
     int OwnerCount,
-    int RefCount);
+    int RefCount)
+{
+    /// <summary>By value, members in order included.</summary>
+    public bool Equals(GroupSnapshot? other) =>
+        other is not null && Id == other.Id && Iommu == other.Iommu && Key == other.Key && Members.SequenceEqual(other.Members)
+        && DomainId == other.DomainId && DefaultDomainId == other.DefaultDomainId && BlockingDomainId == other.BlockingDomainId
+        && Owner == other.Owner && OwnerCount == other.OwnerCount && RefCount == other.RefCount;
+
+    public override int GetHashCode() => HashCode.Combine(Id, Members.Length, DomainId, DefaultDomainId, Owner, OwnerCount, RefCount);
+}
 
 /// <summary>
 /// A live (not freed) domain. <see cref="Type"/> is the sysfs spelling (blocked, identity, unmanaged, DMA,

@@ -4,17 +4,17 @@ using IommuConformance.Implementations.Core;
 namespace IommuConformance.Implementations.Adapter;
 
 /// <summary>
-/// The part of the driver core this slice needs: whether a DMA-API driver is bound to each device, and the
-/// IOMMU hooks around binding (really_probe → iommu_device_use_default_domain, and its unuse on unbind).
+/// The part of the driver core this slice needs: binding a DMA-API driver to a device (<c>dev->driver</c>), and
+/// the IOMMU hooks around it (really_probe → iommu_device_use_default_domain, and its unuse on unbind). One lock
+/// stands for the device_lock of every device.
 /// </summary>
 public sealed class DriverCore(IommuCore core)
 {
     private readonly object _lock = new();
-    private readonly HashSet<string> _bound = new(StringComparer.Ordinal);
 
     public bool IsBound(Device dev)
     {
-        lock (_lock) return _bound.Contains(dev.Name);
+        lock (_lock) return dev.DriverBound;
     }
 
     /// <summary>Bind a DMA-API driver. Return: -EBUSY when one is bound; the use_default_domain errno.</summary>
@@ -22,10 +22,10 @@ public sealed class DriverCore(IommuCore core)
     {
         lock (_lock)
         {
-            if (_bound.Contains(dev.Name)) return Errno.EBUSY;
+            if (dev.DriverBound) return Errno.EBUSY;
             var ret = core.DeviceUseDefaultDomain(dev);
             if (ret != Errno.OK) return ret;
-            _bound.Add(dev.Name);
+            core.SetDriverBound(dev, true);
             return Errno.OK;
         }
     }
@@ -35,7 +35,8 @@ public sealed class DriverCore(IommuCore core)
     {
         lock (_lock)
         {
-            if (!_bound.Remove(dev.Name)) return Errno.ENODEV;
+            if (!dev.DriverBound) return Errno.ENODEV;
+            core.SetDriverBound(dev, false);
             core.DeviceUnuseDefaultDomain(dev);
             return Errno.OK;
         }

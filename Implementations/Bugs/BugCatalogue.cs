@@ -17,6 +17,7 @@ public static class BugCatalogue
     public const string SysfsTypeIgnoresOwner = "sysfs_type_ignores_owner";
     public const string UntrustedNotForcedDma = "untrusted_not_forced_dma";
     public const string DefaultDomainReplaceLeaksOld = "default_domain_replace_leaks_old";
+    public const string StreamTableAlias = "stream_table_alias";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
@@ -34,9 +35,11 @@ public static class BugCatalogue
             "probe dev0; domain_alloc_paging dev0 as d1; attach_group d1 dev0; attach_group d1 dev0 -> EBUSY expected", 4),
         new(ClaimOwnerNullLeaksGroup,
             "a6a9a5da6808 \"iommu: Fix refcount leak in iommu_device_claim_dma_owner\" (v6.2-rc4), §d#7",
-            "iommu_device_claim_dma_owner takes a group reference before the NULL-owner check and leaks it on -EINVAL",
-            "claim_dma_owner dev0 null on an unprobed device -> EINVAL [claim_dma_owner_null] expected, ENODEV buggy (old check order); "
-            + "with dev0 probed: probe; claim_dma_owner dev0 null; release dev0 -> the group outlives its last device (c.6, c.21)", 1),
+            "iommu_device_claim_dma_owner takes a group reference before the NULL-owner check and does not put it on "
+            + "that -EINVAL path; answers and check order are unchanged",
+            "probe dev0; claim_dma_owner dev0 null -> EINVAL [claim_dma_owner_null] on both sides, but the group's "
+            + "refcount is members+1 after the step (c.21; c.10 sees the failed step change it); a later release dev0 "
+            + "leaves the group live without members (c.6)", 2),
         new(ReleaseFreesDomainsBeforeDriverRelease,
             "\"iommu: Fix ordering of iommu_release_device()\" (Jason Gunthorpe, 2022), §d#6",
             "iommu_deinit_device frees the group's domains before the release_domain attach and ops->release_device",
@@ -63,6 +66,13 @@ public static class BugCatalogue
             "synthetic: iommu_setup_default_domain() without its out_free_old step (the sysfs type change path)",
             "the default domain replaced by a sysfs type change is never freed",
             "probe dev0 (smmuv3); group_type_write dev0 identity -> the old DMA-FQ default stays allocated, held by nobody (c.19)", 2),
+        new(StreamTableAlias,
+            "synthetic, after a linear stream table sized below the stream-id range (arm-smmu-v3 sizes it from SMMU_IDR1.SIDSIZE)",
+            "the emulated smmuv3 stream table has 2 STEs indexed by stream id mod 2 (stream id = index among the instance's "
+            + "devices in topology order): writing one device's STE overwrites every colliding device's, and only the "
+            + "device written is reported touched",
+            "devices dev0, dev1, dev2 on smmu0 in three groups: probe dev0; probe dev2 -> dev0's STE translates through "
+            + "dev2's default domain (c.2), unreported in the touched set (found by a full sweep)", 2),
     ];
 
     /// <summary>The entry named <paramref name="name"/>, or null.</summary>

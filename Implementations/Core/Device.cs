@@ -4,10 +4,15 @@ namespace IommuConformance.Implementations.Core;
 
 /// <summary>
 /// struct device, as far as the IOMMU core sees it. <see cref="Fwspec"/> is the instance firmware points the
-/// device at (iommu_fwspec); <see cref="Iommu"/> and <see cref="Group"/> exist only while it is probed.
+/// device at (iommu_fwspec); <see cref="Iommu"/> and <see cref="Group"/> exist only while it is probed. Writes of
+/// those and of <see cref="DriverBound"/> are reported to the machine's <see cref="TouchedSet"/>.
 /// </summary>
-public sealed class Device(DeviceSpec spec, IommuDevice? fwspec)
+public sealed class Device(DeviceSpec spec, IommuDevice? fwspec, TouchedSet? touched = null)
 {
+    private DevIommu? _iommu;
+    private IommuGroup? _group;
+    private bool _driverBound;
+
     public string Name => spec.Name;
 
     public DeviceSpec Spec => spec;
@@ -15,10 +20,37 @@ public sealed class Device(DeviceSpec spec, IommuDevice? fwspec)
     public IommuDevice? Fwspec => fwspec;
 
     /// <summary>dev->iommu: allocated by iommu_init_device(), freed by iommu_deinit_device().</summary>
-    public DevIommu? Iommu { get; set; }
+    public DevIommu? Iommu
+    {
+        get => _iommu;
+        set
+        {
+            _iommu = value;
+            touched?.Device(spec.Name);
+        }
+    }
 
     /// <summary>dev->iommu_group: non-null iff the device is probed.</summary>
-    public IommuGroup? Group { get; set; }
+    public IommuGroup? Group
+    {
+        get => _group;
+        set
+        {
+            _group = value;
+            touched?.Device(spec.Name);
+        }
+    }
+
+    /// <summary>dev->driver != NULL: the driver core has bound a driver (set and cleared by the driver core only).</summary>
+    public bool DriverBound
+    {
+        get => _driverBound;
+        set
+        {
+            _driverBound = value;
+            touched?.Device(spec.Name);
+        }
+    }
 
     /// <summary>dev_is_pci(dev) &amp;&amp; to_pci_dev(dev)->untrusted.</summary>
     public bool IsUntrustedPci => spec.Bus == BusNames.Pci && spec.Untrusted;
@@ -37,9 +69,6 @@ public sealed class DevIommu(IommuDevice iommuDev)
 
     /// <summary>The device has IOMMU_RESV_DIRECT regions: it never sits on a blocking domain.</summary>
     public bool RequireDirect { get; init; }
-
-    /// <summary>kdump-style deferred attach; never set by this slice's drivers.</summary>
-    public bool AttachDeferred { get; set; }
 
     public int MaxPasids { get; init; }
 }

@@ -54,12 +54,10 @@ public sealed partial class IommuCore
 
         // The domain must come from the group's driver (a9c362db3920 "iommu: Validate that devices match domains").
         // Seeded bug no_owner_gatekeeper: the v6.2 code had no such check.
-        var dev = group.FirstDev;
-        if (dev.Iommu is null) return EINVAL;
-        if (!DomainOpsCompatible(dev.Iommu.IommuDev.Ops, domain) && !Bugs.IsOn(BugCatalogue.NoOwnerGatekeeper))
+        if (!DomainOpsCompatible(group.FirstDev.Iommu!.IommuDev.Ops, domain) && !Bugs.IsOn(BugCatalogue.NoOwnerGatekeeper))
             return EINVAL;
 
-        return SetDomain(group, domain);
+        return SetDomainLocked(group, domain);
     }
 
     // domain_iommu_ops_compatible(): allocated by these ops, or one of their static domains.
@@ -86,32 +84,36 @@ public sealed partial class IommuCore
                 WarnOn(Warn.DetachDeviceNotSingleton);
                 return;
             }
-            SetCoreDomain(group);
+            SetCoreDomainLocked(group);
         }
     }
 
     /// <summary>iommu_detach_group() - back to the core domain; the domain argument is not checked.</summary>
     public void DetachGroup(IommuDomain domain, IommuGroup group)
     {
-        lock (group.Mutex) SetCoreDomain(group);
+        lock (group.Mutex) SetCoreDomainLocked(group);
     }
 
     // __iommu_group_set_core_domain(): an owned group sits on its blocking domain, else on its default.
-    private void SetCoreDomain(IommuGroup group)
+    private void SetCoreDomainLocked(IommuGroup group)
     {
         AssertLocked(group);
         var newDomain = group.Owner is not null ? group.BlockingDomain : group.DefaultDomain;
-        SetDomainNoFail(group, newDomain);
+        SetDomainNoFailLocked(group, newDomain);
     }
 
     // __iommu_group_set_domain()
-    private Errno SetDomain(IommuGroup group, IommuDomain newDomain) =>
-        GroupSetDomainInternal(group, newDomain, SetDomainFlags.None);
+    private Errno SetDomainLocked(IommuGroup group, IommuDomain newDomain)
+    {
+        AssertLocked(group);
+        return GroupSetDomainInternalLocked(group, newDomain, SetDomainFlags.None);
+    }
 
     // __iommu_group_set_domain_nofail(): the caller has no way to report a failure.
-    private void SetDomainNoFail(IommuGroup group, IommuDomain? newDomain)
+    private void SetDomainNoFailLocked(IommuGroup group, IommuDomain? newDomain)
     {
-        if (GroupSetDomainInternal(group, newDomain, SetDomainFlags.MustSucceed) != OK)
+        AssertLocked(group);
+        if (GroupSetDomainInternalLocked(group, newDomain, SetDomainFlags.MustSucceed) != OK)
             WarnOn(Warn.SetDomainNoFailFailed);
     }
 
@@ -121,13 +123,13 @@ public sealed partial class IommuCore
     /// the devices already switched are moved back and group->domain is unchanged; with MUST_SUCCEED every
     /// device is tried, group->domain becomes the new domain and the first error is returned.
     /// </summary>
-    private Errno GroupSetDomainInternal(IommuGroup group, IommuDomain? newDomain, SetDomainFlags flags)
+    private Errno GroupSetDomainInternalLocked(IommuGroup group, IommuDomain? newDomain, SetDomainFlags flags)
     {
         AssertLocked(group);
         if (group.Domain == newDomain) return OK;
         if (newDomain is null)
         {
-            WarnOn(KernelWarn.SetDomainNullDomain);
+            WarnOn(Warn.SetDomainNullDomain);
             return EINVAL;
         }
 
@@ -135,7 +137,7 @@ public sealed partial class IommuCore
         int last;
         for (last = 0; last < group.Devices.Count; last++)
         {
-            var ret = DeviceSetDomain(group, group.Devices[last].Dev, newDomain, group.Domain, flags);
+            var ret = DeviceSetDomainLocked(group, group.Devices[last].Dev, newDomain, group.Domain);
             if (ret == OK) continue;
             result = ret;
             // Keep trying the others: a driver that fails should at least have dropped the old domain.
@@ -150,46 +152,28 @@ public sealed partial class IommuCore
         // probe) group->domain stays NULL and release cleans up.
         for (var i = 0; i <= last && group.Domain is not null; i++)
         {
-            if (DeviceSetDomain(group, group.Devices[i].Dev, group.Domain, newDomain, SetDomainFlags.MustSucceed) != OK)
-                WarnOn(KernelWarn.SetDomainRevertFailed);
+            if (DeviceSetDomainLocked(group, group.Devices[i].Dev, group.Domain, newDomain) != OK)
+                WarnOn(Warn.SetDomainRevertFailed);
         }
         return result;
     }
 
-    // __iommu_device_set_domain(): the per-device step, with the require_direct rule.
-    private Errno DeviceSetDomain(IommuGroup group, Device dev, IommuDomain newDomain, IommuDomain? oldDomain, SetDomainFlags flags)
+    // __iommu_device_set_domain(): the per-device step, with the require_direct rule. The kernel's MUST_SUCCEED
+    // fallback (a refused device is pushed to the blocking domain) is left out: no driver of this slice refuses a
+    // domain under MUST_SUCCEED but by the require_direct rule, which returns before any driver call. It comes
+    // back with allocation-failure injection. attach_deferred (kdump) is never set by these drivers: left out too.
+    private Errno DeviceSetDomainLocked(IommuGroup group, Device dev, IommuDomain newDomain, IommuDomain? oldDomain)
     {
         AssertLocked(group);
-        var devIommu = dev.Iommu!;
         // A device with IOMMU_RESV_DIRECT regions needs its 1:1 mappings: never a blocking domain.
         // Seeded bug require_direct_blocking_allowed: the test is skipped.
-        if (devIommu.RequireDirect && (newDomain.Type == DomainType.Blocked || newDomain == group.BlockingDomain)
+        if (dev.Iommu!.RequireDirect && (newDomain.Type == DomainType.Blocked || newDomain == group.BlockingDomain)
             && !Bugs.IsOn(BugCatalogue.RequireDirectBlockingAllowed))
             return EINVAL;
-
-        if (devIommu.AttachDeferred)
-        {
-            if (newDomain == group.DefaultDomain) return OK;
-            devIommu.AttachDeferred = false;
-        }
-
-        var ret = AttachDeviceToDomain(newDomain, dev, oldDomain);
-        if (ret != OK)
-        {
-            // Try the blocking domain so the device at least stops using the old one (avoids a UAF).
-            if ((flags & SetDomainFlags.MustSucceed) != 0 && group.BlockingDomain is { } blocking && blocking != newDomain)
-                AttachDeviceToDomain(blocking, dev, oldDomain);
-            return ret;
-        }
-        return OK;
+        return AttachDeviceToDomain(newDomain, dev, oldDomain);
     }
 
     // __iommu_attach_device(): the driver call.
-    private static Errno AttachDeviceToDomain(IommuDomain domain, Device dev, IommuDomain? old)
-    {
-        var ret = domain.Ops.AttachDev(domain, dev, old);
-        if (ret != OK) return ret;
-        dev.Iommu!.AttachDeferred = false;
-        return OK;
-    }
+    private static Errno AttachDeviceToDomain(IommuDomain domain, Device dev, IommuDomain? old) =>
+        domain.Ops.AttachDev(domain, dev, old);
 }

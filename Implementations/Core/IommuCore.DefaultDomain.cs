@@ -12,13 +12,13 @@ public sealed partial class IommuCore
     /// onto it. <paramref name="targetType"/> is the sysfs request, 0 for "auto"/probe. On failure the group
     /// keeps its old default and domain, except a failed first attach under MUST_SUCCEED (warned).
     /// </summary>
-    private Errno SetupDefaultDomain(IommuGroup group, DomainType targetType)
+    private Errno SetupDefaultDomainLocked(IommuGroup group, DomainType targetType)
     {
         AssertLocked(group);
         var oldDom = group.DefaultDomain;
 
-        if (GetDefaultDomainType(group, targetType) is not { } reqType) return EINVAL;
-        var ret = GroupAllocDefaultDomain(group, reqType, out var dom);
+        if (GetDefaultDomainTypeLocked(group, targetType) is not { } reqType) return EINVAL;
+        var ret = GroupAllocDefaultDomainLocked(group, reqType, out var dom);
         if (ret != OK) return ret;
         if (group.DefaultDomain == dom) return OK;
 
@@ -28,7 +28,7 @@ public sealed partial class IommuCore
         if (group.Domain is null)
         {
             // Drivers are not allowed to fail the first attach; the domain stays as default so release frees it.
-            ret = GroupSetDomainInternal(group, dom!, SetDomainFlags.MustSucceed);
+            ret = GroupSetDomainInternalLocked(group, dom!, SetDomainFlags.MustSucceed);
             if (ret != OK)
             {
                 WarnOn(Warn.DefaultDomainFirstAttachFailed);
@@ -37,7 +37,7 @@ public sealed partial class IommuCore
         }
         else
         {
-            ret = SetDomain(group, dom!);
+            ret = SetDomainLocked(group, dom!);
             if (ret != OK) goto err_restore_def_domain;
         }
 
@@ -57,7 +57,7 @@ public sealed partial class IommuCore
     /// devices, check a sysfs target against both. Return: the type (0 = use the global default) or null
     /// when the requirements conflict (the caller answers -EINVAL).
     /// </summary>
-    private DomainType? GetDefaultDomainType(IommuGroup group, DomainType targetType)
+    private DomainType? GetDefaultDomainTypeLocked(IommuGroup group, DomainType targetType)
     {
         AssertLocked(group);
         var driverType = DomainTypes.NoPreference;
@@ -98,7 +98,7 @@ public sealed partial class IommuCore
 
     // iommu_group_alloc_default_domain(): a static default, the requested type, or the global default with
     // a fall back to DMA.
-    private Errno GroupAllocDefaultDomain(IommuGroup group, DomainType reqType, out IommuDomain? dom)
+    private Errno GroupAllocDefaultDomainLocked(IommuGroup group, DomainType reqType, out IommuDomain? dom)
     {
         AssertLocked(group);
         var ops = group.FirstDev.Iommu!.IommuDev.Ops;
@@ -109,42 +109,37 @@ public sealed partial class IommuCore
             dom = reqType == staticDefault.Type ? staticDefault : null;
             return dom is null ? EINVAL : OK;
         }
-        if (reqType != DomainTypes.NoPreference) return AllocDefaultDomainOfType(group, reqType, out dom);
+        if (reqType != DomainTypes.NoPreference) return AllocDefaultDomainOfTypeLocked(group, reqType, out dom);
 
         // The driver gave no guidance: try the global default, then DMA.
-        var ret = AllocDefaultDomainOfType(group, DefDomainType, out dom);
+        var ret = AllocDefaultDomainOfTypeLocked(group, DefDomainType, out dom);
         if (ret == OK || DefDomainType == DomainType.Dma) return ret;
-        return AllocDefaultDomainOfType(group, DomainType.Dma, out dom);
+        return AllocDefaultDomainOfTypeLocked(group, DomainType.Dma, out dom);
     }
 
     // __iommu_group_alloc_default_domain(): allocated for the first device so that every member can use it.
-    private Errno AllocDefaultDomainOfType(IommuGroup group, DomainType reqType, out IommuDomain? dom)
+    // Only paging and identity types get here (def_domain_type, sysfs and the global default name no other).
+    private Errno AllocDefaultDomainOfTypeLocked(IommuGroup group, DomainType reqType, out IommuDomain? dom)
     {
+        AssertLocked(group);
         var dev = group.FirstDev;
         if (group.DefaultDomain is { } current && current.Type == reqType)
         {
             dom = current;
             return OK;
         }
-        if (reqType.IsPaging())
-        {
-            // Assume the DMA API will use PASIDs: ask for a PASID-capable domain first.
-            var flags = dev.Iommu!.MaxPasids > 0 ? HwptAllocFlags.Pasid : HwptAllocFlags.None;
-            var ret = PagingDomainAllocFlags(dev, reqType, flags, out dom);
-            if (ret == EOPNOTSUPP && flags != HwptAllocFlags.None)
-                ret = PagingDomainAllocFlags(dev, reqType, HwptAllocFlags.None, out dom);
-            return ret;
-        }
-        if (reqType == DomainType.Identity) return AllocIdentityDomain(dev, out dom);
-        dom = null;
-        return EINVAL;
+        if (!reqType.IsPaging()) return AllocIdentityDomain(dev, out dom);
+        // Assume the DMA API will use PASIDs: ask for a PASID-capable domain. (The kernel retries without the
+        // flag on -EOPNOTSUPP; both drivers here accept it, so the retry is left out.)
+        var flags = dev.Iommu!.MaxPasids > 0 ? HwptAllocFlags.Pasid : HwptAllocFlags.None;
+        return PagingDomainAllocFlags(dev, reqType, flags, out dom);
     }
 
-    // iommu_setup_dma_ops(): a device whose current domain is a DMA domain gets the IOMMU DMA ops.
-    private static void SetupDmaOps(Device dev)
+    // iommu_setup_dma_ops(dev, group->default_domain): the DMA ops follow the group's default domain, not
+    // group->domain (which may be a user or the blocking domain when a device is hot-added into an owned group).
+    private static void SetupDmaOps(Device dev, IommuDomain defaultDomain)
     {
-        var domain = dev.Group?.Domain;
-        if (domain is not null && domain.Type.IsDma()) DmaInitDomain(domain, dev);
+        if (defaultDomain.Type.IsDma()) DmaInitDomain(defaultDomain, dev);
     }
 
     // iommu_dma_init_domain(): the first device initialises the IOVA domain and decides about the flush queue;

@@ -10,11 +10,10 @@ public sealed partial class IommuCore
     /// iommu_paging_domain_alloc_flags() - a new UNMANAGED domain for <paramref name="dev"/>'s driver.
     /// Return: -ENODEV when the device has no IOMMU; the driver's errno (-EOPNOTSUPP for unsupported flags).
     /// </summary>
-    public Errno PagingDomainAllocFlags(Device dev, HwptAllocFlags flags, out IommuDomain? domain)
-    {
-        // dev->iommu is stable while the caller holds the device; the probe lock stands for that here.
-        lock (_probeLock) return PagingDomainAllocFlags(dev, DomainType.Unmanaged, flags, out domain);
-    }
+    public Errno PagingDomainAllocFlags(Device dev, HwptAllocFlags flags, out IommuDomain? domain) =>
+        // No lock, as in the kernel: keeping dev->iommu stable (the device probed and not released meanwhile) is
+        // the caller's duty; iommufd holds its bound device, VFIO the device file.
+        PagingDomainAllocFlags(dev, DomainType.Unmanaged, flags, out domain);
 
     // __iommu_paging_domain_alloc_flags(): the driver allocates, the core initialises (iommu_domain_init).
     private Errno PagingDomainAllocFlags(Device dev, DomainType type, HwptAllocFlags flags, out IommuDomain? domain)
@@ -24,9 +23,8 @@ public sealed partial class IommuCore
         var ops = devIommu.IommuDev.Ops;
         var ret = ops.DomainAllocPagingFlags(dev, flags, out domain);
         if (ret != OK) return ret;
-        if (domain is null) return ENOMEM;
         // iommu_domain_init()
-        domain.Type = type;
+        domain!.Type = type;
         domain.Owner = ops;
         TrackDomain(domain);
         return OK;
@@ -39,23 +37,13 @@ public sealed partial class IommuCore
         return domain is null ? EOPNOTSUPP : OK;
     }
 
-    // __iommu_group_alloc_blocking_domain(): the driver's static blocked domain, else an empty paging domain
-    // that translates nothing. Kept by the group until its last device goes.
-    private Errno GroupAllocBlockingDomain(IommuGroup group)
+    // __iommu_group_alloc_blocking_domain(): the driver's static blocked domain, kept by the group until its last
+    // device goes. (The kernel's fallback, an empty paging domain, is left out: both drivers here have one.)
+    private void GroupAllocBlockingDomainLocked(IommuGroup group)
     {
         AssertLocked(group);
-        if (group.BlockingDomain is not null) return OK;
-        var dev = group.FirstDev;
-        var ops = dev.Iommu!.IommuDev.Ops;
-        if (ops.BlockedDomain is { } blocked)
-        {
-            group.BlockingDomain = blocked;
-            return OK;
-        }
-        var ret = PagingDomainAllocFlags(dev, DomainType.Unmanaged, HwptAllocFlags.None, out var domain);
-        if (ret != OK) return ret;
-        group.BlockingDomain = domain;
-        return OK;
+        group.BlockingDomain ??= group.FirstDev.Iommu!.IommuDev.Ops.BlockedDomain
+            ?? throw new InvalidOperationException($"{group}: the driver has no blocked_domain");
     }
 
     /// <summary>
@@ -66,6 +54,7 @@ public sealed partial class IommuCore
     {
         if (domain.IsStatic) return;
         domain.Freed = true;
+        UntrackDomain(domain);
         domain.Ops.Free(domain);
     }
 }

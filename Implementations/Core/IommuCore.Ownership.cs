@@ -50,25 +50,16 @@ public sealed partial class IommuCore
     /// </summary>
     public Errno DeviceClaimDmaOwner(Device dev, string? owner)
     {
-        // Seeded bug claim_owner_null_leaks_group: before a6a9a5da6808 the group reference was taken before
-        // the NULL-owner check, and that early return never put it.
-        if (Bugs.IsOn(BugCatalogue.ClaimOwnerNullLeaksGroup))
-        {
-            var leaked = GroupGet(dev);
-            if (leaked is null) return ENODEV;
-            if (owner is null)
-            {
-                WarnOn(Warn.ClaimDmaOwnerNull);
-                return EINVAL;
-            }
-            GroupPut(leaked);
-        }
-
+        // Seeded bug claim_owner_null_leaks_group: before a6a9a5da6808 a group reference was taken before the
+        // NULL-owner check, and that early return never put it. The errno order is the fixed one.
+        var leaked = Bugs.IsOn(BugCatalogue.ClaimOwnerNullLeaksGroup) ? GroupGet(dev) : null;
         if (owner is null)
         {
             WarnOn(Warn.ClaimDmaOwnerNull);
             return EINVAL;
         }
+        if (leaked is not null) GroupPut(leaked);
+
         // Caller must be a probed driver on dev.
         var group = dev.Group;
         if (group is null) return ENODEV;
@@ -80,7 +71,7 @@ public sealed partial class IommuCore
                 group.OwnerCnt++;
                 return OK;
             }
-            return TakeDmaOwnership(group, owner);
+            return TakeDmaOwnershipLocked(group, owner);
         }
     }
 
@@ -92,7 +83,7 @@ public sealed partial class IommuCore
             if (group.OwnerCnt > 1)
                 group.OwnerCnt--;
             else
-                ReleaseDmaOwnership(group);
+                ReleaseDmaOwnershipLocked(group);
         }
     }
 
@@ -110,26 +101,25 @@ public sealed partial class IommuCore
         lock (group.Mutex)
         {
             if (group.OwnerCnt != 0) return EPERM;
-            return TakeDmaOwnership(group, owner);
+            return TakeDmaOwnershipLocked(group, owner);
         }
     }
 
     /// <summary>iommu_group_release_dma_owner() - give the group back to the DMA API.</summary>
     public void GroupReleaseDmaOwner(IommuGroup group)
     {
-        lock (group.Mutex) ReleaseDmaOwnership(group);
+        lock (group.Mutex) ReleaseDmaOwnershipLocked(group);
     }
 
     // __iommu_take_dma_ownership(): park the group on its blocking domain. -EBUSY off the default domain; a
     // refusal (require_direct: -EINVAL) changes nothing but the blocking domain, which stays with the group.
-    private Errno TakeDmaOwnership(IommuGroup group, string owner)
+    private Errno TakeDmaOwnershipLocked(IommuGroup group, string owner)
     {
         AssertLocked(group);
         if (group.Domain is not null && group.Domain != group.DefaultDomain) return EBUSY;
 
-        var ret = GroupAllocBlockingDomain(group);
-        if (ret != OK) return ret;
-        ret = SetDomain(group, group.BlockingDomain!);
+        GroupAllocBlockingDomainLocked(group);
+        var ret = SetDomainLocked(group, group.BlockingDomain!);
         if (ret != OK) return ret;
 
         group.Owner = owner;
@@ -138,7 +128,7 @@ public sealed partial class IommuCore
     }
 
     // __iommu_release_dma_ownership(): WARN and do nothing when not user-owned.
-    private void ReleaseDmaOwnership(IommuGroup group)
+    private void ReleaseDmaOwnershipLocked(IommuGroup group)
     {
         AssertLocked(group);
         if (group.OwnerCnt == 0 || group.Owner is null)
@@ -148,6 +138,6 @@ public sealed partial class IommuCore
         }
         group.OwnerCnt = 0;
         group.Owner = null;
-        SetDomainNoFail(group, group.DefaultDomain);
+        SetDomainNoFailLocked(group, group.DefaultDomain);
     }
 }

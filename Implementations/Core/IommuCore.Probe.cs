@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using IommuConformance.Contract;
 using IommuConformance.Implementations.Bugs;
 using static IommuConformance.Contract.Errno;
@@ -14,55 +13,63 @@ public sealed partial class IommuCore
     /// </summary>
     public Errno ProbeDevice(Device dev)
     {
-        lock (_probeLock) return ProbeDeviceLocked(dev);
+        lock (_probeLock) return ProbeDeviceLocked(dev, groupList: null);
     }
 
-    // __iommu_probe_device() with no group list: the default domain is set up inside the probe.
-    private Errno ProbeDeviceLocked(Device dev)
+    // __iommu_probe_device(): without a group list (hotplug) the default domain is set up inside the probe; with
+    // one (bus probe) a group that still needs it is queued there once, for the caller to set up.
+    private Errno ProbeDeviceLocked(Device dev, List<IommuGroup>? groupList)
     {
-        Debug.Assert(Monitor.IsEntered(_probeLock));
+        AssertProbeLocked();
         // Device is probed already if in a group.
         if (dev.Group is not null) return OK;
 
-        var ret = InitDevice(dev);
+        var ret = InitDeviceLocked(dev);
         if (ret != OK) return ret;
+        // A replay from the driver's own probe path means someone misuses dma_configure outside bus code.
+        if (dev.DriverBound) WarnOn(Warn.LateProbeAtDriverBind);
         var group = dev.Group!;
         var gdev = new GroupDevice(dev);
 
         lock (group.Mutex)
         {
             // The gdev must be in the list before iommu_setup_default_domain().
-            group.Devices.Add(gdev);
+            group.AddDevice(gdev);
             if (group.Domain is not null)
             {
                 // Seeded bug hot_add_skips_owned_group_attach: the 6.2 probe did not attach a device joining a
                 // claimed group ("If device joined an existing group which has been claimed, don't attach").
                 if (!(Bugs.IsOn(BugCatalogue.HotAddSkipsOwnedGroupAttach) && group.Owner is not null))
                 {
-                    ret = DeviceSetDomain(group, dev, group.Domain, null, SetDomainFlags.None);
+                    ret = DeviceSetDomainLocked(group, dev, group.Domain, null);
                     if (ret != OK) goto err_remove_gdev;
                 }
             }
-            else if (group.DefaultDomain is null)
+            else if (group.DefaultDomain is null && groupList is null)
             {
-                ret = SetupDefaultDomain(group, DomainTypes.NoPreference);
+                ret = SetupDefaultDomainLocked(group, DomainTypes.NoPreference);
                 if (ret != OK) goto err_remove_gdev;
             }
-            if (group.DefaultDomain is not null) SetupDmaOps(dev);
+            else if (group.DefaultDomain is null && !groupList!.Contains(group))
+            {
+                groupList.Add(group);
+            }
+            if (group.DefaultDomain is { } defaultDomain) SetupDmaOps(dev, defaultDomain);
             return OK;
 
         err_remove_gdev:
-            group.Devices.Remove(gdev);
-            GroupFreeDevice(group);
-            DeinitDevice(dev);
+            group.RemoveDevice(gdev);
+            GroupFreeDeviceLocked(group);
+            DeinitDeviceLocked(dev);
         }
         GroupPut(group);
         return ret;
     }
 
     // iommu_init_device(): dev_iommu, ops->probe_device, ops->device_group. Unwinds everything on failure.
-    private Errno InitDevice(Device dev)
+    private Errno InitDeviceLocked(Device dev)
     {
+        AssertProbeLocked();
         if (dev.Fwspec is not { } iommu) return ENODEV;   // no fwspec: no IOMMU covers the device
         var ops = iommu.Ops;
         var spec = dev.Spec;
@@ -73,17 +80,13 @@ public sealed partial class IommuCore
         };
 
         var ret = ops.ProbeDevice(dev);
-        if (ret != OK) goto err_free;
-        ret = ops.DeviceGroup(dev, out var group);
-        if (ret != OK) goto err_release;
-        dev.Group = group;
+        if (ret != OK)
+        {
+            dev.Iommu = null;
+            return ret;
+        }
+        dev.Group = ops.DeviceGroup(dev);
         return OK;
-
-    err_release:
-        ops.ReleaseDevice(dev);
-    err_free:
-        dev.Iommu = null;
-        return ret;
     }
 
     /// <summary>
@@ -100,13 +103,9 @@ public sealed partial class IommuCore
             // __iommu_group_remove_device()
             lock (group.Mutex)
             {
-                var gdev = group.Devices.FirstOrDefault(g => g.Dev == dev);
-                if (gdev is not null)
-                {
-                    group.Devices.Remove(gdev);
-                    GroupFreeDevice(group);
-                    DeinitDevice(dev);
-                }
+                group.RemoveDevice(group.Devices.First(g => g.Dev == dev));
+                GroupFreeDeviceLocked(group);
+                DeinitDeviceLocked(dev);
             }
             // Pairs with the reference iommu_init_device() took through device_group().
             GroupPut(group);
@@ -114,7 +113,7 @@ public sealed partial class IommuCore
     }
 
     // __iommu_group_free_device(): an emptied group must have dropped its owners and be back on its default.
-    private void GroupFreeDevice(IommuGroup group)
+    private void GroupFreeDeviceLocked(IommuGroup group)
     {
         AssertLocked(group);
         if (group.Devices.Count == 0 && (group.OwnerCnt != 0 || group.Domain != group.DefaultDomain))
@@ -123,20 +122,20 @@ public sealed partial class IommuCore
 
     // iommu_deinit_device(): order matters (release_domain, release_device, then free the domains), see
     // "iommu: Fix ordering of iommu_release_device()".
-    private void DeinitDevice(Device dev)
+    private void DeinitDeviceLocked(Device dev)
     {
+        AssertLocked(dev.Group!);
         var group = dev.Group!;
-        AssertLocked(group);
         var devIommu = dev.Iommu!;
         var ops = devIommu.IommuDev.Ops;
 
         // Seeded bug release_frees_domains_before_driver_release: the pre-fix order freed the domains while
         // the hardware still used them.
         if (Bugs.IsOn(BugCatalogue.ReleaseFreesDomainsBeforeDriverRelease))
-            FreeGroupDomainsIfEmpty(group);
+            FreeGroupDomainsIfEmptyLocked(group);
 
         // The core attaches release_domain before release_device(), so the idle hardware translates nothing.
-        if (!devIommu.AttachDeferred && ops.ReleaseDomain is { } releaseDomain)
+        if (ops.ReleaseDomain is { } releaseDomain)
         {
             // A require_direct device must not be parked on BLOCKED: that would break its direct mappings.
             if (devIommu.RequireDirect && ops.IdentityDomain is not null && releaseDomain == ops.BlockedDomain)
@@ -146,7 +145,7 @@ public sealed partial class IommuCore
         ops.ReleaseDevice(dev);
 
         if (!Bugs.IsOn(BugCatalogue.ReleaseFreesDomainsBeforeDriverRelease))
-            FreeGroupDomainsIfEmpty(group);
+            FreeGroupDomainsIfEmptyLocked(group);
 
         // The caller puts the group reference.
         dev.Group = null;
@@ -154,7 +153,7 @@ public sealed partial class IommuCore
     }
 
     // The last driver to use the group frees its domains before the group goes.
-    private void FreeGroupDomainsIfEmpty(IommuGroup group)
+    private void FreeGroupDomainsIfEmptyLocked(IommuGroup group)
     {
         AssertLocked(group);
         if (group.Devices.Count != 0) return;

@@ -21,14 +21,11 @@ public sealed partial class IommuCore
     {
         if (group.DefaultDomain is null) return EINVAL;
         DomainType reqType;
-        switch (buf)
-        {
-            case GroupTypeStrings.Identity: reqType = DomainType.Identity; break;
-            case GroupTypeStrings.Dma: reqType = DomainType.Dma; break;
-            case GroupTypeStrings.DmaFq: reqType = DomainType.DmaFq; break;
-            case GroupTypeStrings.Auto: reqType = DomainTypes.NoPreference; break;
-            default: return EINVAL;
-        }
+        if (SysfsStreq(buf, GroupTypeStrings.Identity)) reqType = DomainType.Identity;
+        else if (SysfsStreq(buf, GroupTypeStrings.Dma)) reqType = DomainType.Dma;
+        else if (SysfsStreq(buf, GroupTypeStrings.DmaFq)) reqType = DomainType.DmaFq;
+        else if (SysfsStreq(buf, GroupTypeStrings.Auto)) reqType = DomainTypes.NoPreference;
+        else return EINVAL;
 
         lock (group.Mutex)
         {
@@ -40,17 +37,28 @@ public sealed partial class IommuCore
                 return OK;
             }
 
-            // Otherwise the group must have devices and no user at all.
+            // Otherwise the group must have no user at all. (The kernel also refuses an empty group; the caller
+            // here found the group through a member, so it never is.)
             // Seeded bug sysfs_type_ignores_owner: the owner_cnt test is skipped.
-            if (group.Devices.Count == 0 || (group.OwnerCnt != 0 && !Bugs.IsOn(BugCatalogue.SysfsTypeIgnoresOwner)))
-                return EPERM;
+            if (group.OwnerCnt != 0 && !Bugs.IsOn(BugCatalogue.SysfsTypeIgnoresOwner)) return EPERM;
 
-            var ret = SetupDefaultDomain(group, reqType);
+            var ret = SetupDefaultDomainLocked(group, reqType);
             if (ret != OK) return ret;
 
             // Make sure the DMA ops match the new domain.
-            foreach (var gdev in group.Devices) SetupDmaOps(gdev.Dev);
+            foreach (var gdev in group.Devices) SetupDmaOps(gdev.Dev, group.DefaultDomain!);
             return OK;
         }
+    }
+
+    // sysfs_streq(): equal as C strings (a NUL ends them), or equal but for one trailing newline on either side.
+    private static bool SysfsStreq(string s1, string s2)
+    {
+        static char At(string s, int k) => k < s.Length ? s[k] : '\0';
+        var k = 0;
+        while (At(s1, k) != '\0' && At(s1, k) == At(s2, k)) k++;
+        var (c1, c2) = (At(s1, k), At(s2, k));
+        if (c1 == c2) return true;
+        return (c1 == '\0' && c2 == '\n' && At(s2, k + 1) == '\0') || (c1 == '\n' && At(s1, k + 1) == '\0' && c2 == '\0');
     }
 }

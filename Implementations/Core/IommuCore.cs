@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using IommuConformance.Contract;
 using IommuConformance.Implementations.Bugs;
 
@@ -8,20 +8,22 @@ namespace IommuConformance.Implementations.Core;
 /// The IOMMU core of one machine (drivers/iommu/iommu.c), split by concern into partial files: probe and
 /// release, default domains, domains, attach, ownership, sysfs. Lock order: the probe lock, then a group's
 /// mutex, then the group-list lock (which guards only the list, the IDA and refcounts).
-/// Public methods take the locks they need; workers whose kernel twin asserts a lock assert it too.
+/// Public methods take the locks they need; workers named *Locked expect theirs and assert it on their first line,
+/// in every build (lockdep_assert_held).
 /// </summary>
 public sealed partial class IommuCore
 {
     private readonly object _probeLock = new();   // iommu_probe_device_lock
     private readonly object _groupsLock = new();
-    private readonly List<IommuGroup> _groups = [];
+    private readonly SortedDictionary<int, IommuGroup> _groups = [];    // live groups by id
     private readonly GroupIda _groupIda = new();
-    private readonly List<IommuDomain> _domains = [];
+    private readonly SortedDictionary<int, IommuDomain> _domains = [];  // live domains by id; freed ones are dropped
     private IReadOnlyList<Device> _devices = [];
     private int _nextDomainId;
 
-    public IommuCore(DefaultDomainType globalDefault, BugSwitches bugs)
+    public IommuCore(DefaultDomainType globalDefault, BugSwitches bugs, TouchedSet? touched = null)
     {
+        Touched = touched ?? new TouchedSet();
         DefDomainType = globalDefault switch
         {
             DefaultDomainType.Identity => DomainType.Identity,
@@ -38,41 +40,72 @@ public sealed partial class IommuCore
 
     public WarningLog Warnings { get; } = new();
 
+    /// <summary>Where the objects of this machine report their writes.</summary>
+    public TouchedSet Touched { get; }
+
     /// <summary>Every device of the machine: the bus the alias lookup of device_group() walks.</summary>
     public void AddDevices(IReadOnlyList<Device> devices) => _devices = devices;
 
     /// <summary>Domain ids are never reused within one machine.</summary>
     public int AllocDomainId() => Interlocked.Increment(ref _nextDomainId);
 
-    /// <summary>Remembers a domain for snapshots: static ones at driver registration, others at init.</summary>
+    /// <summary>Remembers a domain for snapshots until it is freed: static ones at driver registration, others at init.</summary>
     public void TrackDomain(IommuDomain domain)
     {
-        lock (_groupsLock) _domains.Add(domain);
+        domain.Touched = Touched;
+        Touched.Domain(domain.Id);
+        lock (_groupsLock) _domains.Add(domain.Id, domain);
+    }
+
+    // iommu_domain_free() forgets the domain: snapshots never walk freed domains.
+    private void UntrackDomain(IommuDomain domain)
+    {
+        lock (_groupsLock) _domains.Remove(domain.Id);
     }
 
     /// <summary>Every domain not yet freed, by id.</summary>
     public IReadOnlyList<IommuDomain> LiveDomains()
     {
-        lock (_groupsLock) return [.. _domains.Where(d => !d.Freed).OrderBy(d => d.Id)];
+        lock (_groupsLock) return [.. _domains.Values];
+    }
+
+    /// <summary>The live domain of that id, or null (freed, or never allocated).</summary>
+    public IommuDomain? FindDomain(int id)
+    {
+        lock (_groupsLock) return _domains.GetValueOrDefault(id);
     }
 
     private void WarnOn(string name) => Warnings.Warn(name);
 
-    private static void AssertLocked(IommuGroup group) => Debug.Assert(Monitor.IsEntered(group.Mutex));
+    /// <summary>The driver core sets or clears dev->driver.</summary>
+    public void SetDriverBound(Device dev, bool bound) => dev.DriverBound = bound;
+
+    // lockdep_assert_held(&group->mutex), in every build: a *Locked worker called without its lock is a bug.
+    private static void AssertLocked(IommuGroup group, [CallerMemberName] string caller = "")
+    {
+        if (!Monitor.IsEntered(group.Mutex)) throw new InvalidOperationException($"{caller}: {group}'s mutex is not held");
+    }
+
+    // lockdep_assert_held(&iommu_probe_device_lock).
+    private void AssertProbeLocked([CallerMemberName] string caller = "")
+    {
+        if (!Monitor.IsEntered(_probeLock)) throw new InvalidOperationException($"{caller}: the probe lock is not held");
+    }
 
     // ---- groups ----
 
     /// <summary>
     /// The device_group() helper both drivers use (pci_device_group-like): join the group of an already probed
-    /// alias (same instance, same key), else allocate a new group. Returns a referenced group.
+    /// alias (same instance, same key), else allocate a new group. Returns a referenced group. Called from
+    /// probe_device's caller, under the probe lock.
     /// </summary>
-    public Errno AliasGroupOrAlloc(Device dev, out IommuGroup? group)
+    public IommuGroup AliasGroupOrAllocLocked(Device dev)
     {
+        AssertProbeLocked();
         var iommu = dev.Iommu!.IommuDev;
         var alias = _devices.FirstOrDefault(d => d != dev && d.Group is not null
             && d.Group.Iommu == iommu && d.Group.Key == dev.Spec.Group);
-        group = alias is null ? GroupAlloc(iommu, dev.Spec.Group) : GroupGet(alias);
-        return group is null ? Errno.ENOMEM : Errno.OK;
+        return alias is null ? GroupAlloc(iommu, dev.Spec.Group) : GroupGet(alias)!;
     }
 
     /// <summary>iommu_group_alloc(): a new group holding one reference.</summary>
@@ -80,8 +113,9 @@ public sealed partial class IommuCore
     {
         lock (_groupsLock)
         {
-            var group = new IommuGroup(_groupIda.Alloc(), iommu, key);
-            _groups.Add(group);
+            var group = new IommuGroup(_groupIda.Alloc(), iommu, key, Touched);
+            _groups.Add(group.Id, group);
+            group.Touch();
             return group;
         }
     }
@@ -103,15 +137,22 @@ public sealed partial class IommuCore
         lock (_groupsLock)
         {
             if (--group.RefCount > 0) return;
-            _groups.Remove(group);
+            _groups.Remove(group.Id);
             _groupIda.Free(group.Id);
+            group.Touch();
         }
     }
 
     /// <summary>The live group objects, by id (for snapshots).</summary>
     public IReadOnlyList<IommuGroup> LiveGroups()
     {
-        lock (_groupsLock) return [.. _groups.OrderBy(g => g.Id)];
+        lock (_groupsLock) return [.. _groups.Values];
+    }
+
+    /// <summary>The live group of that id, or null.</summary>
+    public IommuGroup? FindGroup(int id)
+    {
+        lock (_groupsLock) return _groups.GetValueOrDefault(id);
     }
 
     /// <summary>The group's domain pointers, read under its mutex.</summary>

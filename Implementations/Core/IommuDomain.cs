@@ -19,8 +19,22 @@ public class IommuDomain
 
     public int Id { get; }
 
+    private DomainType _type;
+    private bool _freed;
+
     /// <summary>Set by iommu_domain_init(); downgraded DMA-FQ → DMA by iommu_dma_init_domain().</summary>
-    public DomainType Type { get; set; }
+    public DomainType Type
+    {
+        get => _type;
+        set
+        {
+            _type = value;
+            Touched?.Domain(Id);
+        }
+    }
+
+    /// <summary>Where writes are reported once the core tracks the domain (<see cref="IommuCore.TrackDomain"/>).</summary>
+    internal TouchedSet? Touched { get; set; }
 
     public IommuDomainOps Ops { get; }
 
@@ -37,7 +51,15 @@ public class IommuDomain
     public IommuDevice? Iommu { get; init; }
 
     /// <summary>Set by iommu_domain_free(): any later use is a use-after-free.</summary>
-    public bool Freed { get; set; }
+    public bool Freed
+    {
+        get => _freed;
+        set
+        {
+            _freed = value;
+            Touched?.Domain(Id);
+        }
+    }
 
     /// <summary>The IOVA cookie's start_pfn != 0: iommu_dma_init_domain() already ran for this domain.</summary>
     public bool DmaInitialised { get; set; }

@@ -40,16 +40,3 @@ public sealed class WarningLog
         get { lock (_lock) return [.. _all]; }
     }
 }
-
-/// <summary>
-/// WARN_ON sites that the contract does not name because the kernel never reaches them in this slice. They are
-/// still recorded: if one fires, the outcome carries it and the run diverges visibly.
-/// </summary>
-public static class KernelWarn
-{
-    /// <summary>__iommu_group_set_domain_internal(): WARN_ON(!new_domain).</summary>
-    public const string SetDomainNullDomain = "set_domain_null_domain";
-
-    /// <summary>__iommu_group_set_domain_internal() err_revert: a device refused the domain it had before.</summary>
-    public const string SetDomainRevertFailed = "set_domain_revert_failed";
-}

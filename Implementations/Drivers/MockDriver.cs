@@ -31,7 +31,8 @@ public sealed class MockDriver : IommuOps, IommuDomainOps
     /// <summary>The mock keeps nothing per device but its attach record.</summary>
     public void ReleaseDevice(Device dev) => dev.Iommu?.IommuDev.Hardware.Remove(dev);
 
-    public Errno DeviceGroup(Device dev, out IommuGroup? group) => _core.AliasGroupOrAlloc(dev, out group);
+    /// <summary>Unlike the selftest mock's one group per device, devices sharing a key share a group (docs/operations.md).</summary>
+    public IommuGroup DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);
 
     /// <summary>Never consulted: the static default domain decides.</summary>
     public DomainType DefDomainType(Device dev) => DomainTypes.NoPreference;
@@ -40,10 +41,9 @@ public sealed class MockDriver : IommuOps, IommuDomainOps
     public Errno DomainAllocPagingFlags(Device dev, HwptAllocFlags flags, out IommuDomain? domain)
     {
         domain = null;
-        if (dev.Iommu is not { } devIommu) return Errno.ENODEV;
         var dirty = (flags & HwptAllocFlags.DirtyTracking) != 0;
         if (dirty && dev.Spec.NoDirty) return Errno.EOPNOTSUPP;
-        domain = new MockDomain(_core.AllocDomainId(), this, dirty) { Iommu = devIommu.IommuDev };
+        domain = new MockDomain(_core.AllocDomainId(), this, dirty) { Iommu = dev.Iommu!.IommuDev };
         return Errno.OK;
     }
 
@@ -60,9 +60,8 @@ public sealed class MockDriver : IommuOps, IommuDomainOps
     /// </summary>
     public Errno AttachDev(IommuDomain domain, Device dev, IommuDomain? old)
     {
-        if (dev.Iommu is not { } devIommu) return Errno.ENODEV;
         if (domain is MockDomain { DirtyTracking: true } && dev.Spec.NoDirty) return Errno.EINVAL;
-        devIommu.IommuDev.Hardware.Install(dev, domain);
+        dev.Iommu!.IommuDev.Hardware.Install(dev, domain);
         return Errno.OK;
     }
 

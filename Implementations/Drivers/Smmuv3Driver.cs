@@ -47,8 +47,7 @@ public sealed class Smmuv3Driver
     /// <summary>arm_smmu_attach_dev() and the blocked/identity attach: write the STE.</summary>
     internal Errno AttachDev(IommuDomain domain, Device dev)
     {
-        if (dev.Iommu is not { } devIommu) return Errno.ENODEV;
-        var smmu = devIommu.IommuDev;
+        var smmu = dev.Iommu!.IommuDev;
         if (domain is Smmuv3Domain smmuDomain)
         {
             // A paging domain is finalised on one SMMU; it cannot be shared with another instance.
@@ -69,9 +68,9 @@ public sealed class Smmuv3Driver
     internal Errno DomainAllocPagingFlags(Device dev, HwptAllocFlags flags, out IommuDomain? domain)
     {
         domain = null;
-        if (dev.Iommu is not { } devIommu) return Errno.ENODEV;
         if ((flags & ~HwptAllocFlags.Pasid) != 0) return Errno.EOPNOTSUPP;
-        domain = new Smmuv3Domain(_core.AllocDomainId(), DomainOps, devIommu.IommuDev) { Iommu = devIommu.IommuDev };
+        var smmu = dev.Iommu!.IommuDev;
+        domain = new Smmuv3Domain(_core.AllocDomainId(), DomainOps, smmu) { Iommu = smmu };
         return Errno.OK;
     }
 
@@ -84,19 +83,19 @@ public sealed class Smmuv3Driver
 
     internal void ReleaseDevice(Device dev)
     {
-        if (dev.Iommu is not { } devIommu) return;
+        var devIommu = dev.Iommu!;
         devIommu.IommuDev.Hardware.Remove(dev);
         devIommu.Priv = null;
     }
 
-    internal Errno DeviceGroup(Device dev, out IommuGroup? group) => _core.AliasGroupOrAlloc(dev, out group);
+    internal IommuGroup DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);
 
     private sealed class Smmuv3Ops(Smmuv3Driver driver, IommuDomain? identity) : IommuOps
     {
         public string Name => DriverNames.Smmuv3;
         public Errno ProbeDevice(Device dev) => driver.ProbeDevice(dev);
         public void ReleaseDevice(Device dev) => driver.ReleaseDevice(dev);
-        public Errno DeviceGroup(Device dev, out IommuGroup? group) => driver.DeviceGroup(dev, out group);
+        public IommuGroup DeviceGroup(Device dev) => driver.DeviceGroup(dev);
 
         /// <summary>The device's firmware preference (DeviceSpec.DefDomainType).</summary>
         public DomainType DefDomainType(Device dev) => dev.Spec.DefDomainType switch

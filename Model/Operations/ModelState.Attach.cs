@@ -34,16 +34,16 @@ public sealed partial class ModelState
     /// <c>__iommu_attach_group</c>: the current domain is neither default nor blocking → EBUSY (also the same
     /// domain again); another driver's domain → EINVAL (owner check); then every member's driver attach — a
     /// refusal (smmuv3: domain of another instance; mock: dirty tracking on a <c>noDirty</c> device) is returned
-    /// and the group keeps its domain.
+    /// and the group keeps its domain (the revert may warn).
     /// </summary>
     private ModelStep AttachToGroup(UserDomain domain, GroupState g)
     {
-        if (g.Current is { } current && current != DomainRef.Default && current != BlockingOf(g))
+        if (g.Current is { } current && current != DefaultOf(g) && current != BlockingOf(g))
             return Fail(Errno.EBUSY);
         var owner = Compatibility.OwnerCheck(domain, DriverOf(g));
         if (owner != Errno.OK) return Fail(owner);
-        var (errno, next) = SetDomain(g, DomainRef.User(domain.Handle));
-        return errno == Errno.OK ? Ok(WithGroup(next)) : Fail(errno);
+        var (errno, next, warnings) = SetDomain(g, DomainRef.User(domain.Handle));
+        return errno == Errno.OK ? Ok(WithGroup(next)) : Fail(errno, warnings);
     }
 
     /// <summary>

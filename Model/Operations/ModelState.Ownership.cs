@@ -90,21 +90,22 @@ public sealed partial class ModelState
     /// </summary>
     private ModelStep TakeDmaOwnership(GroupState g, string owner)
     {
-        if (g.Current is { } current && current != DomainRef.Default) return Fail(Errno.EBUSY);
-        var (errno, next) = SetDomain(g, BlockingOf(g));
-        if (errno != Errno.OK) return Fail(errno);
+        if (g.Current is { } current && current != DefaultOf(g)) return Fail(Errno.EBUSY);
+        var (errno, next, warnings) = SetDomain(g, BlockingOf(g));
+        if (errno != Errno.OK) return Fail(errno, warnings);
         return Ok(WithGroup(next with { Owner = owner, OwnerCount = 1 }));
     }
 
     /// <summary>
     /// <c>__iommu_release_dma_ownership</c>: not owned (<c>owner_cnt == 0</c> or owner NULL) →
     /// <see cref="Warn.ReleaseDmaOwnerNotOwned"/>, nothing changes; else <c>owner_cnt = 0</c>, <c>owner = NULL</c>,
-    /// and the group returns to its default domain with MUST_SUCCEED (a refusal warns). OK.
+    /// and the group returns to its default domain with MUST_SUCCEED (a refusal warns; so does a NULL default, which
+    /// leaves the group where it is). OK.
     /// </summary>
     private ModelStep ReleaseDmaOwnership(GroupState g)
     {
         if (g.OwnerCount == 0 || g.Owner is null) return Ok(this, Warn.ReleaseDmaOwnerNotOwned);
-        var (next, warnings) = SetDomainNoFail(g with { Owner = null, OwnerCount = 0 }, DomainRef.Default);
+        var (next, warnings) = SetDomainNoFail(g with { Owner = null, OwnerCount = 0 }, DefaultOf(g));
         return Ok(WithGroup(next), warnings);
     }
 }

@@ -7,38 +7,59 @@ namespace IommuConformance.Model;
 public sealed partial class ModelState
 {
     /// <summary>
-    /// <c>probe {dev}</c> — <c>iommu_probe_device</c> on the hotplug path. Already probed → OK, nothing happens;
-    /// no IOMMU (or no driver) → ENODEV; the driver's <c>probe_device</c> refusal (mock: a pci device → ENODEV).
-    /// The device joins its group; a live group attaches it to its current domain (a refusal, EINVAL, is
-    /// returned); a new group gets its default domain set up (a failure is returned, with
-    /// <see cref="Warn.DefaultDomainFirstAttachFailed"/> when the first attach was refused).
-    /// On failure the device is unwound: the state is unchanged.
+    /// <c>probe {dev}</c> — <c>iommu_probe_device</c> on the hotplug path (<see cref="ProbeOne"/> without a group
+    /// list). On failure the device is unwound; the state is unchanged except after a refused first attach in a group
+    /// that keeps other members (left so by an aborted bus probe): that group keeps its new default domain.
     /// </summary>
     private ModelStep ProbeDevice(Probe op)
     {
-        if (machine.Device(op.Dev) is not { } dev) return Fail(Errno.ENODEV);
-        if (GroupFor(op.Dev) is not null) return Ok(this);
-        if (Machine.GroupId(dev) is not { } id || machine.Driver(dev.Iommu) is not { } driver) return Fail(Errno.ENODEV);
-        var refused = driver.ProbeDevice(dev);
-        if (refused != Errno.OK) return Fail(refused);
+        var (errno, next, warnings, _) = ProbeOne(op.Dev, deferSetup: false);
+        return new(new Outcome(errno, null, [.. warnings]), next);
+    }
 
-        var group = groups.GetValueOrDefault(id) ?? GroupState.Create(id, driver.Instance);
-        group = group with { Members = group.Members.Add(op.Dev) };
+    /// <summary>
+    /// <c>__iommu_probe_device</c> of one device. Already probed → OK, nothing happens; no IOMMU (or no driver) →
+    /// ENODEV; the driver's <c>probe_device</c> refusal (mock: a pci device → ENODEV). Then a device with a driver
+    /// already bound raises <see cref="Warn.LateProbeAtDriverBind"/> (the probe goes on), and the device joins its
+    /// group: a group with a current domain attaches it to that domain (a refusal, EINVAL, is returned); a group
+    /// without a default domain gets one set up from all its members (hotplug) or, when
+    /// <paramref name="deferSetup"/> (bus probe with a group list), is handed back in <c>Deferred</c> for the caller
+    /// to set up. A failure unwinds the device.
+    /// </summary>
+    private (Errno Errno, ModelState Next, string[] Warnings, string? Deferred) ProbeOne(string name, bool deferSetup)
+    {
+        if (machine.Device(name) is not { } dev) return (Errno.ENODEV, this, [], null);
+        if (GroupFor(name) is not null) return (Errno.OK, this, [], null);
+        if (Machine.GroupId(dev) is not { } id || machine.Driver(dev.Iommu) is not { } driver) return (Errno.ENODEV, this, [], null);
+        var refused = driver.ProbeDevice(dev);
+        if (refused != Errno.OK) return (refused, this, [], null);
+
+        string[] warnings = bound.Contains(name) ? [Warn.LateProbeAtDriverBind] : [];
+        var existing = groups.GetValueOrDefault(id);
+        var group = existing ?? GroupState.Create(id, driver.Instance);
+        group = group with { Members = group.Members.Add(name) };
         if (group.Current is { } current)
         {
             var errno = DeviceAccepts(group, dev, current);
-            return errno == Errno.OK ? Ok(WithGroup(group)) : Fail(errno);
+            return errno == Errno.OK ? (errno, WithGroup(group), warnings, null) : (errno, this, warnings, null);
         }
-        var (setup, withDefault, warnings) = SetupDefaultDomain(group, target: null);
-        return setup == Errno.OK ? Ok(WithGroup(withDefault), warnings) : Fail(setup, warnings);
+        if (deferSetup) return (Errno.OK, WithGroup(group), warnings, id);
+
+        var (setup, after, setupWarnings) = SetupDefaultDomain(group, target: null);
+        warnings = [.. warnings, .. setupWarnings];
+        if (setup == Errno.OK) return (setup, WithGroup(after), warnings, null);
+        // Unwind the device; a group that keeps other members keeps what the failed setup left in it.
+        var left = after with { Members = after.Members.Remove(name) };
+        var unchanged = left.Members.IsEmpty ? existing is null : left.Equals(existing);
+        return (setup, unchanged ? this : WithGroup(left), warnings, null);
     }
 
     /// <summary>
     /// <c>release {dev}</c> — device removal: the driver core unbinds a bound driver (as <c>driver_unbind</c>),
     /// then <c>iommu_release_device</c>: a device not probed → nothing more; else it leaves its group, with
     /// <see cref="Warn.ReleaseDeviceGroupInUse"/> when the group became empty while <c>owner_cnt != 0</c> or
-    /// <c>domain != default_domain</c>; an empty group is freed with its default, blocking and current domain
-    /// (the release_domain attach and <c>release_device</c> touch only the device). Always OK.
+    /// <c>domain != default_domain</c> (both NULL is no warning); an empty group is freed with its default, blocking
+    /// and current domain (the release_domain attach and <c>release_device</c> touch only the device). Always OK.
     /// </summary>
     private ModelStep ReleaseDevice(Release op)
     {
@@ -46,7 +67,7 @@ public sealed partial class ModelState
         if (state.GroupFor(op.Dev) is not { } group) return Ok(state, warnings);
 
         var left = group with { Members = group.Members.Remove(op.Dev) };
-        if (left.Members.IsEmpty && (left.OwnerCount != 0 || left.Current != DomainRef.Default))
+        if (left.Members.IsEmpty && (left.OwnerCount != 0 || left.Current != DefaultOf(left)))
             warnings = [.. warnings, Warn.ReleaseDeviceGroupInUse];
         return Ok(state.WithGroup(left), warnings);
     }

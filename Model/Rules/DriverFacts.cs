@@ -4,65 +4,62 @@ using IommuConformance.Model.State;
 namespace IommuConformance.Model.Rules;
 
 /// <summary>
-/// What one IOMMU instance's driver decides, as facts (docs/operations.md "Drivers of this slice"):
-/// no vtables, only the answers the core sees from <c>probe_device</c>, the static domains,
-/// <c>def_domain_type</c>, <c>domain_alloc_paging_flags</c>, <c>attach_dev</c> and <c>capable</c>.
+/// What one IOMMU instance's driver decides, as facts read from its <see cref="DriverCapabilities"/> (spec §2;
+/// docs/operations.md "Drivers of this slice"): no vtables and no driver names, only the answers the core sees
+/// from <c>probe_device</c>, the static domains, <c>def_domain_type</c>, <c>domain_alloc_paging_flags</c>,
+/// <c>attach_dev</c> and <c>capable</c>.
 /// </summary>
-/// <param name="Driver">The driver name (<c>domain->owner</c> of the domains it allocates).</param>
 /// <param name="Instance">The IOMMU instance name.</param>
-/// <param name="StaticBlockedDefault">ops->default_domain is the static BLOCKED domain, which is also ops->blocked_domain (mock).</param>
-/// <param name="IdentityDomain">The driver can provide an identity domain.</param>
-/// <param name="DeferredFlush">capable(IOMMU_CAP_DEFERRED_FLUSH).</param>
-public sealed record DriverFacts(
-    string Driver, string Instance, bool StaticBlockedDefault, bool IdentityDomain, bool DeferredFlush)
+/// <param name="Caps">The driver's capabilities with the instance's options applied.</param>
+public sealed record DriverFacts(string Instance, DriverCapabilities Caps)
 {
-    /// <summary>The facts of an instance, reading its options over the driver table's defaults; null for an unknown driver.</summary>
-    public static DriverFacts? For(IommuSpec spec) => spec.Driver switch
-    {
-        DriverNames.Smmuv3 => new(spec.Driver, spec.Name, StaticBlockedDefault: false,
-            IdentityDomain: spec.Options.IdentityDomain ?? true, DeferredFlush: spec.Options.DeferredFlush ?? true),
-        DriverNames.Mock => new(spec.Driver, spec.Name, StaticBlockedDefault: true,
-            IdentityDomain: false, DeferredFlush: false),
-        _ => null,
-    };
+    /// <summary>The facts of an instance; null for an unknown driver.</summary>
+    public static DriverFacts? For(IommuSpec spec) => DriverCapabilities.For(spec) is { } caps ? new(spec.Name, caps) : null;
 
-    /// <summary><c>def_domain_type</c> is consulted only by drivers without a static default domain.</summary>
-    public bool HonoursDefDomainType => !StaticBlockedDefault;
+    /// <summary>The driver name (<c>domain->owner</c> of the domains it allocates).</summary>
+    public string Driver => Caps.Driver;
 
-    /// <summary><c>ops->probe_device</c>: smmuv3 takes pci and platform devices, mock only platform ones; else -ENODEV.</summary>
-    public Errno ProbeDevice(DeviceSpec dev) => Driver switch
-    {
-        DriverNames.Smmuv3 => dev.Bus is BusNames.Pci or BusNames.Platform ? Errno.OK : Errno.ENODEV,
-        DriverNames.Mock => dev.Bus == BusNames.Platform ? Errno.OK : Errno.ENODEV,
-        _ => Errno.ENODEV,
-    };
+    /// <summary>ops->default_domain is the static BLOCKED domain, which is also ops->blocked_domain (mock).</summary>
+    public bool StaticBlockedDefault => Caps.StaticBlockedDefault;
+
+    /// <summary>The driver can provide an identity domain.</summary>
+    public bool IdentityDomain => Caps.IdentityDomain;
+
+    /// <summary>capable(IOMMU_CAP_DEFERRED_FLUSH).</summary>
+    public bool DeferredFlush => Caps.DeferredFlush;
+
+    /// <summary><c>def_domain_type</c> is consulted only by drivers that honour it (a static default decides otherwise).</summary>
+    public bool HonoursDefDomainType => Caps.HonoursDefDomainType && !Caps.StaticBlockedDefault;
+
+    /// <summary><c>ops->probe_device</c>: a device of a bus the driver does not take → -ENODEV.</summary>
+    public Errno ProbeDevice(DeviceSpec dev) => Caps.Accepts(dev.Bus) ? Errno.OK : Errno.ENODEV;
 
     /// <summary>
-    /// <c>domain_alloc_paging_flags</c>: smmuv3 supports no flag (no HTTU); mock supports dirty tracking unless the
-    /// device is <c>noDirty</c>. A refused or unknown flag → -EOPNOTSUPP.
+    /// <c>domain_alloc_paging_flags</c>: dirty tracking needs a driver that has it and a device that is not
+    /// <c>noDirty</c>. A refused or unknown flag → -EOPNOTSUPP.
     /// </summary>
     public Errno AllocPaging(DeviceSpec dev, string? flags) => flags switch
     {
         null => Errno.OK,
-        AllocFlags.DirtyTracking when Driver == DriverNames.Mock && !dev.NoDirty => Errno.OK,
+        AllocFlags.DirtyTracking when Caps.DirtyTracking && !dev.NoDirty => Errno.OK,
         _ => Errno.EOPNOTSUPP,
     };
 
     /// <summary>
-    /// <c>attach_dev</c> of one of the trace's paging domains (the owner check has passed): smmuv3 refuses a domain
-    /// finalised on another instance, mock a dirty-tracking domain on a <c>noDirty</c> device; both -EINVAL.
-    /// Static blocked and identity domains always attach.
+    /// <c>attach_dev</c> of one of the trace's paging domains (the owner check has passed): a domain finalised on
+    /// another instance (<see cref="DriverCapabilities.DomainPerInstance"/>), or a dirty-tracking domain on a
+    /// <c>noDirty</c> device → -EINVAL. Static blocked and identity domains always attach.
     /// </summary>
-    public Errno AttachUserDomain(UserDomain domain, DeviceSpec dev) => Driver switch
+    public Errno AttachUserDomain(UserDomain domain, DeviceSpec dev)
     {
-        DriverNames.Smmuv3 when domain.Iommu != dev.Iommu => Errno.EINVAL,
-        DriverNames.Mock when domain.DirtyTracking && dev.NoDirty => Errno.EINVAL,
-        _ => Errno.OK,
-    };
+        if (Caps.DomainPerInstance && domain.Iommu != dev.Iommu) return Errno.EINVAL;
+        if (domain.DirtyTracking && dev.NoDirty) return Errno.EINVAL;
+        return Errno.OK;
+    }
 
     /// <summary>
-    /// The device's <c>def_domain_type</c> answer: its <c>defDomainType</c> for smmuv3; null (no preference)
-    /// otherwise. The mock's static default is accounted for by <see cref="DefaultDomainRules"/>.
+    /// The device's <c>def_domain_type</c> answer: its <c>defDomainType</c> when the driver honours it; null (no
+    /// preference) otherwise. A static default is accounted for by <see cref="DefaultDomainRules"/>.
     /// </summary>
     public DefaultKind? DefDomainType(DeviceSpec dev) => !HonoursDefDomainType ? null : dev.DefDomainType switch
     {

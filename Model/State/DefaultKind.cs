@@ -41,17 +41,29 @@ public static class DefaultKinds
 
     /// <summary>
     /// Parses a sysfs <c>type</c> write: <c>identity</c>, <c>DMA</c>, <c>DMA-FQ</c>, or <c>auto</c> (target 0,
-    /// returned as <c>Target = null</c>). False for any other string.
+    /// returned as <c>Target = null</c>), compared as <c>sysfs_streq</c> does. False for any other string.
     /// </summary>
     public static bool TryParseSysfs(string text, out DefaultKind? target)
     {
-        target = text switch
+        var word = SysfsWord(text);
+        target = word switch
         {
             GroupTypeStrings.Identity => DefaultKind.Identity,
             GroupTypeStrings.Dma => DefaultKind.Dma,
             GroupTypeStrings.DmaFq => DefaultKind.DmaFq,
             _ => null,
         };
-        return target is not null || text == GroupTypeStrings.Auto;
+        return target is not null || word == GroupTypeStrings.Auto;
+    }
+
+    /// <summary>
+    /// What <c>sysfs_streq</c> compares of a written buffer: the C string (up to a NUL) without one trailing
+    /// newline (<c>echo DMA &gt; type</c> writes "DMA\n"). Two newlines or any other extra character stay.
+    /// </summary>
+    public static string SysfsWord(string text)
+    {
+        var nul = text.IndexOf('\0');
+        if (nul >= 0) text = text[..nul];
+        return text.EndsWith('\n') ? text[..^1] : text;
     }
 }

@@ -23,5 +23,16 @@ public sealed record GroupState(
         other is not null && Id == other.Id && Iommu == other.Iommu && Members.SequenceEqual(other.Members)
         && Default == other.Default && Current == other.Current && Owner == other.Owner && OwnerCount == other.OwnerCount;
 
-    public override int GetHashCode() => HashCode.Combine(Id, Members.Count, Default, Current, Owner, OwnerCount);
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Id);
+        hash.Add(Iommu);
+        foreach (var member in Members) hash.Add(member);
+        hash.Add(Default);
+        hash.Add(Current);
+        hash.Add(Owner);
+        hash.Add(OwnerCount);
+        return hash.ToHashCode();
+    }
 }

@@ -47,16 +47,32 @@ public class SeededBugTests
     }
 
     [Theory]
-    [InlineData(null, 0)]
-    [InlineData(BugCatalogue.ClaimOwnerNullLeaksGroup, 1)]
-    public void ClaimOwnerNullLeaksGroup(string? bug, int liveGroups)
+    [InlineData(null, 1)]
+    [InlineData(BugCatalogue.ClaimOwnerNullLeaksGroup, 2)]
+    public void ClaimOwnerNullLeaksGroup(string? bug, int refCount)
     {
         var system = OneSmmuDevice(Pci("dev0"), bug);
-        var outcomes = system.Run(new Probe("dev0"), new ClaimDmaOwner("dev0", null), new Release("dev0"));
+        var outcomes = system.Run(new Probe("dev0"), new ClaimDmaOwner("dev0", null));
         Assert.Equal(new Outcome(Errno.EINVAL, null, [Warn.ClaimDmaOwnerNull]), outcomes[1]);
+        // No reference is held between steps: the refcount must equal the member count (c.21).
+        var group = Assert.Single(system.Snapshot().Groups);
+        Assert.Equal(refCount, group.RefCount);
+
+        system.Execute(new Release("dev0"));
         var groups = system.Snapshot().Groups;
-        Assert.Equal(liveGroups, groups.Length);
+        Assert.Equal(refCount - 1, groups.Length);
         Assert.All(groups, g => Assert.Empty(g.Members));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(BugCatalogue.ClaimOwnerNullLeaksGroup)]
+    public void ClaimOwnerNullKeepsTheCheckOrder(string? bug)
+    {
+        // The NULL owner is refused before the group lookup, with or without the leak.
+        var outcome = OneSmmuDevice(Pci("dev0"), bug).Execute(new ClaimDmaOwner("dev0", null));
+        Assert.Equal(new Outcome(Errno.EINVAL, null, [Warn.ClaimDmaOwnerNull]), outcome);
+        Assert.Equal(Outcome.Of(Errno.ENODEV), OneSmmuDevice(Pci("dev0"), bug).Execute(new ClaimDmaOwner("dev0", "o1")));
     }
 
     [Theory]

@@ -132,7 +132,7 @@ public sealed class ModelExamples
         Of([Smmu()], [Pci("dev0"), Pci("dev1")])
             .Ok(new DriverBind("dev0"))
             .Expect(new DriverBind("dev0"), Errno.EBUSY)
-            .Ok(new Probe("dev0"))
+            .Expect(new Probe("dev0"), Errno.OK, null, Warn.LateProbeAtDriverBind)
             .Ok(new Probe("dev1"))
             .Ok(new DriverBind("dev1"))
             .Expect(new ClaimDmaOwner("dev1", "vfio"), Errno.EPERM)

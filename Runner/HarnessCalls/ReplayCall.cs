@@ -36,7 +36,8 @@ internal static class ReplayCall
     /// <summary>Runs the trace on model and implementation and renders the step table.</summary>
     public static ReplayOutcome Run(LoadedTrace trace)
     {
-        var report = Executor.RunFull(trace.Trace);   // a replay checks everything after every step
+        // Incremental with sweeps; a failure is re-run with full per-step checks, which names its step.
+        var report = Executor.Run(trace.Trace);
         var verdict = report.Verdict switch
         {
             Verdict.Conformant => ReplayVerdict.Conformant,

@@ -73,7 +73,8 @@ public static class CaseExecutor
             context.Observed = observed;
             context.Judgement = judgement;
             context.Checked = i >= uncheckedPrefix;
-            context.Sweep = mode == CheckMode.Full || i == steps.Length - 1 || (i + 1) % run.SweepEvery == 0;
+            context.Sweep = mode == CheckMode.Full || (run.SweepAtEnd && i == steps.Length - 1)
+                || (run.SweepDue?.Invoke(i) ?? (i + 1) % run.SweepEvery == 0);
             Problem? problem = null;
             foreach (var check in run.Checks)
                 if ((problem = check.Check(context)) is not null && context.Checked) break;

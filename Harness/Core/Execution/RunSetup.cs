@@ -16,6 +16,15 @@ public sealed class RunSetup
     public int SweepEvery { get; init; } = 16;
 
     /// <summary>
+    /// In incremental mode, whether step <c>i</c> (0-based) sweeps; when null, every <see cref="SweepEvery"/> steps. A
+    /// binding whose sweeps grow with the state can space them out so that their cost per step stays flat.
+    /// </summary>
+    public Func<int, bool>? SweepDue { get; init; }
+
+    /// <summary>In incremental mode, whether the last step sweeps (always, but for tests that show what sweeps add).</summary>
+    public bool SweepAtEnd { get; init; } = true;
+
+    /// <summary>
     /// Called before the first checked step when a prefix ran unchecked: the checks rebuild what they know of the
     /// system's state from scratch (what they learnt of the steps' outcomes they saw anyway).
     /// </summary>

@@ -28,7 +28,7 @@ public sealed class IommuBinding(ExecutorChecks checks = ExecutorChecks.All, Fun
         if (checks.HasFlag(ExecutorChecks.Outcomes)) pipeline.Add(new OutcomeCheck());
         pipeline.Add(new StateCheck(run, invariants));
         if (checks.HasFlag(ExecutorChecks.Observations)) pipeline.Add(new ObservationCheck(run));
-        return new RunSetup { Model = model, System = implementation, Checks = pipeline, SweepEvery = SweepEvery };
+        return new RunSetup { Model = model, System = implementation, Checks = pipeline, SweepEvery = SweepEvery, SweepDue = run.SweepDue };
     }
 
     /// <summary>The project's model and implementation for a trace.</summary>

@@ -30,6 +30,20 @@ public sealed class IommuRun
     /// <summary>What the last step could have changed, widened; filled by the state check.</summary>
     public Scope Scope { get; } = new();
 
+    private int _lastSweep = -1;
+
+    /// <summary>
+    /// Sweeps are due every <see cref="IommuBinding.SweepEvery"/> steps, or, once the state is large, after as many steps
+    /// as a tenth of its objects: a sweep reads everything, so spacing them by state size keeps its cost per step flat.
+    /// </summary>
+    public bool SweepDue(int step)
+    {
+        var objects = View.DeviceCount + View.GroupCount + View.DomainCount;
+        if (step - _lastSweep < Math.Max(IommuBinding.SweepEvery, objects / 10)) return false;
+        _lastSweep = step;
+        return true;
+    }
+
     /// <summary>Rebuilds the view from a full snapshot (after an unchecked prefix).</summary>
     public void Resync() => View.Load(Implementation.Snapshot());
 }

@@ -55,15 +55,22 @@ public sealed class ModelJudge(ModelState initial) : IIommuJudge
     }
 }
 
-/// <summary>
-/// The kernel-shaped implementation as the run's system under test. Transitional: until the implementation reports
-/// its touched sets it is read whole after every step.
-/// </summary>
-public sealed class ImplementationSystem(IommuSystem system) : WholeStateSystem
+/// <summary>The kernel-shaped implementation as the run's system under test.</summary>
+public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem
 {
-    public override Outcome Execute(Operation op) => system.Execute(op);
+    public Outcome Execute(Operation op) => system.Execute(op);
 
-    protected override SystemSnapshot Read() => system.Snapshot();
+    public TouchedSet Touched => system.Touched;
+
+    public IReadOnlyList<string> HardwareErrors => system.HardwareErrors;
+
+    public SystemSnapshot Snapshot() => system.Snapshot();
+
+    public DeviceSnapshot SnapshotDevice(string name) => system.SnapshotDevice(name);
+
+    public GroupSnapshot? SnapshotGroup(int id) => system.SnapshotGroup(id);
+
+    public DomainSnapshot? SnapshotDomain(int id) => system.SnapshotDomain(id);
 }
 
 /// <summary>
@@ -86,12 +93,10 @@ public abstract class WholeStateSystem : IIommuSystem
         {
             var before = _last;
             var now = Snapshot();
-            return new TouchedSet
-            {
-                Devices = [.. now.Devices.Select(d => d.Name)],
-                Groups = [.. now.Groups.Select(g => g.Id).Concat(before?.Groups.Select(g => g.Id) ?? []).Distinct()],
-                Domains = [.. now.Domains.Select(d => d.Id).Concat(before?.Domains.Select(d => d.Id) ?? []).Distinct()],
-            };
+            return TouchedSet.Of(
+                now.Devices.Select(d => d.Name),
+                now.Groups.Select(g => g.Id).Concat(before?.Groups.Select(g => g.Id) ?? []),
+                now.Domains.Select(d => d.Id).Concat(before?.Domains.Select(d => d.Id) ?? []));
         }
     }
 

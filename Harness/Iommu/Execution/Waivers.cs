@@ -17,7 +17,6 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// </summary>
 internal static class Waivers
 {
-    private const string RevertFailed = "set_domain_revert_failed";   // Warn.SetDomainRevertFailed after the merge
 
     public static void Observe(IommuRun run, StepContext step, IReadOnlyList<ObjectChange> changes)
     {
@@ -35,7 +34,7 @@ internal static class Waivers
             context.UnbalancedGroups.Add(misused);
         context.UnbalancedGroups.RemoveWhere(g => view.Group(g) is null);
 
-        var refused = warnings.Contains(Warn.SetDomainNoFailFailed) || warnings.Contains(RevertFailed);
+        var refused = warnings.Contains(Warn.SetDomainNoFailFailed) || warnings.Contains(Warn.SetDomainRevertFailed);
         if (refused && dev is not null)
             foreach (var g in GroupsOf(view, changes, dev))
                 context.LaggingDevices.UnionWith(g.Members);

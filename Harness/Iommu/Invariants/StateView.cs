@@ -23,6 +23,12 @@ public sealed class StateView
 
     public IReadOnlyList<string> HardwareErrors { get; private set; } = [];
 
+    public int DeviceCount => _deviceOrder.Count;
+
+    public int GroupCount => _groups.Count;
+
+    public int DomainCount => _domains.Count;
+
     public IEnumerable<DeviceSnapshot> Devices => _deviceOrder.Select(n => _devices[n]);
 
     public IEnumerable<string> DeviceNames => _deviceOrder;

@@ -1,0 +1,74 @@
+using System.Collections.Immutable;
+
+namespace IommuConformance.Contract;
+
+/// <summary>
+/// What one emulated driver offers (spec §2 table, docs/operations.md "Drivers of this slice"), as data: the model's
+/// rules read these facts instead of switching on driver names. The implementation's drivers keep their own code.
+/// </summary>
+/// <param name="Driver">The driver name (<see cref="DriverNames"/>).</param>
+/// <param name="Buses">The buses whose devices <c>probe_device</c> accepts; any other → -ENODEV.</param>
+/// <param name="StaticBlockedDefault">ops->default_domain is a static BLOCKED domain that is also ops->blocked_domain.</param>
+/// <param name="IdentityDomain">An identity domain can be had (before <see cref="OptionKnobs"/> are applied).</param>
+/// <param name="DeferredFlush">capable(IOMMU_CAP_DEFERRED_FLUSH) (before <see cref="OptionKnobs"/> are applied).</param>
+/// <param name="DomainPerInstance">A paging domain is finalised on the instance it was allocated for; attach from another → -EINVAL.</param>
+/// <param name="DirtyTracking">Dirty-tracking paging domains, for devices that are not <c>noDirty</c>.</param>
+/// <param name="HonoursDefDomainType">def_domain_type() is consulted (a static default domain overrides it).</param>
+/// <param name="OptionKnobs">The per-instance options (spec §5 names) that override the defaults above.</param>
+public sealed record DriverCapabilities(
+    string Driver,
+    ImmutableArray<string> Buses,
+    bool StaticBlockedDefault,
+    bool IdentityDomain,
+    bool DeferredFlush,
+    bool DomainPerInstance,
+    bool DirtyTracking,
+    bool HonoursDefDomainType,
+    ImmutableArray<string> OptionKnobs)
+{
+    /// <summary>Instance option <c>identityDomain</c>.</summary>
+    public const string IdentityDomainKnob = "identityDomain";
+
+    /// <summary>Instance option <c>deferredFlush</c>.</summary>
+    public const string DeferredFlushKnob = "deferredFlush";
+
+    /// <summary>arm-smmu-v3: static blocked and identity domains, domains finalised on one SMMU, no HTTU.</summary>
+    public static readonly DriverCapabilities Smmuv3 = new(DriverNames.Smmuv3, [BusNames.Pci, BusNames.Platform],
+        StaticBlockedDefault: false, IdentityDomain: true, DeferredFlush: true, DomainPerInstance: true,
+        DirtyTracking: false, HonoursDefDomainType: true, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob]);
+
+    /// <summary>The iommufd selftest mock: its private bus (platform), a static BLOCKED default, dirty tracking.</summary>
+    public static readonly DriverCapabilities Mock = new(DriverNames.Mock, [BusNames.Platform],
+        StaticBlockedDefault: true, IdentityDomain: false, DeferredFlush: false, DomainPerInstance: false,
+        DirtyTracking: true, HonoursDefDomainType: false, OptionKnobs: []);
+
+    /// <summary>The driver table's entry, or null for an unknown driver.</summary>
+    public static DriverCapabilities? For(string driver) => driver switch
+    {
+        DriverNames.Smmuv3 => Smmuv3,
+        DriverNames.Mock => Mock,
+        _ => null,
+    };
+
+    /// <summary>The capabilities of one instance: its options override the defaults where the driver has the knob.</summary>
+    public static DriverCapabilities? For(IommuSpec instance) => For(instance.Driver)?.With(instance.Options);
+
+    /// <summary>These capabilities with <paramref name="options"/> applied to the knobs the driver honours.</summary>
+    public DriverCapabilities With(IommuOptions options) => this with
+    {
+        IdentityDomain = OptionKnobs.Contains(IdentityDomainKnob) ? options.IdentityDomain ?? IdentityDomain : IdentityDomain,
+        DeferredFlush = OptionKnobs.Contains(DeferredFlushKnob) ? options.DeferredFlush ?? DeferredFlush : DeferredFlush,
+    };
+
+    /// <summary>Whether <c>probe_device</c> accepts a device of <paramref name="bus"/>.</summary>
+    public bool Accepts(string bus) => Buses.Contains(bus);
+
+    public bool Equals(DriverCapabilities? other) =>
+        other is not null && Driver == other.Driver && Buses.SequenceEqual(other.Buses)
+        && StaticBlockedDefault == other.StaticBlockedDefault && IdentityDomain == other.IdentityDomain
+        && DeferredFlush == other.DeferredFlush && DomainPerInstance == other.DomainPerInstance
+        && DirtyTracking == other.DirtyTracking && HonoursDefDomainType == other.HonoursDefDomainType
+        && OptionKnobs.SequenceEqual(other.OptionKnobs);
+
+    public override int GetHashCode() => HashCode.Combine(Driver, StaticBlockedDefault, IdentityDomain, DeferredFlush);
+}

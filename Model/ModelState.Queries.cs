@@ -1,0 +1,80 @@
+using IommuConformance.Model.State;
+
+namespace IommuConformance.Model;
+
+/// <summary>Read-only queries for generators, printers and the harness's incremental checks; none walks every group.</summary>
+public sealed partial class ModelState
+{
+    public bool IsProbed(string dev) => GroupFor(dev) is not null;
+
+    public bool IsBound(string dev) => bound.Contains(dev);
+
+    /// <summary>An opaque, stable name of the device's group (e.g. "smmu0/g0"), or null when not probed.</summary>
+    public string? GroupOf(string dev) => GroupFor(dev)?.Id;
+
+    /// <summary>The members of the device's group in probe order; empty when not probed.</summary>
+    public IReadOnlyList<string> GroupMembers(string dev) => GroupFor(dev)?.Members ?? [];
+
+    public string? Owner(string dev) => GroupFor(dev)?.Owner;
+
+    public int OwnerCount(string dev) => GroupFor(dev)?.OwnerCount ?? 0;
+
+    /// <summary>What get_domain answers (always OK).</summary>
+    public string CurrentDomain(string dev) => DomainName(GroupFor(dev)?.Current);
+
+    /// <summary>What group_type_read answers when OK (the sysfs string); null when the device has no group (ENODEV).</summary>
+    public string? GroupType(string dev) => GroupFor(dev) is { } g ? DefaultKinds.SysfsName(g.Default) : null;
+
+    /// <summary>Live user-domain handles, in allocation order.</summary>
+    public IReadOnlyList<string> LiveDomains => [.. domains.Values.OrderBy(d => d.Seq).Select(d => d.Handle)];
+
+    /// <summary>The device a live handle was allocated for, or null.</summary>
+    public string? DomainDevice(string handle) => domains.GetValueOrDefault(handle)?.Device;
+
+    /// <summary>True when the live handle is some group's current domain.</summary>
+    public bool IsAttached(string handle) =>
+        domains.ContainsKey(handle) && groups.Values.Any(g => g.Current == DomainRef.User(handle));
+
+    /// <summary>The live groups, keyed by their <see cref="GroupOf"/> name (for invariant checks and printers).</summary>
+    public IReadOnlyDictionary<string, GroupState> Groups => groups;
+
+    /// <summary>
+    /// The devices whose <c>get_domain</c> or <c>group_type_read</c> answer, or whose bound status, may differ from
+    /// <paramref name="before"/>: the old and new members of every group added, removed or replaced (compared by
+    /// reference: a step that leaves a group alone keeps its instance), and every device bound or unbound. Cheap:
+    /// nothing when the state is the same instance (every failed step), no deep comparison otherwise. Each device
+    /// once, groups in key order.
+    /// </summary>
+    public IEnumerable<string> DevicesChangedSince(ModelState before)
+    {
+        if (ReferenceEquals(this, before)) return [];
+        var changed = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        void Add(IEnumerable<string> devices)
+        {
+            foreach (var dev in devices)
+                if (seen.Add(dev)) changed.Add(dev);
+        }
+
+        if (!ReferenceEquals(groups, before.groups))
+        {
+            foreach (var (id, g) in groups)
+            {
+                if (before.groups.TryGetValue(id, out var old))
+                {
+                    if (ReferenceEquals(old, g)) continue;
+                    Add(old.Members);
+                }
+                Add(g.Members);
+            }
+            foreach (var (id, old) in before.groups)
+                if (!groups.ContainsKey(id)) Add(old.Members);
+        }
+        if (!ReferenceEquals(bound, before.bound))
+        {
+            Add(bound.Except(before.bound));
+            Add(before.bound.Except(bound));
+        }
+        return changed;
+    }
+}
