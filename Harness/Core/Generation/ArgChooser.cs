@@ -114,12 +114,17 @@ public abstract class ArgChooser<TContext> where TContext : IGenerationContext
             : ArgValue.Of(context.Names.Fresh(arg.Space));
     }
 
-    /// <summary>One of the choices; for an open choice, with the mix's share, <see cref="Bogus"/>.</summary>
+    /// <summary>
+    /// One of the choices; for an open choice, with the mix's share, a string that is not one: <see cref="Bogus"/>, or
+    /// a near miss (a choice with a trailing newline, as <c>echo</c> writes it: some readers accept it).
+    /// </summary>
     public ArgValue Choice(TContext context, ArgSpec arg)
     {
-        if (arg.Choices.IsEmpty || (arg.Open && context.Random.Chance(Mix(context).BogusChoice)))
-            return ArgValue.Of(Bogus);
-        return ArgValue.Of(context.Random.Pick(arg.Choices.AsSpan()));
+        if (arg.Choices.IsEmpty) return ArgValue.Of(Bogus);
+        var choice = context.Random.Pick(arg.Choices.AsSpan());
+        if (arg.Open && context.Random.Chance(Mix(context).BogusChoice))
+            return ArgValue.Of(context.Random.Below(2) == 0 ? Bogus : choice + "\n");
+        return ArgValue.Of(choice);
     }
 
     /// <summary>One of <see cref="Tokens"/>; for a nullable token, with the mix's share, null.</summary>
@@ -190,6 +195,36 @@ public static class OpRules
         {
             Operation = spec.Name,
         };
+
+    /// <summary>
+    /// A look-ahead rule: draws up to <paramref name="tries"/> operations of <paramref name="table"/> with every argument
+    /// from <paramref name="args"/> (operations whose arguments are not ready are skipped), asks the reference what each
+    /// would answer (<see cref="IGenerationContext.Peek"/>), and emits the first whose outcome this case has not met
+    /// yet for that operation and that succeeds or warns, preferring one that warns; when none is, nothing. It steers a
+    /// case toward outcomes it lacks (the rare WARN paths) using the model only as an oracle, without adding refused
+    /// steps; it costs a model step per try.
+    /// </summary>
+    public static Rule<TContext> Novelty<TContext>(string name, double weight, OpTable table, ArgChooser<TContext> args, int tries)
+        where TContext : IGenerationContext =>
+        new(name, weight, _ => 1, context =>
+        {
+            Operation? novel = null;
+            for (var i = 0; i < tries; i++)
+            {
+                var spec = table.All[context.Random.Below(table.All.Length)];
+                if (Readiness(spec, args, context) <= 0) continue;
+                var op = Draw(spec, args, context);
+                var outcome = context.Peek(op);
+                if (context.HasSeen(op, outcome) || (outcome.Errno != Errno.OK && outcome.Warnings.IsEmpty)) continue;
+                if (!outcome.Warnings.IsEmpty)
+                {
+                    novel = op;
+                    break;
+                }
+                novel ??= op;
+            }
+            if (novel is not null) context.Emit(novel);
+        });
 
     /// <summary>The default rule of every operation of <paramref name="table"/>, weighted by <paramref name="weight"/>.</summary>
     public static IEnumerable<Rule<TContext>> Defaults<TContext>(OpTable table, ArgChooser<TContext> args, Func<OpSpec, double> weight)

@@ -27,6 +27,15 @@ public interface IGenerationContext
     /// or null when the budget is spent (nothing is appended then).
     /// </summary>
     Outcome? Emit(Operation op);
+
+    /// <summary>What the reference would answer to <paramref name="op"/> now, without emitting it (a pure look-ahead).</summary>
+    Outcome Peek(Operation op);
+
+    /// <summary>
+    /// Whether this case has already met this outcome: for an outcome with warnings, whether some step (of any
+    /// operation) raised its last warning; otherwise whether a step of this operation answered this errno.
+    /// </summary>
+    bool HasSeen(Operation op, Outcome outcome);
 }
 
 /// <summary>
@@ -72,10 +81,20 @@ public abstract class GenerationSession<TState> : IGenerationContext where TStat
     /// <summary>The model's outcome of the last emitted step, or null before the first.</summary>
     public Outcome? Last { get; private set; }
 
+    private readonly HashSet<(string Op, Errno Errno, string? Warning)> _seen = [];
+
+    public Outcome Peek(Operation op) => Apply(State, op).Outcome;
+
+    public bool HasSeen(Operation op, Outcome outcome) => _seen.Contains(SeenKey(op, outcome));
+
+    private static (string, Errno, string?) SeenKey(Operation op, Outcome outcome) =>
+        outcome.Warnings.IsEmpty ? (op.Name, outcome.Errno, null) : ("", Errno.OK, outcome.Warnings[^1]);
+
     public Outcome? Emit(Operation op)
     {
         if (Remaining <= 0) return null;
         var (outcome, next) = Apply(State, op);
+        _seen.Add(SeenKey(op, outcome));
         var changed = !ReferenceEquals(next, State);
         State = next;
         if (changed) Version++;

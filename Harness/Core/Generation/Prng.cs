@@ -74,6 +74,16 @@ public sealed class Prng(ulong seed)
     /// <summary>A factor drawn log-uniformly from [1/<paramref name="max"/>, <paramref name="max"/>] (a swarm weight bias).</summary>
     public double Bias(double max) => max <= 1 ? 1 : Math.Pow(max, 2 * NextDouble() - 1);
 
+    /// <summary>Shuffles <paramref name="items"/> in place (Fisher–Yates).</summary>
+    public void Shuffle<T>(Span<T> items)
+    {
+        for (var i = items.Length - 1; i > 0; i--)
+        {
+            var j = Below(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
+
     /// <summary>An independent generator whose seed is drawn from this one.</summary>
     public Prng Fork() => new(NextUInt64());
 }

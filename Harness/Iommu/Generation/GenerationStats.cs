@@ -37,9 +37,17 @@ public sealed record GenerationStats(
     /// <summary>The outcome key of the campaign table: the errno, with "+warn" when the kernel warned.</summary>
     public static string Key(Outcome outcome) => outcome.Errno + (outcome.Warnings.IsEmpty ? "" : "+warn");
 
-    /// <summary>The errno and the names of the warnings raised, e.g. <c>OK [set_domain_nofail_failed]</c>.</summary>
-    public static string DetailedKey(Outcome outcome) =>
-        outcome.Warnings.IsEmpty ? outcome.Errno.ToString() : $"{outcome.Errno} [{string.Join(", ", outcome.Warnings)}]";
+    /// <summary>The errno and the warnings raised, each once (<see cref="OutcomeCatalogue.Key(Outcome)"/>), e.g. <c>OK [set_domain_nofail_failed]</c>.</summary>
+    public static string DetailedKey(Outcome outcome) => OutcomeCatalogue.Key(outcome);
+
+    /// <summary>The catalogue's reachable (operation, outcome) pairs this run never hit.</summary>
+    public IReadOnlyList<(string Op, string Outcome)> Missing() =>
+        [.. OutcomeCatalogue.Reachable.OrderBy(p => p.Key, StringComparer.Ordinal)
+            .SelectMany(p => p.Value.Where(k => !(Detailed.TryGetValue(p.Key, out var row) && row.ContainsKey(k))).Select(k => (p.Key, k)))];
+
+    /// <summary>The (operation, outcome) pairs this run hit that the catalogue does not list as reachable.</summary>
+    public IReadOnlyList<(string Op, string Outcome)> Unexpected() =>
+        [.. Detailed.SelectMany(p => p.Value.Keys.Where(k => !OutcomeCatalogue.Of(p.Key).Contains(k)).Select(k => (p.Key, k)))];
 
     /// <summary>The traces of the property run of <paramref name="check"/> with <paramref name="generation"/>, measured.</summary>
     public static GenerationStats Measure(CheckSettings check, TraceGenSettings generation) =>
@@ -116,7 +124,9 @@ public sealed record GenerationStats(
         text.AppendLine("| operation | outcome (with warnings) | steps |").AppendLine("|---|---|---:|");
         foreach (var (op, row) in Detailed)
             foreach (var (key, n) in row)
-                text.AppendLine($"| `{op}` | {key} | {n} |");
+                text.AppendLine($"| `{op}` | {key}{(OutcomeCatalogue.Of(op).Contains(key) ? "" : " (not in the catalogue)")} | {n} |");
+        var missing = Missing();
+        text.AppendLine().AppendLine($"Reachable outcomes never hit: {(missing.Count == 0 ? "none" : string.Join(", ", missing.Select(m => $"`{m.Op}` {m.Outcome}")))}.");
         return text.ToString();
     }
 
