@@ -22,7 +22,7 @@ public static class IommuRules
     public static readonly FrozenDictionary<string, double> Weights = new Dictionary<string, double>
     {
         [Probe.Entry.Name] = 8,
-        [BusProbe.Entry.Name] = 0.6,
+        [BusProbe.Entry.Name] = 1,
         [Release.Entry.Name] = 2.5,
         [GetDomain.Entry.Name] = 1.5,
         [GroupTypeRead.Entry.Name] = 1.5,
@@ -79,17 +79,16 @@ public static class IommuRules
 
         // The type can change only while the group has no users: mostly such a group, with a default the driver can
         // change (a static blocked default takes only "auto"); now and then any group.
-        yield return Op(GroupTypeWrite.Entry.Name, s => s.Probed.Count == 0 ? 0.1 : s.Probed.Any(x => Retypable(s, x)) ? 1 : 0.12, s =>
+        yield return Op(GroupTypeWrite.Entry.Name, s => s.Probed.Count == 0 ? 0.1 : s.Retypable.Count > 0 ? 1 : 0.12, s =>
         {
-            var d = s.Random.Chance(0.8) ? s.PickWhere(s.Probed, x => Retypable(s, x)) : -1;
-            if (d < 0) d = IommuArgs.Device(s);
+            var d = s.Retypable.Count > 0 && s.Random.Chance(0.65) ? s.Pick(s.Retypable) : IommuArgs.Device(s);
             var type = s.GroupOf(d)?.Default == DefaultKind.Blocked && s.Random.Chance(0.5)
                 ? GroupTypeStrings.Auto
                 : A.Choice(s, GroupTypeWrite.Entry.Args[1]).Text!;
             s.Emit(new GroupTypeWrite(s.Devices[d], type));
         });
 
-        yield return Op(DomainAllocPaging.Entry.Name, s => s.Probed.Count == 0 ? 0.1 : s.Live.Count >= 6 ? 0.2 : 1, s =>
+        yield return Op(DomainAllocPaging.Entry.Name, s => s.Probed.Count == 0 ? 0.1 : s.Unattached.Count >= 3 ? 0.15 : 1, s =>
         {
             var spec = DomainAllocPaging.Entry;
             var dev = s.Devices[IommuArgs.Device(s)];
@@ -129,7 +128,7 @@ public static class IommuRules
             s.Emit(new DetachGroup(handle, s.Devices[d]));
         });
 
-        yield return Op(DetachDevice.Entry.Name, s => s.OnUserDomain.Any(x => s.GroupOf(x)!.Members.Count == 1) ? 1 : 0.3 * DetachReadiness(s), s =>
+        yield return Op(DetachDevice.Entry.Name, s => s.AloneOnUserDomain.Count > 0 ? 1 : 0.3 * DetachReadiness(s), s =>
         {
             var (d, handle) = DetachChoice(s, singletonShare: 0.7, mismatchShare: 0.15);
             s.Emit(new DetachDevice(handle, s.Devices[d]));
@@ -192,38 +191,36 @@ public static class IommuRules
         return s.Fresh[s.Random.Weighted(weights)];
     }
 
-    private static bool Retypable(IommuSession s, int d) => s.GroupOf(d) is { OwnerCount: 0 } g && g.Default != DefaultKind.Blocked;
-
     private static double AttachReadiness(IommuSession s, bool alone) =>
         (alone ? s.AttachableAlone : s.Attachable).Count > 0 ? 1
         : s.Live.Count > 0 ? 0.1
         : s.Names.Bound(Spaces.Domain).Count > 0 ? ArgChooser<IommuSession>.StaleOnlyReadiness : 0;
 
     /// <summary>
-    /// Mostly (85 %) a live handle, unattached first, with a probed device of the instance it was allocated on whose
-    /// group is not on a user domain (the attach that succeeds; a singleton group for attach_device); else any handle
-    /// (stale: ENOENT) and any device (another instance or driver: EINVAL; a group on a user domain: EBUSY; unprobed:
-    /// ENODEV).
+    /// Mostly (80 %) a live handle, unattached first, with a probed device of the instance it was allocated on whose
+    /// group is not on a user domain (the attach that succeeds; a singleton group for attach_device); 10 % a live
+    /// handle with a device of another instance (another driver: the owner check, EINVAL; the same driver: its own
+    /// refusal); else any handle (stale: ENOENT) and any device (a group on a user domain: EBUSY; unprobed: ENODEV).
     /// </summary>
     private static (string Handle, int Device) AttachChoice(IommuSession s, bool singleton)
     {
         var ready = singleton ? s.AttachableAlone : s.Attachable;
-        if (ready.Count > 0 && s.Random.Chance(0.85))
+        var roll = s.Random.NextDouble();
+        if (ready.Count > 0 && roll < 0.8)
         {
-            var handle = s.Random.Pick(ready);
-            if (s.Random.Chance(0.8))
-                foreach (var h in ready)
-                    if (s.Unattached.Contains(h) && s.Random.Chance(0.5))
-                    {
-                        handle = h;
-                        break;
-                    }
+            var handle = (s.Random.Chance(0.8) ? s.PickUnattached(ready) : null) ?? s.Random.Pick(ready);
             var owner = s.DeviceOf(handle);
-            var iommu = owner >= 0 ? s.Spec(owner).Iommu : null;
-            var d = s.PickWhere(s.Probed, x => s.Spec(x).Iommu == iommu && s.UserDomainOf(x) is null
-                && (!singleton || s.GroupOf(x)!.Members.Count == 1));
-            if (d < 0 && (!singleton || s.Random.Chance(0.3)))
-                d = s.PickWhere(s.Probed, x => s.Spec(x).Iommu == iommu && s.UserDomainOf(x) is null);
+            var iommu = owner >= 0 ? s.IommuOf(owner) : -1;
+            var d = s.PickFree(iommu, alone: singleton);
+            if (d < 0 && (!singleton || s.Random.Chance(0.3))) d = s.PickFree(iommu, alone: false);
+            if (d >= 0) return (handle, d);
+        }
+        else if (s.Live.Count > 0 && roll < 0.9)
+        {
+            // A domain of another instance (another driver: the owner check; the same driver: its attach_dev).
+            var handle = s.Random.Pick(s.Live);
+            var owner = s.DeviceOf(handle);
+            var d = owner < 0 ? -1 : s.PickWhere(s.Probed, x => s.IommuOf(x) != s.IommuOf(owner));
             if (d >= 0) return (handle, d);
         }
         return (A.Handle(s, AttachGroup.Entry.Args[0]).Text!, IommuArgs.Device(s));
@@ -236,8 +233,7 @@ public static class IommuRules
     {
         if (s.OnUserDomain.Count > 0 && s.Random.Chance(0.85))
         {
-            var d = s.Random.Chance(singletonShare) ? s.PickWhere(s.OnUserDomain, x => s.GroupOf(x)!.Members.Count == 1) : -1;
-            if (d < 0) d = s.Pick(s.OnUserDomain);
+            var d = s.AloneOnUserDomain.Count > 0 && s.Random.Chance(singletonShare) ? s.Pick(s.AloneOnUserDomain) : s.Pick(s.OnUserDomain);
             var handle = s.Random.Chance(mismatchShare) ? A.Handle(s, DetachGroup.Entry.Args[0]).Text! : s.UserDomainOf(d)!;
             return (d, handle);
         }
@@ -261,7 +257,7 @@ public static class IommuRules
     private static double ReleaseOwnerReadiness(IommuSession s) => s.Owned.Count > 0 ? 1 : 0.05;
 
     private static int ReleaseOwnerChoice(IommuSession s) =>
-        s.Owned.Count > 0 && s.Random.Chance(0.88) ? s.Pick(s.Owned) : IommuArgs.Device(s);
+        s.Owned.Count > 0 && s.Random.Chance(0.94) ? s.Pick(s.Owned) : IommuArgs.Device(s);
 
     private static Rule<IommuSession> Macro(string name, double weight, Func<IommuSession, double> guard, Action<IommuSession> fire) =>
         new(name, weight, guard, fire);
@@ -271,6 +267,32 @@ public static class IommuRules
 
     private static IEnumerable<Rule<IommuSession>> Macros()
     {
+        // Look-ahead: a few random steps are tried on the model and one with an outcome this trace lacks is kept.
+        yield return OpRules.Novelty("novelty", 0.6, Operations.All, IommuArgs.Instance, tries: 6);
+
+        // Boot: the first steps probe every bus at once (bus_iommu_probe at IOMMU registration), in random order;
+        // now and then some drivers are bound before (late probes).
+        yield return Macro("boot", 12, s => s.Count == 0 ? 1 : 0, s =>
+        {
+            if (s.Random.Chance(0.3))
+                for (var d = 0; d < s.Devices.Length; d++)
+                    if (s.Random.Chance(Unusual(s, d) ? 0.6 : 0.3) && s.Emit(new DriverBind(s.Devices[d])) is null) return;
+            var buses = BusNames.All.ToArray();
+            s.Random.Shuffle(buses);
+            foreach (var bus in buses)
+                if (s.Emit(new BusProbe(bus)) is null) return;
+        });
+
+        // Unplug every other member of a group: the one left is alone (attach_device, detach_device, and a device
+        // left behind by a refused switch now alone in its group).
+        yield return Macro("isolate", 1, s => s.InSharedGroup.Count > 0 ? 1 : 0, s =>
+        {
+            var keep = s.Devices[s.Pick(s.InSharedGroup)];
+            var d = s.IndexOf(keep);
+            foreach (var member in s.GroupOf(d)!.Members.ToArray())
+                if (member != keep && s.Emit(new Release(member)) is null) return;
+        });
+
         // A driver bound on every member of a group (what a bus scan with drivers does), and the reverse.
         yield return Macro("bind_group", 2, s => s.UnboundOnDefault.Count > 0 ? 1 : 0, s =>
         {
@@ -289,6 +311,19 @@ public static class IommuRules
 
         // Allocate a domain for a device and attach its group (or the device) to it.
         yield return Macro("alloc_attach", 3, s => s.Free.Count > 0 ? 1 : 0, s => AllocAttach(s, s.Pick(s.Free)));
+
+        // Allocate a domain for a device of one instance and attach a device of another to it (another driver: the
+        // core's owner check; the same driver: the driver's own refusal).
+        yield return Macro("foreign_attach", 1.5, s => s.Free.Count > 0 && s.Probed.Count > 1 ? 1 : 0, s =>
+        {
+            var target = s.Pick(s.Free);
+            var source = s.PickWhere(s.Probed, x => s.IommuOf(x) != s.IommuOf(target));
+            if (source < 0) return;
+            var name = s.Names.Fresh(Spaces.Domain);
+            if (!Ok(s.Emit(new DomainAllocPaging(s.Devices[source], name)))) return;
+            var dev = s.Devices[target];
+            s.Emit(s.GroupOf(target)?.Members.Count == 1 && s.Random.Chance(0.5) ? new AttachDevice(name, dev) : new AttachGroup(name, dev));
+        });
 
         // VFIO open: claim the group for a user, allocate a domain, attach; and close: detach, release, free.
         yield return Macro("vfio_open", 2, s => s.Claimable.Count > 0 ? 1 : 0, s =>
@@ -323,8 +358,36 @@ public static class IommuRules
             else if (roll < 0.85 && s.UserDomainOf(peer) is null && !AllocAttach(s, peer, group: true)) return;
             if (s.Emit(new Probe(s.Devices[d])) is null || !s.Random.Chance(0.75)) return;
             var dev = s.Devices[peer];
-            if (s.UserDomainOf(peer) is { } handle) s.Emit(new DetachGroup(handle, dev));
-            else if (s.GroupOf(peer)?.Owner is not null) s.Emit(new ReleaseGroupDmaOwner(dev));
+            Outcome? warned;
+            if (s.UserDomainOf(d) is { } alone && s.Random.Chance(0.3))
+            {
+                // Leave the joined device alone in its group, then detach it as a device.
+                if (s.Emit(new Release(dev)) is null) return;
+                warned = s.Emit(new DetachDevice(alone, s.Devices[d]));
+                peer = d;
+                dev = s.Devices[d];
+            }
+            else
+                warned = s.UserDomainOf(peer) is { } handle ? s.Emit(new DetachGroup(handle, dev))
+                    : s.GroupOf(peer)?.Owner is not null ? s.Emit(new ReleaseGroupDmaOwner(dev))
+                    : null;
+            // A member left behind by the refused switch is also refused its way back: look for an attach whose revert fails.
+            if (warned is { Warnings.IsEmpty: false } && s.Random.Chance(0.8))
+            {
+                if (peer != d && s.Random.Chance(0.6) && s.IsProbed(peer)) s.Emit(new Release(dev));
+                RefusedAttach(s, d);
+            }
+        });
+
+        // Back to a group where a MUST_SUCCEED switch was refused: a member may still sit on the old domain; alone
+        // or not, it is offered a domain it refuses, whose revert it refuses too.
+        yield return Macro("revisit_refused", 1.5, s => s.Refused.Count > 0 ? 1 : 0, s =>
+        {
+            var d = s.Pick(s.Refused);
+            if (s.Random.Chance(0.5))
+                foreach (var member in s.GroupOf(d)!.Members.ToArray())
+                    if (member != s.Devices[d] && s.Emit(new Release(member)) is null) return;
+            RefusedAttach(s, d);
         });
 
         // Unplug and plug back in: the group is freed (or shrinks) and rebuilt.
@@ -334,13 +397,61 @@ public static class IommuRules
             if (s.Emit(new Release(dev)) is not null) s.Emit(new Probe(dev));
         });
 
-        // A driver bound before the IOMMU probe (no group: no owner_cnt taken): its unbind is unbalanced later.
-        yield return Macro("bind_then_probe", 0.8, s => s.Fresh.Count > 0 ? 1 : 0, s =>
+        // A driver bound before the IOMMU probe (no group: no owner_cnt taken; the probe warns, the unbind is
+        // unbalanced later), probed alone or with its whole bus.
+        yield return Macro("bind_then_probe", 1.2, s => s.Fresh.Count > 0 ? 1 : 0, s =>
         {
-            var d = s.PickWhere(s.Fresh, x => !s.IsBound(x));
-            if (d < 0) return;
-            if (s.Emit(new DriverBind(s.Devices[d])) is not null) s.Emit(new Probe(s.Devices[d]));
+            var d = s.Random.Chance(0.7) ? s.PickWhere(s.Fresh, x => !s.IsBound(x) && Unusual(s, x)) : -1;
+            if (d < 0) d = s.PickWhere(s.Fresh, x => !s.IsBound(x));
+            if (d < 0 || s.Emit(new DriverBind(s.Devices[d])) is null) return;
+            s.Emit(s.Random.Chance(0.6) ? new Probe(s.Devices[d]) : new BusProbe(s.Spec(d).Bus));
         });
+    }
+
+    /// <summary>
+    /// Emits an attach of device <paramref name="d"/>'s group to a live domain whose revert the model says warns (a
+    /// look-ahead over every live handle, the group and the device variant); failing that, allocates a dirty-tracking
+    /// domain on a member and tries it (refused by a noDirty member).
+    /// </summary>
+    private static void RefusedAttach(IommuSession s, int d)
+    {
+        if (!s.IsProbed(d)) return;
+        var dev = s.Devices[d];
+        foreach (var handle in s.Live.ToArray())
+            foreach (Operation op in (Operation[])[new AttachDevice(handle, dev), new AttachGroup(handle, dev)])
+                if (!s.Peek(op).Warnings.IsEmpty)
+                {
+                    s.Emit(op);
+                    return;
+                }
+        // A domain a member may refuse: dirty tracking (for a noDirty member), allocated for a device of the same
+        // instance that is not noDirty; or allocated on another instance of the same driver.
+        var iommu = s.IommuOf(d);
+        if (iommu < 0) return;
+        var driver = s.Topology.Iommus[iommu].Driver;
+        var source = s.PickWhere(s.Probed, x => s.IommuOf(x) == iommu && !s.Spec(x).NoDirty);
+        var dirty = source >= 0 && s.Random.Chance(0.5);
+        if (!dirty) source = s.PickWhere(s.Probed, x => s.IommuOf(x) != iommu && s.IommuOf(x) >= 0 && s.Topology.Iommus[s.IommuOf(x)].Driver == driver);
+        if (source < 0) return;
+        var name = s.Names.Fresh(Spaces.Domain);
+        if (!Ok(s.Emit(new DomainAllocPaging(s.Devices[source], name, dirty ? AllocFlags.DirtyTracking : null)))) return;
+        foreach (Operation op in (Operation[])[new AttachDevice(name, dev), new AttachGroup(name, dev)])
+            if (!s.Peek(op).Warnings.IsEmpty)
+            {
+                s.Emit(op);
+                return;
+            }
+    }
+
+    /// <summary>
+    /// A device whose probe has more to decide than the plain case: it prefers a default-domain type, is untrusted or
+    /// requires direct mapping, or sits behind an instance with non-default options.
+    /// </summary>
+    private static bool Unusual(IommuSession s, int d)
+    {
+        var spec = s.Spec(d);
+        return spec.DefDomainType is not null || spec.Untrusted || spec.RequireDirect
+            || (s.IommuOf(d) is var i and >= 0 && s.Topology.Iommus[i].Options != IommuOptions.None);
     }
 
     /// <summary>Claims the device's group for a user (the device or the group variant); true when OK.</summary>

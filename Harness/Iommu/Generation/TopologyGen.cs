@@ -70,7 +70,7 @@ public static class TopologyGen
     private static IommuOptions Options(Prng random, string driver) =>
         driver == DriverNames.Mock
             ? IommuOptions.None
-            : new IommuOptions(DeferredFlush: random.OneIn(3) ? false : null, IdentityDomain: random.OneIn(6) ? false : null);
+            : new IommuOptions(DeferredFlush: random.OneIn(3) ? false : null, IdentityDomain: random.OneIn(4) ? false : null);
 
     private static DeviceSpec Device(Prng random, int index, IommuSpec[] iommus, Features features)
     {
@@ -124,7 +124,7 @@ public static class TopologyGen
                 }
         if (later.Count == 0) return;
         var d = random.Pick(later);
-        devices[d] = devices[d] with { RequireDirect = true };
+        devices[d] = devices[d] with { RequireDirect = true, NoDirty = devices[d].NoDirty || random.Chance(0.5) };
     }
 
     /// <summary>A random config, as an FsCheck generator.</summary>
