@@ -19,8 +19,9 @@ namespace IommuConformance.Properties.HarnessTests;
 /// </summary>
 public sealed class GeneratedTraceTests
 {
-    private static Trace[] Sample(ulong seed, int count = 60) =>
-        Gen.Sample(TraceGen.Trace(TraceGenSettings.Default), 60, new Rnd(seed, 0x9E3779B97F4A7C15UL), count);
+    /// <summary><paramref name="count"/> traces at FsCheck size <paramref name="size"/> (Gen.Sample takes the count first).</summary>
+    private static Trace[] Sample(ulong seed, int count = 60, int size = 60) =>
+        Gen.Sample(TraceGen.Trace(TraceGenSettings.Default), count, new Rnd(seed, 0x9E3779B97F4A7C15UL), size);
 
     [Fact]
     public void The_same_seed_gives_the_same_traces()
@@ -50,7 +51,7 @@ public sealed class GeneratedTraceTests
     [Fact]
     public void Every_shrink_candidate_is_a_valid_trace_no_longer_than_its_parent()
     {
-        foreach (var trace in Sample(13, 15))
+        foreach (var trace in Sample(13, 60, size: 15))
             foreach (var candidate in TraceShrinker.Shrink(trace).Take(200))
             {
                 Assert.True(TraceValidator.IsValid(candidate), TraceValidator.FindProblem(candidate)?.Message);
@@ -62,7 +63,7 @@ public sealed class GeneratedTraceTests
     [Fact]
     public void Name_normalisation_is_idempotent_and_keeps_the_verdict()
     {
-        foreach (var trace in Sample(17, 30))
+        foreach (var trace in Sample(17, 60, size: 30))
         {
             var normal = NameNormalizer.Normalize(trace);
             Assert.Equal(normal, NameNormalizer.Normalize(normal));

@@ -1,70 +1,135 @@
-using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
 using IommuConformance.Contract;
+using IommuConformance.Harness.Core.Generation;
 
 namespace IommuConformance.Harness.Iommu.Generation;
 
 /// <summary>
-/// Random machines: 1–3 IOMMU instances of mixed drivers and 1–8 devices whose group keys collide often, so
-/// multi-device groups, cross-driver pairs and device flags (untrusted, requireDirect, noDirty, a driver
-/// def_domain_type) all turn up in small topologies.
+/// Random machines: 1–3 IOMMU instances with drivers drawn from <see cref="DriverNames.All"/>, 1–8 devices whose
+/// group keys collide often. Swarm-style, each machine first draws its own feature rates (how many group keys, how
+/// often require_direct, untrusted, noDirty, a def_domain_type), so some machines are plain and some are dense in one
+/// feature; a quarter of the machines get a multi-device group whose members prefer different default-domain types
+/// (identity and DMA), the case <c>bus_probe</c> resolves from all members at once, and a fifth a require_direct device
+/// in a group with others (which refuses the group's blocking domain when it joins later).
 /// </summary>
 public static class TopologyGen
 {
     /// <summary>The global default domain type: lazy translation most often, as on a mainline kernel.</summary>
-    public static Gen<SystemConfig> Config() =>
-        Gen.Frequency(
-            (2, Gen.Constant(DefaultDomainType.DmaFq)),
-            (1, Gen.Constant(DefaultDomainType.Dma)),
-            (1, Gen.Constant(DefaultDomainType.Identity)))
-        .Select(type => new SystemConfig(Cpus: 2, DefaultDomain: type));
+    public static SystemConfig Config(Prng random)
+    {
+        var roll = random.Below(4);
+        var type = roll < 2 ? DefaultDomainType.DmaFq : roll == 2 ? DefaultDomainType.Dma : DefaultDomainType.Identity;
+        return new SystemConfig(Cpus: 2, DefaultDomain: type);
+    }
 
-    public static Gen<Topology> Topology() =>
-        from drivers in Gen.Choose(1, 3).SelectMany(n => Gen.ArrayOf(Driver(), n))
-        from iommus in Gen.CollectToArray(Name(drivers), Iommu)
-        from count in Gen.Frequency((1, Gen.Choose(1, 2)), (3, Gen.Choose(2, 5)), (1, Gen.Choose(6, 8)))
-        from devices in Gen.CollectToArray(Enumerable.Range(0, count), i => Device(i, iommus))
-        select new Topology([.. iommus], [.. devices]);
+    /// <summary>The per-machine feature rates.</summary>
+    private sealed record Features(
+        int GroupKeys, double RequireDirect, double Untrusted, double NoDirty, double DefType, bool Conflict, bool DirectPeer);
 
-    private static Gen<string> Driver() =>
-        Gen.Frequency((3, Gen.Constant(DriverNames.Smmuv3)), (2, Gen.Constant(DriverNames.Mock)));
+    private static Features DrawFeatures(Prng random) => new(
+        GroupKeys: random.Below(10) switch { < 3 => 1, < 8 => 2, _ => 3 },
+        RequireDirect: random.Pick<double>([0, 0, 0.12, 0.12, 0.35]),
+        Untrusted: random.Pick<double>([0, 0, 0.15, 0.15, 0.4]),
+        NoDirty: random.Pick<double>([0, 0.3, 0.6]),
+        DefType: random.Pick<double>([0.05, 0.05, 0.2, 0.4]),
+        Conflict: random.Chance(0.25),
+        DirectPeer: random.Chance(0.2));
+
+    public static Topology Topology(Prng random)
+    {
+        var features = DrawFeatures(random);
+        var iommus = Iommus(random);
+        var count = random.Below(5) switch { 0 => random.Between(1, 2), 4 => random.Between(6, 8), _ => random.Between(2, 5) };
+        var devices = new DeviceSpec[count];
+        for (var i = 0; i < count; i++) devices[i] = Device(random, i, iommus, features);
+        if (features.Conflict) MakeConflict(random, devices);
+        if (features.DirectPeer) MakeDirectPeer(random, devices);
+        return new Topology([.. iommus], [.. devices]);
+    }
+
+    private static IommuSpec[] Iommus(Prng random)
+    {
+        var count = random.Below(20) switch { < 9 => 1, < 16 => 2, _ => 3 };
+        var iommus = new IommuSpec[count];
+        var perDriver = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            var driver = random.Pick(DriverNames.All);
+            var n = perDriver.GetValueOrDefault(driver);
+            perDriver[driver] = n + 1;
+            iommus[i] = new IommuSpec(Prefix(driver) + n, driver, Options(random, driver));
+        }
+        return iommus;
+    }
 
     /// <summary>Instance names that say their driver: smmu0, smmu1, mock0 ...</summary>
-    private static IEnumerable<(string Name, string Driver)> Name(string[] drivers) =>
-        drivers.Select((driver, i) =>
-            ((driver == DriverNames.Smmuv3 ? "smmu" : driver) + drivers.Take(i).Count(d => d == driver), driver));
+    private static string Prefix(string driver) => driver == DriverNames.Smmuv3 ? "smmu" : driver;
 
-    private static Gen<IommuSpec> Iommu((string Name, string Driver) instance) =>
-        instance.Driver != DriverNames.Smmuv3
-            ? Gen.Constant(new IommuSpec(instance.Name, instance.Driver, IommuOptions.None))
-            : from noFlush in Chance(1, 3)
-              from noIdentity in Chance(1, 6)
-              select new IommuSpec(instance.Name, instance.Driver, new IommuOptions(
-                  DeferredFlush: noFlush ? false : null,
-                  IdentityDomain: noIdentity ? false : null));
+    /// <summary>The mock's capabilities are fixed; other drivers sometimes lose deferred flush or the identity domain.</summary>
+    private static IommuOptions Options(Prng random, string driver) =>
+        driver == DriverNames.Mock
+            ? IommuOptions.None
+            : new IommuOptions(DeferredFlush: random.OneIn(3) ? false : null, IdentityDomain: random.OneIn(4) ? false : null);
 
-    private static Gen<DeviceSpec> Device(int index, IommuSpec[] iommus) =>
-        from iommu in Gen.Frequency((19, Gen.Elements(iommus).Select(i => (IommuSpec?)i)), (1, Gen.Constant((IommuSpec?)null)))
-        from bus in Bus(iommu)
-        from groupKey in Gen.Frequency((3, Gen.Constant(0)), (2, Gen.Constant(1)), (1, Gen.Constant(2)))
-        from untrusted in Chance(1, 8)
-        from requireDirect in Chance(1, 10)
-        from noDirty in iommu?.Driver == DriverNames.Mock ? Chance(1, 3) : Gen.Constant(false)
-        from defType in Gen.Frequency(
-            (12, Gen.Constant<string?>(null)),
-            (2, Gen.Constant<string?>(GroupTypeStrings.Identity)),
-            (2, Gen.Constant<string?>(GroupTypeStrings.Dma)))
-        select new DeviceSpec($"dev{index}", bus, iommu?.Name, $"g{groupKey}",
-            Untrusted: untrusted && bus == BusNames.Pci, RequireDirect: requireDirect, NoDirty: noDirty,
+    private static DeviceSpec Device(Prng random, int index, IommuSpec[] iommus, Features features)
+    {
+        // The first instance is the most likely, so that groups on one instance collide often.
+        IommuSpec? iommu = random.OneIn(20) ? null : iommus.Length == 1 || random.Chance(0.5) ? iommus[0] : random.Pick(iommus);
+        var bus = iommu?.Driver == DriverNames.Mock
+            ? random.Below(7) == 0 ? BusNames.Pci : BusNames.Platform
+            : random.Below(5) < 3 ? BusNames.Pci : BusNames.Platform;
+        var key = features.GroupKeys == 1 ? 0 : random.Below(features.GroupKeys + 1) switch { 0 or 1 => 0, var k => k - 1 };
+        string? defType = random.Chance(features.DefType) ? random.Pick(TypeNames) : null;
+        return new DeviceSpec($"dev{index}", bus, iommu?.Name, $"g{key}",
+            Untrusted: bus == BusNames.Pci && random.Chance(features.Untrusted),
+            RequireDirect: random.Chance(features.RequireDirect),
+            NoDirty: random.Chance(features.NoDirty),
             DefDomainType: defType);
+    }
 
-    /// <summary>Mock devices live on its private bus (platform here); a few land on pci to be refused.</summary>
-    private static Gen<string> Bus(IommuSpec? iommu) =>
-        iommu?.Driver == DriverNames.Mock
-            ? Gen.Frequency((6, Gen.Constant(BusNames.Platform)), (1, Gen.Constant(BusNames.Pci)))
-            : Gen.Frequency((3, Gen.Constant(BusNames.Pci)), (2, Gen.Constant(BusNames.Platform)));
+    private static readonly string[] TypeNames = [GroupTypeStrings.Identity, GroupTypeStrings.Dma];
 
-    /// <summary>True with probability <paramref name="n"/>/<paramref name="d"/>.</summary>
-    internal static Gen<bool> Chance(int n, int d) => Gen.Choose(1, d).Select(x => x <= n);
+    /// <summary>Two devices of one group (made so if need be) prefer identity and DMA.</summary>
+    private static void MakeConflict(Prng random, DeviceSpec[] devices)
+    {
+        if (devices.Length < 2) return;
+        var pairs = new List<(int, int)>();
+        for (var i = 0; i < devices.Length; i++)
+            for (var j = i + 1; j < devices.Length; j++)
+                if (devices[i].Iommu is not null && devices[i].Iommu == devices[j].Iommu && devices[i].Group == devices[j].Group)
+                    pairs.Add((i, j));
+        var (a, b) = pairs.Count > 0 ? random.Pick(pairs) : (0, 1);
+        if (pairs.Count == 0)
+        {
+            if (devices[a].Iommu is null) return;
+            devices[b] = devices[b] with { Iommu = devices[a].Iommu, Group = devices[a].Group, Bus = devices[a].Bus };
+        }
+        var first = random.Below(2);
+        devices[a] = devices[a] with { DefDomainType = TypeNames[first] };
+        devices[b] = devices[b] with { DefDomainType = TypeNames[1 - first] };
+    }
+
+    /// <summary>One member of a multi-device group (not its first device) requires direct mapping.</summary>
+    private static void MakeDirectPeer(Prng random, DeviceSpec[] devices)
+    {
+        var later = new List<int>();
+        for (var j = 0; j < devices.Length; j++)
+            for (var i = 0; i < j; i++)
+                if (devices[i].Iommu is not null && devices[i].Iommu == devices[j].Iommu && devices[i].Group == devices[j].Group
+                    && !devices[i].RequireDirect)
+                {
+                    later.Add(j);
+                    break;
+                }
+        if (later.Count == 0) return;
+        var d = random.Pick(later);
+        devices[d] = devices[d] with { RequireDirect = true, NoDirty = devices[d].NoDirty || random.Chance(0.5) };
+    }
+
+    /// <summary>A random config, as an FsCheck generator.</summary>
+    public static Gen<SystemConfig> Config() => SeededGen.From((seed, _) => Config(new Prng(seed)));
+
+    /// <summary>A random machine, as an FsCheck generator.</summary>
+    public static Gen<Topology> Topology() => SeededGen.From((seed, _) => Topology(new Prng(seed)));
 }

@@ -1,18 +1,18 @@
 using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
-using IommuConformance.Contract;
+using IommuConformance.Harness.Core.Generation;
 using IommuConformance.Harness.Iommu.Shrinking;
 using IommuConformance.Harness.Iommu.Traces;
-using IommuConformance.Harness.Core.Steps;
-using IommuConformance.Model;
 
 namespace IommuConformance.Harness.Iommu.Generation;
 
 /// <summary>What a generated trace looks like: which seeded bugs it switches on and how long it may grow.</summary>
 /// <param name="Bugs">Seeded bugs switched on in every generated trace (default none).</param>
-/// <param name="MaxSteps">Upper bound on steps; the FsCheck size scales the length up to it (default 60).</param>
-public sealed record TraceGenSettings(ImmutableArray<string> Bugs, int MaxSteps = 60)
+/// <param name="MaxSteps">Upper bound on steps; the FsCheck size scales the length up to it (default 500).</param>
+/// <param name="Swarm">Swarm testing: each trace enables a random subset of the rules with random weight biases, and
+/// its own rates of bad input (default on; off: every rule at its nominal weight, nominal rates).</param>
+public sealed record TraceGenSettings(ImmutableArray<string> Bugs, int MaxSteps = 500, bool Swarm = true)
 {
     public static readonly TraceGenSettings Default = new([]);
 
@@ -20,33 +20,57 @@ public sealed record TraceGenSettings(ImmutableArray<string> Bugs, int MaxSteps 
 }
 
 /// <summary>
-/// Model-driven trace generation: a random machine, then operations chosen one at a time from the model's state
-/// (<see cref="OperationGen"/>), so every step is drawn knowing what is probed, owned and allocated.
+/// Model-driven trace generation by rules (<see cref="IommuRules"/>) with swarm testing. FsCheck draws a 64-bit seed
+/// and passes its size; <see cref="Build"/> then makes the whole trace in plain code from a <see cref="Prng"/>: a
+/// random machine (<see cref="TopologyGen"/>), a length, the trace's swarm of rules, and the steps, each chosen from
+/// the model's state after the previous one. The same seed and size always give the same trace.
 /// </summary>
 public static class TraceGen
 {
     public static Gen<Trace> Trace(TraceGenSettings settings) =>
-        Gen.Sized(size =>
-            from config in TopologyGen.Config()
-            from topology in TopologyGen.Topology()
-            from length in Gen.Choose(Math.Min(size / 4 + 1, settings.MaxSteps), Math.Min(size / 2 + 2, settings.MaxSteps))
-            from steps in Steps(topology.Devices.Select(d => d.Name).ToArray(), ModelState.Initial(config, topology), length, [])
-            select new Trace("generated", settings.Bugs, config, topology, steps));
+        SeededGen.From((seed, size) => Build(settings, seed, size));
 
     /// <summary>The trace arbitrary of every property: this generator with <see cref="TraceShrinker"/>.</summary>
     public static Arbitrary<Trace> Arbitrary(TraceGenSettings settings) =>
         Arb.From(Trace(settings), TraceShrinker.Shrink);
 
-    private static HashSet<string> Tried(ImmutableArray<TraceStep> done) =>
-        done.Select(s => s.Op).OfType<Probe>().Select(p => p.Dev).ToHashSet();
+    /// <summary>The trace of <paramref name="seed"/> at FsCheck size <paramref name="size"/>.</summary>
+    public static Trace Build(TraceGenSettings settings, ulong seed, int size) => Generate(settings, seed, size).Trace;
 
-    private static string[] Bound(ImmutableArray<TraceStep> done) =>
-        [.. done.Select(s => s.Op).OfType<DomainAllocPaging>().Select(a => a.As).Distinct()];
+    /// <summary>The trace of <paramref name="seed"/> at <paramref name="size"/>, with its session (the model's outcome of every step).</summary>
+    public static (Trace Trace, IommuSession Session, RuleMix<IommuSession> Rules) Generate(
+        TraceGenSettings settings, ulong seed, int size, bool recordOutcomes = false)
+    {
+        // Separate streams, so that a change in one part (a new rule) leaves the others' draws alone.
+        var root = new Prng(seed);
+        var machine = root.Fork();
+        var shape = root.Fork();
+        var steps = root.Fork();
+        var config = TopologyGen.Config(machine);
+        var topology = TopologyGen.Topology(machine);
+        var length = Length(shape, size, settings.MaxSteps);
+        var rules = settings.Swarm ? IommuRules.All.Swarm(shape, SwarmOptions.Default) : IommuRules.All.Full();
+        var mix = settings.Swarm ? ArgMix.Default.Swarm(shape) : ArgMix.Default;
+        var session = new IommuSession(config, topology, steps, length, mix, recordOutcomes);
+        RuleEngine.Run(session, rules);
+        return (new Trace("generated", settings.Bugs, config, topology, session.Steps()), session, rules);
+    }
 
-    private static Gen<ImmutableArray<TraceStep>> Steps(
-        string[] devices, ModelState state, int remaining, ImmutableArray<TraceStep> done) =>
-        remaining == 0
-            ? Gen.Constant(done)
-            : OperationGen.Next(devices, state, $"d{done.Length + 1}", Tried(done), Bound(done)).SelectMany(op =>
-                Steps(devices, state.Step(op).Next, remaining - 1, done.Add(new TraceStep(op))));
+    /// <summary>
+    /// The number of steps for size <paramref name="size"/>: mostly short (size/4 to size/2), some medium (up to the
+    /// size), and one in sixteen long (2 to 5 times the size: several hundred steps at the default run's end size),
+    /// at most <paramref name="maxSteps"/>.
+    /// </summary>
+    public static int Length(Prng random, int size, int maxSteps)
+    {
+        var s = Math.Max(size, 1);
+        var roll = random.Below(16);
+        var length = roll switch
+        {
+            < 13 => random.Between(s / 4 + 1, s / 2 + 2),
+            < 15 => random.Between(s / 2 + 1, s + 5),
+            _ => random.Between(2 * s, 5 * s + 10),
+        };
+        return Math.Clamp(length, Math.Min(1, maxSteps), Math.Max(maxSteps, 0));
+    }
 }

@@ -1,0 +1,112 @@
+using System.Collections.Frozen;
+using IommuConformance.Contract;
+
+namespace IommuConformance.Harness.Iommu.Generation;
+
+/// <summary>
+/// Every outcome each operation can have, read off the model's code (Model/Operations/*.cs): the errno and the set
+/// of warnings raised (in the order raised, each once), e.g. <c>EINVAL [late_probe_at_driver_bind,
+/// default_domain_first_attach_failed]</c>. <see cref="Reachable"/> are the outcomes the default run must hit (a test
+/// holds the generator to it); <see cref="Unreachable"/> are combinations the code seems to allow but no state of
+/// this slice reaches, each with the reason. docs/generation.md prints both.
+/// </summary>
+public static class OutcomeCatalogue
+{
+    private const string LateProbe = Warn.LateProbeAtDriverBind;
+    private const string FirstAttach = Warn.DefaultDomainFirstAttachFailed;
+    private const string NoFail = Warn.SetDomainNoFailFailed;
+    private const string NullDomain = Warn.SetDomainNullDomain;
+    private const string Revert = Warn.SetDomainRevertFailed;
+    private const string Unbalanced = Warn.UnuseDefaultDomainUnbalanced;
+    private const string InUse = Warn.ReleaseDeviceGroupInUse;
+    private const string NotOwned = Warn.ReleaseDmaOwnerNotOwned;
+    private const string ClaimNull = Warn.ClaimDmaOwnerNull;
+
+    /// <summary>The catalogue key of an outcome: the errno, then the warnings in the order raised, each once.</summary>
+    public static string Key(Outcome outcome) => Key(outcome.Errno, [.. outcome.Warnings]);
+
+    public static string Key(Errno errno, params string[] warnings)
+    {
+        if (warnings.Length == 0) return errno.ToString();
+        var distinct = new List<string>(warnings.Length);
+        foreach (var w in warnings)
+            if (!distinct.Contains(w)) distinct.Add(w);
+        return $"{errno} [{string.Join(", ", distinct)}]";
+    }
+
+    private static (string Op, string Key) O(OpSpecName op, Errno errno, params string[] warnings) => (op.Name, Key(errno, warnings));
+
+    private readonly record struct OpSpecName(string Name);
+
+    private static readonly OpSpecName ProbeOp = new(Probe.Entry.Name), BusProbeOp = new(BusProbe.Entry.Name),
+        ReleaseOp = new(Release.Entry.Name), GetDomainOp = new(GetDomain.Entry.Name), TypeReadOp = new(GroupTypeRead.Entry.Name),
+        TypeWriteOp = new(GroupTypeWrite.Entry.Name), AllocOp = new(DomainAllocPaging.Entry.Name), FreeOp = new(DomainFree.Entry.Name),
+        AttachDevOp = new(AttachDevice.Entry.Name), DetachDevOp = new(DetachDevice.Entry.Name), AttachGroupOp = new(AttachGroup.Entry.Name),
+        DetachGroupOp = new(DetachGroup.Entry.Name), BindOp = new(DriverBind.Entry.Name), UnbindOp = new(DriverUnbind.Entry.Name),
+        ClaimOp = new(ClaimDmaOwner.Entry.Name), ReleaseOwnerOp = new(ReleaseDmaOwner.Entry.Name),
+        ClaimGroupOp = new(ClaimGroupDmaOwner.Entry.Name), ReleaseGroupOwnerOp = new(ReleaseGroupDmaOwner.Entry.Name);
+
+    /// <summary>The outcomes the model can answer, by operation; the default run hits every one.</summary>
+    public static readonly FrozenDictionary<string, IReadOnlyList<string>> Reachable = Group(
+    [
+        // probe: already probed OK; no IOMMU or a bus the driver refuses ENODEV; a bound device warns and goes on;
+        // joining a live group the device refuses EINVAL; a new default domain's resolution EINVAL / EOPNOTSUPP;
+        // a refused first attach EINVAL with its warning.
+        O(ProbeOp, Errno.OK), O(ProbeOp, Errno.OK, LateProbe), O(ProbeOp, Errno.ENODEV),
+        O(ProbeOp, Errno.EINVAL), O(ProbeOp, Errno.EINVAL, LateProbe), O(ProbeOp, Errno.EINVAL, FirstAttach),
+        O(ProbeOp, Errno.EINVAL, LateProbe, FirstAttach), O(ProbeOp, Errno.EOPNOTSUPP), O(ProbeOp, Errno.EOPNOTSUPP, LateProbe),
+        // bus_probe: the same per device (ENODEV ignored), then the queued groups' default domains.
+        O(BusProbeOp, Errno.OK), O(BusProbeOp, Errno.OK, LateProbe), O(BusProbeOp, Errno.EINVAL),
+        O(BusProbeOp, Errno.EINVAL, LateProbe), O(BusProbeOp, Errno.EINVAL, FirstAttach),
+        O(BusProbeOp, Errno.EINVAL, LateProbe, FirstAttach), O(BusProbeOp, Errno.EOPNOTSUPP), O(BusProbeOp, Errno.EOPNOTSUPP, LateProbe),
+        O(ReleaseOp, Errno.OK), O(ReleaseOp, Errno.OK, Unbalanced), O(ReleaseOp, Errno.OK, InUse), O(ReleaseOp, Errno.OK, Unbalanced, InUse),
+        O(GetDomainOp, Errno.OK),
+        O(TypeReadOp, Errno.OK), O(TypeReadOp, Errno.ENODEV),
+        O(TypeWriteOp, Errno.OK), O(TypeWriteOp, Errno.ENODEV), O(TypeWriteOp, Errno.EINVAL), O(TypeWriteOp, Errno.EPERM),
+        O(TypeWriteOp, Errno.EOPNOTSUPP),
+        O(AllocOp, Errno.OK), O(AllocOp, Errno.EEXIST), O(AllocOp, Errno.ENODEV), O(AllocOp, Errno.EOPNOTSUPP),
+        O(FreeOp, Errno.OK), O(FreeOp, Errno.ENOENT), O(FreeOp, Errno.EBUSY),
+        O(AttachDevOp, Errno.OK), O(AttachDevOp, Errno.ENOENT), O(AttachDevOp, Errno.ENODEV), O(AttachDevOp, Errno.EINVAL),
+        O(AttachDevOp, Errno.EBUSY), O(AttachDevOp, Errno.EINVAL, Revert),
+        O(AttachGroupOp, Errno.OK), O(AttachGroupOp, Errno.ENOENT), O(AttachGroupOp, Errno.ENODEV), O(AttachGroupOp, Errno.EINVAL),
+        O(AttachGroupOp, Errno.EBUSY), O(AttachGroupOp, Errno.EINVAL, Revert),
+        O(DetachDevOp, Errno.OK), O(DetachDevOp, Errno.ENOENT), O(DetachDevOp, Errno.OK, Warn.DetachDeviceDomainMismatch),
+        O(DetachDevOp, Errno.OK, Warn.DetachDeviceNotSingleton), O(DetachDevOp, Errno.OK, NoFail), O(DetachDevOp, Errno.OK, NullDomain, NoFail),
+        O(DetachGroupOp, Errno.OK), O(DetachGroupOp, Errno.ENOENT), O(DetachGroupOp, Errno.ENODEV), O(DetachGroupOp, Errno.OK, NoFail),
+        O(DetachGroupOp, Errno.OK, NullDomain, NoFail),
+        O(BindOp, Errno.OK), O(BindOp, Errno.EBUSY), O(BindOp, Errno.EPROBE_DEFER),
+        O(UnbindOp, Errno.OK), O(UnbindOp, Errno.ENODEV), O(UnbindOp, Errno.OK, Unbalanced),
+        O(ClaimOp, Errno.OK), O(ClaimOp, Errno.EINVAL, ClaimNull), O(ClaimOp, Errno.ENODEV), O(ClaimOp, Errno.EPERM),
+        O(ClaimOp, Errno.EBUSY), O(ClaimOp, Errno.EINVAL),
+        O(ClaimGroupOp, Errno.OK), O(ClaimGroupOp, Errno.EINVAL, ClaimNull), O(ClaimGroupOp, Errno.ENODEV), O(ClaimGroupOp, Errno.EPERM),
+        O(ClaimGroupOp, Errno.EBUSY), O(ClaimGroupOp, Errno.EINVAL),
+        O(ReleaseOwnerOp, Errno.OK), O(ReleaseOwnerOp, Errno.ENODEV), O(ReleaseOwnerOp, Errno.OK, NotOwned),
+        O(ReleaseOwnerOp, Errno.OK, NoFail), O(ReleaseOwnerOp, Errno.OK, NullDomain, NoFail),
+        O(ReleaseGroupOwnerOp, Errno.OK), O(ReleaseGroupOwnerOp, Errno.ENODEV), O(ReleaseGroupOwnerOp, Errno.OK, NotOwned),
+        O(ReleaseGroupOwnerOp, Errno.OK, NoFail), O(ReleaseGroupOwnerOp, Errno.OK, NullDomain, NoFail),
+    ]);
+
+    /// <summary>Combinations the code paths seem to allow that no state of this slice reaches, with the reason.</summary>
+    public static readonly IReadOnlyList<(string Op, string Key, string Reason)> Unreachable =
+    [
+        (ClaimOp.Name, Key(Errno.EINVAL, Revert),
+            "take-ownership starts on the default domain; a member refusing the blocking domain is reverted to the default, "
+            + "which every member accepts (a BLOCKED-typed default is the blocking domain itself, so the switch is a no-op)"),
+        (ClaimGroupOp.Name, Key(Errno.EINVAL, Revert), "as for claim_dma_owner"),
+        (TypeWriteOp.Name, Key(Errno.EINVAL, Revert),
+            "the new default is refused only when BLOCKED-typed, which only a static blocked default is, and then the "
+            + "type is unchanged (a no-op)"),
+        (TypeWriteOp.Name, Key(Errno.EINVAL, FirstAttach), "a group with a default domain always has a current domain"),
+        (ProbeOp.Name, Key(Errno.EINVAL, Revert), "a joining device is only checked against the current domain; a new "
+            + "default domain is set up on a group without a current domain (nothing to revert)"),
+        (BusProbeOp.Name, Key(Errno.ENODEV), "bus_iommu_probe ignores ENODEV (the device stays unprobed)"),
+        (AttachGroupOp.Name, Key(Errno.ENOENT) + " (from a member)", "a group's current user domain is always live"),
+    ];
+
+    /// <summary>The reachable outcomes of <paramref name="op"/> (empty for an operation the catalogue does not know).</summary>
+    public static IReadOnlyList<string> Of(string op) => Reachable.GetValueOrDefault(op) ?? [];
+
+    private static FrozenDictionary<string, IReadOnlyList<string>> Group(IEnumerable<(string Op, string Key)> entries) =>
+        entries.GroupBy(e => e.Op, StringComparer.Ordinal)
+            .ToFrozenDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Select(e => e.Key)], StringComparer.Ordinal);
+}
