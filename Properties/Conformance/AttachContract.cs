@@ -16,7 +16,7 @@ public static class AttachContract
 {
     /// <summary>
     /// The trace extended with the caller loop for <paramref name="dev"/>, or null when the device cannot be
-    /// probed (nothing to attach). The loop's last step is the attach that must succeed: it carries
+    /// probed (nothing to attach) or its group cannot leave its user domain (no default domain to return to). The loop's last step is the attach that must succeed: it carries
     /// <c>expect OK</c>, so a model that refuses it fails with exit-2 semantics and an implementation that
     /// refuses it diverges.
     /// </summary>
@@ -28,6 +28,10 @@ public static class AttachContract
             return null;
         if (state.LiveDomains.Contains(state.CurrentDomain(dev)))
             Append(steps, ref state, new DetachGroup(state.CurrentDomain(dev), dev));
+        // A group without a default domain (left so by an aborted bus probe) cannot leave a user domain: detach warns
+        // set_domain_null_domain and stays. The loop's premise does not hold there, so there is nothing to check.
+        if (state.LiveDomains.Contains(state.CurrentDomain(dev)))
+            return null;
         foreach (var handle in state.LiveDomains.ToArray())
         {
             var errno = Append(steps, ref state, new AttachGroup(handle, dev)).Errno;

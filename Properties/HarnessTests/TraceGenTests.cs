@@ -1,3 +1,4 @@
+using IommuConformance.Harness.Core.Checking;
 using FsCheck;
 using FsCheck.Fluent;
 using IommuConformance.Contract;

@@ -6,20 +6,37 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// <summary>
 /// c.10: a failed operation leaves the implementation's state exactly as before, except the documented leftovers
 /// of this slice (docs/operations.md): the blocking domain that take-ownership got on the way (static or new) stays
-/// with the group, and a DMA-FQ default domain downgraded to DMA on an instance without DEFERRED_FLUSH stays
-/// downgraded. Judged on the objects the step touched, compared structurally.
+/// with the group, a DMA-FQ default domain downgraded to DMA on an instance without DEFERRED_FLUSH stays
+/// downgraded, and a default domain whose first attach failed stays the group's default (and current) domain when
+/// the group keeps other members (left by an aborted bus probe). Judged on the objects the step touched, compared structurally.
 /// </summary>
 public static class Atomicity
 {
-    public static string? Violation(IReadOnlyList<ObjectChange> changes, Outcome outcome)
+    public static string? Violation(IReadOnlyList<ObjectChange> changes, Outcome outcome, Func<int, GroupSnapshot?>? groupNow = null)
     {
+        // __iommu_group_set_domain_internal() does not revert a failed switch of a group with no current domain
+        // ("leave group->domain as NULL and let release clean everything up"): the devices switched before the
+        // refusal keep their new hardware entries. Reachable for groups an aborted bus probe left without domains.
+        var noRevert = new HashSet<int>();
+        foreach (var c in changes)
+            if (c.Before is GroupSnapshot { DomainId: null } g) noRevert.Add(g.Id);
+        bool Unreverted(DeviceSnapshot d) => d.GroupId is { } id
+            && (noRevert.Contains(id) || (groupNow?.Invoke(id) is { DomainId: null } && !changes.Any(c => c.Before is GroupSnapshot b && b.Id == id)));
         var newBlocking = new HashSet<int>();
         foreach (var c in changes)
             if (c is { Before: GroupSnapshot { BlockingDomainId: null }, After: GroupSnapshot { BlockingDomainId: { } b } g } && g.DomainId != b)
                 newBlocking.Add(b);
+        // iommu_setup_default_domain() keeps a default domain whose first attach failed in group->default_domain (and,
+        // under MUST_SUCCEED, group->domain) "so it is freed after"; a group an aborted bus probe left with other
+        // members keeps it.
+        if (outcome.Warnings.Contains(Warn.DefaultDomainFirstAttachFailed))
+            foreach (var c in changes)
+                if (c is { Before: GroupSnapshot { DefaultDomainId: null, DomainId: null }, After: GroupSnapshot { DefaultDomainId: { } d } })
+                    newBlocking.Add(d);
         var differences = new List<string>();
         foreach (var c in changes)
-            if (!Same(Undo(c.Before, c.After, newBlocking), c.Before) && !(c.Before is null && c.After is DomainSnapshot d && newBlocking.Contains(d.Id)))
+            if (!Same(Undo(c.Before, c.After, newBlocking), c.Before) && !(c.Before is null && c.After is DomainSnapshot d && newBlocking.Contains(d.Id))
+                && !(c is { Before: DeviceSnapshot db, After: DeviceSnapshot da } && da == db with { Context = da.Context } && Unreverted(db)))
                 differences.Add($"  before: {Show(c.Before)}\n  after:  {Show(c.After)}");
         return differences.Count == 0 ? null
             : $"c.10: the failed step ({outcome}) changed the state:\n{string.Join("\n", differences.Take(4))}";
@@ -53,6 +70,8 @@ public static class Atomicity
     /// <summary>The after-snapshot with the documented leftovers undone.</summary>
     private static object? Undo(object? before, object? after, HashSet<int> newBlocking) => (before, after) switch
     {
+        (GroupSnapshot { DefaultDomainId: null, DomainId: null }, GroupSnapshot { DefaultDomainId: { } d } g) when newBlocking.Contains(d)
+            => g with { DefaultDomainId = null, DomainId = g.DomainId == d ? null : g.DomainId },
         (GroupSnapshot { BlockingDomainId: null }, GroupSnapshot { BlockingDomainId: { } b } g) when newBlocking.Contains(b) || g.DomainId != b
             => g with { BlockingDomainId = null },
         (DomainSnapshot { Type: GroupTypeStrings.DmaFq }, DomainSnapshot { Type: GroupTypeStrings.Dma } d) => d with { Type = GroupTypeStrings.DmaFq },

@@ -29,7 +29,7 @@ public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
         Refresh(system.Touched);
         // bus_iommu_probe() is not atomic: an aborted bus probe keeps the devices and groups it set up before the error.
         var atomicity = invariants && step.Checked && step.Observed.Errno != Errno.OK && step.Op is not BusProbe
-            ? Atomicity.Violation(_changes, step.Observed) : null;
+            ? Atomicity.Violation(_changes, step.Observed, id => view.Group(id)) : null;
 
         string? unreported = null;
         if (step.Sweep && step.Checked)
@@ -40,13 +40,18 @@ public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
         }
         else view.SetHardwareErrors(system.HardwareErrors);
         Waivers.Observe(run, step, _changes);
-        if (!step.Checked || !invariants) return null;
+        if (!step.Checked || !invariants)
+        {
+            run.Context.HardwareErrorsJudged = view.HardwareErrors.Count;
+            return null;
+        }
 
         var sweepName = step.Sweep && step.Mode == CheckMode.Incremental ? " (sweep)" : "";
         if (atomicity is not null) return new Problem(ProblemKind.Invariant, "atomicity", atomicity);
         var checkScope = step.Sweep ? Scope.All(view) : Widened(scope);
         if (InvariantChecker.FirstViolation(view, checkScope, run.Context) is { } violation)
             return new Problem(ProblemKind.Invariant, "invariants" + sweepName, violation);
+        run.Context.HardwareErrorsJudged = view.HardwareErrors.Count;
         if (unreported is not null)
             return new Problem(ProblemKind.Unreported, "touched set" + sweepName, unreported);
         return null;

@@ -34,13 +34,14 @@ internal static class Waivers
             context.UnbalancedGroups.Add(misused);
         context.UnbalancedGroups.RemoveWhere(g => view.Group(g) is null);
 
-        // A failed first attach is unwound by a hotplug probe, but a bus probe keeps the group with its members.
+        // A failed first attach leaves the new default domain with the group (iommu_setup_default_domain); the probed
+        // device is unwound, but members an aborted bus probe left in the group stay on their old hardware entries.
         var refused = warnings.Contains(Warn.SetDomainNoFailFailed) || warnings.Contains(Warn.SetDomainRevertFailed)
-            || (step.Op is BusProbe && warnings.Contains(Warn.DefaultDomainFirstAttachFailed));
+            || warnings.Contains(Warn.DefaultDomainFirstAttachFailed);
         if (refused && dev is not null)
             foreach (var g in GroupsOf(view, changes, dev))
                 context.LaggingDevices.UnionWith(g.Members);
-        if (refused && step.Op is BusProbe)
+        if (refused && step.Op is Probe or BusProbe)
             foreach (var c in changes)
                 if (c.After is GroupSnapshot g) context.LaggingDevices.UnionWith(g.Members);
         if (!refused && step.Observed.Errno == Errno.OK && context.LaggingDevices.Count > 0)

@@ -1,3 +1,4 @@
+using IommuConformance.Harness.Core.Checking;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;

@@ -36,6 +36,9 @@ public sealed class InvariantContext
     /// </summary>
     public HashSet<string> LaggingDevices { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>How many entries of the hardware error log earlier steps have judged (c.9 judges each error once).</summary>
+    public int HardwareErrorsJudged { get; set; }
+
     public DeviceSpec? Device(string name) => _devices.GetValueOrDefault(name);
 
     /// <summary>The driver of the instance a device sits behind, or null.</summary>

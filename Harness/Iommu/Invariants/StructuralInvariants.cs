@@ -43,8 +43,9 @@ public static class StructuralInvariants
 
     internal static string? NoDanglingDomains(StateView s, Scope scope, InvariantContext context)
     {
-        foreach (var error in s.HardwareErrors)
-            if (!context.Waived(error)) return $"hardware error: {error}";
+        // The hardware error log is a record of events: each error is judged once, when it appears.
+        for (var i = context.HardwareErrorsJudged; i < s.HardwareErrors.Count; i++)
+            if (!context.Waived(s.HardwareErrors[i])) return $"hardware error: {s.HardwareErrors[i]}";
         foreach (var id in scope.Groups)
         {
             if (s.Group(id) is not { } g) continue;
