@@ -20,8 +20,10 @@ public static class Atomicity
         var noRevert = new HashSet<int>();
         foreach (var c in changes)
             if (c.Before is GroupSnapshot { DomainId: null } g) noRevert.Add(g.Id);
+        // A device that refuses the revert itself (WARN set_domain_revert_failed) keeps the new domain as well.
+        var revertFailed = outcome.Warnings.Contains(Warn.SetDomainRevertFailed);
         bool Unreverted(DeviceSnapshot d) => d.GroupId is { } id
-            && (noRevert.Contains(id) || (groupNow?.Invoke(id) is { DomainId: null } && !changes.Any(c => c.Before is GroupSnapshot b && b.Id == id)));
+            && (revertFailed || noRevert.Contains(id) || (groupNow?.Invoke(id) is { DomainId: null } && !changes.Any(c => c.Before is GroupSnapshot b && b.Id == id)));
         var newBlocking = new HashSet<int>();
         foreach (var c in changes)
             if (c is { Before: GroupSnapshot { BlockingDomainId: null }, After: GroupSnapshot { BlockingDomainId: { } b } g } && g.DomainId != b)
