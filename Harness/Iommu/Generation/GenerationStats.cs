@@ -98,6 +98,8 @@ public sealed record GenerationStats(
         return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
     }
 
+    private static readonly (int Low, int High)[] LengthBuckets = [(0, 10), (11, 25), (26, 50), (51, 100), (101, 200), (201, int.MaxValue)];
+
     /// <summary>The figures and tables as markdown (what docs/generation.md quotes).</summary>
     public string ToMarkdown()
     {
@@ -108,7 +110,7 @@ public sealed record GenerationStats(
         text.AppendLine($"| traces | {Traces} |");
         text.AppendLine($"| steps | {Steps} |");
         text.AppendLine($"| trace length: mean / median / p90 / p99 / max | {(Traces == 0 ? 0 : (double)Steps / Traces).ToString("F1", inv)} / {LengthQuantile(0.5)} / {LengthQuantile(0.9)} / {LengthQuantile(0.99)} / {LengthQuantile(1)} |");
-        text.AppendLine($"| traces of ≥ 100 steps | {Lengths.Count(l => l >= 100)} |");
+        text.AppendLine($"| trace lengths 1–10 / 11–25 / 26–50 / 51–100 / 101–200 / 201+ | {string.Join(" / ", LengthBuckets.Select(b => Lengths.Count(l => l >= b.Low && l <= b.High)))} |");
         text.AppendLine($"| steps failing in the model | {Pct(FailingShare)} |");
         text.AppendLine($"| `release_dma_owner` answering OK+warn | {Pct(Share("release_dma_owner", "OK+warn"))} |");
         text.AppendLine($"| `driver_unbind` answering ENODEV | {Pct(Share("driver_unbind", "ENODEV"))} |");

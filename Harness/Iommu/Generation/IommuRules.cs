@@ -82,9 +82,12 @@ public static class IommuRules
         yield return Op(GroupTypeWrite.Entry.Name, s => s.Probed.Count == 0 ? 0.1 : s.Retypable.Count > 0 ? 1 : 0.12, s =>
         {
             var d = s.Retypable.Count > 0 && s.Random.Chance(0.65) ? s.Pick(s.Retypable) : IommuArgs.Device(s);
-            var type = s.GroupOf(d)?.Default == DefaultKind.Blocked && s.Random.Chance(0.5)
-                ? GroupTypeStrings.Auto
-                : A.Choice(s, GroupTypeWrite.Entry.Args[1]).Text!;
+            var current = s.GroupOf(d)?.Default;
+            var arg = GroupTypeWrite.Entry.Args[1];
+            var type = current == DefaultKind.Blocked && s.Random.Chance(0.5) ? GroupTypeStrings.Auto
+                // Mostly a type other than the current one: a real change of the default domain.
+                : current is not null && s.Random.Chance(0.6) ? s.Random.Pick([.. arg.Choices.Where(c => c != DefaultKinds.SysfsName(current))])
+                : A.Choice(s, arg).Text!;
             s.Emit(new GroupTypeWrite(s.Devices[d], type));
         });
 
