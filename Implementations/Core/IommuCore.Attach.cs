@@ -62,7 +62,7 @@ public sealed partial class IommuCore
 
     // domain_iommu_ops_compatible(): allocated by these ops, or one of their static domains.
     private static bool DomainOpsCompatible(Drivers.IommuOps ops, IommuDomain domain) =>
-        domain.Owner == ops || domain == ops.BlockedDomain || domain == ops.IdentityDomain;
+        domain.Owner == ops.Owner || domain == ops.BlockedDomain || domain == ops.IdentityDomain;
 
     /// <summary>
     /// iommu_detach_device() - back to the core domain. WARNs and does nothing when the domain is not the

@@ -25,7 +25,7 @@ public sealed partial class IommuCore
         if (ret != OK) return ret;
         // iommu_domain_init()
         domain!.Type = type;
-        domain.Owner = ops;
+        domain.Owner = ops.Owner;
         TrackDomain(domain);
         return OK;
     }

@@ -29,6 +29,13 @@ public interface IommuOps
     /// <summary>The driver's name, as in topologies.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// The driver's one ops object, which <c>domain->owner</c> records and the core's owner check compares: instances
+    /// of one driver may register variants that differ only in a per-instance test knob (smmuv3 without an identity
+    /// domain), yet in the kernel they share the driver's ops.
+    /// </summary>
+    IommuOps Owner => this;
+
     /// <summary>probe_device(): accept the device (fill dev->iommu->priv) or answer -ENODEV.</summary>
     Errno ProbeDevice(Device dev);
 

@@ -93,6 +93,9 @@ public sealed class Smmuv3Driver
     private sealed class Smmuv3Ops(Smmuv3Driver driver, IommuDomain? identity) : IommuOps
     {
         public string Name => DriverNames.Smmuv3;
+
+        /// <summary>arm_smmu_ops: the same for every instance, whatever the identity knob.</summary>
+        public IommuOps Owner => driver._ops;
         public Errno ProbeDevice(Device dev) => driver.ProbeDevice(dev);
         public void ReleaseDevice(Device dev) => driver.ReleaseDevice(dev);
         public IommuGroup DeviceGroup(Device dev) => driver.DeviceGroup(dev);

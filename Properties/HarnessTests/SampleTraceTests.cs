@@ -28,7 +28,7 @@ public class SampleTraceTests
     [Fact]
     public void There_are_enough_samples()
     {
-        Assert.InRange(SampleFiles.Green().Count(), 6, 10);
+        Assert.InRange(SampleFiles.Green().Count(), 6, 30);
         Assert.Equal(IommuConformance.Implementations.Bugs.BugCatalogue.All.Count, SampleFiles.Bugs().Count());
     }
 
