@@ -71,8 +71,9 @@ public static class BugCatalogue
             "the emulated smmuv3 stream table has 2 STEs indexed by stream id mod 2 (stream id = index among the instance's "
             + "devices in topology order): writing one device's STE overwrites every colliding device's, and only the "
             + "device written is reported touched",
-            "devices dev0, dev1, dev2 on smmu0 in three groups: probe dev0; probe dev2 -> dev0's STE translates through "
-            + "dev2's default domain (c.2), unreported in the touched set (found by a full sweep)", 2),
+            "devices dev0, dev1, dev2 on smmu0 in three groups: probe dev0 -> the aliased slot gives the unprobed dev2 "
+            + "dev0's STE, unreported in the touched set (found by a sweep; the full re-run names the probe); probe dev2 "
+            + "-> dev0's STE translates through dev2's default domain (c.2)", 1),
     ];
 
     /// <summary>The entry named <paramref name="name"/>, or null.</summary>
