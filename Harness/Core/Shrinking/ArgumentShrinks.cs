@@ -4,8 +4,9 @@ using IommuConformance.Harness.Core.Steps;
 namespace IommuConformance.Harness.Core.Shrinking;
 
 /// <summary>
-/// Simpler argument values, one argument of one step at a time, by kind (names are left to the lifecycle and
-/// renaming shrinks): an optional argument left out; a <see cref="ArgKind.Choice"/> toward its first choice; a
+/// Simpler argument values, one argument of one step at a time, by kind (handle names are left to the lifecycle
+/// and renaming shrinks): an optional argument left out; a <see cref="ArgKind.Ref"/> toward the first machine name of
+/// its space the case uses (one object standing in for another, so the other's steps can go); a <see cref="ArgKind.Choice"/> toward its first choice; a
 /// <see cref="ArgKind.Token"/> toward the first token of its space the case uses (a null token is a value of its
 /// own, never simpler); a <see cref="ArgKind.Flag"/> toward false; a <see cref="ArgKind.Number"/> toward the
 /// smallest admitted multiple of its alignment, keeping the alignment.
@@ -31,7 +32,7 @@ public static class ArgumentShrinks
     }
 
     /// <summary>Simpler values for one argument, simplest first; none when the value is as simple as it gets.</summary>
-    /// <param name="firstToken">For a token: the first non-null token of its space in the case.</param>
+    /// <param name="firstToken">For a token or a machine name: the first non-null one of its space in the case.</param>
     public static IEnumerable<ArgValue> SimplerValues(ArgSpec arg, ArgValue value, string? firstToken = null)
     {
         if (value.IsNull) yield break;
@@ -42,7 +43,7 @@ public static class ArgumentShrinks
                 var index = arg.Choices.IndexOf(value.Text!);
                 for (var i = 0; i < (index < 0 ? arg.Choices.Length : index); i++) yield return ArgValue.Of(arg.Choices[i]);
                 break;
-            case ArgKind.Token when firstToken is not null && firstToken != value.Text:
+            case ArgKind.Token or ArgKind.Ref when firstToken is not null && firstToken != value.Text:
                 yield return ArgValue.Of(firstToken);
                 break;
             case ArgKind.Flag when value.Bool:
@@ -104,7 +105,7 @@ public static class ArgumentShrinks
             var args = step.Op.Spec.Args;
             var values = step.Op.Values;
             for (var a = 0; a < args.Length; a++)
-                if (args[a].Kind == ArgKind.Token && values[a].Text is { } token) first.TryAdd(args[a].Space, token);
+                if (args[a].Kind is ArgKind.Token or ArgKind.Ref && values[a].Text is { } token) first.TryAdd(args[a].Space, token);
         }
         return first;
     }

@@ -24,6 +24,9 @@ public static class ShrinkPasses
     public static ShrinkPass<TCase> DeleteHandleLifecycles<TCase>() where TCase : ICase<TCase> =>
         ShrinkPass<TCase>.Of("delete a handle's lifecycle", HandleShrinks.DeleteLifecycles);
 
+    public static ShrinkPass<TCase> MergeHandles<TCase>() where TCase : ICase<TCase> =>
+        ShrinkPass<TCase>.Of("merge two handles", HandleShrinks.MergeHandles);
+
     public static ShrinkPass<TCase> SimplifyArguments<TCase>() where TCase : ICase<TCase> =>
         ShrinkPass<TCase>.Of("simplify arguments", ArgumentShrinks.Simplify);
 
@@ -31,9 +34,9 @@ public static class ShrinkPasses
     public static ShrinkPass<TCase> CanonicalHandles<TCase>(Func<string, int, string>? spelling = null) where TCase : ICase<TCase> =>
         ShrinkPass<TCase>.Of("canonical handle names", c => HandleShrinks.CanonicalMap(c.Steps, spelling) is null ? [] : [HandleShrinks.Canonical(c, spelling)]);
 
-    /// <summary>The generic strategy alone: cut, chunks, handle lifecycles, arguments, canonical handle names.</summary>
+    /// <summary>The generic strategy alone: cut, chunks, handle lifecycles, handle merges, arguments, canonical handle names.</summary>
     public static IReadOnlyList<ShrinkPass<TCase>> Standard<TCase>() where TCase : ICase<TCase> =>
-        [CutAfterFailure<TCase>(), DeleteChunks<TCase>(), DeleteHandleLifecycles<TCase>(), SimplifyArguments<TCase>(), CanonicalHandles<TCase>()];
+        [CutAfterFailure<TCase>(), DeleteChunks<TCase>(), DeleteHandleLifecycles<TCase>(), MergeHandles<TCase>(), SimplifyArguments<TCase>(), CanonicalHandles<TCase>()];
 }
 
 /// <summary>

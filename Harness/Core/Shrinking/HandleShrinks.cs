@@ -16,6 +16,26 @@ public static class HandleShrinks
             yield return c.WithSteps(c.Steps.Where(s => !StepNames.Mentions(s.Op, space, name)));
     }
 
+    /// <summary>
+    /// For each pair of handles of one space (A bound before B): the case where B is never bound and every use of B
+    /// uses A instead. Two objects playing the same part collapse into one, which lets the lifecycle and chunk
+    /// deletions remove what only the second needed.
+    /// </summary>
+    public static IEnumerable<TCase> MergeHandles<TCase>(TCase c) where TCase : ICase<TCase>
+    {
+        var order = StepNames.BindingOrder(c.Steps);
+        for (var j = order.Count - 1; j > 0; j--)
+            for (var i = 0; i < j; i++)
+            {
+                var (space, keep) = order[i];
+                var (otherSpace, drop) = order[j];
+                if (space != otherSpace) continue;
+                yield return c.WithSteps(c.Steps
+                    .Where(s => !StepNames.Bound(s.Op).Contains((space, drop)))
+                    .Select(s => s with { Op = StepNames.RenameHandles(s.Op, (sp, n) => sp == space && n == drop ? keep : n) }));
+            }
+    }
+
     /// <summary>The default canonical spelling: the first letter of the space and the ordinal from 1 (<c>domain</c>: d1, d2, ...).</summary>
     public static string DefaultSpelling(string space, int ordinal) =>
         (space.Length > 0 ? space[..1] : "h") + ordinal.ToString(CultureInfo.InvariantCulture);

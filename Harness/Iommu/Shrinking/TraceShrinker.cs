@@ -17,6 +17,7 @@ public static class TraceShrinker
         ShrinkPasses.CutAfterFailure<Trace>(),
         ShrinkPasses.DeleteChunks<Trace>(),
         ShrinkPasses.DeleteHandleLifecycles<Trace>(),
+        ShrinkPasses.MergeHandles<Trace>(),
         ShrinkPass<Trace>.Of("delete a device", LifecycleShrinks.DeleteDevices),
         ShrinkPass<Trace>.Of("merge two devices", LifecycleShrinks.MergeDevices),
         ShrinkPasses.SimplifyArguments<Trace>(),
