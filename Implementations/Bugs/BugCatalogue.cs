@@ -28,7 +28,8 @@ public static class BugCatalogue
         new(NoOwnerGatekeeper,
             "v6.2 __iommu_attach_group() had no ops check; a9c362db3920 \"iommu: Validate that devices match domains\" added it",
             "__iommu_attach_group skips domain->owner != ops; the foreign driver's attach_dev accepts the domain (c.8)",
-            "probe devA (smmuv3); probe devB (mock); domain_alloc_paging devB as d1; attach_device d1 devA -> EINVAL expected", 4),
+            "probe devA (smmuv3); probe devB (mock); domain_alloc_paging devB as d1; attach_device d1 devA -> EINVAL expected; "
+            + "shorter with both on one bus: bus_probe platform; domain_alloc_paging devB as d1; attach_group d1 devA", 3),
         new(AttachGroupReplacesUserDomain,
             "kernel-semantics §d#16 (design hazard: attach over a non-core domain)",
             "__iommu_attach_group skips the -EBUSY rule for a group on a user domain",

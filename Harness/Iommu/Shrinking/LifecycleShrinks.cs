@@ -1,3 +1,4 @@
+using IommuConformance.Contract;
 using IommuConformance.Harness.Iommu.Traces;
 
 namespace IommuConformance.Harness.Iommu.Shrinking;
@@ -15,8 +16,11 @@ public static class LifecycleShrinks
     public static IEnumerable<Trace> MergeDevices(Trace trace)
     {
         var devices = trace.Topology.Devices;
+        string? Driver(DeviceSpec d) => d.Iommu is { } i ? trace.Topology.FindIommu(i)?.Driver : null;
+        // Devices behind one instance first, then behind another instance of the same driver.
         foreach (var keep in devices)
-            foreach (var drop in devices.Where(d => d != keep && d.Iommu == keep.Iommu))
+            foreach (var drop in devices.Where(d => d != keep && d.Iommu == keep.Iommu)
+                         .Concat(devices.Where(d => d != keep && d.Iommu != keep.Iommu && Driver(d) is { } x && x == Driver(keep))))
                 yield return trace with
                 {
                     Topology = trace.Topology with { Devices = devices.Remove(drop) },
