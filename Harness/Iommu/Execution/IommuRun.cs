@@ -34,12 +34,13 @@ public sealed class IommuRun
 
     /// <summary>
     /// Sweeps are due every <see cref="IommuBinding.SweepEvery"/> steps, or, once the state is large, after as many steps
-    /// as a tenth of its objects: a sweep reads everything, so spacing them by state size keeps its cost per step flat.
+    /// as it has objects: a sweep reads everything, so spacing them by state size keeps its cost per step flat. The
+    /// last step always sweeps, so what a sweep can find is found in every trace.
     /// </summary>
     public bool SweepDue(int step)
     {
         var objects = View.DeviceCount + View.GroupCount + View.DomainCount;
-        if (step - _lastSweep < Math.Max(IommuBinding.SweepEvery, objects / 10)) return false;
+        if (step - _lastSweep < Math.Max(IommuBinding.SweepEvery, objects)) return false;
         _lastSweep = step;
         return true;
     }
