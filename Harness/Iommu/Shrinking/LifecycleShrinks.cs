@@ -1,4 +1,5 @@
 using IommuConformance.Contract;
+using IommuConformance.Harness.Core.Steps;
 using IommuConformance.Harness.Iommu.Traces;
 
 namespace IommuConformance.Harness.Iommu.Shrinking;
@@ -29,6 +30,33 @@ public static class LifecycleShrinks
                         Op = OperationNames.RenameDevices(s.Op, n => n == drop.Name ? keep.Name : n),
                     })],
                 };
+    }
+
+    /// <summary>
+    /// For each bus: the hot-plug probes of its devices replaced by one boot-time <c>bus_probe</c> where the first of
+    /// them stood (several steps become one; kept only if the trace still fails the same way).
+    /// </summary>
+    public static IEnumerable<Trace> ProbesToBusProbe(Trace trace)
+    {
+        var busOf = trace.Topology.Devices.ToDictionary(d => d.Name, d => d.Bus);
+        foreach (var bus in trace.Topology.Devices.Select(d => d.Bus).Distinct())
+        {
+            var probes = trace.Steps.Count(s => s.Op is Probe p && busOf.GetValueOrDefault(p.Dev) == bus);
+            if (probes < 2) continue;
+            var first = true;
+            var steps = new List<TraceStep>(trace.Steps.Length);
+            foreach (var step in trace.Steps)
+            {
+                if (step.Op is Probe p && busOf.GetValueOrDefault(p.Dev) == bus)
+                {
+                    if (first) steps.Add(new TraceStep(new BusProbe(bus)));
+                    first = false;
+                    continue;
+                }
+                steps.Add(step);
+            }
+            yield return trace.WithSteps(steps);
+        }
     }
 
     public static IEnumerable<Trace> DeleteDevices(Trace trace)

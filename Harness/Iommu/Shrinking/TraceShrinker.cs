@@ -20,6 +20,7 @@ public static class TraceShrinker
         ShrinkPasses.MergeHandles<Trace>(),
         ShrinkPass<Trace>.Of("delete a device", LifecycleShrinks.DeleteDevices),
         ShrinkPass<Trace>.Of("merge two devices", LifecycleShrinks.MergeDevices),
+        ShrinkPass<Trace>.Of("probes of a bus into one bus probe", LifecycleShrinks.ProbesToBusProbe),
         ShrinkPasses.SimplifyArguments<Trace>(),
         ShrinkPass<Trace>.Of("simplify the machine", TopologyShrinks.Simplify),
         ShrinkPass<Trace>.Of("canonical names", NameNormalizer.Candidates),
