@@ -5,8 +5,8 @@ using IommuConformance.Harness.Core.Steps;
 namespace IommuConformance.Harness.Iommu.Shrinking;
 
 /// <summary>
-/// A simpler machine: unused devices and instances removed, device flags cleared one at a time, group keys
-/// merged, an instance handed to the mock driver, instance options and the global default type back to their
+/// A simpler machine: unused devices and instances removed, device flags cleared one at a time, all devices on one
+/// bus, group keys merged, an instance handed to the mock driver, instance options and the global default type back to their
 /// defaults.
 /// </summary>
 public static class TopologyShrinks
@@ -24,6 +24,13 @@ public static class TopologyShrinks
         for (var i = 0; i < topology.Devices.Length; i++)
             foreach (var simpler in Simpler(topology.Devices[i]))
                 yield return With(trace, topology with { Devices = topology.Devices.SetItem(i, simpler) });
+        // All devices on one bus, so one bus_probe can stand for their probes.
+        foreach (var bus in topology.Devices.Select(d => d.Bus).Distinct().Order(StringComparer.Ordinal).ToArray())
+            if (topology.Devices.Any(d => d.Bus != bus))
+                yield return With(trace, topology with
+                {
+                    Devices = [.. topology.Devices.Select(d => d with { Bus = bus, Untrusted = d.Untrusted && bus == BusNames.Pci })],
+                });
         for (var i = 0; i < topology.Iommus.Length; i++)
             if (topology.Iommus[i].Driver != DriverNames.Mock)
                 yield return With(trace, ToMock(topology, topology.Iommus[i]));
