@@ -18,15 +18,6 @@ public abstract record Operation
     /// <summary>The argument values, in the entry's canonical order.</summary>
     public ImmutableArray<ArgValue> Values => Spec.Values(this);
 
-    /// <summary>Transitional: the arguments as (field, text) pairs; removed with the old trace code.</summary>
-    public IEnumerable<(string Field, string? Value)> Fields()
-    {
-        var values = Values;
-        for (var i = 0; i < values.Length; i++)
-            if (!(values[i].IsNull && Spec.Args[i].Optional))
-                yield return (Spec.Args[i].Field, values[i].IsNull ? null : values[i].ToString());
-    }
-
     /// <summary>Sealed so that every operation prints as in traces: <c>attach_device {domain: d1, dev: dev0}</c>.</summary>
     public sealed override string ToString()
     {

@@ -15,7 +15,7 @@ public static class CaseExecutor
         where TCase : ICase<TCase>
     {
         var report = RunOnce(trace, binding, mode, uncheckedPrefix: 0);
-        if (mode == CheckMode.Incremental && report.Problem is { } p && FoundBySweep(report, trace))
+        if (mode == CheckMode.Incremental && report.Problem is { } p && FoundBySweep(report))
         {
             var full = RunOnce(trace, binding, CheckMode.Full, uncheckedPrefix: 0);
             if (!full.Conformant) return full;
@@ -33,7 +33,7 @@ public static class CaseExecutor
     public static RunReport<TCase> RunFullAfter<TCase>(TCase trace, IRunBinding<TCase> binding, int knownGood)
         where TCase : ICase<TCase> => RunOnce(trace, binding, CheckMode.Full, knownGood);
 
-    private static bool FoundBySweep<TCase>(RunReport<TCase> report, TCase trace) where TCase : ICase<TCase> =>
+    private static bool FoundBySweep<TCase>(RunReport<TCase> report) =>
         report.Problem is { Kind: ProblemKind.Invariant or ProblemKind.Unreported or ProblemKind.Divergence } p
         && p.Check.EndsWith("(sweep)", StringComparison.Ordinal);
 
@@ -55,7 +55,6 @@ public static class CaseExecutor
         for (var i = 0; i < steps.Length; i++)
         {
             var step = steps[i];
-            if (i == uncheckedPrefix && i > 0) run.Resync?.Invoke();
             Outcome observed;
             try
             {
@@ -75,10 +74,15 @@ public static class CaseExecutor
             context.Checked = i >= uncheckedPrefix;
             context.Sweep = mode == CheckMode.Full || (run.SweepAtEnd && i == steps.Length - 1)
                 || (run.SweepDue?.Invoke(i) ?? (i + 1) % run.SweepEvery == 0);
+            // Every check sees every step (they keep history); a step of a known-good prefix reports nothing.
             Problem? problem = null;
             foreach (var check in run.Checks)
-                if ((problem = check.Check(context)) is not null && context.Checked) break;
-                else problem = null;
+            {
+                var found = check.Check(context);
+                if (found is null || !context.Checked) continue;
+                problem = found;
+                break;
+            }
             reports.Add(new StepReport(i, step.Op, judgement.Expected, observed, problem));
             if (problem is not null) return Stop(trace, reports);
         }

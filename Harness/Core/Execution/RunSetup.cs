@@ -23,12 +23,6 @@ public sealed class RunSetup
 
     /// <summary>In incremental mode, whether the last step sweeps (always, but for tests that show what sweeps add).</summary>
     public bool SweepAtEnd { get; init; } = true;
-
-    /// <summary>
-    /// Called before the first checked step when a prefix ran unchecked: the checks rebuild what they know of the
-    /// system's state from scratch (what they learnt of the steps' outcomes they saw anyway).
-    /// </summary>
-    public Action? Resync { get; init; }
 }
 
 /// <summary>What a binding gives the generic executor: a fresh model, system and pipeline for one case.</summary>

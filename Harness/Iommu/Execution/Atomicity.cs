@@ -24,20 +24,20 @@ public static class Atomicity
         var revertFailed = outcome.Warnings.Contains(Warn.SetDomainRevertFailed);
         bool Unreverted(DeviceSnapshot d) => d.GroupId is { } id
             && (revertFailed || noRevert.Contains(id) || (groupNow?.Invoke(id) is { DomainId: null } && !changes.Any(c => c.Before is GroupSnapshot b && b.Id == id)));
-        var newBlocking = new HashSet<int>();
+        var kept = new HashSet<int>();
         foreach (var c in changes)
             if (c is { Before: GroupSnapshot { BlockingDomainId: null }, After: GroupSnapshot { BlockingDomainId: { } b } g } && g.DomainId != b)
-                newBlocking.Add(b);
+                kept.Add(b);
         // iommu_setup_default_domain() keeps a default domain whose first attach failed in group->default_domain (and,
         // under MUST_SUCCEED, group->domain) "so it is freed after"; a group an aborted bus probe left with other
         // members keeps it.
         if (outcome.Warnings.Contains(Warn.DefaultDomainFirstAttachFailed))
             foreach (var c in changes)
                 if (c is { Before: GroupSnapshot { DefaultDomainId: null, DomainId: null }, After: GroupSnapshot { DefaultDomainId: { } d } })
-                    newBlocking.Add(d);
+                    kept.Add(d);
         var differences = new List<string>();
         foreach (var c in changes)
-            if (!Same(Undo(c.Before, c.After, newBlocking), c.Before) && !(c.Before is null && c.After is DomainSnapshot d && newBlocking.Contains(d.Id))
+            if (!Same(Undo(c.Before, c.After, kept), c.Before) && !(c.Before is null && c.After is DomainSnapshot d && kept.Contains(d.Id))
                 && !(c is { Before: DeviceSnapshot db, After: DeviceSnapshot da } && da == db with { Context = da.Context } && Unreverted(db)))
                 differences.Add($"  before: {Show(c.Before)}\n  after:  {Show(c.After)}");
         return differences.Count == 0 ? null
@@ -70,11 +70,11 @@ public static class Atomicity
     }
 
     /// <summary>The after-snapshot with the documented leftovers undone.</summary>
-    private static object? Undo(object? before, object? after, HashSet<int> newBlocking) => (before, after) switch
+    private static object? Undo(object? before, object? after, HashSet<int> kept) => (before, after) switch
     {
-        (GroupSnapshot { DefaultDomainId: null, DomainId: null }, GroupSnapshot { DefaultDomainId: { } d } g) when newBlocking.Contains(d)
+        (GroupSnapshot { DefaultDomainId: null, DomainId: null }, GroupSnapshot { DefaultDomainId: { } d } g) when kept.Contains(d)
             => g with { DefaultDomainId = null, DomainId = g.DomainId == d ? null : g.DomainId },
-        (GroupSnapshot { BlockingDomainId: null }, GroupSnapshot { BlockingDomainId: { } b } g) when newBlocking.Contains(b) || g.DomainId != b
+        (GroupSnapshot { BlockingDomainId: null }, GroupSnapshot { BlockingDomainId: { } b } g) when g.DomainId != b
             => g with { BlockingDomainId = null },
         (DomainSnapshot { Type: GroupTypeStrings.DmaFq }, DomainSnapshot { Type: GroupTypeStrings.Dma } d) => d with { Type = GroupTypeStrings.DmaFq },
         _ => after,

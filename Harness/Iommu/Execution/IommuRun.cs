@@ -44,7 +44,4 @@ public sealed class IommuRun
         _lastSweep = step;
         return true;
     }
-
-    /// <summary>Rebuilds the view from a full snapshot (after an unchecked prefix).</summary>
-    public void Resync() => View.Load(Implementation.Snapshot());
 }
