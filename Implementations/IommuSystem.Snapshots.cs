@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using IommuConformance.Implementations.Core;
 
 namespace IommuConformance.Implementations;
@@ -35,8 +36,13 @@ public sealed partial class IommuSystem
     private static GroupSnapshot Snapshot(IommuGroup g)
     {
         lock (g.Mutex)
-            return new GroupSnapshot(g.Id, g.Iommu.Name, g.Key, [.. g.Devices.Select(gd => gd.Dev.Name)],
+        {
+            var devices = g.Devices;
+            var members = ImmutableArray.CreateBuilder<string>(devices.Count);
+            for (var i = 0; i < devices.Count; i++) members.Add(devices[i].Dev.Name);
+            return new GroupSnapshot(g.Id, g.Iommu.Name, g.Key, members.MoveToImmutable(),
                 g.Domain?.Id, g.DefaultDomain?.Id, g.BlockingDomain?.Id, g.Owner, g.OwnerCnt, g.RefCount);
+        }
     }
 
     private DomainSnapshot Snapshot(IommuDomain d) =>
