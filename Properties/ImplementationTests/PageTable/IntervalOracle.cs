@@ -14,8 +14,6 @@ internal sealed class IntervalOracle
     private readonly HashSet<int> _intact = [];
     private int _nextRecord;
 
-    public ulong MaxLeaf { get; init; } = 1UL << 30;
-
     public IEnumerable<Leaf> Leaves => _leaves.Values;
     public int Count => _leaves.Count;
     public IReadOnlyCollection<int> IntactRecords => _intact;
@@ -43,15 +41,17 @@ internal sealed class IntervalOracle
 
     public List<Leaf> Overlapping(ulong start, ulong size)
     {
-        var lo = start >= MaxLeaf ? start - MaxLeaf + 1 : 0;
-        var hi = start + size - 1;
+        var last = start + size - 1;
         var found = new List<Leaf>();
-        if (lo > hi) return found;
-        foreach (var s in _starts.GetViewBetween(lo, hi))
+        // Leaves are disjoint: only the one starting last before start can reach into the range from the left.
+        if (start > 0 && _starts.Count > 0 && _starts.Min < start)
         {
-            var l = _leaves[s];
+            var before = _starts.GetViewBetween(_starts.Min, start - 1).Max;
+            var l = _leaves[before];
             if (l.Iova + l.Size - 1 >= start) found.Add(l);
         }
+        if (_starts.Count > 0 && _starts.Max >= start)
+            foreach (var s in _starts.GetViewBetween(start, last)) found.Add(_leaves[s]);
         return found;
     }
 
