@@ -1,0 +1,84 @@
+namespace IommuConformance.Implementations.Hardware.Memory;
+
+/// <summary>
+/// Emulated physical memory: sparse 4 KiB frames holding little-endian 64-bit words. Every IOMMU structure lives
+/// here; the driver side writes it, the emulated hardware reads it as a bus master would, and a read of an
+/// unbacked frame is an external abort returned as a result (never an exception) so the hardware can report it.
+/// </summary>
+public sealed class PhysicalMemory
+{
+    public const int FrameShift = 12;
+    public const ulong FrameSize = 1UL << FrameShift;
+    private const int WordsPerFrame = (int)(FrameSize / 8);
+
+    private readonly Dictionary<ulong, ulong[]> _frames = [];
+
+    /// <summary>Frames currently backed.</summary>
+    public int BackedFrames => _frames.Count;
+
+    /// <summary>Loads and stores that hit an unbacked frame, for tests.</summary>
+    public long Aborts { get; private set; }
+
+    public bool IsBacked(ulong addr) => _frames.ContainsKey(addr >> FrameShift);
+
+    /// <summary>Backs the frame holding <paramref name="addr"/> with zeroes (re-zeroes it if already backed).</summary>
+    public void Back(ulong addr)
+    {
+        var pfn = addr >> FrameShift;
+        if (_frames.TryGetValue(pfn, out var words)) Array.Clear(words);
+        else _frames[pfn] = new ulong[WordsPerFrame];
+    }
+
+    /// <summary>Removes the frame: later accesses abort, so a use after free is visible.</summary>
+    public void Unback(ulong addr) => _frames.Remove(addr >> FrameShift);
+
+    public MemAccess Load64(ulong addr, out ulong value)
+    {
+        value = 0;
+        if ((addr & 7) != 0) return MemAccess.Unaligned;
+        if (!_frames.TryGetValue(addr >> FrameShift, out var words)) { Aborts++; return MemAccess.ExternalAbort; }
+        value = words[(int)((addr & (FrameSize - 1)) >> 3)];
+        return MemAccess.Ok;
+    }
+
+    public MemAccess Store64(ulong addr, ulong value)
+    {
+        if ((addr & 7) != 0) return MemAccess.Unaligned;
+        if (!_frames.TryGetValue(addr >> FrameShift, out var words)) { Aborts++; return MemAccess.ExternalAbort; }
+        words[(int)((addr & (FrameSize - 1)) >> 3)] = value;
+        return MemAccess.Ok;
+    }
+
+    public MemAccess Load32(ulong addr, out uint value)
+    {
+        value = 0;
+        if ((addr & 3) != 0) return MemAccess.Unaligned;
+        var r = Load64(addr & ~7UL, out var word);
+        if (r != MemAccess.Ok) return r;
+        value = (uint)(word >> (int)((addr & 4) * 8)); // little-endian: the low half is at the lower address
+        return MemAccess.Ok;
+    }
+
+    public MemAccess Store32(ulong addr, uint value)
+    {
+        if ((addr & 3) != 0) return MemAccess.Unaligned;
+        var r = Load64(addr & ~7UL, out var word);
+        if (r != MemAccess.Ok) return r;
+        var shift = (int)((addr & 4) * 8);
+        word = (word & ~(0xFFFF_FFFFUL << shift)) | ((ulong)value << shift);
+        return Store64(addr & ~7UL, word);
+    }
+
+    /// <summary>
+    /// Software-side read of memory the caller allocated. An unbacked frame here is a bug of the software (a kernel
+    /// oops), not a hardware event, hence the exception.
+    /// </summary>
+    public ulong Read(ulong addr) =>
+        Load64(addr, out var v) == MemAccess.Ok ? v : throw new InvalidOperationException($"software read of unbacked or unaligned 0x{addr:x}");
+
+    /// <summary>Software-side write; see <see cref="Read"/>.</summary>
+    public void Write(ulong addr, ulong value)
+    {
+        if (Store64(addr, value) != MemAccess.Ok) throw new InvalidOperationException($"software write of unbacked or unaligned 0x{addr:x}");
+    }
+}

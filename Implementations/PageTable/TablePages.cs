@@ -1,0 +1,44 @@
+using IommuConformance.Contract;
+using IommuConformance.Implementations.Hardware.Memory;
+
+namespace IommuConformance.Implementations.PageTable;
+
+/// <summary>
+/// The table pages one page table holds, over the shared frame allocator: allocation, descriptor reads and
+/// writes (software side), and the two ways a page leaves the table: handed to a gather (freed by the caller
+/// after its invalidation) or freed at once (teardown, when no walk can reach the table any more).
+/// </summary>
+internal sealed class TablePages(FrameAllocator allocator)
+{
+    private readonly PhysicalMemory _mem = allocator.Memory;
+
+    public FrameAllocator Allocator => allocator;
+
+    public PhysicalMemory Memory => _mem;
+
+    /// <summary>Frames of pages still linked into this table.</summary>
+    public long Frames { get; private set; }
+
+    public Errno Alloc(int order, out ulong phys)
+    {
+        var r = allocator.Alloc(order, out phys);
+        if (r == Errno.OK) Frames += 1L << order;
+        return r;
+    }
+
+    public ulong Read(ulong addr) => _mem.Read(addr);
+
+    public void Write(ulong addr, ulong value) => _mem.Write(addr, value);
+
+    public void Defer(IotlbGather gather, ulong phys)
+    {
+        Frames -= 1L << allocator.OrderOf(phys);
+        gather.AddFreedTable(allocator, phys);
+    }
+
+    public void FreeNow(ulong phys)
+    {
+        Frames -= 1L << allocator.OrderOf(phys);
+        allocator.Free(phys);
+    }
+}

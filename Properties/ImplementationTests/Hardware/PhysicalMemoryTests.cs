@@ -1,0 +1,72 @@
+using IommuConformance.Contract;
+using IommuConformance.Implementations.Hardware.Memory;
+using Xunit;
+
+namespace IommuConformance.Properties.ImplementationTests.HardwareTests;
+
+/// <summary>Emulated physical memory and the table-page allocator.</summary>
+public class PhysicalMemoryTests
+{
+    [Fact]
+    public void Loads_and_stores_are_little_endian_64_and_32_bit()
+    {
+        var mem = new PhysicalMemory();
+        mem.Back(0x1000);
+        Assert.Equal(MemAccess.Ok, mem.Store64(0x1008, 0x1122_3344_5566_7788));
+        Assert.Equal(MemAccess.Ok, mem.Load32(0x1008, out var lo));
+        Assert.Equal(MemAccess.Ok, mem.Load32(0x100c, out var hi));
+        Assert.Equal((0x5566_7788u, 0x1122_3344u), (lo, hi));
+        Assert.Equal(MemAccess.Ok, mem.Store32(0x100c, 0xAABB_CCDD));
+        Assert.Equal(MemAccess.Ok, mem.Load64(0x1008, out var v));
+        Assert.Equal(0xAABB_CCDD_5566_7788UL, v);
+        Assert.Equal(MemAccess.Unaligned, mem.Load64(0x1004, out _));
+        Assert.Equal(MemAccess.Unaligned, mem.Store32(0x1002, 1));
+    }
+
+    [Fact]
+    public void An_unbacked_frame_is_an_external_abort_not_an_exception()
+    {
+        var mem = new PhysicalMemory();
+        Assert.Equal(MemAccess.ExternalAbort, mem.Load64(0x5000, out var v));
+        Assert.Equal(0UL, v);
+        Assert.Equal(MemAccess.ExternalAbort, mem.Store64(0x5000, 1));
+        Assert.Equal(MemAccess.ExternalAbort, mem.Load32(0x5004, out _));
+        Assert.Equal(3, mem.Aborts);
+        Assert.Throws<InvalidOperationException>(() => mem.Read(0x5000)); // the software side reading unbacked memory is a bug
+    }
+
+    [Fact]
+    public void The_allocator_hands_out_zeroed_aligned_blocks_counts_live_and_peak_and_detects_bad_frees()
+    {
+        var mem = new PhysicalMemory();
+        var alloc = new FrameAllocator(mem, 0x10_0000, 0x10_0000);
+        Assert.Equal(Errno.OK, alloc.Alloc(0, out var a));
+        mem.Write(a, 0xdead);
+        Assert.Equal(Errno.OK, alloc.Alloc(4, out var b));               // 64 KiB, 64 KiB aligned
+        Assert.Equal(0UL, b % 0x1_0000);
+        Assert.Equal((17L, 17L, 2), (alloc.LiveFrames, alloc.PeakFrames, alloc.LiveBlocks));
+        Assert.Equal(FreeResult.Ok, alloc.Free(a));
+        Assert.Equal(MemAccess.ExternalAbort, mem.Load64(a, out _));      // freed: reads abort
+        Assert.Equal(FreeResult.NotAllocated, alloc.Free(a));             // double free
+        Assert.Equal(FreeResult.NotAllocated, alloc.Free(b + 0x1000));    // never handed out
+        Assert.Equal(2, alloc.BadFrees);
+        Assert.Equal(Errno.OK, alloc.Alloc(0, out var again));
+        Assert.Equal(a, again);                                           // reused first: a stale pointer aliases it
+        Assert.Equal(0UL, mem.Read(again));                               // and zeroed
+        Assert.Equal((17L, 17L), (alloc.LiveFrames, alloc.PeakFrames));
+    }
+
+    [Fact]
+    public void Exhaustion_and_injected_failures_are_ENOMEM()
+    {
+        var alloc = new FrameAllocator(new PhysicalMemory(), 0x10_0000, 0x2000);
+        Assert.Equal(Errno.OK, alloc.Alloc(1, out _));
+        Assert.Equal(Errno.ENOMEM, alloc.Alloc(0, out _));
+        var fail = true;
+        var other = new FrameAllocator(new PhysicalMemory()) { ShouldFail = () => fail };
+        Assert.Equal(Errno.ENOMEM, other.Alloc(0, out _));
+        fail = false;
+        Assert.Equal(Errno.OK, other.Alloc(0, out _));
+        Assert.Equal(Errno.EINVAL, other.Alloc(-1, out _));
+    }
+}
