@@ -62,6 +62,7 @@ public static class RunnerApp
             HuntCommand.Create(io),
             ReplayCommand.Create(io),
             BugsCommand.Create(io),
+            KernelCampaignCommand.Create(io),
         };
         root.Subcommands.Add(HelpCommand.Create(io, root));
         var commands = string.Join(", ", root.Subcommands.Select(c => c.Name));
