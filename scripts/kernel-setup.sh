@@ -21,7 +21,9 @@ cache=$(cd "$cache" && pwd)
 # 1. Host tools. Only apt-get is used; nothing is installed when everything is present.
 missing=()
 command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx cpio || missing+=(busybox-static)
+# (the applet list is read whole: grep -q closing the pipe early would fail the pipeline under pipefail)
+applets=$( [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null || true)
+grep -qx cpio <<<"$applets" || missing+=(busybox-static)
 command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "need root to install ${missing[*]} with apt-get"
