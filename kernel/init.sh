@@ -6,8 +6,8 @@
 /bin/busybox mount -t sysfs sys /sys
 /bin/busybox mount -t devtmpfs dev /dev
 echo 0 > /sys/bus/pci/drivers_autoprobe
-for m in e1000e e1000 virtio_net vfio vfio_iommu_type1 vfio_pci; do
-  /bin/busybox modprobe "$m" || echo "init: modprobe $m failed"
+for m in virtio_pci e1000e e1000 virtio_net vfio vfio_iommu_type1 vfio_pci; do
+  /bin/busybox modprobe "$m" 2>/dev/null || echo "init: modprobe $m failed (built in?)"
 done
 # Built-in drivers (virtio-pci) bound before autoprobe was off: unbind them so that every device starts unbound.
 for d in /sys/bus/pci/drivers/virtio-pci/0000:*; do

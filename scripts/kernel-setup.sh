@@ -2,16 +2,25 @@
 # Idempotent setup of the kernel back-end (issue #10): QEMU and busybox from apt, the Debian 7.2.13 kernel and
 # its modules from suite sid through a private apt state (the system's apt state is never changed), the static
 # guest agent and the initramfs. Every artefact lands in the cache folder; a step whose output exists is skipped.
-# Usage: scripts/kernel-setup.sh [CACHE_DIR]   (default: $KERNEL_CACHE or <repo>/.kernel-cache)
+# Usage: scripts/kernel-setup.sh [--kernel 7.2|6.1] [CACHE_DIR]
+#   7.2 (default): Debian's 7.2.13 from sid, cache $KERNEL_CACHE or <repo>/.kernel-cache
+#   6.1: the machine's own bookworm 6.1 (image with modules), cache <repo>/.kernel-cache-6.1 (for era comparisons)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cache=${1:-${KERNEL_CACHE:-$repo/.kernel-cache}}
-kver=7.2.13+deb14-amd64
-suite=sid
-packages=("linux-binary-$kver" "linux-modules-$kver")
-# The modules the guest needs; their dependencies are added from each module's own `depends=`.
-wanted=(vfio vfio_iommu_type1 vfio_pci vfio_pci_core e1000e e1000 virtio_net)  # virtio_pci is built in
+era=7.2
+if [ "${1:-}" = --kernel ]; then era=${2:-}; shift 2 || { echo "kernel-setup: --kernel needs 7.2 or 6.1" >&2; exit 64; }; fi
+case $era in
+  7.2) default_cache=${KERNEL_CACHE:-$repo/.kernel-cache}; suite=sid; kver=7.2.13+deb14-amd64
+       packages=("linux-binary-$kver" "linux-modules-$kver");;
+  6.1) default_cache=$repo/.kernel-cache-6.1; suite=bookworm; kver=""; packages=();;
+  *) echo "kernel-setup: unknown kernel '$era' (7.2 or 6.1)" >&2; exit 64;;
+esac
+cache=${1:-$default_cache}
+# The modules the guest needs; their dependencies are added from each module's own `depends=`. Optional ones may be
+# built in (virtio_pci is, in 7.2).
+wanted=(vfio vfio_iommu_type1 vfio_pci vfio_pci_core e1000e e1000 virtio_net)
+optional=(virtio_pci)
 
 die() { echo "kernel-setup: $*" >&2; exit 1; }
 step() { echo "kernel-setup: $*"; }
@@ -38,7 +47,7 @@ bb=/bin/busybox
 # 2. The kernel packages, through a private apt state whose only source is the machine's Debian archive, suite sid.
 apt_dir=$cache/apt
 debs=$cache/debs
-if ! ls "$debs"/linux-modules-"${kver%%-amd64}"*.deb >/dev/null 2>&1 || ! ls "$debs"/linux-binary-*.deb >/dev/null 2>&1; then
+if ! ls "$debs"/linux-*.deb >/dev/null 2>&1; then
   uri=""
   for f in /etc/apt/sources.list.d/*.sources; do
     [ -e "$f" ] || continue
@@ -55,6 +64,12 @@ if ! ls "$debs"/linux-modules-"${kver%%-amd64}"*.deb >/dev/null 2>&1 || ! ls "$d
             -o Acquire::Languages=none -o APT::Get::List-Cleanup=0)
   step "reading the $suite package lists (private apt state in $apt_dir)"
   apt-get "${apt_opts[@]}" update -qq || die "apt-get update of suite $suite failed (private state $apt_dir)"
+  if [ "$era" = 6.1 ]; then
+    # The newest 6.1 ABI in the lists, by its exact package name (a glob would fetch every flavour).
+    p=$(apt-cache "${apt_opts[@]}" pkgnames linux-image-6.1.0- | grep -E '^linux-image-6\.1\.0-[0-9]+-amd64$' | sort -V | tail -1 || true)
+    [ -n "$p" ] || die "no linux-image-6.1.0-N-amd64 in suite $suite of $uri"
+    packages=("$p")
+  fi
   for p in "${packages[@]}"; do
     apt-cache "${apt_opts[@]}" show "$p" >/dev/null 2>&1 || die "package $p is not in suite $suite of $uri"
   done
@@ -64,18 +79,19 @@ fi
 
 # 3. vmlinuz and the modules with their dependencies.
 root=$cache/root
-if [ ! -e "$cache/vmlinuz" ] || [ ! -d "$root/lib/modules/$kver" ]; then
+if [ ! -e "$cache/vmlinuz" ] || [ ! -d "$root/lib/modules" ]; then
   step "extracting the packages"
   rm -rf "$root" && mkdir -p "$root"
   for d in "$debs"/*.deb; do dpkg-deb -x "$d" "$root" || die "dpkg-deb -x $d failed"; done
-  img=$(ls "$root"/boot/vmlinuz-* "$root"/usr/lib/modules/"$kver"/vmlinuz 2>/dev/null | head -1 || true)
+  img=$(ls "$root"/boot/vmlinuz-* "$root"/usr/lib/modules/*/vmlinuz 2>/dev/null | head -1 || true)
   [ -n "$img" ] || die "no vmlinuz in the kernel packages"
   cp "$img" "$cache/vmlinuz"
-  [ -d "$root/lib/modules/$kver" ] || [ -d "$root/usr/lib/modules/$kver" ] || die "no modules folder for $kver"
-  if [ -d "$root/usr/lib/modules/$kver" ] && [ ! -d "$root/lib/modules/$kver" ]; then
-    mkdir -p "$root/lib/modules" && ln -s "../../usr/lib/modules/$kver" "$root/lib/modules/$kver"
+  if [ ! -d "$root/lib/modules" ] && [ -d "$root/usr/lib/modules" ]; then
+    mkdir -p "$root/lib" && ln -s ../usr/lib/modules "$root/lib/modules"
   fi
 fi
+if [ -z "$kver" ]; then kver=$(ls "$root/lib/modules" 2>/dev/null | head -1 || true); fi
+[ -n "$kver" ] || die "no modules folder in the kernel package"
 moddir=$root/lib/modules/$kver
 
 # 4. The agent: static, small.
@@ -98,6 +114,9 @@ if [ ! -e "$initrd" ] || [ "$agent" -nt "$initrd" ] || [ "$repo/kernel/init.sh" 
   # Resolve dependencies from each module's depends= field (read with busybox modinfo).
   declare -A seen=()
   queue=("${wanted[@]}")
+  for m in "${optional[@]}"; do
+    find "$moddir/kernel" -name "$m.ko*" | grep -q . && queue+=("$m")
+  done
   while [ ${#queue[@]} -gt 0 ]; do
     m=${queue[0]}; queue=("${queue[@]:1}")
     [ -n "${seen[$m]:-}" ] && continue
