@@ -161,7 +161,8 @@ public sealed class KernelGuest : IDisposable
     private KernelBackendException Died(string step, string why)
     {
         _dead = why;
-        return new KernelBackendException($"{step}: {why}; guest console: {ConsoleTail()}");
+        // The whole console stays for the post-mortem (an oops is longer than any message); the folder is kept.
+        return new KernelBackendException($"{step}: {why}; guest console (whole: {Path.Combine(_folder, "console.log")}): {ConsoleTail()}");
     }
 
     /// <summary>The last lines of the guest console and of QEMU's own output (for messages about a dead guest).</summary>
@@ -198,6 +199,7 @@ public sealed class KernelGuest : IDisposable
         _qemu.WaitForExit(TimeSpan.FromSeconds(5));
         _link?.Dispose();
         _qemu.Dispose();
-        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
+        if (_dead is null)
+            try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
     }
 }
