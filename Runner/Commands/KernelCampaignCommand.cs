@@ -30,19 +30,22 @@ internal static class KernelCampaignCommand
             if (r.GetValueOrDefault<int>() is < 4 or > 1000) r.AddError("--max-steps must be an integer from 4 to 1,000");
         });
         var output = new Option<string>("--out") { Description = "report folder (default reports)", DefaultValueFactory = _ => "reports" };
+        var saveAll = new Option<bool>("--save-all") { Description = "also save every generated trace to DIR/kernel-traces/ (to replay a run elsewhere, e.g. on another kernel)" };
         var command = new Command("kernel-campaign", "random reachable traces against Linux under QEMU, judged by the model (docs/real-kernel.md)")
         {
-            count, seed, maxSteps, output,
+            count, seed, maxSteps, output, saveAll,
         };
-        command.SetAction(parse => Run(parse.GetValue(count), parse.GetValue(seed), parse.GetValue(maxSteps), parse.GetValue(output) ?? "reports", io));
+        command.SetAction(parse => Run(parse.GetValue(count), parse.GetValue(seed), parse.GetValue(maxSteps), parse.GetValue(output) ?? "reports",
+            parse.GetValue(saveAll), io));
         return command;
     }
 
-    private static int Run(int count, ulong seed, int maxSteps, string outDir, RunnerIo io)
+    private static int Run(int count, ulong seed, int maxSteps, string outDir, bool saveAll, RunnerIo io)
     {
         try
         {
             Directory.CreateDirectory(Path.Combine(outDir, "kernel-failures"));
+            if (saveAll) Directory.CreateDirectory(Path.Combine(outDir, "kernel-traces"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -64,6 +67,7 @@ internal static class KernelCampaignCommand
             {
                 var traceSeed = unchecked(seed * 0x9E3779B97F4A7C15UL + (ulong)i);
                 var trace = KernelCall.Generate(traceSeed, maxSteps);
+                if (saveAll) File.WriteAllText(Path.Combine(outDir, "kernel-traces", $"{i:D5}-{traceSeed}.json"), KernelCall.Write(trace));
                 var outcome = kernel.Run(trace);
                 steps += outcome.Steps;
                 switch (outcome.Verdict)

@@ -90,6 +90,8 @@ internal sealed class KernelCall : IDisposable
         return (current, runs);
     }
 
+    public static string Write(Trace trace) => TraceJson.Write(trace);
+
     /// <summary>The trace as JSON with the model's outcomes as expects (a replayable reproducer).</summary>
     public static string Reproducer(RunReport<Trace> report) => TraceJson.Write(TraceJson.WithModelExpects(report));
 
