@@ -108,14 +108,24 @@ public sealed class KernelGuest : IDisposable
         {
             Fail("boot", clock);
             var token = (++_sync).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            _link.Send($"sync {token}");
-            // Bytes sent before the agent opened its port are lost, and a late echo of an older sync is skipped.
-            var until = DateTime.UtcNow + TimeSpan.FromSeconds(1);
-            while (DateTime.UtcNow < until)
+            try
             {
-                var line = _link.ReadLine(until - DateTime.UtcNow);
-                if (line is null) break;
-                if (line == $"0 {token}") return;
+                _link.Send($"sync {token}");
+                // Bytes sent before the agent opened its port are lost, and a late echo of an older sync is skipped.
+                var until = DateTime.UtcNow + TimeSpan.FromSeconds(1);
+                while (DateTime.UtcNow < until)
+                {
+                    var line = _link.ReadLine(until - DateTime.UtcNow);
+                    if (line is null) break;
+                    if (line == $"0 {token}") return;
+                }
+            }
+            catch (Exception e) when (e is IOException or SocketException)
+            {
+                _qemu.WaitForExit(TimeSpan.FromSeconds(5));
+                throw Died("boot", _qemu.HasExited
+                    ? $"QEMU exited with status {_qemu.ExitCode} before the agent answered (a kernel panic at boot?)"
+                    : $"the agent's link closed during the boot: {e.Message}");
             }
         }
     }

@@ -11,7 +11,8 @@ namespace IommuConformance.Properties.KernelTests;
 public class KernelMachineTests
 {
     public static TheoryData<string> KernelSamples() =>
-        [.. Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "traces", "kernel"), "*.json").Select(f => Path.GetFileName(f)).Order()];
+        [.. Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "traces", "kernel"), "*.json", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Path.Combine(AppContext.BaseDirectory, "traces", "kernel"), f)).Order()];
 
     private static string Sample(string name) => Path.Combine(AppContext.BaseDirectory, "traces", "kernel", name);
 
