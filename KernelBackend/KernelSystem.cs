@@ -123,6 +123,9 @@ public sealed class KernelSystem : ISystem
     {
         var reply = _guest.Request(step, op, args);
         _log.AddRange(reply.Log);
+        // A stall report is the host's overload showing through TCG, not the step's behaviour: the run is void.
+        if (reply.Log.FirstOrDefault(SplatParser.IsStall) is { } stall)
+            throw new KernelBackendException($"{step}: the guest stalled ({stall}): the host is overloaded; the run is void, not a disagreement");
         warnings.AddRange(SplatParser.Parse(reply.Log));
         return reply;
     }

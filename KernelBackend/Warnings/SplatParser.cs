@@ -64,6 +64,11 @@ public static partial class SplatParser
         return found;
     }
 
+    /// <summary>A soft-lockup or RCU-stall report: under TCG on an overloaded host the guest's clock outruns its CPU.</summary>
+    public static bool IsStall(string line) =>
+        line.Contains("soft lockup", StringComparison.Ordinal) || line.Contains("rcu_preempt detected stall", StringComparison.Ordinal)
+        || line.Contains("rcu_sched detected stall", StringComparison.Ordinal);
+
     private static string Name(string line, string message)
     {
         var m = OldForm().Match(line);

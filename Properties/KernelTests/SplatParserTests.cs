@@ -72,4 +72,10 @@ public class SplatParserTests
             Cut, "WARNING: CPU: 0 PID: 1 at drivers/iommu/iommu.c:1 __iommu_release_dma_ownership+0x1/0x2",
             Cut, "WARNING: CPU: 0 PID: 1 at drivers/iommu/iommu.c:2 __iommu_group_free_device+0x1/0x2",
         ]));
+
+    [Theory]
+    [InlineData("watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [agent:1]", true)]
+    [InlineData("rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:", true)]
+    [InlineData("e1000e 0000:00:01.0 eth0: NIC Link is Up", false)]
+    public void Stalls_are_told_apart(string line, bool stall) => Assert.Equal(stall, SplatParser.IsStall(line));
 }

@@ -30,7 +30,7 @@ internal static class KernelCampaignCommand
             if (r.GetValueOrDefault<int>() is < 4 or > 1000) r.AddError("--max-steps must be an integer from 4 to 1,000");
         });
         var output = new Option<string>("--out") { Description = "report folder (default reports)", DefaultValueFactory = _ => "reports" };
-        var saveAll = new Option<bool>("--save-all") { Description = "also save every generated trace to DIR/kernel-traces/ (to replay a run elsewhere, e.g. on another kernel)" };
+        var saveAll = new Option<bool>("--save-all") { Description = "also save every trace run in the guest, as far as it ran (generated ones and shrink candidates), in order, to DIR/kernel-traces/: replayed in that order they repeat the guest's whole history" };
         var command = new Command("kernel-campaign", "random reachable traces against Linux under QEMU, judged by the model (docs/real-kernel.md)")
         {
             count, seed, maxSteps, output, saveAll,
@@ -59,6 +59,9 @@ internal static class KernelCampaignCommand
                 io.Error.WriteLine($"kernel back-end unavailable: {reason}");
                 return KernelExitCodes.BackendFailed;
             }
+            var journaled = 0;
+            if (saveAll)
+                kernel.Journal = t => File.WriteAllText(Path.Combine(outDir, "kernel-traces", $"{journaled++:D6}.json"), KernelCall.Write(t));
             io.Output.WriteLine($"kernel {kernel.Release} booted in {kernel.BootTime.TotalSeconds:0.0} s; {count} traces, seed {seed}");
             var clock = Stopwatch.StartNew();
             int steps = 0, agreed = 0, unreachable = 0;
@@ -67,7 +70,6 @@ internal static class KernelCampaignCommand
             {
                 var traceSeed = unchecked(seed * 0x9E3779B97F4A7C15UL + (ulong)i);
                 var trace = KernelCall.Generate(traceSeed, maxSteps);
-                if (saveAll) File.WriteAllText(Path.Combine(outDir, "kernel-traces", $"{i:D5}-{traceSeed}.json"), KernelCall.Write(trace));
                 var outcome = kernel.Run(trace);
                 steps += outcome.Steps;
                 switch (outcome.Verdict)

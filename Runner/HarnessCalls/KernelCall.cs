@@ -38,6 +38,9 @@ internal sealed class KernelCall : IDisposable
 
     public int Requests => _guest.Requests;
 
+    /// <summary>Told every trace as far as it ran in the guest, in order (generated traces and shrink candidates alike).</summary>
+    public Action<Trace>? Journal { get; set; }
+
     /// <summary>Why a trace's machine is not the kernel's (null when it is).</summary>
     public static string? MachineMismatch(LoadedTrace trace) =>
         KernelBackend.Machine.KernelMachine.Mismatch(trace.Trace.Config, trace.Trace.Topology)
@@ -48,6 +51,7 @@ internal sealed class KernelCall : IDisposable
     public KernelOutcome Run(Trace trace)
     {
         var report = CaseExecutor.Run(trace, _binding, CheckMode.Full);
+        Journal?.Invoke(trace.WithSteps(trace.Steps.Take(report.Steps.Length)));
         // A dead guest is not a verdict: the caller reports it and stops.
         if (report.Problem is { Kind: ProblemKind.Threw } p && p.Message.Contains(nameof(KernelBackendException), StringComparison.Ordinal))
             throw new KernelBackendException(p.Message);
