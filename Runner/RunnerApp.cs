@@ -64,6 +64,7 @@ public static class RunnerApp
             BugsCommand.Create(io),
         };
         root.Subcommands.Add(HelpCommand.Create(io, root));
+        root.Subcommands.Add(KernelCampaignCommand.Create(io)); // docs/real-kernel.md
         var commands = string.Join(", ", root.Subcommands.Select(c => c.Name));
         root.SetAction(_ => io.Usage($"no command given; commands: {commands} (see --help)"));
         return root;

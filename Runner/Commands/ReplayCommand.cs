@@ -20,8 +20,11 @@ internal static class ReplayCommand
             Description = "trace files (docs/trace-format.md)",
         };
         files.Validators.Add(RejectUnknownOptions);
-        var command = new Command("replay", "run saved traces on model and implementation, one row per step (exit 0/1/2/3)") { files };
-        command.SetAction(parse => Run(parse.GetValue(files) ?? [], io));
+        var backend = KernelBackendOption.Create();
+        var command = new Command("replay", "run saved traces on model and implementation, one row per step (exit 0/1/2/3)") { files, backend };
+        command.SetAction(parse => KernelBackendOption.IsKernel(parse, backend)
+            ? KernelReplay.Run(parse.GetValue(files) ?? [], io)
+            : Run(parse.GetValue(files) ?? [], io));
         return command;
     }
 

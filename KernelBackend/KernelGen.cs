@@ -1,0 +1,84 @@
+using IommuConformance.Contract;
+using IommuConformance.Harness.Core.Generation;
+using IommuConformance.Harness.Iommu.Generation;
+using IommuConformance.Harness.Iommu.Traces;
+using IommuConformance.KernelBackend.Machine;
+
+namespace IommuConformance.KernelBackend;
+
+/// <summary>
+/// Random traces of the fixed machine made only of reachable steps: each step is drawn among the operations and
+/// devices <see cref="Reach"/> admits in the current state, and the model (an <see cref="IommuSession"/>) answers it,
+/// which moves the facts on as the kernel's answer would if they agree. The general generator's rules would mostly
+/// draw what userspace cannot do (domains, attach, device ownership), so this one draws from the reachable table.
+/// </summary>
+public static class KernelGen
+{
+    private static readonly (Func<string, Operation> Make, string Name, double Weight)[] Ops =
+    [
+        (_ => new BusProbe(BusNames.Pci), BusProbe.Entry.Name, 0.7),
+        (d => new Probe(d), Probe.Entry.Name, 3),
+        (d => new Release(d), Release.Entry.Name, 2.5),
+        (d => new GroupTypeRead(d), GroupTypeRead.Entry.Name, 3),
+        (d => new GroupTypeWrite(d, ""), GroupTypeWrite.Entry.Name, 5),
+        (d => new DriverBind(d), DriverBind.Entry.Name, 4),
+        (d => new DriverUnbind(d), DriverUnbind.Entry.Name, 3),
+        (d => new ClaimGroupDmaOwner(d, "o1"), ClaimGroupDmaOwner.Entry.Name, 3),
+        (d => new ReleaseGroupDmaOwner(d), ReleaseGroupDmaOwner.Entry.Name, 3),
+    ];
+
+    /// <summary>What is written to a type file: the four names, mostly, and what sysfs_streq must refuse or accept.</summary>
+    private static readonly string[] Types =
+    [
+        GroupTypeStrings.Dma, GroupTypeStrings.Identity, GroupTypeStrings.DmaFq, GroupTypeStrings.Auto,
+        GroupTypeStrings.Dma, GroupTypeStrings.Identity, GroupTypeStrings.DmaFq, GroupTypeStrings.Auto,
+        "DMA\n", "identity\n", "DMA-FQ\n", "auto\n", "DMA\n\n", "DMA ", " identity", "blocked", "bogus", "", "DMA\0x",
+    ];
+
+    public static Trace Generate(ulong seed, int maxSteps = 40)
+    {
+        var random = new Prng(seed);
+        var length = random.Between(4, Math.Max(4, maxSteps));
+        var session = new IommuSession(KernelMachine.Config, KernelMachine.Topology, random.Fork(), length + 1, ArgMix.Default);
+        var reach = new Reach();
+        var names = KernelMachine.Topology.Devices.Select(d => d.Name).ToArray();
+        Emit(session, reach, new BusProbe(BusNames.Pci), -1);
+        while (session.Remaining > 0)
+        {
+            var candidates = new List<(Operation Op, int Device, double Weight)>();
+            foreach (var (make, name, weight) in Ops)
+            {
+                var options = new List<(Operation, int)>();
+                for (var d = 0; d < names.Length; d++)
+                {
+                    var op = Fill(make(names[d]), random);
+                    if (reach.Refusal(op, d) is null) options.Add((op, d));
+                    if (name == BusProbe.Entry.Name) break;
+                }
+                if (options.Count == 0) continue;
+                var (chosen, device) = random.Pick(options);
+                candidates.Add((chosen, name == BusProbe.Entry.Name ? -1 : device, weight));
+            }
+            var pick = candidates[random.Weighted([.. candidates.Select(c => c.Weight)])];
+            Emit(session, reach, pick.Op, pick.Device);
+        }
+        return new Trace($"kernel campaign seed {seed}", [], KernelMachine.Config, KernelMachine.Topology, session.Steps());
+    }
+
+    private static Operation Fill(Operation op, Prng random) => op switch
+    {
+        GroupTypeWrite w => w with { Type = random.Pick(Types) },
+        ClaimGroupDmaOwner c => c with { Owner = random.Chance(0.5) ? "o1" : "o2" },
+        _ => op,
+    };
+
+    private static void Emit(IommuSession session, Reach reach, Operation op, int device)
+    {
+        var outcome = session.Emit(op) ?? throw new InvalidOperationException("generation budget exhausted");
+        reach.Update(op, device, outcome.Errno);
+    }
+
+    /// <summary>The same trace with steps removed (a shrink candidate), its first step, the boot's bus probe, kept.</summary>
+    public static Trace Without(Trace trace, int from, int count) =>
+        trace.WithSteps(trace.Steps.Take(Math.Max(from, 1)).Concat(trace.Steps.Skip(Math.Max(from, 1) + count)));
+}

@@ -1,0 +1,132 @@
+using System.Collections.Immutable;
+using IommuConformance.Contract;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.KernelBackend.Guest;
+using IommuConformance.KernelBackend.Machine;
+using IommuConformance.KernelBackend.Protocol;
+using IommuConformance.KernelBackend.Warnings;
+
+namespace IommuConformance.KernelBackend;
+
+/// <summary>
+/// The kernel as the system under test of one trace: each step becomes what userspace does (docs/real-kernel.md):
+/// PCI rescan and remove, sysfs group type reads and writes, sysfs driver bind and unbind, a VFIO group set on a
+/// container. The answer is the errno of the one write or ioctl that stands for the operation, the type read for
+/// <c>group_type_read</c>, and the warnings parsed from every kernel log record of the step. A step it cannot express
+/// throws <see cref="UnreachableStepException"/> before touching the guest.
+/// </summary>
+public sealed class KernelSystem : ISystem
+{
+    private readonly KernelGuest _guest;
+    private readonly Dictionary<string, int> _index;
+    private readonly Reach _reach = new();
+    private readonly bool[] _vfioBound = new bool[KernelMachine.Devices.Length];
+    private readonly Dictionary<string, string> _claimedGroup = new(StringComparer.Ordinal);
+    private readonly List<string> _log = [];
+    private int _step;
+
+    /// <summary>A system on a guest just reset to its initial state, for a trace of <paramref name="topology"/> (the fixed machine).</summary>
+    public KernelSystem(KernelGuest guest, Topology topology)
+    {
+        _guest = guest;
+        _index = topology.Devices.Select((d, i) => (d.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
+    }
+
+    /// <summary>Every kernel log record of the trace so far (for reports of a disagreement).</summary>
+    public IReadOnlyList<string> Log => _log;
+
+    public Outcome Execute(Operation op)
+    {
+        var name = $"step {_step++} ({op})";
+        var device = DeviceOf(op);
+        if (_reach.Refusal(op, device) is { } why) throw new UnreachableStepException($"{name} is not reachable on the kernel: {why}");
+        var warnings = new List<string>();
+        var (errno, value) = Run(op, device, name, warnings);
+        var result = KernelErrno.Of(errno, name);
+        _reach.Update(op, device, result);
+        return new Outcome(result, value, [.. warnings]);
+    }
+
+    private int DeviceOf(Operation op)
+    {
+        var i = op.Spec.IndexOf(Args.Dev.Field);
+        if (i < 0) return -1;
+        var dev = op.Values[i].Text ?? "";
+        return _index.TryGetValue(dev, out var d) ? d : throw new UnreachableStepException($"{op}: no device {dev} in the machine");
+    }
+
+    private (int Errno, string? Value) Run(Operation op, int device, string step, List<string> warnings)
+    {
+        var d = device >= 0 ? KernelMachine.Devices[device] : null;
+        switch (op)
+        {
+            case BusProbe when !_reach.Started:
+                return (0, null); // the kernel's own bus probe at boot; the guest was reset to what it left
+            case BusProbe or Probe:
+                var rescan = Ask(step, warnings, "write", "/sys/bus/pci/rescan", "1");
+                return (rescan.Errno, null);
+            case Release:
+                _vfioBound[device] = false;
+                return (Ask(step, warnings, "write", $"/sys/bus/pci/devices/{d!.Bdf}/remove", "1").Errno, null);
+            case GroupTypeRead:
+                var read = Ask(step, warnings, "read", $"/sys/bus/pci/devices/{d!.Bdf}/iommu_group/type");
+                var type = read.Value ?? "";
+                return (read.Errno, read.Errno == 0 ? (type.EndsWith('\n') ? type[..^1] : type) : null);
+            case GroupTypeWrite w:
+                return (Ask(step, warnings, "write", $"/sys/bus/pci/devices/{d!.Bdf}/iommu_group/type", w.Type).Errno, null);
+            case DriverBind:
+                return (Ask(step, warnings, "write", $"/sys/bus/pci/drivers/{d!.Driver}/bind", d.Bdf).Errno, null);
+            case DriverUnbind:
+                // The driver's own unbind file: ENODEV for a device it does not hold, as the contract reads sysfs unbind.
+                return (Ask(step, warnings, "write", $"/sys/bus/pci/drivers/{d!.Driver}/unbind", d.Bdf).Errno, null);
+            case ClaimGroupDmaOwner:
+                return (Claim(device, step, warnings), null);
+            case ReleaseGroupDmaOwner:
+                var group = _claimedGroup[Reach.GroupKey(device)];
+                _claimedGroup.Remove(Reach.GroupKey(device));
+                return (Ask(step, warnings, "vfio_release", group).Errno, null);
+            default:
+                throw new UnreachableStepException($"{step}: no kernel mapping"); // Reach refused it already
+        }
+    }
+
+    /// <summary>
+    /// Bind the group's edu to vfio-pci if it is not yet (a driver_managed_dma driver: no IOMMU bookkeeping, so the
+    /// model does not see it), open the group and set it on a container: VFIO_GROUP_SET_CONTAINER is the claim.
+    /// </summary>
+    private int Claim(int device, string step, List<string> warnings)
+    {
+        var standIn = _reach.StandIn(device);
+        var edu = KernelMachine.Devices[standIn];
+        if (!_vfioBound[standIn])
+        {
+            Must(step, Ask(step, warnings, "write", $"/sys/bus/pci/devices/{edu.Bdf}/driver_override", "vfio-pci"), "set driver_override of the VFIO stand-in");
+            Must(step, Ask(step, warnings, "write", "/sys/bus/pci/drivers/vfio-pci/bind", edu.Bdf), "bind the VFIO stand-in to vfio-pci");
+            _vfioBound[standIn] = true;
+        }
+        var group = Ask(step, warnings, "link", $"/sys/bus/pci/devices/{edu.Bdf}/iommu_group");
+        Must(step, group, "read the stand-in's group");
+        var claim = Ask(step, warnings, "vfio_claim", group.Value!);
+        // Only SET_CONTAINER's errno is the claim's answer; failing to open the group is the back-end's own failure.
+        if (claim.Errno != 0 && claim.Value != "SET_CONTAINER")
+            throw new KernelBackendException($"{step}: VFIO {claim.Value} of group {group.Value} failed with errno {claim.Errno}");
+        if (claim.Errno == 0) _claimedGroup[Reach.GroupKey(device)] = group.Value!;
+        return claim.Errno;
+    }
+
+    private static void Must(string step, AgentReply reply, string what)
+    {
+        if (reply.Errno != 0) throw new KernelBackendException($"{step}: could not {what} (errno {reply.Errno})");
+    }
+
+    private AgentReply Ask(string step, List<string> warnings, string op, params string[] args)
+    {
+        var reply = _guest.Request(step, op, args);
+        _log.AddRange(reply.Log);
+        // A stall report is the host's overload showing through TCG, not the step's behaviour: the run is void.
+        if (reply.Log.FirstOrDefault(SplatParser.IsStall) is { } stall)
+            throw new KernelBackendException($"{step}: the guest stalled ({stall}): the host is overloaded; the run is void, not a disagreement");
+        warnings.AddRange(SplatParser.Parse(reply.Log));
+        return reply;
+    }
+}

@@ -1,0 +1,101 @@
+using IommuConformance.Contract;
+using IommuConformance.KernelBackend.Machine;
+
+namespace IommuConformance.KernelBackend;
+
+/// <summary>
+/// Which steps userspace can express on the fixed machine, and in which states (the table of docs/real-kernel.md).
+/// The facts it needs are few and the same on both sides of a run: which devices are present on the PCI bus, which
+/// groups are held through VFIO, and whether the boot's bus probe has been stepped over. <see cref="Update"/> moves
+/// them on from a step's errno, so the back-end (from the kernel's answers) and the kernel campaign's generator (from
+/// the model's) keep them alike.
+/// </summary>
+public sealed class Reach
+{
+    private readonly bool[] _present = Enumerable.Repeat(true, KernelMachine.Devices.Length).ToArray();
+    private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
+
+    /// <summary>Whether the first step, the boot's <c>bus_probe {bus: pci}</c>, has been taken.</summary>
+    public bool Started { get; private set; }
+
+    public bool Present(int device) => _present[device];
+
+    public bool Claimed(int device) => _claimed.Contains(GroupKey(device));
+
+    public static string GroupKey(int device) => KernelMachine.Devices[device].Spec.Group;
+
+    /// <summary>The present edu of the device's group that stands in for its VFIO user, or -1.</summary>
+    public int StandIn(int device)
+    {
+        for (var i = 0; i < KernelMachine.Devices.Length; i++)
+            if (KernelMachine.Devices[i].VfioStandIn && GroupKey(i) == GroupKey(device) && _present[i]) return i;
+        return -1;
+    }
+
+    /// <summary>Null when the step can run now; else why not. <paramref name="device"/> is the step's device index or -1.</summary>
+    public string? Refusal(Operation op, int device)
+    {
+        if (!Started)
+            return op is BusProbe { Bus: BusNames.Pci } ? null
+                : "a kernel trace starts with bus_probe {bus: pci}: the kernel probed every device at boot";
+        var d = device >= 0 ? KernelMachine.Devices[device] : null;
+        switch (op)
+        {
+            case BusProbe b:
+                return b.Bus == BusNames.Pci ? null : "the machine has no platform bus userspace can rescan";
+            case Probe:
+                for (var i = 0; i < _present.Length; i++)
+                    if (i != device && !_present[i])
+                        return "a PCI rescan re-adds every removed device: probe {dev} only while no other device is removed";
+                return null;
+            case Release:
+                if (d!.Bridge) return "removing the bridge removes the devices behind it";
+                if (!_present[device]) return "an absent device cannot be removed (no sysfs node)";
+                if (Claimed(device)) return "removing a device of a group held open through VFIO waits for userspace";
+                return null;
+            case GroupTypeRead or GroupTypeWrite:
+                return _present[device] ? null : "an absent device has no iommu_group link";
+            case DriverBind or DriverUnbind:
+                if (d!.Driver is null) return $"{d.QemuDevice.Split(',')[0]} has no DMA-API kernel driver";
+                return _present[device] ? null : "an absent device cannot be bound (no sysfs node)";
+            case ClaimGroupDmaOwner c:
+                if (c.Owner is null) return "VFIO always claims with an owner (its group)";
+                if (!_present[device]) return "an absent device has no group";
+                if (StandIn(device) < 0) return "a VFIO claim needs a driverless edu of the group bound to vfio-pci, and the group has none present";
+                if (Claimed(device)) return "a second VFIO open of a group fails in vfio (EBUSY) before the IOMMU core";
+                return null;
+            case ReleaseGroupDmaOwner:
+                if (!_present[device]) return "an absent device has no group";
+                return Claimed(device) ? null : "VFIO releases only a group it holds (unset container of an unset group fails in vfio)";
+            case ClaimDmaOwner or ReleaseDmaOwner:
+                return "device DMA ownership is claimed by iommufd's VFIO cdev path, and the kernel has no CONFIG_IOMMUFD";
+            case GetDomain:
+                return "no userspace interface reports a device's current domain";
+            default:
+                return $"{op.Name} is not user-reachable in this slice (a VFIO container's IOMMU allocates and attaches at once)";
+        }
+    }
+
+    /// <summary>Moves the facts on after a step that ran with <paramref name="errno"/>.</summary>
+    public void Update(Operation op, int device, Errno errno)
+    {
+        switch (op)
+        {
+            case BusProbe when !Started:
+                Started = true;
+                break;
+            case BusProbe or Probe:
+                Array.Fill(_present, true); // a rescan re-adds every removed device
+                break;
+            case Release:
+                _present[device] = false;
+                break;
+            case ClaimGroupDmaOwner when errno == Errno.OK:
+                _claimed.Add(GroupKey(device));
+                break;
+            case ReleaseGroupDmaOwner: // the agent closes the group and container whatever the unset answered
+                _claimed.Remove(GroupKey(device));
+                break;
+        }
+    }
+}

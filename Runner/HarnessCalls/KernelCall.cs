@@ -1,0 +1,103 @@
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Iommu.Printing;
+using IommuConformance.Harness.Iommu.Traces;
+using IommuConformance.KernelBackend;
+using IommuConformance.KernelBackend.Guest;
+
+namespace IommuConformance.Runner.HarnessCalls;
+
+/// <summary>How a trace ended on the kernel: agreed, disagreed, or stopped at a step userspace cannot express.</summary>
+internal enum KernelVerdict { Agreed, Disagreed, ExpectMismatch, Unreachable }
+
+/// <summary>One trace run on the kernel: verdict, step table, summary, problem, and how many steps ran.</summary>
+internal sealed record KernelOutcome(KernelVerdict Verdict, string Table, string Summary, string? Problem, int Steps, RunReport<Trace> Report);
+
+/// <summary>The Runner's calls into the kernel back-end: boot once, run traces (each after a verified reset), shrink.</summary>
+internal sealed class KernelCall : IDisposable
+{
+    private readonly KernelGuest _guest;
+    private readonly KernelBinding _binding;
+
+    private KernelCall(KernelGuest guest)
+    {
+        _guest = guest;
+        _binding = new KernelBinding(guest);
+    }
+
+    /// <summary>Boots the guest; null with the reason when the setup artefacts are missing. Boot failures throw <see cref="KernelBackendException"/>.</summary>
+    public static KernelCall? Boot(out string reason)
+    {
+        var artefacts = KernelArtefacts.Find(out reason);
+        return artefacts is null ? null : new KernelCall(KernelGuest.Boot(artefacts));
+    }
+
+    public TimeSpan BootTime => _guest.BootTime;
+
+    public string Release => _guest.Release;
+
+    public int Requests => _guest.Requests;
+
+    /// <summary>Told every trace as far as it ran in the guest, in order (generated traces and shrink candidates alike).</summary>
+    public Action<Trace>? Journal { get; set; }
+
+    /// <summary>Why a trace's machine is not the kernel's (null when it is).</summary>
+    public static string? MachineMismatch(LoadedTrace trace) =>
+        KernelBackend.Machine.KernelMachine.Mismatch(trace.Trace.Config, trace.Trace.Topology)
+        ?? (trace.Trace.Bugs.Length > 0 ? "seeded bugs are the emulated implementation's" : null);
+
+    public KernelOutcome Run(LoadedTrace trace) => Run(trace.Trace);
+
+    public KernelOutcome Run(Trace trace)
+    {
+        var report = CaseExecutor.Run(trace, _binding, CheckMode.Full);
+        Journal?.Invoke(trace.WithSteps(trace.Steps.Take(report.Steps.Length)));
+        // A dead guest is not a verdict: the caller reports it and stops.
+        if (report.Problem is { Kind: ProblemKind.Threw } p && p.Message.Contains(nameof(KernelBackendException), StringComparison.Ordinal))
+            throw new KernelBackendException(p.Message);
+        var verdict = report.Problem switch
+        {
+            null => KernelVerdict.Agreed,
+            { Kind: ProblemKind.Threw } t when t.Message.Contains(nameof(UnreachableStepException), StringComparison.Ordinal) => KernelVerdict.Unreachable,
+            { Kind: ProblemKind.Expect } => KernelVerdict.ExpectMismatch,
+            _ => KernelVerdict.Disagreed,
+        };
+        var steps = verdict == KernelVerdict.Unreachable ? report.Steps.Length - 1 : report.Steps.Length;
+        return new KernelOutcome(verdict, StepTable.Render(report), StepTable.Summary(report), report.Problem?.Message, steps, report);
+    }
+
+    /// <summary>A generated reachable trace of the fixed machine.</summary>
+    public static Trace Generate(ulong seed, int maxSteps) => KernelGen.Generate(seed, maxSteps);
+
+    /// <summary>
+    /// Shrinks a disagreeing trace by re-running candidates in the guest: cut after the failing step, then delete chunks
+    /// of steps (halving), keeping a candidate while it still disagrees at all (another disagreement is as good a find).
+    /// </summary>
+    public (Trace Trace, int Runs) Shrink(Trace trace, int failingStep)
+    {
+        var current = trace.WithSteps(trace.Steps.Take(failingStep + 1));
+        var runs = 0;
+        for (var chunk = Math.Max(1, current.Steps.Length / 2); chunk >= 1; chunk /= 2)
+        {
+            for (var from = current.Steps.Length - chunk; from >= 1; from--)
+            {
+                var candidate = KernelGen.Without(current, from, chunk);
+                if (candidate.Steps.Length >= current.Steps.Length) continue;
+                runs++;
+                var outcome = Run(candidate);
+                if (outcome.Verdict != KernelVerdict.Disagreed) continue;
+                current = candidate.WithSteps(candidate.Steps.Take(outcome.Steps));
+                from = Math.Min(from, current.Steps.Length - chunk + 1);
+            }
+            if (chunk == 1) break;
+        }
+        return (current, runs);
+    }
+
+    public static string Write(Trace trace) => TraceJson.Write(trace);
+
+    /// <summary>The trace as JSON with the model's outcomes as expects (a replayable reproducer).</summary>
+    public static string Reproducer(RunReport<Trace> report) => TraceJson.Write(TraceJson.WithModelExpects(report));
+
+    public void Dispose() => _guest.Dispose();
+}
