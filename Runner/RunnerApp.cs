@@ -59,6 +59,7 @@ public static class RunnerApp
         var root = new RootCommand(Description)
         {
             CampaignCommand.Create(io),
+            MergeCommand.Create(io),
             HuntCommand.Create(io),
             ReplayCommand.Create(io),
             BugsCommand.Create(io),

@@ -8,9 +8,13 @@ public static class InvariantChecker
     /// <summary>The first violation as <c>c.N: message</c>, or null when every invariant holds in the scope.</summary>
     public static string? FirstViolation(StateView view, Scope scope, InvariantContext context)
     {
-        foreach (var invariant in StructuralInvariants.All)
-            if (invariant.Check(view, scope, context) is { } message)
-                return $"{invariant.Id}: {message}";
+        var all = StructuralInvariants.All;
+        for (var i = 0; i < all.Count; i++)
+        {
+            InvariantCounts.Count(i);
+            if (all[i].Check(view, scope, context) is { } message)
+                return $"{all[i].Id}: {message}";
+        }
         return null;
     }
 
