@@ -59,10 +59,11 @@ public static class RunnerApp
         var root = new RootCommand(Description)
         {
             CampaignCommand.Create(io),
-            MergeCommand.Create(io),
             HuntCommand.Create(io),
             ReplayCommand.Create(io),
             BugsCommand.Create(io),
+            MergeCommand.Create(io),
+            ReportCommand.Create(io),
         };
         root.Subcommands.Add(HelpCommand.Create(io, root));
         var commands = string.Join(", ", root.Subcommands.Select(c => c.Name));

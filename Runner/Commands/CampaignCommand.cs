@@ -30,7 +30,9 @@ internal static class CampaignCommand
         campaign.AddTo(command);
         command.SetAction(parse =>
         {
-            var shard = parse.GetValue(campaign.Shard);
+            // --shard 1/1 is the whole campaign, and is written as such.
+            var shard = parse.GetValue(campaign.Shard) is { } text && CampaignCall.TryParseShard(text, out var s, out _) && s.Count > 1
+                ? $"{s.Index}/{s.Count}" : null;
             var (report, result) = FileNames(shard);
             if (options.Resolve(parse, io, [report, result], out var code) is not { } request) return code;
             var countGiven = parse.GetValue(options.MaxTest) is not null || io.Environment(SettingsCall.MaxTestVariable) is { Length: > 0 };
