@@ -8,8 +8,9 @@ namespace IommuConformance.Runner.Commands;
 /// </summary>
 internal static class FailureFiles
 {
+    /// <summary>Saves a failure shrunk in this process, titled by its <paramref name="origin"/>.</summary>
     public static string Save(string outDir, string name, ShrunkFailure failure, string origin) =>
-        Save(outDir, name, failure.ToJson(), origin);
+        Save(outDir, name, failure.ToJson($"{origin}, shrunk"), origin);
 
     public static string Save(string outDir, string name, string json, string origin)
     {
