@@ -70,7 +70,10 @@ public static class Campaign
 
     private static void CountInvariants(Tally tally, long[] before, long[] after)
     {
+        var invariants = StructuralInvariants.All.Count;
         for (var i = 0; i < after.Length; i++)
-            if (after[i] > before[i]) tally.Add(CampaignResult.InvariantRow, StructuralInvariants.All[i].Id, after[i] - before[i]);
+            if (after[i] > before[i])
+                tally.Add(i < invariants ? CampaignResult.InvariantRow : CampaignResult.ScopeRow,
+                    i < invariants ? StructuralInvariants.All[i].Id : InvariantCounts.ScopeKinds[i - invariants], after[i] - before[i]);
     }
 }

@@ -24,7 +24,8 @@ public sealed record CampaignProgress(long Traces, long Steps, long Failures, Ti
 /// <param name="Steps">Steps of those traces executed with their checks (a failing trace stops at its failing step).</param>
 /// <param name="Failing">Numbers of the generated traces that failed, ascending.</param>
 /// <param name="Coverage">Operation × outcome (<c>OutcomeCatalogue.Key</c> of the model's answer) over every executed step.</param>
-/// <param name="Invariants">Invariant id → how often it was evaluated (once per step per scope it was checked on).</param>
+/// <param name="Invariants">Invariant id → how often it was evaluated (once per step per scope it was checked on), and the
+/// devices, groups and domains of those scopes (<see cref="ScopeRow"/>).</param>
 /// <param name="Scenarios">Scenario dimension (driver mix, device count, ...) × value → traces.</param>
 /// <param name="Shrunk">The first <see cref="CampaignPlan.MaxShrunk"/> failures by trace number, shrunk.</param>
 /// <param name="Elapsed">Wall time (after a merge: the sum over shards, i.e. machine time).</param>
@@ -52,6 +53,9 @@ public sealed record CampaignResult(
 
     /// <summary>The row of <see cref="Invariants"/> (one row: counts by invariant id).</summary>
     public const string InvariantRow = "evaluations";
+
+    /// <summary>The row of <see cref="Invariants"/> with the objects the invariants were checked over: devices, groups, domains.</summary>
+    public const string ScopeRow = "objects in scope";
 
     /// <summary>Whether two results have the same figures (everything but the time and which shards they came from).</summary>
     public bool SameFigures(CampaignResult other) =>

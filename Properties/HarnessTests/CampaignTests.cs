@@ -75,6 +75,9 @@ public sealed class CampaignTests
         var row = result.Invariants.Row(CampaignResult.InvariantRow);
         Assert.Equal(Harness.Iommu.Invariants.StructuralInvariants.All.Select(i => i.Id).Order(StringComparer.Ordinal), row.Keys);
         Assert.All(row.Values, n => Assert.True(n >= result.Steps, $"{n} evaluations for {result.Steps} steps"));
+        var scope = result.Invariants.Row(CampaignResult.ScopeRow);
+        Assert.Equal(["devices", "domains", "groups"], scope.Keys);
+        Assert.All(scope.Values, n => Assert.True(n > 0));
     }
 
     [Theory]

@@ -34,6 +34,7 @@ public sealed class ReportCommandTests : IDisposable
             Assert.Contains(section, md);
         Assert.Contains("Seed of the run: 5,", md);
         Assert.Contains("| c.9 |", md);
+        Assert.Contains("Objects in those scopes, in all: ", md);
         Assert.Contains("line coverage | 97.4 % (974 of 1,000 lines)", md);
         Assert.Contains($"| {BugCatalogue.UntrustedNotForcedDma} | yes |", md);
         // 30 short traces do not reach everything: the pairs never produced are listed.

@@ -19,6 +19,7 @@ internal sealed record ReportData(
     IReadOnlyList<OutcomePair> NeverProduced,
     IReadOnlyList<OutcomePair> Unreachable,
     IReadOnlyList<InvariantFigure> Invariants,
+    IReadOnlyList<(string Kind, long Count)> ScopeObjects,
     IReadOnlyList<(string Dimension, string Value, long Traces)> Scenarios,
     IReadOnlyList<(long Trace, int FirstSteps, int Steps, string Problem)> Shrunk);
 
@@ -34,6 +35,7 @@ internal static class ReportCall
             [.. CampaignReport.NeverProduced(r).Select(p => new OutcomePair(p.Op, p.Outcome, null))],
             [.. OutcomeCatalogue.Unreachable.Select(u => new OutcomePair(u.Op, u.Key, u.Reason))],
             [.. StructuralInvariants.All.Select(i => new InvariantFigure(i.Id, i.Statement, counts.GetValueOrDefault(i.Id)))],
+            [.. InvariantCounts.ScopeKinds.Select(k => (k, r.Invariants[CampaignResult.ScopeRow, k]))],
             [.. r.Scenarios.Cells],
             [.. r.Shrunk.Select(s => (s.TraceNumber, s.FirstSteps, s.Steps, s.Problem))]);
     }

@@ -66,7 +66,9 @@ internal static class ConformanceReport
     private static void Invariants(List<Block> blocks, ReportData data)
     {
         blocks.Add(new Heading(2, "Invariants checked"));
-        blocks.Add(new Paragraph("Evaluations: once per step for the objects the step could have changed, and over everything at sweeps."));
+        blocks.Add(new Paragraph("Each invariant is evaluated after every checked step over the objects the step could have changed "
+            + "(widened to their dependants), and over everything at sweeps (every 16 steps or more as the state grows, and at the last "
+            + "step). Objects in those scopes, in all: " + string.Join(", ", data.ScopeObjects.Select(o => $"{N(o.Count)} {o.Kind}")) + "."));
         blocks.Add(new Table(["invariant", "statement", "evaluations"],
             [.. data.Invariants.Select(i => (IReadOnlyList<string>)[i.Id, i.Statement, N(i.Evaluations)])], new HashSet<int> { 2 }));
     }

@@ -54,11 +54,16 @@ internal static class ReportDocument
                 + "h1{border-bottom:2px solid #444}h2{margin-top:1.6em;border-bottom:1px solid #ccc}img{max-width:100%;border:1px solid #ddd}"
                 + "code{background:#f6f6f6;padding:0 3px}</style>")
             .AppendLine("</head><body>");
-        foreach (var block in blocks)
+        var all = blocks.ToArray();
+        // A table of contents of the sections, linking to their anchors.
+        var sections = all.OfType<Heading>().Where(h => h.Level == 2).ToArray();
+        foreach (var block in all)
         {
+            if (block is Heading { Level: 2 } first && sections.Length > 0 && ReferenceEquals(first, sections[0]))
+                html.AppendLine("<nav><p>" + string.Join(" · ", sections.Select(h => $"<a href=\"#{Anchor(h.Text)}\">{E(h.Text)}</a>")) + "</p></nav>");
             switch (block)
             {
-                case Heading h: html.AppendLine($"<h{h.Level}>{E(h.Text)}</h{h.Level}>"); break;
+                case Heading h: html.AppendLine($"<h{h.Level} id=\"{Anchor(h.Text)}\">{E(h.Text)}</h{h.Level}>"); break;
                 case Paragraph p: html.AppendLine($"<p>{E(p.Text)}</p>"); break;
                 case Bullets b: html.AppendLine("<ul>" + string.Concat(b.Items.Select(i => $"<li>{E(i)}</li>")) + "</ul>"); break;
                 case Chart c: html.AppendLine($"<p><img alt=\"{E(c.Alt)}\" src=\"data:image/png;base64,{Convert.ToBase64String(c.Png)}\"></p>"); break;
@@ -74,6 +79,16 @@ internal static class ReportDocument
     }
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
+
+    /// <summary>A heading's anchor: lower-case ASCII letters and digits, runs of anything else as one '-'.</summary>
+    public static string Anchor(string text)
+    {
+        var slug = new StringBuilder();
+        foreach (var c in text.ToLowerInvariant())
+            if (char.IsAsciiLetterOrDigit(c)) slug.Append(c);
+            else if (slug.Length > 0 && slug[^1] != '-') slug.Append('-');
+        return slug.ToString().TrimEnd('-');
+    }
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 }

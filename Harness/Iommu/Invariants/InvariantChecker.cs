@@ -9,6 +9,7 @@ public static class InvariantChecker
     public static string? FirstViolation(StateView view, Scope scope, InvariantContext context)
     {
         var all = StructuralInvariants.All;
+        InvariantCounts.CountScope(scope);
         for (var i = 0; i < all.Count; i++)
         {
             InvariantCounts.Count(i);

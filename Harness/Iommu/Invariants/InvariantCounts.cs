@@ -9,8 +9,23 @@ public static class InvariantCounts
 {
     [ThreadStatic] private static long[]? t_counts;
 
-    internal static void Count(int invariant) => (t_counts ??= new long[StructuralInvariants.All.Count])[invariant]++;
+    internal static void Count(int invariant) => (t_counts ??= new long[Slots])[invariant]++;
 
-    /// <summary>The counts so far, by position in <see cref="StructuralInvariants.All"/>.</summary>
-    public static long[] Snapshot() => t_counts is { } counts ? (long[])counts.Clone() : new long[StructuralInvariants.All.Count];
+    /// <summary>Counts the objects of a scope the invariants are checked over (after the per-invariant counts).</summary>
+    internal static void CountScope(Scope scope)
+    {
+        var counts = t_counts ??= new long[Slots];
+        counts[^3] += scope.Devices.Count;
+        counts[^2] += scope.Groups.Count;
+        counts[^1] += scope.Domains.Count;
+    }
+
+    /// <summary>One count per invariant, then the devices, groups and domains of the scopes checked.</summary>
+    private static int Slots => StructuralInvariants.All.Count + 3;
+
+    /// <summary>The scope counts' names, in the order of the last three slots of <see cref="Snapshot"/>.</summary>
+    public static readonly IReadOnlyList<string> ScopeKinds = ["devices", "groups", "domains"];
+
+    /// <summary>The counts so far: by position in <see cref="StructuralInvariants.All"/>, then the three scope counts.</summary>
+    public static long[] Snapshot() => t_counts is { } counts ? (long[])counts.Clone() : new long[Slots];
 }
