@@ -60,13 +60,16 @@ public sealed class ReportCommandTests : IDisposable
         Assert.Contains("run bash scripts/coverage.sh first", md);
     }
 
-    [Fact]
-    public void Unreadable_hunt_and_coverage_files_are_noted_and_left_out()
+    [Theory]
+    [InlineData("{ \"format\": \"other\" }", "{ truncated")]
+    [InlineData("{ \"format\": \"iommu-conformance-hunt/1\" }", "{ \"summary\": { \"linecoverage\": 90 } }")]
+    [InlineData("[]", "{ \"summary\": { \"linecoverage\": \"high\", \"branchcoverage\": 1 } }")]
+    public void Unreadable_hunt_and_coverage_files_are_noted_and_left_out(string hunt, string coverage)
     {
         Run("campaign", "--max-test", "5", "--out", _out);
-        File.WriteAllText(In("hunt.json"), "{ \"format\": \"other\" }");
+        File.WriteAllText(In("hunt.json"), hunt);
         Directory.CreateDirectory(In("coverage"));
-        File.WriteAllText(In("coverage/Summary.json"), "{ truncated");
+        File.WriteAllText(In("coverage/Summary.json"), coverage);
         Assert.Equal(0, Run("report", "--out", _out).Code);
         var md = File.ReadAllText(In("conformance.md"));
         Assert.Contains("Note: hunt results left out:", md);

@@ -37,18 +37,21 @@ internal static class HuntJson
         if (!System.IO.File.Exists(path)) return null;
         try
         {
-            var root = JsonNode.Parse(System.IO.File.ReadAllText(path))!.AsObject();
+            var root = JsonNode.Parse(System.IO.File.ReadAllText(path)) as JsonObject ?? throw new FormatException("not a JSON object");
             if (root["format"]?.GetValue<string>() != Format) throw new FormatException($"format is not {Format}");
-            var rows = root["bugs"]!.AsArray().Select(n => n!.AsObject()).Select(o => new HuntRow(
-                o["bug"]!.GetValue<string>(), o["found"]!.GetValue<bool>(), o["traces"]!.GetValue<int>(),
-                o["firstSteps"]?.GetValue<int>(), o["shrunkSteps"]?.GetValue<int>(), o["documented"]!.GetValue<int>(),
-                o["seconds"]!.GetValue<double>(), o["shrinkMs"]!.GetValue<double>())).ToArray();
-            return (root["seed"]!.GetValue<string>(), rows);
+            var rows = Field(root, "bugs").AsArray().Select(n => n as JsonObject ?? throw new FormatException("a bug entry is not an object"))
+                .Select(o => new HuntRow(
+                    Field(o, "bug").GetValue<string>(), Field(o, "found").GetValue<bool>(), Field(o, "traces").GetValue<int>(),
+                    o["firstSteps"]?.GetValue<int>(), o["shrunkSteps"]?.GetValue<int>(), Field(o, "documented").GetValue<int>(),
+                    Field(o, "seconds").GetValue<double>(), Field(o, "shrinkMs").GetValue<double>())).ToArray();
+            return (Field(root, "seed").GetValue<string>(), rows);
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NullReferenceException)
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or IOException)
         {
             problem = $"{path}: {e.Message}";
             return null;
         }
     }
+
+    private static JsonNode Field(JsonObject o, string name) => o[name] ?? throw new FormatException($"field \"{name}\" missing or null");
 }

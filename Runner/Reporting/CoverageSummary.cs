@@ -16,16 +16,19 @@ internal sealed record CoverageSummary(double Line, double Branch, double? Metho
         if (!System.IO.File.Exists(path)) return null;
         try
         {
-            var summary = JsonNode.Parse(System.IO.File.ReadAllText(path))!["summary"]!;
+            var summary = (JsonNode.Parse(System.IO.File.ReadAllText(path)) as JsonObject)?["summary"] as JsonObject
+                ?? throw new FormatException("no \"summary\" object");
             return new CoverageSummary(
-                summary["linecoverage"]!.GetValue<double>(), summary["branchcoverage"]!.GetValue<double>(),
+                Field(summary, "linecoverage").GetValue<double>(), Field(summary, "branchcoverage").GetValue<double>(),
                 summary["methodcoverage"]?.GetValue<double>(), summary["coveredlines"]?.GetValue<long>() ?? 0,
                 summary["coverablelines"]?.GetValue<long>() ?? 0, summary["generatedon"]?.ToString() ?? "");
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or IOException)
         {
             problem = $"{path}: {e.Message}";
             return null;
         }
     }
+
+    private static JsonNode Field(JsonObject o, string name) => o[name] ?? throw new FormatException($"field \"{name}\" missing or null");
 }
