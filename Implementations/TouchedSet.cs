@@ -9,7 +9,7 @@ namespace IommuConformance.Implementations;
 /// </summary>
 public sealed class TouchedSet
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly HashSet<string> _devices = new(StringComparer.Ordinal);
     private readonly HashSet<int> _groups = [];
     private readonly HashSet<int> _domains = [];

@@ -38,8 +38,9 @@ public sealed partial class ModelState : IEquatable<ModelState>
 
     /// <summary>The machine after registering every IOMMU instance: nothing probed, nothing bound, no handles.</summary>
     public static ModelState Initial(SystemConfig config, Topology topology) =>
-        new(new Machine(config, topology), ImmutableSortedDictionary<string, GroupState>.Empty,
-            ImmutableSortedSet<string>.Empty, ImmutableSortedDictionary<string, UserDomain>.Empty, 0);
+        new(new Machine(config, topology), ImmutableSortedDictionary<string, GroupState>.Empty.WithComparers(StringComparer.Ordinal),
+            ImmutableSortedSet<string>.Empty.WithComparer(StringComparer.Ordinal),
+            ImmutableSortedDictionary<string, UserDomain>.Empty.WithComparers(StringComparer.Ordinal), 0);
 
     /// <summary>The fixed part of the machine: config, topology, driver facts.</summary>
     public Machine Machine => machine;

@@ -10,7 +10,7 @@ namespace IommuConformance.Implementations.Adapter;
 /// </summary>
 public sealed class DriverCore(IommuCore core)
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
 
     public bool IsBound(Device dev)
     {

@@ -11,7 +11,7 @@ namespace IommuConformance.Implementations.Adapter;
 /// </summary>
 public sealed class HandleTable(TouchedSet? touched = null)
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly Dictionary<string, DomainHandle> _byName = new(StringComparer.Ordinal);
     private readonly Dictionary<IommuDomain, string> _byDomain = new(ReferenceEqualityComparer.Instance);
 

@@ -13,8 +13,8 @@ namespace IommuConformance.Implementations.Core;
 /// </summary>
 public sealed partial class IommuCore
 {
-    private readonly object _probeLock = new();   // iommu_probe_device_lock
-    private readonly object _groupsLock = new();
+    private readonly Lock _probeLock = new();   // iommu_probe_device_lock
+    private readonly Lock _groupsLock = new();
     private readonly SortedDictionary<int, IommuGroup> _groups = [];    // live groups by id
     private readonly GroupIda _groupIda = new();
     private readonly SortedDictionary<int, IommuDomain> _domains = [];  // live domains by id; freed ones are dropped
@@ -83,13 +83,13 @@ public sealed partial class IommuCore
     // lockdep_assert_held(&group->mutex), in every build: a *Locked worker called without its lock is a bug.
     private static void AssertLocked(IommuGroup group, [CallerMemberName] string caller = "")
     {
-        if (!Monitor.IsEntered(group.Mutex)) throw new InvalidOperationException($"{caller}: {group}'s mutex is not held");
+        if (!group.Mutex.IsHeldByCurrentThread) throw new InvalidOperationException($"{caller}: {group}'s mutex is not held");
     }
 
     // lockdep_assert_held(&iommu_probe_device_lock).
     private void AssertProbeLocked([CallerMemberName] string caller = "")
     {
-        if (!Monitor.IsEntered(_probeLock)) throw new InvalidOperationException($"{caller}: the probe lock is not held");
+        if (!_probeLock.IsHeldByCurrentThread) throw new InvalidOperationException($"{caller}: the probe lock is not held");
     }
 
     // ---- groups ----

@@ -16,7 +16,7 @@ public sealed class IommuGroup(int id, IommuDevice iommu, string key, TouchedSet
     private int _refCount = 1;
 
     /// <summary>group->mutex.</summary>
-    public object Mutex { get; } = new();
+    public Lock Mutex { get; } = new();
 
     /// <summary>From the group IDA: reused after the group is freed.</summary>
     public int Id => id;

@@ -8,7 +8,7 @@ namespace IommuConformance.Implementations.Core;
 /// </summary>
 public sealed class WarningLog
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly List<string> _all = [];
     private readonly ThreadLocal<List<string>?> _current = new();
 

@@ -11,7 +11,7 @@ namespace IommuConformance.Implementations.Hardware;
 /// </summary>
 public abstract class ContextTable(string instance, HardwareErrorLog errors, TouchedSet? touched)
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly Dictionary<string, (HwContextKind Kind, IommuDomain? Domain)> _entries = [];
 
     public string Instance => instance;
@@ -66,7 +66,7 @@ public abstract class ContextTable(string instance, HardwareErrorLog errors, Tou
 /// <summary>The hardware errors of one machine, in the order they were detected.</summary>
 public sealed class HardwareErrorLog
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly List<string> _errors = [];
 
     public void Add(string error)

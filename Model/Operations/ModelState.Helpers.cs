@@ -10,8 +10,7 @@ public sealed partial class ModelState
 {
     /// <summary><c>dev->iommu_group</c>: the live group the device is a member of, or null when it is not probed.</summary>
     private GroupState? GroupFor(string dev) =>
-        machine.Device(dev) is { } spec && Machine.GroupId(spec) is { } id
-        && groups.TryGetValue(id, out var g) && g.Members.Contains(dev) ? g : null;
+        machine.GroupIdOf(dev) is { } id && groups.TryGetValue(id, out var g) && g.Members.Contains(dev) ? g : null;
 
     /// <summary>The driver facts of the group's instance (a live group always has a known driver).</summary>
     private DriverFacts DriverOf(GroupState g) =>

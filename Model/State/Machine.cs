@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using IommuConformance.Contract;
 using IommuConformance.Model.Rules;
 
@@ -10,20 +9,25 @@ namespace IommuConformance.Model.State;
 /// </summary>
 public sealed class Machine
 {
-    private readonly ImmutableDictionary<string, DeviceSpec> devices;
-    private readonly ImmutableDictionary<string, DriverFacts> drivers;
+    // Built once, never written after: read-only dictionaries are as immutable as the states that share them.
+    private readonly Dictionary<string, DeviceSpec> devices;
+    private readonly Dictionary<string, DriverFacts> drivers;
+    private readonly Dictionary<string, string> groupIds;   // device → group id, for devices behind an IOMMU
 
     public Machine(SystemConfig config, Topology topology)
     {
         Config = config;
         Topology = topology;
-        var devs = ImmutableDictionary.CreateBuilder<string, DeviceSpec>();
-        foreach (var d in topology.Devices) devs.TryAdd(d.Name, d);
-        var drvs = ImmutableDictionary.CreateBuilder<string, DriverFacts>();
+        var devs = new Dictionary<string, DeviceSpec>(StringComparer.Ordinal);
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var d in topology.Devices)
+            if (devs.TryAdd(d.Name, d) && GroupId(d) is { } id) ids.Add(d.Name, id);
+        var drvs = new Dictionary<string, DriverFacts>(StringComparer.Ordinal);
         foreach (var i in topology.Iommus)
             if (DriverFacts.For(i) is { } facts) drvs.TryAdd(i.Name, facts);
-        devices = devs.ToImmutable();
-        drivers = drvs.ToImmutable();
+        devices = devs;
+        drivers = drvs;
+        groupIds = ids;
     }
 
     public SystemConfig Config { get; }
@@ -38,4 +42,7 @@ public sealed class Machine
 
     /// <summary>The group a device joins when probed: its group key on its instance; null without an IOMMU.</summary>
     public static string? GroupId(DeviceSpec dev) => dev.Iommu is null ? null : $"{dev.Iommu}/{dev.Group}";
+
+    /// <summary>The group id of a device of this machine (<see cref="GroupId(DeviceSpec)"/>, computed once); null without an IOMMU.</summary>
+    public string? GroupIdOf(string dev) => groupIds.GetValueOrDefault(dev);
 }

@@ -76,9 +76,10 @@ public static class CaseExecutor
                 || (run.SweepDue?.Invoke(i) ?? (i + 1) % run.SweepEvery == 0);
             // Every check sees every step (they keep history); a step of a known-good prefix reports nothing.
             Problem? problem = null;
-            foreach (var check in run.Checks)
+            var checks = run.Checks;
+            for (var c = 0; c < checks.Count; c++)
             {
-                var found = check.Check(context);
+                var found = checks[c].Check(context);
                 if (found is null || !context.Checked) continue;
                 problem = found;
                 break;

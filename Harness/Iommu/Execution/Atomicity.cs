@@ -84,7 +84,7 @@ public static class Atomicity
     public static bool Same(object? a, object? b) => (a, b) switch
     {
         (null, null) => true,
-        (GroupSnapshot x, GroupSnapshot y) => x with { Members = [] } == y with { Members = [] } && x.Members.SequenceEqual(y.Members),
+        (GroupSnapshot x, GroupSnapshot y) => x.Equals(y),   // by value, members in order included
         (DeviceSnapshot x, DeviceSnapshot y) => x == y,
         (DomainSnapshot x, DomainSnapshot y) => x == y,
         _ => false,

@@ -1,3 +1,6 @@
+using System.Collections.Immutable;
+using IommuConformance.Contract;
+using IommuConformance.Contract.Vocabulary;
 using IommuConformance.Harness.Core.Checking;
 using IommuConformance.Harness.Iommu.Invariants;
 using IommuConformance.Harness.Iommu.Traces;
@@ -31,6 +34,15 @@ public sealed class IommuRun
     public Scope Scope { get; } = new();
 
     private int _lastSweep = -1;
+    private Operation? _valuesOf;
+    private ImmutableArray<ArgValue> _values;
+
+    /// <summary>The step's argument values, computed once per operation for the checks that read them.</summary>
+    public ImmutableArray<ArgValue> Values(Operation op)
+    {
+        if (!ReferenceEquals(op, _valuesOf)) (_valuesOf, _values) = (op, op.Values);
+        return _values;
+    }
 
     /// <summary>
     /// Sweeps are due every <see cref="IommuBinding.SweepEvery"/> steps, or, once the state is large, after as many steps

@@ -16,6 +16,12 @@ public interface IIommuJudge : IJudge
 
     /// <summary>The model's answer to a read-only operation in its current state, without moving on.</summary>
     Outcome Read(Operation read);
+
+    /// <summary>
+    /// <see cref="Read"/> answers what <see cref="State"/>'s queries answer (<c>CurrentDomain</c>, <c>GroupType</c>), so
+    /// the per-step observations may ask the queries without building outcomes (sweeps still go through Read).
+    /// </summary>
+    bool ReadsFollowState => false;
 }
 
 /// <summary>
@@ -51,6 +57,8 @@ public sealed class ModelJudge(ModelState initial) : IIommuJudge
     public ModelState Before { get; private set; } = initial;
 
     public Outcome Read(Operation read) => State.Step(read).Outcome;
+
+    public bool ReadsFollowState => true;
 
     public Judgement Judge(Operation op, Outcome observed)
     {

@@ -11,18 +11,24 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// </summary>
 public static class StateAnswers
 {
-    public static Outcome GetDomain(StateView view, string dev)
-    {
-        if (view.Group(view.Device(dev)?.GroupId) is not { } g || g.DomainId is not { } id) return Outcome.OkWith(DomainNames.None);
-        if (id == g.DefaultDomainId) return Outcome.OkWith(DomainNames.Default);
-        var domain = view.Domain(id);
-        if (domain?.Handle is { } handle) return Outcome.OkWith(handle);
-        if (id == g.BlockingDomainId) return Outcome.OkWith(DomainNames.Blocking);
-        if (domain is { IsStatic: true, Type: GroupTypeStrings.Identity }) return Outcome.OkWith(DomainNames.Identity);
-        return Outcome.OkWith(DomainNames.None);
-    }
+    public static Outcome GetDomain(StateView view, string dev) => Outcome.OkWith(DomainName(view, dev));
 
     public static Outcome GroupTypeRead(StateView view, string dev) =>
-        view.Group(view.Device(dev)?.GroupId) is not { } g ? Outcome.Of(Errno.ENODEV)
-            : Outcome.OkWith(view.Domain(g.DefaultDomainId)?.Type ?? GroupTypeStrings.Unknown);
+        GroupType(view, dev) is { } type ? Outcome.OkWith(type) : Outcome.Of(Errno.ENODEV);
+
+    /// <summary>What <c>get_domain</c> answers (always OK).</summary>
+    public static string DomainName(StateView view, string dev)
+    {
+        if (view.Group(view.Device(dev)?.GroupId) is not { } g || g.DomainId is not { } id) return DomainNames.None;
+        if (id == g.DefaultDomainId) return DomainNames.Default;
+        var domain = view.Domain(id);
+        if (domain?.Handle is { } handle) return handle;
+        if (id == g.BlockingDomainId) return DomainNames.Blocking;
+        if (domain is { IsStatic: true, Type: GroupTypeStrings.Identity }) return DomainNames.Identity;
+        return DomainNames.None;
+    }
+
+    /// <summary>What <c>group_type_read</c> answers when OK; null when the device has no group (ENODEV).</summary>
+    public static string? GroupType(StateView view, string dev) =>
+        view.Group(view.Device(dev)?.GroupId) is not { } g ? null : view.Domain(g.DefaultDomainId)?.Type ?? GroupTypeStrings.Unknown;
 }

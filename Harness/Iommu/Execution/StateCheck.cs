@@ -16,6 +16,7 @@ namespace IommuConformance.Harness.Iommu.Execution;
 public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
 {
     private readonly List<ObjectChange> _changes = [];
+    private readonly Func<int, GroupSnapshot?> _groupOf = id => run.View.Group(id);
 
     public string Name => "state";
 
@@ -29,14 +30,17 @@ public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
         Refresh(system.Touched);
         // bus_iommu_probe() is not atomic: an aborted bus probe keeps the devices and groups it set up before the error.
         var atomicity = invariants && step.Checked && step.Observed.Errno != Errno.OK && step.Op is not BusProbe
-            ? Atomicity.Violation(_changes, step.Observed, id => view.Group(id)) : null;
+            ? Atomicity.Violation(_changes, step.Observed, _groupOf) : null;
 
         string? unreported = null;
         if (step.Sweep && step.Checked)
         {
             var full = system.Snapshot();
             unreported = Unreported.Describe(view, full);
-            view.Load(full);
+            // Nothing unreported and as many objects as the view holds: the view already is the snapshot (a duplicate
+            // id would leave one object of the view unmatched), so only a difference costs a rebuild.
+            if (unreported is null && view.Holds(full)) view.SetHardwareErrors(full.HardwareErrors);
+            else view.Load(full);
         }
         else view.SetHardwareErrors(system.HardwareErrors);
         Waivers.Observe(run, step, _changes);
@@ -48,7 +52,7 @@ public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
 
         var sweepName = step.Sweep && step.Mode == CheckMode.Incremental ? " (sweep)" : "";
         if (atomicity is not null) return new Problem(ProblemKind.Invariant, "atomicity", atomicity);
-        var checkScope = step.Sweep ? Scope.All(view) : Widened(scope);
+        var checkScope = step.Sweep ? scope.SetAll(view) : Widened(scope);
         if (InvariantChecker.FirstViolation(view, checkScope, run.Context) is { } violation)
             return new Problem(ProblemKind.Invariant, "invariants" + sweepName, violation);
         run.Context.HardwareErrorsJudged = view.HardwareErrors.Count;
@@ -85,8 +89,8 @@ public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
             scope.Groups.Add(id);
             if (old is not null)
             {
-                scope.Devices.UnionWith(old.Members);
-                scope.Domains.UnionWith(StateView.Held(old));
+                foreach (var m in old.Members) scope.Devices.Add(m);
+                StateView.AddHeld(scope.Domains, old);
             }
             _changes.Add(new ObjectChange(old, now));
         }

@@ -24,20 +24,21 @@ internal static class Waivers
         var view = run.View;
         var before = run.Model.Before;
         var warnings = step.Observed.Warnings;
-        var dev = DeviceOf(step.Op);
+        var dev = DeviceOf(run, step.Op);
 
         // The model's state before the step tells which devices were bound but unprobed (WARN late_probe_at_driver_bind).
-        foreach (var d in LateProbed(run, step.Op))
+        if (step.Op is Probe or BusProbe)
+            foreach (var d in LateProbed(run, step.Op))
                 if (view.Device(d)?.GroupId is { } g) context.UnbalancedGroups.Add(g);
         if (step.Op is ReleaseDmaOwner r && before.IsProbed(r.Dev) && before.Owner(r.Dev) is null && before.OwnerCount(r.Dev) > 1
             && view.Device(r.Dev)?.GroupId is { } misused)
             context.UnbalancedGroups.Add(misused);
-        context.UnbalancedGroups.RemoveWhere(g => view.Group(g) is null);
+        if (context.UnbalancedGroups.Count > 0) DropFreedGroups(context, view);
 
         // A failed first attach leaves the new default domain with the group (iommu_setup_default_domain); the probed
         // device is unwound, but members an aborted bus probe left in the group stay on their old hardware entries.
-        var refused = warnings.Contains(Warn.SetDomainNoFailFailed) || warnings.Contains(Warn.SetDomainRevertFailed)
-            || warnings.Contains(Warn.DefaultDomainFirstAttachFailed);
+        var refused = !warnings.IsEmpty && (warnings.Contains(Warn.SetDomainNoFailFailed) || warnings.Contains(Warn.SetDomainRevertFailed)
+            || warnings.Contains(Warn.DefaultDomainFirstAttachFailed));
         if (refused && dev is not null)
             foreach (var g in GroupsOf(view, changes, dev))
                 context.LaggingDevices.UnionWith(g.Members);
@@ -47,8 +48,15 @@ internal static class Waivers
         if (!refused && step.Observed.Errno == Errno.OK && context.LaggingDevices.Count > 0)
             foreach (var c in changes)
                 if (c.After is DeviceSnapshot d && Matches(run, d)) context.LaggingDevices.Remove(d.Name);
-        context.LaggingDevices.RemoveWhere(d => view.Device(d)?.GroupId is null);
+        if (context.LaggingDevices.Count > 0) DropReleasedDevices(context, view);
     }
+
+    // Apart from Observe, so that their closures are allocated only when there is something to prune.
+    private static void DropFreedGroups(Invariants.InvariantContext context, Invariants.StateView view) =>
+        context.UnbalancedGroups.RemoveWhere(g => view.Group(g) is null);
+
+    private static void DropReleasedDevices(Invariants.InvariantContext context, Invariants.StateView view) =>
+        context.LaggingDevices.RemoveWhere(d => view.Device(d)?.GroupId is null);
 
     /// <summary>The devices a probe step found bound but unprobed (the model's state before the step).</summary>
     private static IEnumerable<string> LateProbed(IommuRun run, Operation op)
@@ -63,10 +71,10 @@ internal static class Waivers
         return candidates.Where(d => before.IsBound(d) && !before.IsProbed(d));
     }
 
-    private static string? DeviceOf(Operation op)
+    private static string? DeviceOf(IommuRun run, Operation op)
     {
         var i = op.Spec.IndexOf(Args.Dev.Field);
-        return i < 0 ? null : op.Values[i].Text;
+        return i < 0 ? null : run.Values(op)[i].Text;
     }
 
     /// <summary>The device's group now, and the one it was in before the step if that changed.</summary>

@@ -9,15 +9,17 @@ public static class InvariantCounts
 {
     [ThreadStatic] private static long[]? t_counts;
 
-    internal static void Count(int invariant) => (t_counts ??= new long[Slots])[invariant]++;
-
-    /// <summary>Counts the objects of a scope the invariants are checked over (after the per-invariant counts).</summary>
-    internal static void CountScope(Scope scope)
+    /// <summary>
+    /// Counts the objects of a scope the invariants are about to be checked over, and answers this thread's counters,
+    /// whose first slots the checker increments per invariant evaluated.
+    /// </summary>
+    internal static long[] CountScope(Scope scope)
     {
         var counts = t_counts ??= new long[Slots];
         counts[^3] += scope.Devices.Count;
         counts[^2] += scope.Groups.Count;
         counts[^1] += scope.Domains.Count;
+        return counts;
     }
 
     /// <summary>One count per invariant, then the devices, groups and domains of the scopes checked.</summary>

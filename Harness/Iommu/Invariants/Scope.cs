@@ -12,13 +12,16 @@ public sealed class Scope
     public HashSet<int> Domains { get; } = [];
 
     /// <summary>Every object of the view.</summary>
-    public static Scope All(StateView view)
+    public static Scope All(StateView view) => new Scope().SetAll(view);
+
+    /// <summary>This scope, refilled with every object of the view.</summary>
+    public Scope SetAll(StateView view)
     {
-        var scope = new Scope();
-        scope.Devices.UnionWith(view.DeviceNames);
-        foreach (var g in view.Groups) scope.Groups.Add(g.Id);
-        foreach (var d in view.Domains) scope.Domains.Add(d.Id);
-        return scope;
+        Clear();
+        foreach (var d in view.DeviceNames) Devices.Add(d);
+        foreach (var g in view.Groups) Groups.Add(g.Id);
+        foreach (var d in view.Domains) Domains.Add(d.Id);
+        return this;
     }
 
     public void Clear()
@@ -34,12 +37,12 @@ public sealed class Scope
         foreach (var name in Devices)
             if (view.Device(name)?.GroupId is { } g) Groups.Add(g);
         foreach (var id in Domains)
-            Groups.UnionWith(view.HoldersOf(id));
+            view.AddHoldersOf(id, Groups);
         foreach (var id in Groups)
         {
             if (view.Group(id) is not { } g) continue;
-            Devices.UnionWith(g.Members);
-            Domains.UnionWith(StateView.Held(g));
+            foreach (var m in g.Members) Devices.Add(m);
+            StateView.AddHeld(Domains, g);
         }
         foreach (var name in Devices)
             if (view.Device(name)?.Context.DomainId is { } d) Domains.Add(d);

@@ -46,6 +46,12 @@ public sealed class StateView
     /// <summary>The live groups holding the domain as current, default or blocking domain.</summary>
     public IReadOnlyCollection<int> HoldersOf(int domain) => _holders.TryGetValue(domain, out var s) ? s : [];
 
+    /// <summary>Adds the live groups holding the domain to <paramref name="set"/> (without an enumerator on the heap).</summary>
+    public void AddHoldersOf(int domain, HashSet<int> set)
+    {
+        if (_holders.TryGetValue(domain, out var s)) foreach (var g in s) set.Add(g);
+    }
+
     /// <summary>The devices whose hardware context translates through the domain.</summary>
     public IReadOnlyCollection<string> UsersOf(int domain) => _users.TryGetValue(domain, out var s) ? s : [];
 
@@ -68,6 +74,11 @@ public sealed class StateView
             else SetDomain(d.Id, d);
         HardwareErrors = snapshot.HardwareErrors;
     }
+
+    /// <summary>Whether the snapshot has as many devices, groups and domains as the view (with no duplicates loaded).</summary>
+    public bool Holds(SystemSnapshot snapshot) =>
+        Duplicates.Count == 0 && snapshot.Devices.Length == DeviceCount && snapshot.Groups.Length == GroupCount
+        && snapshot.Domains.Length == DomainCount;
 
     /// <summary>Stores a device's new snapshot; answers the old one.</summary>
     public DeviceSnapshot? SetDevice(string name, DeviceSnapshot now)
@@ -111,11 +122,12 @@ public sealed class StateView
     public void SetHardwareErrors(IReadOnlyList<string> errors) => HardwareErrors = errors;
 
     /// <summary>The domain ids a group points at (current, default, blocking), without repeats.</summary>
-    public static IEnumerable<int> Held(GroupSnapshot g)
+    public static HeldDomains Held(GroupSnapshot g) => new(g);
+
+    /// <summary>Adds the domain ids a group points at to <paramref name="set"/>.</summary>
+    public static void AddHeld(HashSet<int> set, GroupSnapshot g)
     {
-        if (g.DomainId is { } a) yield return a;
-        if (g.DefaultDomainId is { } b && b != g.DomainId) yield return b;
-        if (g.BlockingDomainId is { } c && c != g.DomainId && c != g.DefaultDomainId) yield return c;
+        foreach (var d in Held(g)) set.Add(d);
     }
 
     /// <summary>How a domain's name reads in messages: <c>#7 DMA-FQ "d1"</c>.</summary>
@@ -140,6 +152,7 @@ public sealed class StateView
 
     private static void Remove<TKey, TValue>(Dictionary<TKey, HashSet<TValue>> index, TKey key, TValue value) where TKey : notnull
     {
-        if (index.TryGetValue(key, out var set) && set.Remove(value) && set.Count == 0) index.Remove(key);
+        // An emptied set stays: domains and keys come back, and re-creating sets was most of a step's garbage.
+        if (index.TryGetValue(key, out var set)) set.Remove(value);
     }
 }

@@ -49,14 +49,17 @@ public static class StructuralInvariants
         foreach (var id in scope.Groups)
         {
             if (s.Group(id) is not { } g) continue;
-            foreach (var (role, domain) in new[] { ("domain", g.DomainId), ("default domain", g.DefaultDomainId), ("blocking domain", g.BlockingDomainId) })
-                if (domain is { } i && s.Domain(i) is null) return $"group {g.Id}'s {role} #{i} is not a live domain";
+            if ((Dangling(s, g, "domain", g.DomainId) ?? Dangling(s, g, "default domain", g.DefaultDomainId)
+                ?? Dangling(s, g, "blocking domain", g.BlockingDomainId)) is { } message) return message;
         }
         foreach (var name in scope.Devices)
             if (s.Device(name) is { Context.DomainId: { } i } d && s.Domain(i) is null && !context.LaggingDevices.Contains(name))
                 return $"{d.Name}'s hardware context {StateView.Describe(d.Context)} references freed domain #{i}";
         return null;
     }
+
+    private static string? Dangling(StateView s, GroupSnapshot g, string role, int? domain) =>
+        domain is { } i && s.Domain(i) is null ? $"group {g.Id}'s {role} #{i} is not a live domain" : null;
 
     internal static string? NoLeakedDomains(StateView s, Scope scope, InvariantContext _)
     {
@@ -94,7 +97,7 @@ public static class StructuralInvariants
         foreach (var id in scope.Groups)
         {
             if (s.Group(id) is not { } g || s.Domain(g.DomainId) is not { } domain) continue;
-            if (ExpectedContext(domain) is not { } expected) continue;
+            if (ExpectedContext(domain) is not { } expected) continue;   // cached instances: no garbage per member
             foreach (var m in g.Members)
                 if (s.Device(m) is { } device && device.Context != expected && !context.LaggingDevices.Contains(m))
                     return $"{m}'s hardware context is {StateView.Describe(device.Context)}, but group {g.Id}'s domain is "
@@ -106,11 +109,17 @@ public static class StructuralInvariants
     /// <summary>The context a device attached to this domain must hold; null for a type this slice does not know.</summary>
     public static HwContext? ExpectedContext(DomainSnapshot domain) => domain.Type switch
     {
-        GroupTypeStrings.Blocked => new HwContext(HwContextKind.Abort, null),
-        GroupTypeStrings.Identity => new HwContext(HwContextKind.Bypass, null),
-        GroupTypeStrings.Unmanaged or GroupTypeStrings.Dma or GroupTypeStrings.DmaFq => new HwContext(HwContextKind.Translate, domain.Id),
+        GroupTypeStrings.Blocked => Abort,
+        GroupTypeStrings.Identity => Bypass,
+        GroupTypeStrings.Unmanaged or GroupTypeStrings.Dma or GroupTypeStrings.DmaFq => Translating(domain.Id),
         _ => null,
     };
+
+    private static readonly HwContext Abort = new(HwContextKind.Abort, null);
+    private static readonly HwContext Bypass = new(HwContextKind.Bypass, null);
+    private static readonly HwContext[] Translate = [.. Enumerable.Range(0, 256).Select(i => new HwContext(HwContextKind.Translate, i))];
+
+    private static HwContext Translating(int id) => id >= 0 && id < Translate.Length ? Translate[id] : new(HwContextKind.Translate, id);
 
     internal static string? NonEmptyGroupHasDomain(StateView s, Scope scope, InvariantContext _)
     {
