@@ -5,13 +5,11 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using IommuConformance.Harness.Checking;
-using IommuConformance.Harness.Core.Checking;
-using IommuConformance.Harness.Iommu.Generation;
 
 namespace IommuConformance.Benchmarks;
 
 /// <summary>
-/// An in-process campaign, warm: Campaign.Run(new CheckSettings(MaxTest: 1000), TraceGenSettings.Default)
+/// An in-process campaign, warm: Campaign.Run(CampaignPlan.Of(1000))
 /// (generation, executor with all checks, coverage counting; no shrinking, since it is conformant). One
 /// campaign runs in GlobalSetup as warm-up; the benchmark measures one 1000-trace campaign. The campaign's
 /// step count is fixed by its seed (checked in GlobalSetup); the "Steps/s" column is Steps / Mean.
@@ -20,27 +18,27 @@ namespace IommuConformance.Benchmarks;
 [Config(typeof(Columns))]
 public class CampaignBenchmarks
 {
-    /// <summary>CheckResult.StepsChecked of the 1000-trace campaign with the default seed (fixed by the seed; computed
+    /// <summary>CampaignResult.Steps of the 1000-trace campaign with the default seed (fixed by the seed; computed
     /// once per process, so the host's columns and the benchmark process agree).</summary>
     public static long Steps => LazySteps.Value;
 
     private static readonly Lazy<long> LazySteps =
-        new(() => Campaign.Run(new CheckSettings(MaxTest: 1000), TraceGenSettings.Default).Check.StepsChecked);
+        new(() => Campaign.Run(CampaignPlan.Of(1000)).Steps);
 
     [GlobalSetup]
     public void Setup()
     {
-        var warm = Campaign.Run(new CheckSettings(MaxTest: 1000), TraceGenSettings.Default);
-        if (warm.Check.Failed || warm.Check.StepsChecked != Steps)
-            throw new InvalidOperationException($"the campaign checked {warm.Check.StepsChecked} steps (failed: {warm.Check.Failed}), not {Steps}");
-        Console.WriteLine($"// warm-up campaign: {warm.Check.Tests} traces, {warm.Check.StepsChecked} steps, {warm.Check.StepsPerSecond:F0} steps/s");
+        var warm = Campaign.Run(CampaignPlan.Of(1000));
+        if (warm.Failed || warm.Steps != Steps)
+            throw new InvalidOperationException($"the campaign checked {warm.Steps} steps (failed: {warm.Failed}), not {Steps}");
+        Console.WriteLine($"// warm-up campaign: {warm.Traces} traces, {warm.Steps} steps, {warm.StepsPerSecond:F0} steps/s");
     }
 
     [Benchmark]
     public long Campaign_warm()
     {
-        var result = Campaign.Run(new CheckSettings(MaxTest: 1000), TraceGenSettings.Default);
-        return result.Check.StepsChecked;
+        var result = Campaign.Run(CampaignPlan.Of(1000));
+        return result.Steps;
     }
 
     private sealed class Columns : ManualConfig
@@ -57,7 +55,7 @@ public class CampaignBenchmarks
         public int PriorityInCategory => 0;
         public bool IsNumeric => true;
         public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "CheckResult.StepsChecked of one 1000-trace campaign";
+        public string Legend => "CampaignResult.Steps of one 1000-trace campaign";
         public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
         public bool IsAvailable(Summary summary) => true;
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => Steps.ToString("N0", CultureInfo.InvariantCulture);

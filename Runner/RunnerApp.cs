@@ -62,6 +62,8 @@ public static class RunnerApp
             HuntCommand.Create(io),
             ReplayCommand.Create(io),
             BugsCommand.Create(io),
+            MergeCommand.Create(io),
+            ReportCommand.Create(io),
         };
         root.Subcommands.Add(HelpCommand.Create(io, root));
         root.Subcommands.Add(KernelCampaignCommand.Create(io)); // docs/real-kernel.md

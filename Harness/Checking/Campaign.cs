@@ -1,41 +1,79 @@
-using IommuConformance.Harness.Iommu.Execution;
+using System.Collections.Immutable;
+using System.Diagnostics;
 using IommuConformance.Harness.Core.Execution;
+using IommuConformance.Harness.Iommu.Execution;
 using IommuConformance.Harness.Iommu.Generation;
-using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Harness.Iommu.Invariants;
+using IommuConformance.Harness.Iommu.Traces;
 
 namespace IommuConformance.Harness.Checking;
 
-/// <summary>A campaign's result: the property run and how often each operation met each outcome.</summary>
-public sealed record CampaignResult(CheckResult Check, IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> Coverage);
-
 /// <summary>
-/// A conformance campaign: the default sequential property (model vs implementation, invariants after every
-/// step) over many random traces, counting operation × outcome coverage of the steps the model answered.
+/// A conformance campaign: generated traces run on model and implementation (the default checks: outcomes,
+/// invariants, observations), one by one, each from its own seed (<see cref="TraceSeeds"/>), so that a campaign can be
+/// boxed by count or time and split into shards whose results merge into the unsharded figures. Unlike a property
+/// run it goes on after a failure: every failing trace is counted, the first <see cref="CampaignPlan.MaxShrunk"/> are
+/// shrunk (<see cref="FailureShrink"/>).
 /// </summary>
 public static class Campaign
 {
-    public static CampaignResult Run(CheckSettings settings, TraceGenSettings generation)
+    /// <summary>
+    /// Runs <paramref name="plan"/>; <paramref name="progress"/> is told after every trace; <paramref name="clock"/>
+    /// (the time since the start; a stopwatch by default) decides the time box, so tests can box by a fake clock.
+    /// </summary>
+    public static CampaignResult Run(CampaignPlan plan, Action<CampaignProgress>? progress = null, Func<TimeSpan>? clock = null)
     {
-        var coverage = new SortedDictionary<string, SortedDictionary<string, int>>(StringComparer.Ordinal);
-        // Coverage counts generated traces only; a failure's shrink candidates run in full mode with the shrink cache.
-        var result = PropertyCheck.Run(TraceGen.Arbitrary(generation), settings, trace =>
+        var watch = Stopwatch.StartNew();
+        clock ??= () => watch.Elapsed;
+        var generation = TraceGenSettings.Default with { Bugs = plan.Bugs };
+        var end = plan.Traces ?? CampaignPlan.Unbounded;
+        var expected = plan.Traces is { } total ? ShareOf(total, plan.Shard) : (long?)null;
+        var coverage = new Tally();
+        var invariants = new Tally();
+        var scenarios = new Tally();
+        var failing = ImmutableArray.CreateBuilder<long>();
+        var shrunk = ImmutableArray.CreateBuilder<ShrunkTrace>();
+        long traces = 0, steps = 0;
+        for (long k = plan.Shard.Index - 1; k < end; k += plan.Shard.Count)
         {
+            // At least one trace; then the time box is looked at between traces.
+            if (traces > 0 && plan.Duration is { } box && clock() >= box) break;
+            var trace = TraceGen.Build(generation, TraceSeeds.Seed(plan.Seed, plan.Gamma, k), TraceSeeds.Size(k, plan.EndSize));
+            var before = InvariantCounts.Snapshot();
             var report = Executor.Run(trace);
-            foreach (var step in report.Steps)
-                Count(coverage, step.Op.Name, OutcomeKey(step));
-            return report;
-        }, (trace, knownGood) => Executor.RunFullAfter(trace, knownGood));
-        return new CampaignResult(result, coverage.ToDictionary(
-            p => p.Key, p => (IReadOnlyDictionary<string, int>)p.Value, StringComparer.Ordinal));
+            CountInvariants(invariants, before, InvariantCounts.Snapshot());
+            CampaignScenarios.Count(scenarios, trace);
+            foreach (var step in report.Steps) coverage.Add(step.Op.Name, OutcomeCatalogue.Key(step.ModelOutcome));
+            traces++;
+            steps += report.Steps.Length;
+            if (!report.Conformant)
+            {
+                failing.Add(k);
+                if (shrunk.Count < plan.MaxShrunk)
+                {
+                    shrunk.Add(FailureShrink.Shrink(trace, report, Title(plan, k), plan) with { TraceNumber = k });
+                }
+            }
+            progress?.Invoke(new CampaignProgress(traces, steps, failing.Count, clock(), expected, plan.Duration));
+        }
+        return new CampaignResult(plan, [plan.Shard], traces, steps, failing.ToImmutable(), coverage, invariants,
+            scenarios, shrunk.ToImmutable(), watch.Elapsed);
     }
 
-    /// <summary>The errno, with "+warn" when the kernel warned: a WARN path is coverage in its own right.</summary>
-    private static string OutcomeKey(StepReport step) =>
-        step.ModelOutcome.Errno + (step.ModelOutcome.Warnings.IsEmpty ? "" : "+warn");
+    /// <summary>How many of the first <paramref name="traces"/> trace numbers belong to <paramref name="shard"/>.</summary>
+    public static long ShareOf(long traces, Shard shard) =>
+        traces <= shard.Index - 1 ? 0 : (traces - shard.Index + shard.Count) / shard.Count;
 
-    private static void Count(SortedDictionary<string, SortedDictionary<string, int>> table, string op, string outcome)
+    /// <summary>The title of a saved failure: where it came from, enough to regenerate it.</summary>
+    public static string Title(CampaignPlan plan, long k) =>
+        $"campaign {plan.Seed},{plan.Gamma} trace {k}" + (plan.Bugs.IsEmpty ? "" : $" with {string.Join(", ", plan.Bugs)}") + ", shrunk";
+
+    private static void CountInvariants(Tally tally, long[] before, long[] after)
     {
-        if (!table.TryGetValue(op, out var row)) table[op] = row = new(StringComparer.Ordinal);
-        row[outcome] = row.GetValueOrDefault(outcome) + 1;
+        var invariants = StructuralInvariants.All.Count;
+        for (var i = 0; i < after.Length; i++)
+            if (after[i] > before[i])
+                tally.Add(i < invariants ? CampaignResult.InvariantRow : CampaignResult.ScopeRow,
+                    i < invariants ? StructuralInvariants.All[i].Id : InvariantCounts.ScopeKinds[i - invariants], after[i] - before[i]);
     }
 }

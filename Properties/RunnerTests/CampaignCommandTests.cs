@@ -30,7 +30,10 @@ public sealed class CampaignCommandTests : IDisposable
     {
         Assert.Equal(ExitCodes.Diverged, Run("campaign", "--max-test", "300", "--bug", "sysfs_type_ignores_owner"));
         Assert.Contains("DIVERGED", File.ReadAllText(Path.Combine(_out, "campaign.md")));
-        Assert.Single(Directory.GetFiles(Path.Combine(_out, "failures"), "*.json"));
+        // Every failing trace is counted; the first ones are shrunk, each saved as a trace and a [Fact].
+        var traces = Directory.GetFiles(Path.Combine(_out, "failures"), "*.json");
+        Assert.NotEmpty(traces);
+        Assert.All(traces, t => Assert.True(File.Exists(Path.ChangeExtension(t, null) + ".fact.cs"), t));
     }
 
     [Fact]

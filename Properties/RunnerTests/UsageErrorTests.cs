@@ -77,11 +77,11 @@ public sealed class UsageErrorTests
 
     [Fact]
     public void An_unknown_command_is_named_with_the_known_ones() =>
-        Run("nope").AssertUsageError("'nope'", "campaign, hunt, replay, bugs, help");
+        Run("nope").AssertUsageError("'nope'", "campaign, hunt, replay, bugs, merge, report, help");
 
     [Fact]
     public void No_command_is_a_usage_error_listing_the_commands() =>
-        Run().AssertUsageError("no command", "campaign, hunt, replay, bugs, help");
+        Run().AssertUsageError("no command", "campaign, hunt, replay, bugs, merge, report, help");
 
     [Fact]
     public void Replay_without_a_file_is_a_usage_error() =>

@@ -1,13 +1,15 @@
 using System.CommandLine;
 using System.Globalization;
 using IommuConformance.Runner.HarnessCalls;
+using IommuConformance.Runner.Progress;
 
 namespace IommuConformance.Runner.Commands;
 
 /// <summary>
-/// <c>campaign [--max-test N] [--seed SEED[,GAMMA]] [--bug NAME]... [--out DIR]</c>: the main job. Runs the default
-/// conformance property over 10,000 traces (unless told otherwise), writes DIR/campaign.md and, on failure, the
-/// shrunk trace to DIR/failures/. Exit 0 conformant, 1 diverged.
+/// <c>campaign [--max-test N] [--duration D] [--seed SEED[,GAMMA]] [--shard I/N] [--bug NAME]... [--out DIR]</c>: the
+/// main job. Runs generated traces (10,000 unless told otherwise; or until the time box) each from its own seed,
+/// shows progress, shrinks the first failures into DIR/failures/ (trace and [Fact]), and writes DIR/campaign.md and
+/// the machine-readable DIR/campaign.json (a shard: campaign-IofN.*, for <c>merge</c>). Exit 0 conformant, 1 any failure.
 /// </summary>
 internal static class CampaignCommand
 {
@@ -16,32 +18,46 @@ internal static class CampaignCommand
 
     public const string ReportFile = "campaign.md";
 
+    public const string ResultFile = "campaign.json";
+
     public static Command Create(RunnerIo io)
     {
         var options = new RunOptions(DefaultTraces);
-        var command = new Command("campaign", $"the main job: a conformance campaign; writes DIR/{ReportFile} (exit 0 conformant, 1 diverged)");
+        var campaign = new CampaignOptions();
+        var command = new Command("campaign",
+            $"the main job: a conformance campaign; writes DIR/{ReportFile} and DIR/{ResultFile} (exit 0 conformant, 1 any failure)");
         options.AddTo(command);
-        command.SetAction(parse => options.Resolve(parse, io, [ReportFile], out var code) is { } request ? Run(request, io) : code);
+        campaign.AddTo(command);
+        command.SetAction(parse =>
+        {
+            // --shard 1/1 is the whole campaign, and is written as such.
+            var shard = parse.GetValue(campaign.Shard) is { } text && CampaignCall.TryParseShard(text, out var s, out _) && s.Count > 1
+                ? $"{s.Index}/{s.Count}" : null;
+            var (report, result) = FileNames(shard);
+            if (options.Resolve(parse, io, [report, result], out var code) is not { } request) return code;
+            var countGiven = parse.GetValue(options.MaxTest) is not null || io.Environment(SettingsCall.MaxTestVariable) is { Length: > 0 };
+            return Run(new CampaignRequest(request.Settings, countGiven, parse.GetValue(campaign.Duration), shard, request.Bugs), request.Out, io);
+        });
         return command;
     }
 
-    private static int Run(RunRequest request, RunnerIo io)
+    /// <summary>The report and result file names: campaign.md and campaign.json, or campaign-IofN.md and .json for a shard.</summary>
+    public static (string Report, string Result) FileNames(string? shard)
     {
-        var (settings, bugs, dir) = request;
-        io.Output.WriteLine($"campaign: {settings.MaxTest} traces, {SettingsCall.SeedVariable}={settings.Replay}"
-            + (bugs.Count == 0 ? "" : $", bugs: {string.Join(", ", bugs)}"));
-        var outcome = CampaignCall.Run(settings, bugs);
-        var path = Path.Combine(dir, ReportFile);
-        OutDirectory.WriteAtomically(path, outcome.ReportMarkdown);
-        io.Output.WriteLine($"{outcome.Tests} traces, {outcome.StepsChecked} steps in {outcome.Elapsed.TotalSeconds:F2} s "
-            + $"({outcome.StepsPerSecond.ToString("F0", CultureInfo.InvariantCulture)} steps/s); report: {path}");
-        if (outcome.Failure is not { } failure)
-        {
-            io.Output.WriteLine("verdict: conformant");
-            return ExitCodes.Conformant;
-        }
-        var saved = FailureFiles.Save(dir, $"campaign-{settings.Seed}", failure);
-        io.Output.WriteLine(failure.Describe($"{SettingsCall.SeedVariable}={settings.Replay} (rerun the campaign)", saved));
-        return ExitCodes.Diverged;
+        var stem = shard is null ? "campaign" : $"campaign-{shard.Replace("/", "of", StringComparison.Ordinal)}";
+        return ($"{stem}.md", $"{stem}.json");
+    }
+
+    private static int Run(CampaignRequest request, string dir, RunnerIo io)
+    {
+        var settings = request.Settings;
+        var box = request.Duration is null || request.CountGiven ? $"{settings.MaxTest} traces" : "";
+        if (request.Duration is { } d) box += (box.Length > 0 ? " or " : "") + $"{d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
+        io.Output.WriteLine($"campaign: {box}, {SettingsCall.SeedVariable}={settings.Replay}"
+            + (request.Shard is { } s ? $", shard {s}" : "")
+            + (request.Bugs.Count == 0 ? "" : $", bugs: {string.Join(", ", request.Bugs)}"));
+        var run = ProgressDisplay.Run(io.Output, "campaign", report => CampaignCall.Run(request, tick =>
+            report(new ProgressInfo("traces", tick.Traces, tick.Expected, tick.Traces, tick.Steps, tick.Failures, tick.Elapsed, tick.Box))));
+        return CampaignFiles.Write(run, dir, io);
     }
 }

@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using IommuConformance.Runner.HarnessCalls;
+using IommuConformance.Runner.Progress;
 
 namespace IommuConformance.Runner.Commands;
 
@@ -9,8 +11,8 @@ namespace IommuConformance.Runner.Commands;
 /// <c>hunt [--max-test N] [--seed SEED[,GAMMA]] [--bug NAME]... [--out DIR]</c>: switch each seeded bug on in turn
 /// (or only those named) and run the default property; report whether it was found, after how many traces, and how
 /// short the first failing and the shrunk trace are against the documented minimum, and how long shrinking took (from the
-/// first failure to the end). Writes DIR/hunt.md. Exit 0 when every bug was found
-/// and shrunk to its documented length, 1 otherwise.
+/// first failure to the end). Writes DIR/hunt.md and DIR/hunt.json (for the conformance report), each bug's shrunk
+/// trace and [Fact] to DIR/failures/. Exit 0 when every bug was found and shrunk to its documented length, 1 otherwise.
 /// </summary>
 internal static class HuntCommand
 {
@@ -21,7 +23,7 @@ internal static class HuntCommand
         var options = new RunOptions(SettingsCall.DefaultMaxTest);
         var command = new Command("hunt", $"switch on each seeded bug in turn; writes DIR/{ReportFile} (exit 0 all found and shrunk, 1 not)");
         options.AddTo(command);
-        command.SetAction(parse => options.Resolve(parse, io, [ReportFile], out var code) is { } request ? Run(request, io) : code);
+        command.SetAction(parse => options.Resolve(parse, io, [ReportFile, HuntJson.File], out var code) is { } request ? Run(request, io) : code);
         return command;
     }
 
@@ -34,22 +36,36 @@ internal static class HuntCommand
             .AppendLine($"Default property run, `{SettingsCall.SeedVariable}={settings.Replay}`, at most {settings.MaxTest} traces per bug.").AppendLine()
             .AppendLine("| bug | found | traces | failing steps | shrinks | shrunk steps | documented | time (s) | shrink time (ms) |")
             .AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-        var allGood = true;
-        foreach (var bug in bugs)
+        var rows = new List<HuntRow>();
+        var lines = new List<string>();
+        var clock = Stopwatch.StartNew();
+        ProgressDisplay.Run(io.Output, "hunt", report =>
         {
-            var result = HuntCall.Hunt(bug.Name, settings);
-            var steps = result.Failure?.Steps;
-            var good = result.Found && steps <= bug.MinimalSteps;
-            allGood &= good;
-            var row = $"| `{bug.Name}` | {(result.Found ? "yes" : "**no**")} | {result.Tests} | "
-                + $"{result.FirstFailureSteps?.ToString(CultureInfo.InvariantCulture) ?? "-"} | {result.Shrinks} | "
-                + $"{steps?.ToString(CultureInfo.InvariantCulture) ?? "-"} | {bug.MinimalSteps} | {result.Elapsed.TotalSeconds:F2} | "
-                + $"{result.ShrinkElapsed.TotalMilliseconds:F1} |";
-            table.AppendLine(row);
-            io.Output.WriteLine(row);
-            if (result.Failure is { } failure)
-                FailureFiles.Save(dir, $"bug-{bug.Name}", failure);
-        }
+            long traces = 0, steps = 0, found = 0;
+            foreach (var bug in bugs)
+            {
+                var result = HuntCall.Hunt(bug.Name, settings);
+                traces += result.Tests;
+                steps += result.Steps;
+                found += result.Found ? 1 : 0;
+                var steps1 = result.Failure?.Steps;
+                rows.Add(new HuntRow(bug.Name, result.Found, result.Tests, result.FirstFailureSteps, steps1, bug.MinimalSteps,
+                    result.Elapsed.TotalSeconds, result.ShrinkElapsed.TotalMilliseconds));
+                var row = $"| `{bug.Name}` | {(result.Found ? "yes" : "**no**")} | {result.Tests} | "
+                    + $"{result.FirstFailureSteps?.ToString(CultureInfo.InvariantCulture) ?? "-"} | {result.Shrinks} | "
+                    + $"{steps1?.ToString(CultureInfo.InvariantCulture) ?? "-"} | {bug.MinimalSteps} | {result.Elapsed.TotalSeconds:F2} | "
+                    + $"{result.ShrinkElapsed.TotalMilliseconds:F1} |";
+                table.AppendLine(row);
+                lines.Add(row);
+                if (result.Failure is { } failure)
+                    FailureFiles.Save(dir, $"bug-{bug.Name}", failure, $"seeded bug {bug.Name} (hunt {SettingsCall.SeedVariable}={settings.Replay})");
+                report(new ProgressInfo("bugs", rows.Count, bugs.Length, traces, steps, found, clock.Elapsed, null));
+            }
+            return 0;
+        });
+        foreach (var line in lines) io.Output.WriteLine(line);
+        var allGood = rows.All(r => r.Found && r.ShrunkSteps <= r.Documented);
+        OutDirectory.WriteAtomically(Path.Combine(dir, HuntJson.File), HuntJson.Write(settings.Replay, settings.MaxTest, rows));
         OutDirectory.WriteAtomically(Path.Combine(dir, ReportFile), table.ToString());
         io.Output.WriteLine(allGood ? "every seeded bug found and shrunk to its documented length" : "SOME BUGS ESCAPED or shrank too little");
         return allGood ? ExitCodes.Conformant : ExitCodes.Diverged;

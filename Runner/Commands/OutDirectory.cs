@@ -30,13 +30,18 @@ internal static class OutDirectory
     }
 
     /// <summary>Writes <paramref name="text"/> to a temporary file beside <paramref name="path"/>, then moves it over.</summary>
-    public static void WriteAtomically(string path, string text)
+    public static void WriteAtomically(string path, string text) => WriteAtomically(path, temp => File.WriteAllText(temp, text));
+
+    /// <summary>The same for bytes (charts).</summary>
+    public static void WriteAtomically(string path, byte[] bytes) => WriteAtomically(path, temp => File.WriteAllBytes(temp, bytes));
+
+    private static void WriteAtomically(string path, Action<string> write)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
         var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            File.WriteAllText(temp, text);
+            write(temp);
             File.Move(temp, path, overwrite: true);
         }
         catch

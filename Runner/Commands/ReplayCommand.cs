@@ -9,6 +9,8 @@ namespace IommuConformance.Runner.Commands;
 /// problem, and exits with the worst code over all files. A file that cannot be replayed is reported on one line and
 /// the others are still replayed: not a trace file (empty name, a directory, no such file) 64; unreadable or
 /// malformed (any failure while reading or parsing) 3; a failure while running it is the suite's own, 4.
+/// <c>--step N</c> stops after step N and prints model and implementation state side by side (a trace shorter than N
+/// is a usage error, 64); <c>--bug NAME</c> switches a seeded bug on as if the trace listed it.
 /// </summary>
 internal static class ReplayCommand
 {
@@ -21,27 +23,51 @@ internal static class ReplayCommand
         };
         files.Validators.Add(RejectUnknownOptions);
         var backend = KernelBackendOption.Create();
-        var command = new Command("replay", "run saved traces on model and implementation, one row per step (exit 0/1/2/3)") { files, backend };
-        command.SetAction(parse => KernelBackendOption.IsKernel(parse, backend)
-            ? KernelReplay.Run(parse.GetValue(files) ?? [], io)
-            : Run(parse.GetValue(files) ?? [], io));
+        var step = new Option<int?>("--step")
+        {
+            HelpName = "N",
+            Description = "stop after step N (1 = the first) and print both states side by side",
+            CustomParser = ParseStep,
+        };
+        var bugs = BugOption.Create("switch a seeded bug on as well as the trace's own (repeatable); 'bugs' lists them");
+        var command = new Command("replay", "run saved traces on model and implementation, one row per step (exit 0/1/2/3)") { files, backend, step, bugs };
+        command.SetAction(parse =>
+        {
+            var ask = new ReplayAsk(parse.GetValue(step), parse.GetValue(bugs) ?? []);
+            if (!KernelBackendOption.IsKernel(parse, backend)) return Run(parse.GetValue(files) ?? [], ask, io);
+            // The kernel shows no internal state and runs no seeded bugs.
+            if (ask.Step is not null || ask.Bugs.Count > 0) return io.Usage("replay: --step and --bug apply to the implementation back-end, not --backend kernel");
+            return KernelReplay.Run(parse.GetValue(files) ?? [], io);
+        });
         return command;
     }
 
-    private static int Run(string[] files, RunnerIo io)
+    /// <summary>What <c>--step</c> and <c>--bug</c> ask of every file.</summary>
+    private sealed record ReplayAsk(int? Step, IReadOnlyCollection<string> Bugs);
+
+    private static int? ParseStep(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1)
+            return n;
+        result.AddError($"--step must be a step number from 1, got '{text}'");
+        return null;
+    }
+
+    private static int Run(string[] files, ReplayAsk ask, RunnerIo io)
     {
         var worst = ExitCodes.Conformant;
         foreach (var file in files)
         {
             if (files.Length > 1) io.Output.WriteLine($"== {file}");
-            worst = Math.Max(worst, ReplayOne(file, io));
+            worst = Math.Max(worst, ReplayOne(file, ask, io));
             if (files.Length > 1) io.Output.WriteLine();
         }
         return worst;
     }
 
     /// <summary>Replays one file; answers its exit code.</summary>
-    private static int ReplayOne(string file, RunnerIo io)
+    private static int ReplayOne(string file, ReplayAsk ask, RunnerIo io)
     {
         if (file.Length == 0) return io.Usage("replay: '' is not a file name (an empty argument)");
         if (Directory.Exists(file)) return io.Usage($"replay: '{file}' is a directory, not a trace file");
@@ -60,11 +86,15 @@ internal static class ReplayCommand
             io.Error.WriteLine($"malformed trace: {RunnerIo.OneLine(message)}");
             return ExitCodes.Malformed;
         }
+        if (ask.Step is { } last && last > trace.Steps)
+            return io.Usage($"replay: --step {last} is beyond the {trace.Steps} step(s) of '{file}'");
+        trace = trace.WithBugs(ask.Bugs);
+        if (ask.Step is { } through) trace = trace.Through(through);
 
         ReplayOutcome outcome;
         try
         {
-            outcome = ReplayCall.Run(trace);
+            outcome = ReplayCall.Run(trace, states: ask.Step is not null);
         }
         catch (Exception e)
         {
@@ -76,6 +106,13 @@ internal static class ReplayCommand
         io.Output.Write(outcome.Table);
         io.Output.WriteLine(outcome.Summary);
         if (outcome.Problem is not null) io.Output.WriteLine($"problem: {outcome.Problem}");
+        if (outcome.States is { } states)
+        {
+            io.Output.WriteLine();
+            io.Output.WriteLine(ask.Step is { } n && outcome.Verdict == ReplayVerdict.Conformant
+                ? $"state after step {n}:" : "state where the run stopped:");
+            io.Output.Write(states);
+        }
         return outcome.Verdict switch
         {
             ReplayVerdict.Conformant => ExitCodes.Conformant,

@@ -32,14 +32,7 @@ internal sealed class RunOptions
             Description = $"FsCheck seed to replay a run: {SettingsCall.ReplayFormat} (default fixed, or {SettingsCall.SeedVariable})",
         };
         Seed.Validators.Add(ValidateSeed);
-        Bugs = new Option<string[]>("--bug")
-        {
-            HelpName = "NAME",
-            Description = "switch a seeded bug on (repeatable); 'bugs' lists them",
-            AllowMultipleArgumentsPerToken = false,
-        };
-        Bugs.Validators.Add(ValidateBugs);
-        Bugs.CompletionSources.Add([.. SeededBugs.Names]);
+        Bugs = BugOption.Create("switch a seeded bug on (repeatable); 'bugs' lists them");
         Out = new Option<string>("--out")
         {
             HelpName = "DIR",
@@ -101,13 +94,5 @@ internal sealed class RunOptions
         foreach (var token in result.Tokens)
             if (!SettingsCall.TryParseReplay(token.Value, out var problem))
                 result.AddError($"--seed {problem}");
-    }
-
-    private static void ValidateBugs(OptionResult result)
-    {
-        var known = SeededBugs.Names;
-        foreach (var token in result.Tokens)
-            if (!known.Contains(token.Value))
-                result.AddError($"--bug: no seeded bug '{token.Value}'; known: {string.Join(", ", known)}");
     }
 }

@@ -10,6 +10,9 @@ internal sealed record HuntOutcome(bool Found, int Tests, int Shrinks, TimeSpan 
     public int? FirstFailureSteps { get; init; }
 
     public TimeSpan ShrinkElapsed { get; init; }
+
+    /// <summary>Steps run with their checks, generation and shrinking.</summary>
+    public long Steps { get; init; }
 }
 
 internal static class HuntCall
@@ -22,6 +25,7 @@ internal static class HuntCall
         {
             FirstFailureSteps = result.FirstFailureSteps,
             ShrinkElapsed = result.ShrinkElapsed,
+            Steps = result.StepsChecked,
         };
     }
 }

@@ -17,8 +17,11 @@ internal sealed class ShrunkFailure
 
     public int Steps => _report.Trace.Steps.Length;
 
-    /// <summary>The trace with the model's outcomes as <c>expect</c>s: a file that <c>replay</c> fails the same way.</summary>
-    public string ToJson() => TraceJson.Write(TraceJson.WithModelExpects(_report));
+    /// <summary>
+    /// The trace with the model's outcomes as <c>expect</c>s, titled <paramref name="title"/> (where it came from): a
+    /// file that <c>replay</c> fails the same way.
+    /// </summary>
+    public string ToJson(string title) => TraceJson.Write(TraceJson.WithModelExpects(_report) with { Title = title });
 
     /// <summary>The step table, what differs, the reproduce line and the saved file.</summary>
     public string Describe(string reproduce, string savedFile) => FailurePrinter.Print(_report, reproduce, savedFile);

@@ -9,9 +9,14 @@ public static class InvariantChecker
     public static string? FirstViolation(StateView view, Scope scope, InvariantContext context)
     {
         var all = StructuralInvariants.All;
+        // One thread-static lookup per call: the counters of the conformance report (InvariantCounts).
+        var counts = InvariantCounts.CountScope(scope);
         for (var i = 0; i < all.Count; i++)
+        {
+            counts[i]++;
             if (all[i].Check(view, scope, context) is { } message)
                 return $"{all[i].Id}: {message}";
+        }
         return null;
     }
 
