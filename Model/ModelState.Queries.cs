@@ -25,6 +25,10 @@ public sealed partial class ModelState
     /// <summary>What group_type_read answers when OK (the sysfs string); null when the device has no group (ENODEV).</summary>
     public string? GroupType(string dev) => GroupFor(dev) is { } g ? DefaultKinds.SysfsName(g.Default) : null;
 
+    /// <summary><see cref="CurrentDomain"/> and <see cref="GroupType"/> at once (one group lookup: the per-step observations ask both).</summary>
+    public (string Domain, string? Type) Answers(string dev) =>
+        GroupFor(dev) is { } g ? (DomainName(g.Current), DefaultKinds.SysfsName(g.Default)) : (DomainName(null), null);
+
     /// <summary>Live user-domain handles, in allocation order.</summary>
     public IReadOnlyList<string> LiveDomains => [.. domains.Values.OrderBy(d => d.Seq).Select(d => d.Handle)];
 

@@ -48,9 +48,7 @@ public sealed class ObservationCheck(IommuRun run) : IStepCheck
 
     private bool QuickAgree(string device)
     {
-        var (view, model) = (run.View, run.Model.State);
-        return StateAnswers.DomainName(view, device) == model.CurrentDomain(device)
-            && StateAnswers.GroupType(view, device) == model.GroupType(device);
+        return StateAnswers.Answers(run.View, device) == run.Model.State.Answers(device);
     }
 
     /// <summary>The devices whose answers the model may have changed: the step's device, bus, and their groups' members.</summary>

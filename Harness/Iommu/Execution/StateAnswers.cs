@@ -1,5 +1,6 @@
 using IommuConformance.Contract;
 using IommuConformance.Harness.Iommu.Invariants;
+using IommuConformance.Implementations;
 
 namespace IommuConformance.Harness.Iommu.Execution;
 
@@ -16,10 +17,18 @@ public static class StateAnswers
     public static Outcome GroupTypeRead(StateView view, string dev) =>
         GroupType(view, dev) is { } type ? Outcome.OkWith(type) : Outcome.Of(Errno.ENODEV);
 
+    /// <summary><see cref="DomainName"/> and <see cref="GroupType"/> at once (one device and group lookup).</summary>
+    public static (string Domain, string? Type) Answers(StateView view, string dev) =>
+        view.Group(view.Device(dev)?.GroupId) is not { } g ? (DomainNames.None, null)
+            : (DomainName(view, g), view.Domain(g.DefaultDomainId)?.Type ?? GroupTypeStrings.Unknown);
+
     /// <summary>What <c>get_domain</c> answers (always OK).</summary>
-    public static string DomainName(StateView view, string dev)
+    public static string DomainName(StateView view, string dev) =>
+        view.Group(view.Device(dev)?.GroupId) is { } g ? DomainName(view, g) : DomainNames.None;
+
+    private static string DomainName(StateView view, GroupSnapshot g)
     {
-        if (view.Group(view.Device(dev)?.GroupId) is not { } g || g.DomainId is not { } id) return DomainNames.None;
+        if (g.DomainId is not { } id) return DomainNames.None;
         if (id == g.DefaultDomainId) return DomainNames.Default;
         var domain = view.Domain(id);
         if (domain?.Handle is { } handle) return handle;

@@ -12,8 +12,9 @@ public sealed class StateView
 {
     private readonly Dictionary<string, DeviceSnapshot> _devices = new(StringComparer.Ordinal);
     private readonly List<string> _deviceOrder = [];
-    private readonly SortedDictionary<int, GroupSnapshot> _groups = [];
-    private readonly SortedDictionary<int, DomainSnapshot> _domains = [];
+    // Hash maps, not sorted ones: the invariants look objects up many times per step; nothing needs them in id order.
+    private readonly Dictionary<int, GroupSnapshot> _groups = [];
+    private readonly Dictionary<int, DomainSnapshot> _domains = [];
     private readonly Dictionary<int, HashSet<int>> _holders = [];
     private readonly Dictionary<int, HashSet<string>> _users = [];
     private readonly Dictionary<(string Iommu, string Key), HashSet<int>> _keys = [];
