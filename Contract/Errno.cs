@@ -19,4 +19,6 @@ public enum Errno
     EPROBE_DEFER,
     EACCES,
     EIO,
+    /// <summary>-ERANGE: io-pgtable and generic_pt answer it for an IOVA past the input size or a PA past the output size.</summary>
+    ERANGE,
 }
