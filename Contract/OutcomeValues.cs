@@ -1,4 +1,4 @@
-using System.Globalization;
+using IommuConformance.Contract.Vocabulary;
 
 namespace IommuConformance.Contract;
 
@@ -10,30 +10,15 @@ namespace IommuConformance.Contract;
 /// </summary>
 public static class OutcomeValues
 {
-    public static string Number(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
+    public static string Number(ulong value) => ValueText.Number(value);
 
-    public static string Field(string field, ulong value) => field + "=" + Number(value);
+    public static string Field(string field, ulong value) => ValueText.Field(field, value);
 
-    public static string Field(string field, string text) => field + "=" + text;
+    public static string Field(string field, string text) => ValueText.Field(field, text);
 
-    /// <summary>Parses a canonical number (<c>0x…</c>).</summary>
-    public static bool TryNumber(string? text, out ulong value)
-    {
-        value = 0;
-        return text is not null && text.StartsWith("0x", StringComparison.Ordinal) && text.Length > 2
-            && ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
-    }
+    public static bool TryNumber(string? text, out ulong value) => ValueText.TryNumber(text, out value);
 
-    /// <summary>Splits a canonical tagged value into its field and its value text.</summary>
-    public static bool TryField(string? text, out string field, out string value)
-    {
-        field = value = "";
-        var eq = text?.IndexOf('=') ?? -1;
-        if (eq <= 0) return false;
-        field = text![..eq];
-        value = text[(eq + 1)..];
-        return true;
-    }
+    public static bool TryField(string? text, out string field, out string value) => ValueText.TryField(text, out field, out value);
 }
 
 /// <summary>

@@ -10,14 +10,14 @@ public enum ValueKind
 
     /// <summary>
     /// An unsigned integer: a JSON number or a <c>0x</c> hex string in a trace; canonically <c>0x…</c> lower-case hex in
-    /// <see cref="Outcome.Value"/> (<see cref="OutcomeValues.Number"/>): bytes unmapped, a physical address.
+    /// <see cref="Outcome.Value"/> (<see cref="ValueText.Number"/>): bytes unmapped, a physical address.
     /// </summary>
     Number,
 
     /// <summary>
     /// A JSON object with exactly one field of <see cref="ValueSpec.Fields"/>, holding a number (number or <c>0x</c>
     /// string) or a string: <c>{ "phys": 4096 }</c>, <c>{ "fault": "translation" }</c>. Canonically
-    /// <c>field=value</c> in <see cref="Outcome.Value"/> (<see cref="OutcomeValues.Field(string, ulong)"/>).
+    /// <c>field=value</c> in <see cref="Outcome.Value"/> (<see cref="ValueText.Field(string, ulong)"/>).
     /// </summary>
     Tagged,
 }

@@ -77,11 +77,12 @@ public sealed partial class ModelState
             default:
                 var mappings = domains[current.Handle!].Mappings;
                 var need = op.Write ? ProtFlags.WriteBit : ProtFlags.ReadBit;
-                var end = op.Iova + op.Size;
-                for (var cur = op.Iova; cur < end && cur >= op.Iova;)
+                var last = op.Iova + (op.Size - 1);
+                for (var cur = op.Iova; ;)
                 {
                     if (mappings.Find(cur) is not { } run) return DmaFault(DmaFaults.Translation);
                     if ((run.Prot & need) == 0) return DmaFault(DmaFaults.Permission);
+                    if (run.End - 1 >= last) break;
                     cur = run.End;
                 }
                 return Value(DmaValues.Phys(mappings.Find(op.Iova)!.Paddr + (op.Iova - mappings.Find(op.Iova)!.Iova)));

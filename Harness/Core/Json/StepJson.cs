@@ -72,7 +72,7 @@ public sealed class StepJson(OpTable table, IReadOnlyCollection<string> warnings
     }
 
     /// <summary>
-    /// <c>expect.value</c> by the operation's value shape, as the canonical string of <see cref="OutcomeValues"/>: a
+    /// <c>expect.value</c> by the operation's value shape, as the canonical string of <see cref="ValueText"/>: a
     /// string; a number (JSON number or <c>0x</c> string) → <c>0x…</c>; a tagged object <c>{ "phys": 4096 }</c> →
     /// <c>phys=0x1000</c>, <c>{ "fault": "translation" }</c> → <c>fault=translation</c>.
     /// </summary>
@@ -82,7 +82,7 @@ public sealed class StepJson(OpTable table, IReadOnlyCollection<string> warnings
         switch (shape.Kind)
         {
             case ValueKind.Number:
-                return fields.OptionalNumber("value") is { } n ? OutcomeValues.Number(n) : null;
+                return fields.OptionalNumber("value") is { } n ? ValueText.Number(n) : null;
             case ValueKind.Tagged:
                 var obj = fields.Object("value");
                 var inner = new JsonFields(obj, fields.Location + " value");
@@ -93,7 +93,7 @@ public sealed class StepJson(OpTable table, IReadOnlyCollection<string> warnings
                 var element = obj.GetProperty(field);
                 var isText = element.ValueKind == JsonValueKind.String
                     && !(element.GetString() ?? "").StartsWith("0x", StringComparison.OrdinalIgnoreCase);
-                var text = isText ? OutcomeValues.Field(field, inner.String(field)) : OutcomeValues.Field(field, inner.OptionalNumber(field)!.Value);
+                var text = isText ? ValueText.Field(field, inner.String(field)) : ValueText.Field(field, inner.OptionalNumber(field)!.Value);
                 inner.EnsureNoOthers();
                 return text;
             default:
@@ -106,10 +106,10 @@ public sealed class StepJson(OpTable table, IReadOnlyCollection<string> warnings
     {
         switch (shape.Kind)
         {
-            case ValueKind.Number when OutcomeValues.TryNumber(value, out var n):
+            case ValueKind.Number when ValueText.TryNumber(value, out var n):
                 return Value(ArgValue.Of(n));
-            case ValueKind.Tagged when OutcomeValues.TryField(value, out var field, out var rest):
-                var inner = OutcomeValues.TryNumber(rest, out var m) ? Value(ArgValue.Of(m)) : JsonText.Quote(rest);
+            case ValueKind.Tagged when ValueText.TryField(value, out var field, out var rest):
+                var inner = ValueText.TryNumber(rest, out var m) ? Value(ArgValue.Of(m)) : JsonText.Quote(rest);
                 return new InlineObject().Add(field, inner).ToString();
             default:
                 return JsonText.Quote(value);
