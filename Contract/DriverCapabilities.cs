@@ -15,6 +15,7 @@ namespace IommuConformance.Contract;
 /// <param name="DirtyTracking">Dirty-tracking paging domains, for devices that are not <c>noDirty</c>.</param>
 /// <param name="HonoursDefDomainType">def_domain_type() is consulted (a static default domain overrides it).</param>
 /// <param name="OptionKnobs">The per-instance options (spec §5 names) that override the defaults above.</param>
+/// <param name="Paging">The page-table facts of the driver's paging domains (sizes, aperture, overmap and unmap rules).</param>
 public sealed record DriverCapabilities(
     string Driver,
     ImmutableArray<string> Buses,
@@ -24,7 +25,8 @@ public sealed record DriverCapabilities(
     bool DomainPerInstance,
     bool DirtyTracking,
     bool HonoursDefDomainType,
-    ImmutableArray<string> OptionKnobs)
+    ImmutableArray<string> OptionKnobs,
+    PageTableCaps Paging)
 {
     /// <summary>Instance option <c>identityDomain</c>.</summary>
     public const string IdentityDomainKnob = "identityDomain";
@@ -35,18 +37,40 @@ public sealed record DriverCapabilities(
     /// <summary>arm-smmu-v3: static blocked and identity domains, domains finalised on one SMMU, no HTTU.</summary>
     public static readonly DriverCapabilities Smmuv3 = new(DriverNames.Smmuv3, [BusNames.Pci, BusNames.Platform],
         StaticBlockedDefault: false, IdentityDomain: true, DeferredFlush: true, DomainPerInstance: true,
-        DirtyTracking: false, HonoursDefDomainType: true, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob]);
+        DirtyTracking: false, HonoursDefDomainType: true, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob],
+        Paging: PageTableCaps.Smmuv3);
 
     /// <summary>The iommufd selftest mock: its private bus (platform), a static BLOCKED default, dirty tracking.</summary>
     public static readonly DriverCapabilities Mock = new(DriverNames.Mock, [BusNames.Platform],
         StaticBlockedDefault: true, IdentityDomain: false, DeferredFlush: false, DomainPerInstance: false,
-        DirtyTracking: true, HonoursDefDomainType: false, OptionKnobs: []);
+        DirtyTracking: true, HonoursDefDomainType: false, OptionKnobs: [],
+        Paging: PageTableCaps.Mock);
+
+    /// <summary>
+    /// Intel VT-d: PCI devices only, static blocked and identity domains, a paging domain may span IOMMUs, deferred
+    /// flush, device_def_domain_type honoured; second-stage tables with generic_pt rules.
+    /// </summary>
+    public static readonly DriverCapabilities Vtd = new(DriverNames.Vtd, [BusNames.Pci],
+        StaticBlockedDefault: false, IdentityDomain: true, DeferredFlush: true, DomainPerInstance: false,
+        DirtyTracking: false, HonoursDefDomainType: true, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob],
+        Paging: PageTableCaps.Vtd);
+
+    /// <summary>
+    /// virtio-iommu: PCI and platform endpoints, identity through bypass, a domain finalised on one device
+    /// (viommu_attach_dev: another viommu → -EINVAL), deferred flush (single queue); the device keeps the mappings.
+    /// </summary>
+    public static readonly DriverCapabilities Virtio = new(DriverNames.Virtio, [BusNames.Pci, BusNames.Platform],
+        StaticBlockedDefault: false, IdentityDomain: true, DeferredFlush: true, DomainPerInstance: true,
+        DirtyTracking: false, HonoursDefDomainType: false, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob],
+        Paging: PageTableCaps.Virtio);
 
     /// <summary>The driver table's entry, or null for an unknown driver.</summary>
     public static DriverCapabilities? For(string driver) => driver switch
     {
         DriverNames.Smmuv3 => Smmuv3,
         DriverNames.Mock => Mock,
+        DriverNames.Vtd => Vtd,
+        DriverNames.Virtio => Virtio,
         _ => null,
     };
 
@@ -68,7 +92,7 @@ public sealed record DriverCapabilities(
         && StaticBlockedDefault == other.StaticBlockedDefault && IdentityDomain == other.IdentityDomain
         && DeferredFlush == other.DeferredFlush && DomainPerInstance == other.DomainPerInstance
         && DirtyTracking == other.DirtyTracking && HonoursDefDomainType == other.HonoursDefDomainType
-        && OptionKnobs.SequenceEqual(other.OptionKnobs);
+        && OptionKnobs.SequenceEqual(other.OptionKnobs) && Paging == other.Paging;
 
     public override int GetHashCode() => HashCode.Combine(Driver, StaticBlockedDefault, IdentityDomain, DeferredFlush);
 }

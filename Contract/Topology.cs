@@ -7,8 +7,18 @@ public static class DriverNames
 {
     public const string Smmuv3 = "smmuv3";
     public const string Mock = "mock";
+    public const string Vtd = "vtd";
+    public const string Virtio = "virtio";
 
-    public static readonly IReadOnlyList<string> All = [Smmuv3, Mock];
+    /// <summary>Every driver of the contract (trace files may name any).</summary>
+    public static readonly IReadOnlyList<string> All = [Smmuv3, Mock, Vtd, Virtio];
+
+    /// <summary>
+    /// The drivers the implementation has today. The generator draws machines from these unless
+    /// <c>TraceGenSettings.MemoryOps</c> is on; <see cref="Vtd"/> and <see cref="Virtio"/> join at the integration of
+    /// issue #6 (branch hw).
+    /// </summary>
+    public static readonly IReadOnlyList<string> Core = [Smmuv3, Mock];
 }
 
 /// <summary>Names of the buses a device can sit on.</summary>

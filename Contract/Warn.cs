@@ -45,11 +45,51 @@ public static class Warn
     /// <summary>__iommu_probe_device(): dev_WARN "late IOMMU probe at driver bind": the probed device already has a driver.</summary>
     public const string LateProbeAtDriverBind = "late_probe_at_driver_bind";
 
+    // ---- page tables (the IOMMU API's map / unmap / iova_to_phys, and domain free) ----
+
+    /// <summary>io-pgtable-arm __arm_lpae_map / arm_lpae_init_pte: "We require an unmap first" (a leaf is in the way), then -EEXIST.</summary>
+    public const string ArmLpaeMapExists = "arm_lpae_map_exists";
+
+    /// <summary>io-pgtable-arm arm_lpae_map_pages: WARN_ON(iova past the IAS or paddr past the OAS), then -ERANGE.</summary>
+    public const string ArmLpaeMapRange = "arm_lpae_map_range";
+
+    /// <summary>io-pgtable-arm arm_lpae_unmap_pages: WARN_ON(iova past the IAS), then 0.</summary>
+    public const string ArmLpaeUnmapRange = "arm_lpae_unmap_range";
+
+    /// <summary>io-pgtable-arm __arm_lpae_unmap: WARN_ON(!pte): an unmap_pages call reached an empty entry (it stops there).</summary>
+    public const string ArmLpaeUnmapEmpty = "arm_lpae_unmap_empty";
+
+    /// <summary>io-pgtable-arm __arm_lpae_unmap: WARN_ONCE "Unmap of a partial large IOPTE is not allowed", then 0 (recorded every time).</summary>
+    public const string ArmLpaeUnmapPartialLarge = "arm_lpae_unmap_partial_large";
+
+    /// <summary>generic_pt map_pages: WARN_ON(!(prot &amp; (IOMMU_READ | IOMMU_WRITE))), then -EINVAL.</summary>
+    public const string PtMapNoAccess = "pt_map_no_access";
+
+    /// <summary>iommufd selftest mock_domain_map_pages: WARN_ON(old): a 2 KiB slot was mapped already (it is overwritten); once per call.</summary>
+    public const string MockMapOverwrite = "mock_map_overwrite";
+
+    /// <summary>mock_domain_unmap_pages: a slot of the range was not mapped; once per call.</summary>
+    public const string MockUnmapEmpty = "mock_unmap_empty";
+
+    /// <summary>mock_domain_unmap_pages: WARN_ON(first slot is mapped but not the first IOVA of a map_pages call).</summary>
+    public const string MockUnmapNotStart = "mock_unmap_not_start";
+
+    /// <summary>mock_domain_unmap_pages: WARN_ON(last slot is mapped but not the last IOVA of a map_pages call).</summary>
+    public const string MockUnmapNotLast = "mock_unmap_not_last";
+
+    /// <summary>mock_domain_iova_to_phys: WARN_ON(!ent): the IOVA is not mapped (it answers 0).</summary>
+    public const string MockIovaToPhysUnmapped = "mock_iova_to_phys_unmapped";
+
+    /// <summary>mock_domain_free: WARN_ON(!xa_empty(&amp;mock->pfns)): the domain is freed with mappings left.</summary>
+    public const string MockFreeNotEmpty = "mock_free_not_empty";
+
     /// <summary>Every warning name of this contract, for validation of traces and coverage tables.</summary>
     public static readonly IReadOnlyList<string> All =
     [
         DetachDeviceDomainMismatch, DetachDeviceNotSingleton, UnuseDefaultDomainUnbalanced, ClaimDmaOwnerNull,
         ReleaseDmaOwnerNotOwned, ReleaseDeviceGroupInUse, DefaultDomainFirstAttachFailed, SetDomainNoFailFailed,
         SetDomainRevertFailed, SetDomainNullDomain, LateProbeAtDriverBind,
+        ArmLpaeMapExists, ArmLpaeMapRange, ArmLpaeUnmapRange, ArmLpaeUnmapEmpty, ArmLpaeUnmapPartialLarge, PtMapNoAccess,
+        MockMapOverwrite, MockUnmapEmpty, MockUnmapNotStart, MockUnmapNotLast, MockIovaToPhysUnmapped, MockFreeNotEmpty,
     ];
 }

@@ -69,6 +69,10 @@ public sealed partial class ModelState : IEquatable<ModelState>
         ReleaseDmaOwner o => ReleaseDmaOwner(o),
         ClaimGroupDmaOwner o => ClaimGroupDmaOwner(o),
         ReleaseGroupDmaOwner o => ReleaseGroupDmaOwner(o),
+        Map o => MapRange(o),
+        Unmap o => UnmapRange(o),
+        IovaToPhys o => IovaToPhys(o),
+        DeviceDma o => DeviceDma(o),
         _ => throw new NotSupportedException($"the model has no method for operation '{op.Name}' ({op.GetType().Name})"),
     };
 

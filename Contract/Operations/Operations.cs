@@ -19,5 +19,9 @@ public static class Operations
         // ownership
         DriverBind.Entry, DriverUnbind.Entry, ClaimDmaOwner.Entry, ReleaseDmaOwner.Entry,
         ClaimGroupDmaOwner.Entry, ReleaseGroupDmaOwner.Entry,
+        // IOMMU API
+        Map.Entry, Unmap.Entry, IovaToPhys.Entry,
+        // hardware
+        DeviceDma.Entry,
     ]);
 }

@@ -21,6 +21,9 @@ public abstract class OpSpec
     /// <summary>The arguments in canonical order (the order they are written in).</summary>
     public ImmutableArray<ArgSpec> Args { get; }
 
+    /// <summary>How the operation's answer value is spelled in traces (default: a string).</summary>
+    public ValueSpec Value { get; init; } = ValueSpec.Text;
+
     /// <summary>The record type this entry builds.</summary>
     public abstract Type RecordType { get; }
 

@@ -28,11 +28,15 @@ public sealed partial class ModelState
     /// <summary>
     /// <c>domain_free {domain}</c> — <c>iommu_domain_free</c> behind the handle table: not live → ENOENT; some
     /// group's current domain → EBUSY (iommufd refuses to destroy an attached HWPT); else OK and the name is free.
+    /// A mock domain freed with mappings left warns (mock_domain_free: WARN_ON(!xa_empty)).
     /// </summary>
     private ModelStep DomainFree(DomainFree op)
     {
-        if (!domains.ContainsKey(op.Domain)) return Fail(Errno.ENOENT);
+        if (domains.GetValueOrDefault(op.Domain) is not { } domain) return Fail(Errno.ENOENT);
         if (IsAttached(op.Domain)) return Fail(Errno.EBUSY);
-        return Ok(With(domains: domains.Remove(op.Domain)));
+        var next = With(domains: domains.Remove(op.Domain));
+        return PagingOf(domain).Format == PageTableFormat.MockSlots && !domain.Mappings.IsEmpty
+            ? Ok(next, Warn.MockFreeNotEmpty)
+            : Ok(next);
     }
 }

@@ -49,6 +49,11 @@ internal static class Fixtures
             new(new ReleaseDmaOwner("dev0")),
             new(new ClaimGroupDmaOwner("dev1", "vfio")),
             new(new ReleaseGroupDmaOwner("dev1")),
+            new(new Map("d1", 0x20_0000, 0x1_0000_0000, 0x1000, "rw")),
+            new(new Unmap("d1", 0x20_0000, 0x1000), new Expect(Errno.OK, "0x1000")),
+            new(new IovaToPhys("d1", 0x20_0010), new Expect(Errno.OK, "0x0")),
+            new(new DeviceDma("dev0", 0x10, 4, true), new Expect(Errno.OK, "phys=0x10")),
+            new(new DeviceDma("dev0", 0x10, 4, false, 5), new Expect(Errno.EIO, "fault=no_domain")),
             new(new DomainFree("d1")),
         ]);
 

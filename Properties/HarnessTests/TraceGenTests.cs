@@ -27,7 +27,9 @@ public sealed class TraceGenTests(ITestOutputHelper output)
         foreach (var spec in Operations.All.All)
         {
             Assert.Contains(IommuRules.Defaults.Rules, r => r.Name == spec.Name && r.Operation == spec.Name);
-            Assert.Contains(IommuRules.All.Rules, r => r.Operation == spec.Name);
+            Assert.Contains(IommuRules.WithMemory.Rules, r => r.Operation == spec.Name);
+            // the operations of issue #6 are generated only with TraceGenSettings.MemoryOps until integration
+            Assert.Equal(!IommuRules.MemoryOperations.Contains(spec.Name), IommuRules.All.Rules.Any(r => r.Operation == spec.Name));
         }
         Assert.Equal(Operations.All.All.Length, IommuRules.Defaults.Rules.Length);
         Assert.Contains(IommuRules.All.Rules, r => r.Essential);
@@ -129,7 +131,7 @@ public sealed class TraceGenTests(ITestOutputHelper output)
         Assert.Equal(1000, stats.Traces);
         Assert.Empty(stats.Missing());
         Assert.Empty(stats.Unexpected());
-        Assert.All(Operations.All.All, spec => Assert.True(stats.StepsOf(spec.Name) > 0, $"{spec.Name} never generated"));
+        Assert.All(IommuRules.CoreTable.All, spec => Assert.True(stats.StepsOf(spec.Name) > 0, $"{spec.Name} never generated"));
         // The run stays affordable while reaching several hundred steps in some traces.
         Assert.InRange(stats.Steps, 20_000, 45_000);
         Assert.True(stats.Lengths.Max() >= 200, $"the longest trace has {stats.Lengths.Max()} steps");

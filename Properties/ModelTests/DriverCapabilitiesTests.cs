@@ -21,7 +21,9 @@ public sealed class DriverCapabilitiesTests
         Assert.True(mock.StaticBlockedDefault && mock.DirtyTracking);
         Assert.False(mock.IdentityDomain || mock.DeferredFlush || mock.DomainPerInstance || mock.HonoursDefDomainType);
 
-        Assert.Null(DriverCapabilities.For("vtd"));
+        Assert.Null(DriverCapabilities.For("amd"));
+        Assert.Equal(DriverCapabilities.Vtd, DriverCapabilities.For(DriverNames.Vtd));
+        Assert.Equal(DriverCapabilities.Virtio, DriverCapabilities.For(DriverNames.Virtio));
         Assert.All(DriverNames.All, name => Assert.NotNull(DriverCapabilities.For(name)));
     }
 

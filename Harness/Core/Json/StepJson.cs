@@ -30,7 +30,7 @@ public sealed class StepJson(OpTable table, IReadOnlyCollection<string> warnings
         var values = new ArgValue[spec.Args.Length];
         for (var i = 0; i < values.Length; i++)
             values[i] = ReadArg(fields, spec.Args[i]);
-        var expect = fields.OptionalObject("expect") is { } e ? ReadExpect(new JsonFields(e, $"step {number} ({name}) expect")) : null;
+        var expect = fields.OptionalObject("expect") is { } e ? ReadExpect(new JsonFields(e, $"step {number} ({name}) expect"), spec.Value) : null;
         fields.EnsureNoOthers();
         return new TraceStep(spec.Build(values), expect);
     }
@@ -58,17 +58,62 @@ public sealed class StepJson(OpTable table, IReadOnlyCollection<string> warnings
         _ => $"is not a {arg.Kind.ToString().ToLowerInvariant()}",
     };
 
-    private Expect ReadExpect(JsonFields fields)
+    private Expect ReadExpect(JsonFields fields, ValueSpec shape)
     {
         var errnoName = fields.String("errno");
         if (!Errnos.TryGetValue(errnoName, out var errno))
             throw fields.Fail("errno", $"unknown errno \"{errnoName}\"; known: {string.Join(", ", Enum.GetNames<Errno>())}");
-        var value = fields.OptionalString("value");
+        var value = ReadValue(fields, shape);
         var warns = fields.OptionalStrings("warnings");
         if (warns?.FirstOrDefault(w => !warnings.Contains(w)) is { } unknown)
             throw fields.Fail("warnings", $"unknown warning \"{unknown}\"; known: {string.Join(", ", warnings)}");
         fields.EnsureNoOthers();
         return new Expect(errno, value, warns is null ? null : [.. warns]);
+    }
+
+    /// <summary>
+    /// <c>expect.value</c> by the operation's value shape, as the canonical string of <see cref="ValueText"/>: a
+    /// string; a number (JSON number or <c>0x</c> string) → <c>0x…</c>; a tagged object <c>{ "phys": 4096 }</c> →
+    /// <c>phys=0x1000</c>, <c>{ "fault": "translation" }</c> → <c>fault=translation</c>.
+    /// </summary>
+    private static string? ReadValue(JsonFields fields, ValueSpec shape)
+    {
+        if (!fields.Has("value")) return null;
+        switch (shape.Kind)
+        {
+            case ValueKind.Number:
+                return fields.OptionalNumber("value") is { } n ? ValueText.Number(n) : null;
+            case ValueKind.Tagged:
+                var obj = fields.Object("value");
+                var inner = new JsonFields(obj, fields.Location + " value");
+                var present = shape.Fields.Where(inner.Has).ToList();
+                if (present.Count != 1)
+                    throw fields.Fail("value", $"must be an object with exactly one of {string.Join(", ", shape.Fields.Select(f => $"\"{f}\""))}");
+                var field = present[0];
+                var element = obj.GetProperty(field);
+                var isText = element.ValueKind == JsonValueKind.String
+                    && !(element.GetString() ?? "").StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+                var text = isText ? ValueText.Field(field, inner.String(field)) : ValueText.Field(field, inner.OptionalNumber(field)!.Value);
+                inner.EnsureNoOthers();
+                return text;
+            default:
+                return fields.OptionalString("value");
+        }
+    }
+
+    /// <summary>A canonical value as JSON, by shape (the inverse of <see cref="ReadValue"/>).</summary>
+    public static string WriteValue(string value, ValueSpec shape)
+    {
+        switch (shape.Kind)
+        {
+            case ValueKind.Number when ValueText.TryNumber(value, out var n):
+                return Value(ArgValue.Of(n));
+            case ValueKind.Tagged when ValueText.TryField(value, out var field, out var rest):
+                var inner = ValueText.TryNumber(rest, out var m) ? Value(ArgValue.Of(m)) : JsonText.Quote(rest);
+                return new InlineObject().Add(field, inner).ToString();
+            default:
+                return JsonText.Quote(value);
+        }
     }
 
     /// <summary>One step as a single-line JSON object, arguments in table order, optional ones left out when null.</summary>
@@ -80,7 +125,7 @@ public sealed class StepJson(OpTable table, IReadOnlyCollection<string> warnings
         for (var i = 0; i < values.Length; i++)
             if (!(values[i].IsNull && spec.Args[i].Optional))
                 line.Add(spec.Args[i].Field, Value(values[i]));
-        if (step.Expect is { } expect) line.Add("expect", WriteExpect(expect));
+        if (step.Expect is { } expect) line.Add("expect", WriteExpect(expect, spec.Value));
         return line.ToString();
     }
 
@@ -91,10 +136,10 @@ public sealed class StepJson(OpTable table, IReadOnlyCollection<string> warnings
         : value.IsBool ? JsonText.Bool(value.Bool)
         : "null";
 
-    public static string WriteExpect(Expect expect)
+    public static string WriteExpect(Expect expect, ValueSpec? shape = null)
     {
         var line = new InlineObject().Add("errno", JsonText.Quote(expect.Errno.ToString()));
-        if (expect.Value is not null) line.Add("value", JsonText.Quote(expect.Value));
+        if (expect.Value is not null) line.Add("value", WriteValue(expect.Value, shape ?? ValueSpec.Text));
         if (expect.Warnings is { } w) line.Add("warnings", $"[{string.Join(", ", w.Select(JsonText.Quote))}]");
         return line.ToString();
     }

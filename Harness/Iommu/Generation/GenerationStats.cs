@@ -41,18 +41,21 @@ public sealed record GenerationStats(
     /// <summary>The errno and the warnings raised, each once (<see cref="OutcomeCatalogue.Key(Outcome)"/>), e.g. <c>OK [set_domain_nofail_failed]</c>.</summary>
     public static string DetailedKey(Outcome outcome) => OutcomeCatalogue.Key(outcome);
 
+    /// <summary>The catalogue the run is held to (<see cref="OutcomeCatalogue.For"/> of its generation settings).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Catalogue { get; init; } = OutcomeCatalogue.Reachable;
+
     /// <summary>The catalogue's reachable (operation, outcome) pairs this run never hit.</summary>
     public IReadOnlyList<(string Op, string Outcome)> Missing() =>
-        [.. OutcomeCatalogue.Reachable.OrderBy(p => p.Key, StringComparer.Ordinal)
+        [.. Catalogue.OrderBy(p => p.Key, StringComparer.Ordinal)
             .SelectMany(p => p.Value.Where(k => !(Detailed.TryGetValue(p.Key, out var row) && row.ContainsKey(k))).Select(k => (p.Key, k)))];
 
     /// <summary>The (operation, outcome) pairs this run hit that the catalogue does not list as reachable.</summary>
     public IReadOnlyList<(string Op, string Outcome)> Unexpected() =>
-        [.. Detailed.SelectMany(p => p.Value.Keys.Where(k => !OutcomeCatalogue.Of(p.Key).Contains(k)).Select(k => (p.Key, k)))];
+        [.. Detailed.SelectMany(p => p.Value.Keys.Where(k => !(Catalogue.GetValueOrDefault(p.Key) ?? []).Contains(k)).Select(k => (p.Key, k)))];
 
     /// <summary>The traces of the property run of <paramref name="check"/> with <paramref name="generation"/>, measured.</summary>
     public static GenerationStats Measure(CheckSettings check, TraceGenSettings generation) =>
-        Measure(TraceGen.Arbitrary(generation), check);
+        Measure(TraceGen.Arbitrary(generation), check) with { Catalogue = OutcomeCatalogue.For(generation) };
 
     /// <summary>The traces an arbitrary yields in a property run of <paramref name="check"/>, measured.</summary>
     public static GenerationStats Measure(Arbitrary traces, CheckSettings check)
@@ -127,7 +130,7 @@ public sealed record GenerationStats(
         text.AppendLine("| operation | outcome (with warnings) | steps |").AppendLine("|---|---|---:|");
         foreach (var (op, row) in Detailed)
             foreach (var (key, n) in row)
-                text.AppendLine($"| `{op}` | {key}{(OutcomeCatalogue.Of(op).Contains(key) ? "" : " (not in the catalogue)")} | {n} |");
+                text.AppendLine($"| `{op}` | {key}{((Catalogue.GetValueOrDefault(op) ?? []).Contains(key) ? "" : " (not in the catalogue)")} | {n} |");
         var missing = Missing();
         text.AppendLine().AppendLine($"Reachable outcomes never hit: {(missing.Count == 0 ? "none" : string.Join(", ", missing.Select(m => $"`{m.Op}` {m.Outcome}")))}.");
         return text.ToString();

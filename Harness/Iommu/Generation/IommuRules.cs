@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using IommuConformance.Contract;
+using IommuConformance.Contract.Vocabulary;
 using IommuConformance.Harness.Core.Generation;
 using IommuConformance.Model.State;
 
@@ -48,13 +49,29 @@ public static class IommuRules
     public static RuleSet<IommuSession> Defaults { get; } =
         new(OpRules.Defaults(Operations.All, IommuArgs.Instance, spec => WeightOf(spec.Name)));
 
-    /// <summary>The defaults with the overrides in place and the macro rules added.</summary>
-    public static RuleSet<IommuSession> All { get; } = Build();
+    /// <summary>
+    /// The operations of issue #6 whose implementation is pending (branch hw): generated only with
+    /// <see cref="TraceGenSettings.MemoryOps"/> until the integration.
+    /// </summary>
+    public static readonly IReadOnlyList<string> MemoryOperations =
+        [Map.Entry.Name, Unmap.Entry.Name, IovaToPhys.Entry.Name, DeviceDma.Entry.Name];
 
-    private static RuleSet<IommuSession> Build()
+    /// <summary>The table without <see cref="MemoryOperations"/>.</summary>
+    public static OpTable CoreTable { get; } = new(Operations.All.All.Where(e => !MemoryOperations.Contains(e.Name)));
+
+    /// <summary>The defaults of <see cref="CoreTable"/> with the overrides in place and the macro rules added (the default run).</summary>
+    public static RuleSet<IommuSession> All { get; } = Build(CoreTable, memory: false);
+
+    /// <summary>Every rule: <see cref="All"/>'s and the memory rules (<see cref="MemoryRules"/>), the novelty look-ahead over the whole table.</summary>
+    public static RuleSet<IommuSession> WithMemory { get; } = Build(Operations.All, memory: true);
+
+    /// <summary>The rule set of <paramref name="settings"/>.</summary>
+    public static RuleSet<IommuSession> For(TraceGenSettings settings) => settings.MemoryOps ? WithMemory : All;
+
+    private static RuleSet<IommuSession> Build(OpTable table, bool memory)
     {
-        var set = Defaults;
-        foreach (var rule in Overrides().Concat(Macros())) set = set.With(rule);
+        var set = new RuleSet<IommuSession>(Defaults.Rules.Where(r => table.Find(r.Name) is not null));
+        foreach (var rule in Overrides().Concat(Macros(table)).Concat(memory ? MemoryRules.All() : [])) set = set.With(rule);
         return set;
     }
 
@@ -268,10 +285,10 @@ public static class IommuRules
     /// <summary>True when the step was emitted and the model answered OK.</summary>
     private static bool Ok(Outcome? outcome) => outcome is { Errno: Errno.OK };
 
-    private static IEnumerable<Rule<IommuSession>> Macros()
+    private static IEnumerable<Rule<IommuSession>> Macros(OpTable table)
     {
         // Look-ahead: a few random steps are tried on the model and one with an outcome this trace lacks is kept.
-        yield return OpRules.Novelty("novelty", 0.6, Operations.All, IommuArgs.Instance, tries: 6);
+        yield return OpRules.Novelty("novelty", 0.6, table, IommuArgs.Instance, tries: 6);
 
         // Boot: the first steps probe every bus at once (bus_iommu_probe at IOMMU registration), in random order;
         // now and then some drivers are bound before (late probes).

@@ -36,6 +36,10 @@ public sealed class IommuSession : GenerationSession<ModelState>
     private readonly int[] _freeOn, _freeAloneOn;
     private readonly List<string> _live = [], _unattached = [], _attached = [], _attachable = [], _attachableAlone = [];
     private readonly Dictionary<string, int> _handleDevice = new(StringComparer.Ordinal);
+    private readonly List<(string Domain, ulong Iova)> _unmapped = [];
+
+    /// <summary>The last few (domain, IOVA) an <c>unmap</c> removed something at, oldest first: DMA targets just unmapped.</summary>
+    public IReadOnlyList<(string Domain, ulong Iova)> RecentlyUnmapped => _unmapped;
 
     public IommuSession(SystemConfig config, Topology topology, Prng random, int budget, ArgMix mix, bool recordOutcomes = false)
         : base(ModelState.Initial(config, topology), random, budget, NewNameBook(), recordOutcomes)
@@ -115,6 +119,10 @@ public sealed class IommuSession : GenerationSession<ModelState>
         if (changed && !_liveStale && NamesHandles(op)) _liveStale = true;
         switch (op)
         {
+            case Unmap u when outcome.Value != OutcomeValues.Number(0):
+                if (_unmapped.Count == 8) _unmapped.RemoveAt(0);
+                _unmapped.Add((u.Domain, u.Iova));
+                break;
             case Probe p when IndexOf(p.Dev) is var i and >= 0:
                 SetRefused(i, outcome.Errno != Errno.OK);
                 _refusedEverywhere[i] = outcome.Errno == Errno.ENODEV;
@@ -133,6 +141,7 @@ public sealed class IommuSession : GenerationSession<ModelState>
     /// </summary>
     private static bool NamesHandles(Operation op)
     {
+        if (op is Map or Unmap or IovaToPhys) return false;   // they use a handle but never change the handle table
         foreach (var arg in op.Spec.Args)
             if (arg.Kind is ArgKind.Handle or ArgKind.Binder && arg.Space == Spaces.Domain) return true;
         return false;

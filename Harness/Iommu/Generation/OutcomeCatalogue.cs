@@ -103,6 +103,57 @@ public static class OutcomeCatalogue
         (AttachGroupOp.Name, Key(Errno.ENOENT) + " (from a member)", "a group's current user domain is always live"),
     ];
 
+    private static readonly OpSpecName MapOp = new(Map.Entry.Name), UnmapOp = new(Unmap.Entry.Name),
+        PhysOp = new(IovaToPhys.Entry.Name), DmaOp = new(DeviceDma.Entry.Name);
+
+    /// <summary>
+    /// The outcomes of the memory operations (and what they add to others), reachable with
+    /// <see cref="TraceGenSettings.MemoryOps"/> on, read off Model/Rules/PageTableRules.cs and ModelState.Memory.cs
+    /// over the four drivers. Values are not part of the key (an unmap's byte count, a DMA's address or fault reason).
+    /// </summary>
+    public static readonly IReadOnlyList<(string Op, string Key)> MemoryPairs =
+    [
+        // map: ENOENT handle; EINVAL alignment, size 0, bad prot, no access (smmuv3; vtd with its warning); ERANGE past
+        // the aperture or OAS (smmuv3 with its warning); overmaps: smmuv3 EEXIST + warning, vtd EADDRINUSE, virtio
+        // EINVAL, mock OK + overwrite warning.
+        O(MapOp, Errno.OK), O(MapOp, Errno.ENOENT), O(MapOp, Errno.EINVAL), O(MapOp, Errno.EINVAL, Warn.PtMapNoAccess),
+        O(MapOp, Errno.ERANGE), O(MapOp, Errno.ERANGE, Warn.ArmLpaeMapRange), O(MapOp, Errno.EEXIST, Warn.ArmLpaeMapExists),
+        O(MapOp, Errno.EADDRINUSE), O(MapOp, Errno.OK, Warn.MockMapOverwrite),
+        // unmap: always OK (bytes) but ENOENT for a dead handle; smmuv3 warns at empty entries and partial blocks; the
+        // mock at empty slots and at ends that are not a map's ends.
+        O(UnmapOp, Errno.OK), O(UnmapOp, Errno.ENOENT), O(UnmapOp, Errno.OK, Warn.ArmLpaeUnmapEmpty),
+        O(UnmapOp, Errno.OK, Warn.ArmLpaeUnmapPartialLarge),
+        O(UnmapOp, Errno.OK, Warn.MockUnmapEmpty, Warn.MockUnmapNotStart, Warn.MockUnmapNotLast),
+        O(UnmapOp, Errno.OK, Warn.MockUnmapNotStart), O(UnmapOp, Errno.OK, Warn.MockUnmapNotLast),
+        O(UnmapOp, Errno.OK, Warn.MockUnmapNotStart, Warn.MockUnmapNotLast),
+        O(UnmapOp, Errno.OK, Warn.MockUnmapEmpty, Warn.MockUnmapNotLast),
+        O(UnmapOp, Errno.OK, Warn.MockUnmapNotStart, Warn.MockUnmapEmpty, Warn.MockUnmapNotLast),
+        O(PhysOp, Errno.OK), O(PhysOp, Errno.ENOENT), O(PhysOp, Errno.OK, Warn.MockIovaToPhysUnmapped),
+        // device_dma: OK {phys}, EIO {fault}, EINVAL for size 0
+        O(DmaOp, Errno.OK), O(DmaOp, Errno.EIO), O(DmaOp, Errno.EINVAL),
+        // domain_free of a mock domain that still maps something
+        O(FreeOp, Errno.OK, Warn.MockFreeNotEmpty),
+    ];
+
+    /// <summary>
+    /// Memory outcomes the model can answer that the memory run meets too rarely to require (listed, not held): a
+    /// mock unmap starting in a hole and ending at a map's last slot; one starting inside a map, crossing a hole and
+    /// ending at another map's last slot.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Op, string Key)> MemoryRare =
+    [
+        O(UnmapOp, Errno.OK, Warn.MockUnmapEmpty, Warn.MockUnmapNotStart),
+        O(UnmapOp, Errno.OK, Warn.MockUnmapNotStart, Warn.MockUnmapEmpty),
+    ];
+
+    /// <summary>The default run's catalogue plus <see cref="MemoryPairs"/>: what a run with the memory operations must hit.</summary>
+    public static readonly FrozenDictionary<string, IReadOnlyList<string>> ReachableWithMemory =
+        Group(Reachable.SelectMany(p => p.Value.Select(k => (p.Key, k))).Concat(MemoryPairs).Concat(MemoryRare));
+
+    /// <summary>The catalogue of a generation setting.</summary>
+    public static FrozenDictionary<string, IReadOnlyList<string>> For(TraceGenSettings settings) =>
+        settings.MemoryOps ? ReachableWithMemory : Reachable;
+
     /// <summary>The reachable outcomes of <paramref name="op"/> (empty for an operation the catalogue does not know).</summary>
     public static IReadOnlyList<string> Of(string op) => Reachable.GetValueOrDefault(op) ?? [];
 

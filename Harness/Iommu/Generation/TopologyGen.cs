@@ -6,7 +6,8 @@ using IommuConformance.Harness.Core.Generation;
 namespace IommuConformance.Harness.Iommu.Generation;
 
 /// <summary>
-/// Random machines: 1–3 IOMMU instances with drivers drawn from <see cref="DriverNames.All"/>, 1–8 devices whose
+/// Random machines: 1–3 IOMMU instances with drivers drawn from <see cref="DriverNames.Core"/> (or every driver, with
+/// the memory operations), 1–8 devices whose
 /// group keys collide often. Swarm-style, each machine first draws its own feature rates (how many group keys, how
 /// often require_direct, untrusted, noDirty, a def_domain_type), so some machines are plain and some are dense in one
 /// feature; a quarter of the machines get a multi-device group whose members prefer different default-domain types
@@ -36,10 +37,13 @@ public static class TopologyGen
         Conflict: random.Chance(0.25),
         DirectPeer: random.Chance(0.2));
 
-    public static Topology Topology(Prng random)
+    public static Topology Topology(Prng random) => Topology(random, DriverNames.Core);
+
+    /// <summary>A random machine whose instances use <paramref name="drivers"/>.</summary>
+    public static Topology Topology(Prng random, IReadOnlyList<string> drivers)
     {
         var features = DrawFeatures(random);
-        var iommus = Iommus(random);
+        var iommus = Iommus(random, drivers);
         var count = random.Below(5) switch { 0 => random.Between(1, 2), 4 => random.Between(6, 8), _ => random.Between(2, 5) };
         var devices = new DeviceSpec[count];
         for (var i = 0; i < count; i++) devices[i] = Device(random, i, iommus, features);
@@ -48,14 +52,14 @@ public static class TopologyGen
         return new Topology([.. iommus], [.. devices]);
     }
 
-    private static IommuSpec[] Iommus(Prng random)
+    private static IommuSpec[] Iommus(Prng random, IReadOnlyList<string> drivers)
     {
         var count = random.Below(20) switch { < 9 => 1, < 16 => 2, _ => 3 };
         var iommus = new IommuSpec[count];
         var perDriver = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
-            var driver = random.Pick(DriverNames.All);
+            var driver = random.Pick(drivers);
             var n = perDriver.GetValueOrDefault(driver);
             perDriver[driver] = n + 1;
             iommus[i] = new IommuSpec(Prefix(driver) + n, driver, Options(random, driver));
@@ -65,6 +69,14 @@ public static class TopologyGen
 
     /// <summary>Instance names that say their driver: smmu0, smmu1, mock0 ...</summary>
     private static string Prefix(string driver) => driver == DriverNames.Smmuv3 ? "smmu" : driver;
+
+    /// <summary>The buses a driver's devices are drawn from: vtd takes only PCI devices (mostly given them).</summary>
+    private static string Bus(Prng random, string? driver) => driver switch
+    {
+        DriverNames.Mock => random.Below(7) == 0 ? BusNames.Pci : BusNames.Platform,
+        DriverNames.Vtd => random.Below(8) == 0 ? BusNames.Platform : BusNames.Pci,
+        _ => random.Below(5) < 3 ? BusNames.Pci : BusNames.Platform,
+    };
 
     /// <summary>The mock's capabilities are fixed; other drivers sometimes lose deferred flush or the identity domain.</summary>
     private static IommuOptions Options(Prng random, string driver) =>
@@ -76,9 +88,7 @@ public static class TopologyGen
     {
         // The first instance is the most likely, so that groups on one instance collide often.
         IommuSpec? iommu = random.OneIn(20) ? null : iommus.Length == 1 || random.Chance(0.5) ? iommus[0] : random.Pick(iommus);
-        var bus = iommu?.Driver == DriverNames.Mock
-            ? random.Below(7) == 0 ? BusNames.Pci : BusNames.Platform
-            : random.Below(5) < 3 ? BusNames.Pci : BusNames.Platform;
+        var bus = Bus(random, iommu?.Driver);
         var key = features.GroupKeys == 1 ? 0 : random.Below(features.GroupKeys + 1) switch { 0 or 1 => 0, var k => k - 1 };
         string? defType = random.Chance(features.DefType) ? random.Pick(TypeNames) : null;
         return new DeviceSpec($"dev{index}", bus, iommu?.Name, $"g{key}",

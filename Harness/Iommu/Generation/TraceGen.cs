@@ -1,3 +1,4 @@
+using IommuConformance.Contract;
 using System.Collections.Immutable;
 using FsCheck;
 using FsCheck.Fluent;
@@ -12,7 +13,10 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// <param name="MaxSteps">Upper bound on steps; the FsCheck size scales the length up to it (default 500).</param>
 /// <param name="Swarm">Swarm testing: each trace enables a random subset of the rules with random weight biases, and
 /// its own rates of bad input (default on; off: every rule at its nominal weight, nominal rates).</param>
-public sealed record TraceGenSettings(ImmutableArray<string> Bugs, int MaxSteps = 500, bool Swarm = true)
+/// <param name="MemoryOps">Generate the operations of issue #6 (<c>map</c>, <c>unmap</c>, <c>iova_to_phys</c>,
+/// <c>device_dma</c>) and machines with every driver (vtd, virtio too). Off by default until the implementation side
+/// lands (branch hw): with it on, traces are for the model alone.</param>
+public sealed record TraceGenSettings(ImmutableArray<string> Bugs, int MaxSteps = 500, bool Swarm = true, bool MemoryOps = false)
 {
     public static readonly TraceGenSettings Default = new([]);
 
@@ -47,9 +51,10 @@ public static class TraceGen
         var shape = root.Fork();
         var steps = root.Fork();
         var config = TopologyGen.Config(machine);
-        var topology = TopologyGen.Topology(machine);
+        var topology = TopologyGen.Topology(machine, settings.MemoryOps ? DriverNames.All : DriverNames.Core);
         var length = Length(shape, size, settings.MaxSteps);
-        var rules = settings.Swarm ? IommuRules.All.Swarm(shape, SwarmOptions.Default) : IommuRules.All.Full();
+        var set = IommuRules.For(settings);
+        var rules = settings.Swarm ? set.Swarm(shape, SwarmOptions.Default) : set.Full();
         var mix = settings.Swarm ? ArgMix.Default.Swarm(shape) : ArgMix.Default;
         var session = new IommuSession(config, topology, steps, length, mix, recordOutcomes);
         RuleEngine.Run(session, rules);
