@@ -7,6 +7,7 @@ using IommuConformance.Implementations.Drivers;
 using IommuConformance.Implementations.Hardware;
 using IommuConformance.Implementations.Hardware.Mock;
 using IommuConformance.Implementations.Hardware.Smmuv3;
+using IommuConformance.Implementations.Hardware.Vtd;
 
 namespace IommuConformance.Implementations;
 
@@ -51,6 +52,7 @@ public sealed partial class IommuSystem
         var platform = new HardwarePlatform();
         Smmuv3Driver? smmuv3 = null;
         MockDriver? mock = null;
+        VtdDriver? vtd = null;
 
         // Seeded bug stream_table_alias: the SMMU decodes one stream-id bit, and the driver sizes its table from that.
         (IommuOps, IommuHardware) Smmuv3(IommuSpec spec)
@@ -64,6 +66,12 @@ public sealed partial class IommuSystem
             return ((mock ??= new MockDriver(core, platform)).AddInstance(spec, hw), hw);
         }
 
+        (IommuOps, IommuHardware) Vtd(IommuSpec spec)
+        {
+            var hw = new VtdHardware(spec.Name, platform, cachingMode: spec.Options.CachingMode ?? false);
+            return ((vtd ??= new VtdDriver(core, platform)).AddInstance(spec, hw), hw);
+        }
+
         // iommu_device_register() of every instance; drivers come up with their first instance.
         var instances = new Dictionary<string, IommuDevice>(StringComparer.Ordinal);
         foreach (var spec in topology.Iommus)
@@ -74,6 +82,7 @@ public sealed partial class IommuSystem
             {
                 DriverNames.Smmuv3 => Smmuv3(spec),
                 DriverNames.Mock => Mock(spec),
+                DriverNames.Vtd => Vtd(spec),
                 _ => throw new ArgumentException($"IOMMU instance '{spec.Name}' names unknown driver '{spec.Driver}'", nameof(topology)),
             };
             platform.Add(hardware);
