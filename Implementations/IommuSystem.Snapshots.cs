@@ -31,7 +31,7 @@ public sealed partial class IommuSystem
     public DomainSnapshot? SnapshotDomain(int id) => _core.FindDomain(id) is { } domain ? Snapshot(domain) : null;
 
     private DeviceSnapshot Snapshot(Device d) => new(
-        d.Name, d.Spec.Iommu, d.Group?.Id, _driverCore.IsBound(d), d.Fwspec?.Hardware.Read(d.Name) ?? HwContext.None);
+        d.Name, d.Spec.Iommu, d.Group?.Id, _driverCore.IsBound(d), d.Fwspec?.Hardware.ReadContext(d.Name) ?? HwContext.None);
 
     private static GroupSnapshot Snapshot(IommuGroup g)
     {

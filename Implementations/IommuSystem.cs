@@ -5,6 +5,9 @@ using IommuConformance.Implementations.Bugs;
 using IommuConformance.Implementations.Core;
 using IommuConformance.Implementations.Drivers;
 using IommuConformance.Implementations.Hardware;
+using IommuConformance.Implementations.Hardware.Mock;
+using IommuConformance.Implementations.Hardware.Smmuv3;
+using IommuConformance.Implementations.Hardware.Vtd;
 
 namespace IommuConformance.Implementations;
 
@@ -49,6 +52,25 @@ public sealed partial class IommuSystem
         var platform = new HardwarePlatform();
         Smmuv3Driver? smmuv3 = null;
         MockDriver? mock = null;
+        VtdDriver? vtd = null;
+
+        // Seeded bug stream_table_alias: the SMMU decodes one stream-id bit, and the driver sizes its table from that.
+        (IommuOps, IommuHardware) Smmuv3(IommuSpec spec)
+        {
+            var hw = new Smmuv3Hardware(spec.Name, platform, switches.IsOn(BugCatalogue.StreamTableAlias) ? 1 : Smmuv3Hardware.DefaultSidBits);
+            return ((smmuv3 ??= new Smmuv3Driver(core, platform, switches)).AddInstance(spec, hw), hw);
+        }
+        (IommuOps, IommuHardware) Mock(IommuSpec spec)
+        {
+            var hw = new MockHardware(spec.Name, platform);
+            return ((mock ??= new MockDriver(core, platform)).AddInstance(spec, hw), hw);
+        }
+
+        (IommuOps, IommuHardware) Vtd(IommuSpec spec)
+        {
+            var hw = new VtdHardware(spec.Name, platform, cachingMode: spec.Options.CachingMode ?? false);
+            return ((vtd ??= new VtdDriver(core, platform)).AddInstance(spec, hw), hw);
+        }
 
         // iommu_device_register() of every instance; drivers come up with their first instance.
         var instances = new Dictionary<string, IommuDevice>(StringComparer.Ordinal);
@@ -56,11 +78,11 @@ public sealed partial class IommuSystem
         {
             if (instances.ContainsKey(spec.Name))
                 throw new ArgumentException($"IOMMU instance '{spec.Name}' is declared twice", nameof(topology));
-            (IommuOps ops, ContextTable hardware) = spec.Driver switch
+            (IommuOps ops, IommuHardware hardware) = spec.Driver switch
             {
-                DriverNames.Smmuv3 => ((smmuv3 ??= new Smmuv3Driver(core, platform, switches)).OpsFor(spec),
-                    (ContextTable)new StreamTable(spec.Name, platform.Errors, touched, aliasing: switches.IsOn(BugCatalogue.StreamTableAlias))),
-                DriverNames.Mock => (mock ??= new MockDriver(core, platform), new MockRecords(spec.Name, platform.Errors, touched)),
+                DriverNames.Smmuv3 => Smmuv3(spec),
+                DriverNames.Mock => Mock(spec),
+                DriverNames.Vtd => Vtd(spec),
                 _ => throw new ArgumentException($"IOMMU instance '{spec.Name}' names unknown driver '{spec.Driver}'", nameof(topology)),
             };
             platform.Add(hardware);
@@ -79,8 +101,7 @@ public sealed partial class IommuSystem
             devices.Add(new Device(spec, fwspec, touched));
         }
         foreach (var instance in instances.Values)
-            if (instance.Hardware is StreamTable streams)
-                streams.AssignStreams(devices.Where(d => d.Fwspec == instance));
+            instance.Hardware.AssignRequesters(devices.Where(d => d.Fwspec == instance));
         core.AddDevices(devices.ToImmutable());
         touched.Clear();
         return new IommuSystem(core, platform, devices.ToImmutable());

@@ -5,7 +5,7 @@ using IommuConformance.Implementations.Hardware;
 namespace IommuConformance.Implementations.Core;
 
 /// <summary>struct iommu_device: one registered IOMMU instance, its ops and its hardware.</summary>
-public sealed class IommuDevice(IommuSpec spec, IommuOps ops, ContextTable hardware)
+public sealed class IommuDevice(IommuSpec spec, IommuOps ops, IommuHardware hardware)
 {
     public string Name => spec.Name;
 
@@ -13,8 +13,8 @@ public sealed class IommuDevice(IommuSpec spec, IommuOps ops, ContextTable hardw
 
     public IommuOps Ops => ops;
 
-    /// <summary>The instance's device context table (SMMUv3 stream table, mock record).</summary>
-    public ContextTable Hardware => hardware;
+    /// <summary>The emulated IOMMU behind the instance (its registers; its structures live in physical memory).</summary>
+    public IommuHardware Hardware => hardware;
 
     public override string ToString() => Name;
 }

@@ -1,19 +1,25 @@
 using IommuConformance.Contract;
 using IommuConformance.Implementations.Core;
 using IommuConformance.Implementations.Hardware;
+using IommuConformance.Implementations.Hardware.Mock;
+using IommuConformance.Implementations.PageTable;
 
 namespace IommuConformance.Implementations.Drivers;
 
 /// <summary>
 /// The iommufd selftest mock driver (selftest.c): a static BLOCKED domain that is both default_domain and
 /// blocked_domain, no identity, no release_domain, dirty-tracking paging domains that a no-dirty device
-/// refuses. Accepts only its private bus, which <c>platform</c> stands for.
+/// refuses, the 2 KiB-page mock page table. Accepts only its private bus, which <c>platform</c> stands for. Its
+/// "hardware" is a table of attach records in memory (<see cref="MockHardware"/>).
 /// </summary>
 public sealed class MockDriver : IommuOps, IommuDomainOps
 {
+    private const int Records = 256;
+
     private readonly IommuCore _core;
     private readonly HardwarePlatform _platform;
     private readonly IommuDomain _blocked;
+    private readonly Dictionary<string, (MockHardware Hw, ulong Table)> _mocks = new(StringComparer.Ordinal);
 
     public MockDriver(IommuCore core, HardwarePlatform platform)
     {
@@ -23,13 +29,22 @@ public sealed class MockDriver : IommuOps, IommuDomainOps
         core.TrackDomain(_blocked);
     }
 
+    /// <summary>One mock instance: its record table, allocated once and handed to the hardware.</summary>
+    public IommuOps AddInstance(IommuSpec spec, MockHardware hardware)
+    {
+        if (_platform.Allocator.Alloc(0, out var table) != Errno.OK) throw new InvalidOperationException("no memory for the mock's records at boot");
+        hardware.RecordTableBase = table;
+        _mocks.Add(spec.Name, (hardware, table));
+        return this;
+    }
+
     public string Name => DriverNames.Mock;
 
     /// <summary>mock_probe_device(): only devices of the mock bus.</summary>
     public Errno ProbeDevice(Device dev) => dev.Spec.Bus == BusNames.Platform ? Errno.OK : Errno.ENODEV;
 
-    /// <summary>The mock keeps nothing per device but its attach record.</summary>
-    public void ReleaseDevice(Device dev) => dev.Iommu?.IommuDev.Hardware.Remove(dev);
+    /// <summary>The mock keeps nothing per device but its attach record, which it clears itself.</summary>
+    public void ReleaseDevice(Device dev) => WriteRecord(dev, 0, 0);
 
     /// <summary>Unlike the selftest mock's one group per device, devices sharing a key share a group (docs/operations.md).</summary>
     public IommuGroup DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);
@@ -43,7 +58,9 @@ public sealed class MockDriver : IommuOps, IommuDomainOps
         domain = null;
         var dirty = (flags & HwptAllocFlags.DirtyTracking) != 0;
         if (dirty && dev.Spec.NoDirty) return Errno.EOPNOTSUPP;
-        domain = new MockDomain(_core.AllocDomainId(), this, dirty) { Iommu = dev.Iommu!.IommuDev };
+        var r = MockPgtable.Create(_platform.Allocator, out var pgtable);
+        if (r != Errno.OK) return r;
+        domain = new MockDomain(_core.AllocDomainId(), this, dirty, pgtable!) { Iommu = dev.Iommu!.IommuDev };
         return Errno.OK;
     }
 
@@ -55,23 +72,42 @@ public sealed class MockDriver : IommuOps, IommuDomainOps
     public bool Capable(Device dev, IommuCap cap) => false;
 
     /// <summary>
-    /// mock_domain_nop_attach(): a dirty-tracking domain on a no-dirty device is the canonical -EINVAL.
-    /// It trusts that dev is a mock device: handed a foreign device it records into that device's hardware.
+    /// mock_domain_nop_attach(): a dirty-tracking domain on a no-dirty device is the canonical -EINVAL. It trusts that
+    /// dev is a mock device: handed a foreign device it accepts it and has no record of its own to write.
     /// </summary>
     public Errno AttachDev(IommuDomain domain, Device dev, IommuDomain? old)
     {
         if (domain is MockDomain { DirtyTracking: true } && dev.Spec.NoDirty) return Errno.EINVAL;
-        dev.Iommu!.IommuDev.Hardware.Install(dev, domain);
+        if (domain is MockDomain paging) WriteRecord(dev, MockHardware.Record(MockHardware.KindTranslate, domain.Id), paging.Pgtable.RootPhys);
+        else WriteRecord(dev, MockHardware.Record(domain.Type == DomainType.Identity ? MockHardware.KindBypass : MockHardware.KindAbort, 0), 0);
         return Errno.OK;
     }
 
-    /// <summary>mock_domain_free(): the hardware checks nobody still uses it.</summary>
-    public void Free(IommuDomain domain) => _platform.DomainFreed(domain);
+    // The record is two words: the root first, then word 0 with V, so the hardware never sees V with a stale root.
+    private void WriteRecord(Device dev, ulong w0, ulong root)
+    {
+        if (!_mocks.TryGetValue(dev.Iommu!.IommuDev.Name, out var mock) || mock.Hw.RequesterIdOf(dev.Name) is not { } rid || rid >= Records)
+            return;
+        var at = mock.Table + (ulong)rid * MockHardware.RecordBytes;
+        mock.Hw.Memory.Write(at + 8, root);
+        mock.Hw.Memory.Write(at, w0);
+        _core.Touched.Device(dev.Name);
+    }
+
+    /// <summary>mock_domain_free(): the hardware checks nobody still uses it; then the page table goes (no cache to flush).</summary>
+    public void Free(IommuDomain domain)
+    {
+        _platform.DomainFreed(domain);
+        if (domain is MockDomain paging) paging.Pgtable.Free();
+    }
 }
 
 /// <summary>struct mock_iommu_domain.</summary>
-public sealed class MockDomain(int id, IommuDomainOps ops, bool dirtyTracking)
-    : IommuDomain(id, DomainType.Unmanaged, ops, DriverNames.Mock, isStatic: false)
+public sealed class MockDomain(int id, IommuDomainOps ops, bool dirtyTracking, MockPgtable pgtable)
+    : PagingDomain(id, ops, DriverNames.Mock, pgtable)
 {
     public bool DirtyTracking => dirtyTracking;
+
+    // mock_iotlb_sync: nothing caches, so the gathered tables can go at once
+    protected internal override void IotlbSync(IotlbGather gather) => gather.FreePages();
 }

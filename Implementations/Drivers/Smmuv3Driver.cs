@@ -2,13 +2,16 @@ using IommuConformance.Contract;
 using IommuConformance.Implementations.Bugs;
 using IommuConformance.Implementations.Core;
 using IommuConformance.Implementations.Hardware;
+using IommuConformance.Implementations.Hardware.Smmuv3;
+using IommuConformance.Implementations.PageTable;
 
 namespace IommuConformance.Implementations.Drivers;
 
 /// <summary>
-/// The arm-smmu-v3 driver: static blocked and identity domains, a release_domain, paging domains finalised on
-/// one SMMU at allocation (attach from another instance is -EINVAL), no HTTU (no dirty tracking).
-/// One driver per machine; <see cref="OpsFor"/> gives the ops an instance registers with.
+/// The arm-smmu-v3 driver: static blocked and identity domains, a release_domain, paging domains (LPAE stage 1,
+/// 4K granule, 48-bit) finalised on one SMMU at allocation (attach from another instance is -EINVAL), no HTTU (no
+/// dirty tracking). It programs the emulated SMMU only through memory (STEs, CDs, commands) and registers.
+/// One driver per machine; <see cref="AddInstance"/> gives the ops an instance registers with.
 /// </summary>
 public sealed class Smmuv3Driver
 {
@@ -17,6 +20,7 @@ public sealed class Smmuv3Driver
     private readonly BugSwitches _bugs;
     private readonly Smmuv3Ops _ops;
     private readonly Smmuv3Ops _opsNoIdentity;
+    private readonly Dictionary<string, Smmuv3Device> _smmus = new(StringComparer.Ordinal);
 
     public Smmuv3Driver(IommuCore core, HardwarePlatform platform, BugSwitches bugs)
     {
@@ -39,52 +43,88 @@ public sealed class Smmuv3Driver
     internal IommuDomain IdentityDomain { get; }
 
     /// <summary>
-    /// The ops of one instance. The identity domain is a per-instance test knob, so an instance built without it
-    /// registers the variant of the ops that has no identity_domain.
+    /// arm_smmu_device_probe + reset for one instance; returns the ops it registers. The identity domain is a
+    /// per-instance test knob, so an instance built without it registers the variant of the ops that has none.
     /// </summary>
-    public IommuOps OpsFor(IommuSpec spec) => spec.Options.IdentityDomain == false ? _opsNoIdentity : _ops;
+    public IommuOps AddInstance(IommuSpec spec, Smmuv3Hardware hardware)
+    {
+        _smmus.Add(spec.Name, new Smmuv3Device(hardware, _platform.Allocator));
+        return spec.Options.IdentityDomain == false ? _opsNoIdentity : _ops;
+    }
 
-    /// <summary>arm_smmu_attach_dev() and the blocked/identity attach: write the STE.</summary>
+    internal Smmuv3Device SmmuOf(IommuDevice instance) => _smmus[instance.Name];
+
+    /// <summary>arm_smmu_attach_dev() and the blocked/identity attach: write the CD (paging), then the STE.</summary>
     internal Errno AttachDev(IommuDomain domain, Device dev)
     {
-        var smmu = dev.Iommu!.IommuDev;
+        if (domain is Smmuv3Domain { Smmu: var owner } && owner != dev.Iommu!.IommuDev) return Errno.EINVAL;
+        // Trusting that dev is an SMMU master (the core checked the owner): a foreign device has no STE here to write.
+        if (dev.Iommu!.Priv is not Smmuv3Master master) return Errno.OK;
         if (domain is Smmuv3Domain smmuDomain)
         {
-            // A paging domain is finalised on one SMMU; it cannot be shared with another instance.
-            if (smmuDomain.Smmu != smmu) return Errno.EINVAL;
             // Seeded bug fresh_domain_einval: the finalise test inverted, a user domain never attached is refused.
             if (_bugs.IsOn(BugCatalogue.FreshDomainEinval) && smmuDomain.Type == DomainType.Unmanaged && !smmuDomain.EverAttached)
                 return Errno.EINVAL;
             smmuDomain.EverAttached = true;
+            master.Smmu.WriteCd(master.Sid, master.CdTable, smmuDomain.Asid, smmuDomain.Pgtable.RootPhys, smmuDomain.Pgtable.Ias);
+            WriteSte(dev, master, Smmuv3Ste.S1(master.CdTable));
         }
-        smmu.Hardware.Install(dev, domain);
+        else WriteSte(dev, master, domain.Type == DomainType.Identity ? Smmuv3Ste.Bypass() : Smmuv3Ste.Abort());
         return Errno.OK;
     }
 
-    /// <summary>arm_smmu_domain_free_paging(): the page table goes; the hardware checks nobody still uses it.</summary>
-    internal void Free(IommuDomain domain) => _platform.DomainFreed(domain);
+    // The STE changes what the snapshot shows for the device the driver meant (an aliased stream it does not know of).
+    private void WriteSte(Device dev, Smmuv3Master master, ulong ste)
+    {
+        master.Smmu.WriteSte(master.Sid, ste);
+        _core.Touched.Device(dev.Name);
+    }
 
-    /// <summary>arm_smmu_domain_alloc_paging_flags(): no HTTU, so no dirty tracking.</summary>
+    /// <summary>
+    /// arm_smmu_domain_free_paging(): the ASID's TLB entries are invalidated (TLBI_NH_ASID + SYNC) before its table
+    /// pages are freed; the hardware checks nobody still uses the domain.
+    /// </summary>
+    internal void Free(IommuDomain domain)
+    {
+        _platform.DomainFreed(domain);
+        if (domain is not Smmuv3Domain smmuDomain) return;
+        SmmuOf(smmuDomain.Smmu).TlbInvAsid(smmuDomain.Asid);
+        smmuDomain.Pgtable.Free();
+    }
+
+    /// <summary>arm_smmu_domain_alloc_paging_flags(): no HTTU, so no dirty tracking; the io-pgtable is allocated now.</summary>
     internal Errno DomainAllocPagingFlags(Device dev, HwptAllocFlags flags, out IommuDomain? domain)
     {
         domain = null;
         if ((flags & ~HwptAllocFlags.Pasid) != 0) return Errno.EOPNOTSUPP;
-        var smmu = dev.Iommu!.IommuDev;
-        domain = new Smmuv3Domain(_core.AllocDomainId(), DomainOps, smmu) { Iommu = smmu };
+        var instance = dev.Iommu!.IommuDev;
+        var r = ArmLpaePgtable.Create(new ArmLpaeConfig(ArmLpaeStage.Stage1, 4096, 48, 48), _platform.Allocator, out var pgtable);
+        if (r != Errno.OK) return r;
+        domain = new Smmuv3Domain(_core.AllocDomainId(), DomainOps, instance, SmmuOf(instance), pgtable!) { Iommu = instance };
         return Errno.OK;
     }
 
+    // arm_smmu_probe_device: the master and its CD table (one CD: no substreams in this emulation)
     internal Errno ProbeDevice(Device dev)
     {
         if (dev.Spec.Bus is not (BusNames.Pci or BusNames.Platform)) return Errno.ENODEV;
-        dev.Iommu!.Priv = new Smmuv3Master(dev.Iommu.IommuDev, dev.Name);
+        var instance = dev.Iommu!.IommuDev;
+        var smmu = SmmuOf(instance);
+        var r = _platform.Allocator.Alloc(0, out var cdTable);
+        if (r != Errno.OK) return r;
+        dev.Iommu.Priv = new Smmuv3Master(smmu, instance.Hardware.RequesterIdOf(dev.Name)!.Value, cdTable);
         return Errno.OK;
     }
 
+    // arm_smmu_release_device: "Put the STE back to what arm_smmu_init_strtab() sets", then free the CD table. This
+    // emulation's reset leaves STEs invalid (the kernel's writes abort or bypass ones) so that a stream never
+    // attached reads as no entry; release writes that back, and an invalid STE aborts DMA too (C_BAD_STE).
     internal void ReleaseDevice(Device dev)
     {
         var devIommu = dev.Iommu!;
-        devIommu.IommuDev.Hardware.Remove(dev);
+        var master = (Smmuv3Master)devIommu.Priv!;
+        WriteSte(dev, master, 0);
+        _platform.Allocator.Free(master.CdTable);
         devIommu.Priv = null;
     }
 
@@ -127,15 +167,27 @@ public sealed class Smmuv3Driver
     }
 }
 
-/// <summary>struct arm_smmu_domain: a paging domain finalised on <see cref="Smmu"/>.</summary>
-public sealed class Smmuv3Domain(int id, IommuDomainOps ops, IommuDevice smmu)
-    : IommuDomain(id, DomainType.Unmanaged, ops, DriverNames.Smmuv3, isStatic: false)
+/// <summary>
+/// struct arm_smmu_domain: a stage-1 paging domain finalised on <see cref="Smmu"/>. Its ASID is its domain id
+/// (ids are never reused in a machine, so no ASID is either), which is how the snapshot names the domain an STE uses.
+/// </summary>
+public sealed class Smmuv3Domain(int id, IommuDomainOps ops, IommuDevice smmu, Smmuv3Device device, ArmLpaePgtable pgtable)
+    : PagingDomain(id, ops, DriverNames.Smmuv3, pgtable)
 {
     public IommuDevice Smmu => smmu;
 
+    public int Asid => Id;
+
     /// <summary>Some STE has translated through it.</summary>
     public bool EverAttached { get; set; }
+
+    // arm_smmu_iotlb_sync: TLBI by range over the gather, SYNC, and only then the unlinked table pages go
+    protected internal override void IotlbSync(IotlbGather gather)
+    {
+        if (!gather.IsEmpty) device.TlbInvRange(Asid, gather.Start, gather.End - gather.Start + 1, leaf: gather.FreelistCount == 0);
+        gather.FreePages();
+    }
 }
 
-/// <summary>struct arm_smmu_master: the driver's per-device data (dev_iommu_priv).</summary>
-public sealed record Smmuv3Master(IommuDevice Smmu, string StreamName);
+/// <summary>struct arm_smmu_master: the driver's per-device data (dev_iommu_priv): its SMMU, stream id and CD table.</summary>
+public sealed record Smmuv3Master(Smmuv3Device Smmu, int Sid, ulong CdTable);

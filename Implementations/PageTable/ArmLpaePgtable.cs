@@ -46,6 +46,30 @@ public sealed partial class ArmLpaePgtable : IIoPgtableOps
     {
         table = null;
         if (cfg.Validate() != Errno.OK) return Errno.EINVAL;
+        var (pgShift, bpl, levels, pgdSize, pgdIdxBits) = Geometry(cfg);
+        var pages = new TablePages(allocator);
+        var pgdOrder = Math.Max(0, BitOperations.TrailingZeroCount(Math.Max(pgdSize, PhysicalMemory.FrameSize)) - PhysicalMemory.FrameShift);
+        var r = pages.Alloc(pgdOrder, out var pgd);
+        if (r != Errno.OK) return r;
+        table = new ArmLpaePgtable(cfg, pages, pgShift, bpl, levels, pgdSize, pgdIdxBits, pgd);
+        return Errno.OK;
+    }
+
+    /// <summary>
+    /// The hardware's view of a table some TTBR points at: the same geometry over <paramref name="root"/>, for
+    /// <see cref="Walk"/> only (the SMMU decodes a CD into this). Null for a configuration the walker cannot use.
+    /// </summary>
+    public static ArmLpaePgtable? ForWalk(ArmLpaeConfig cfg, FrameAllocator allocator, ulong root)
+    {
+        if (cfg.Validate() != Errno.OK) return null;
+        var (pgShift, bpl, levels, pgdSize, pgdIdxBits) = Geometry(cfg);
+        var view = new ArmLpaePgtable(cfg, new TablePages(allocator), pgShift, bpl, levels, pgdSize, pgdIdxBits, root);
+        view._freed = true;   // a view never maps, unmaps or frees
+        return view;
+    }
+
+    private static (int PgShift, int Bpl, int Levels, ulong PgdSize, int PgdIdxBits) Geometry(ArmLpaeConfig cfg)
+    {
         var pgShift = BitOperations.TrailingZeroCount(cfg.Granule);
         var bpl = pgShift - 3;
         var vaBits = cfg.Ias - pgShift;
@@ -63,12 +87,7 @@ public sealed partial class ArmLpaePgtable : IIoPgtableOps
                 pgdIdxBits = BitOperations.TrailingZeroCount(pgdPages);
             }
         }
-        var pages = new TablePages(allocator);
-        var pgdOrder = Math.Max(0, BitOperations.TrailingZeroCount(Math.Max(pgdSize, PhysicalMemory.FrameSize)) - PhysicalMemory.FrameShift);
-        var r = pages.Alloc(pgdOrder, out var pgd);
-        if (r != Errno.OK) return r;
-        table = new ArmLpaePgtable(cfg, pages, pgShift, bpl, levels, pgdSize, pgdIdxBits, pgd);
-        return Errno.OK;
+        return (pgShift, bpl, levels, pgdSize, pgdIdxBits);
     }
 
     public ArmLpaeConfig Config => _cfg;

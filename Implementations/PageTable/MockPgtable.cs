@@ -47,6 +47,10 @@ public sealed class MockPgtable : IIoPgtableOps
         return Errno.OK;
     }
 
+    /// <summary>The mock hardware's view of a table its attach record points at, for <see cref="Walk"/> only.</summary>
+    public static MockPgtable ForWalk(FrameAllocator allocator, ulong root) =>
+        new(new TablePages(allocator), root, enforceAperture: true) { _freed = true };
+
     public string Name => "mock 2K";
     public ulong PgsizeBitmap => MockIoPageSize;
     public int Ias => 31;

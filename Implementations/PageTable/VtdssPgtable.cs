@@ -48,6 +48,17 @@ public sealed class VtdssPgtable : IIoPgtableOps
         return Errno.OK;
     }
 
+    /// <summary>
+    /// The hardware's view of a table a context entry points at: AW field <paramref name="aw"/> (1..3 = 3..5 levels),
+    /// for <see cref="Walk"/> only. Null for an AW the walker does not support.
+    /// </summary>
+    public static VtdssPgtable? ForWalk(FrameAllocator allocator, ulong root, int aw)
+    {
+        if (aw is < 1 or > 3) return null;
+        var vaBits = 30 + 9 * aw;   // AGAW: 39, 48 or 57 bits
+        return new VtdssPgtable(new TablePages(allocator), vaBits, 52, aw + 1, root) { _freed = true };
+    }
+
     public string Name => $"vtdss {Ias}";
     public ulong PgsizeBitmap => (1UL << 12) | (1UL << 21) | (1UL << 30);
     public int Ias { get; }

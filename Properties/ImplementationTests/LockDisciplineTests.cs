@@ -4,6 +4,7 @@ using IommuConformance.Implementations;
 using IommuConformance.Implementations.Bugs;
 using IommuConformance.Implementations.Core;
 using IommuConformance.Implementations.Hardware;
+using IommuConformance.Implementations.Hardware.Smmuv3;
 using Xunit;
 
 namespace IommuConformance.Properties.ImplementationTests;
@@ -23,7 +24,7 @@ public class LockDisciplineTests
     {
         var core = new IommuCore(DefaultDomainType.DmaFq, BugSwitches.None);
         var spec = new IommuSpec("smmu0", DriverNames.Smmuv3, IommuOptions.None);
-        var instance = new IommuDevice(spec, null!, new StreamTable("smmu0", new HardwareErrorLog()));
+        var instance = new IommuDevice(spec, null!, new Smmuv3Hardware("smmu0", new HardwarePlatform()));
         var group = new IommuGroup(0, instance, "g0", new TouchedSet());
         var dev = new Device(new DeviceSpec("dev0", BusNames.Pci, "smmu0", "g0"), instance) { Group = group };
 

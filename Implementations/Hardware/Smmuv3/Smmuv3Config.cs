@@ -1,0 +1,23 @@
+using IommuConformance.Implementations.PageTable;
+
+namespace IommuConformance.Implementations.Hardware.Smmuv3;
+
+public enum Smmuv3ConfigKind { Abort, Bypass, S1 }
+
+/// <summary>
+/// An STE (and its CD) as the SMMU decoded it: what its config cache keeps until a CFGI covers it. A decode that
+/// failed carries the event it raised instead.
+/// </summary>
+public sealed record Smmuv3Config(Smmuv3ConfigKind Kind, int Asid, ArmLpaePgtable? Walker, bool RecordFaults, byte FailedEvent = 0, ulong FetchAddr = 0)
+{
+    public bool Failed => FailedEvent != 0;
+
+    public static Smmuv3Config Fail(byte eventId, ulong fetchAddr = 0) => new(Smmuv3ConfigKind.Abort, 0, null, true, eventId, fetchAddr);
+
+    public HwContext ToContext() => Failed ? HwContext.None : Kind switch
+    {
+        Smmuv3ConfigKind.Abort => new HwContext(HwContextKind.Abort, null),
+        Smmuv3ConfigKind.Bypass => new HwContext(HwContextKind.Bypass, null),
+        _ => new HwContext(HwContextKind.Translate, Asid),
+    };
+}
