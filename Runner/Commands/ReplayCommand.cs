@@ -21,10 +21,13 @@ internal static class ReplayCommand
         };
         files.Validators.Add(RejectUnknownOptions);
         var backend = KernelBackendOption.Create();
-        var command = new Command("replay", "run saved traces on model and implementation, one row per step (exit 0/1/2/3)") { files, backend };
+        var era = KernelEraOption.Create();
+        var command = new Command("replay", "run saved traces on model and implementation, one row per step (exit 0/1/2/3)") { files, backend, era };
         command.SetAction(parse => KernelBackendOption.IsKernel(parse, backend)
-            ? KernelReplay.Run(parse.GetValue(files) ?? [], io)
-            : Run(parse.GetValue(files) ?? [], io));
+            ? KernelReplay.Run(parse.GetValue(files) ?? [], KernelEraOption.Get(parse, era), io)
+            : KernelEraOption.Get(parse, era) != Contract.KernelEra.V7_0
+                ? io.Usage("replay: --era 6.1 is for --backend kernel: the emulated implementation follows the contract's 7.0 era only")
+                : Run(parse.GetValue(files) ?? [], io));
         return command;
     }
 
