@@ -44,7 +44,7 @@ public static class KernelMachine
     /// </summary>
     public static string? Mismatch(SystemConfig config, Topology topology)
     {
-        if (config != Config) return $"config must be {{cpus: {Config.Cpus}, defaultDomain: DMA}} (the guest: -smp 1, iommu=nopt)";
+        if (config with { Era = Config.Era } != Config) return $"config must be {{cpus: {Config.Cpus}, defaultDomain: DMA}} (the guest: -smp 1, iommu=nopt)";
         if (topology.Iommus.Length != 1 || topology.Iommus[0].Driver != DriverNames.Smmuv3 || topology.Iommus[0].Options != IommuOptions.None)
             return "the machine has one IOMMU instance, driver smmuv3, no options (VT-d as this slice sees it)";
         if (topology.Devices.Length != Devices.Length)
