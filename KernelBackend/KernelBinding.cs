@@ -79,11 +79,11 @@ public sealed class KernelBinding : IRunBinding<Trace>
     private static bool ResetMultiDeviceGroups61(KernelGuest guest)
     {
         var changed = false;
-        foreach (var bridge in KernelMachine.Devices.Where(d => d.Bridge))
+        foreach (var bridge in KernelMachine.Fixed.Devices.Where(d => d.Bridge))
         {
             var type = guest.Request("reset (6.1)", "read", $"/sys/bus/pci/devices/{bridge.Bdf}/iommu_group/type");
             if (type.Errno != 0 || type.Value == "DMA\n") continue;
-            foreach (var behind in KernelMachine.Devices.Where(d => !d.Bridge && d.Spec.Group == bridge.Spec.Group))
+            foreach (var behind in KernelMachine.Fixed.Devices.Where(d => !d.Bridge && d.Spec.Group == bridge.Spec.Group))
                 guest.Request("reset (6.1)", "write", $"/sys/bus/pci/devices/{behind.Bdf}/remove", "1");
             guest.Request("reset (6.1)", "write", $"/sys/bus/pci/devices/{bridge.Bdf}/iommu_group/type", "DMA");
             changed = true;

@@ -40,9 +40,9 @@ public static class KernelGen
         var config = KernelMachine.Config with { Era = era };
         var random = new Prng(seed);
         var length = random.Between(4, Math.Max(4, maxSteps));
-        var session = new IommuSession(config, KernelMachine.Topology, random.Fork(), length + 1, ArgMix.Default);
+        var session = new IommuSession(config, KernelMachine.Fixed.Topology, random.Fork(), length + 1, ArgMix.Default);
         var reach = new Reach();
-        var names = KernelMachine.Topology.Devices.Select(d => d.Name).ToArray();
+        var names = KernelMachine.Fixed.Topology.Devices.Select(d => d.Name).ToArray();
         Emit(session, reach, new BusProbe(BusNames.Pci), -1);
         while (session.Remaining > 0)
         {
@@ -63,7 +63,7 @@ public static class KernelGen
             var pick = candidates[random.Weighted([.. candidates.Select(c => c.Weight)])];
             Emit(session, reach, pick.Op, pick.Device);
         }
-        return new Trace($"kernel campaign seed {seed}", [], config, KernelMachine.Topology, session.Steps());
+        return new Trace($"kernel campaign seed {seed}", [], config, KernelMachine.Fixed.Topology, session.Steps());
     }
 
     /// <summary>
@@ -74,7 +74,7 @@ public static class KernelGen
     /// </summary>
     private static bool AvoidedOn(KernelEra era, Operation op, int device) =>
         era == KernelEra.V6_1 && op is ClaimGroupDmaOwner
-        && KernelMachine.Devices.Count(d => d.Spec.Group == KernelMachine.Devices[device].Spec.Group) > 1;
+        && KernelMachine.Fixed.Devices.Count(d => d.Spec.Group == KernelMachine.Fixed.Devices[device].Spec.Group) > 1;
 
     private static Operation Fill(Operation op, Prng random) => op switch
     {

@@ -20,7 +20,7 @@ public sealed class KernelSystem : ISystem
     private readonly KernelGuest _guest;
     private readonly Dictionary<string, int> _index;
     private readonly Reach _reach = new();
-    private readonly bool[] _vfioBound = new bool[KernelMachine.Devices.Length];
+    private readonly bool[] _vfioBound = new bool[KernelMachine.Fixed.Devices.Length];
     private readonly Dictionary<string, string> _claimedGroup = new(StringComparer.Ordinal);
     private readonly List<string> _log = [];
     private readonly KernelEra _era;
@@ -59,13 +59,13 @@ public sealed class KernelSystem : ISystem
 
     private (int Errno, string? Value) Run(Operation op, int device, string step, List<string> warnings)
     {
-        var d = device >= 0 ? KernelMachine.Devices[device] : null;
+        var d = device >= 0 ? KernelMachine.Fixed.Devices[device] : null;
         switch (op)
         {
             case BusProbe when !_reach.Started:
                 return (0, null); // the kernel's own bus probe at boot; the guest was reset to what it left
             case BusProbe or Probe:
-                var absent = Enumerable.Range(0, KernelMachine.Devices.Length).Where(i => !_reach.Present(i)).ToList();
+                var absent = Enumerable.Range(0, KernelMachine.Fixed.Devices.Length).Where(i => !_reach.Present(i)).ToList();
                 var rescan = Ask(step, warnings, "write", "/sys/bus/pci/rescan", "1");
                 if (_era == KernelEra.V6_1) UndoRescanBinds(absent, step, warnings);
                 return (rescan.Errno, null);
@@ -103,7 +103,7 @@ public sealed class KernelSystem : ISystem
     private int Claim(int device, string step, List<string> warnings)
     {
         var standIn = _reach.StandIn(device);
-        var edu = KernelMachine.Devices[standIn];
+        var edu = KernelMachine.Fixed.Devices[standIn];
         if (!_vfioBound[standIn])
         {
             Must(step, Ask(step, warnings, "write", $"/sys/bus/pci/devices/{edu.Bdf}/driver_override", "vfio-pci"), "set driver_override of the VFIO stand-in");
@@ -129,7 +129,7 @@ public sealed class KernelSystem : ISystem
     {
         foreach (var i in readded)
         {
-            var d = KernelMachine.Devices[i];
+            var d = KernelMachine.Fixed.Devices[i];
             if (d.Driver is null) continue;
             var link = Ask(step, warnings, "link", $"/sys/bus/pci/devices/{d.Bdf}/driver");
             if (link.Errno != 0) continue; // not bound
@@ -147,7 +147,7 @@ public sealed class KernelSystem : ISystem
         for (var i = 0; i < _vfioBound.Length; i++)
         {
             if (!_vfioBound[i] || _claimedGroup.ContainsKey(Reach.GroupKey(i))) continue;
-            Must(step, Ask(step, warnings, "write", "/sys/bus/pci/drivers/vfio-pci/unbind", KernelMachine.Devices[i].Bdf), "unbind the VFIO stand-in from vfio-pci");
+            Must(step, Ask(step, warnings, "write", "/sys/bus/pci/drivers/vfio-pci/unbind", KernelMachine.Fixed.Devices[i].Bdf), "unbind the VFIO stand-in from vfio-pci");
             _vfioBound[i] = false;
         }
     }
