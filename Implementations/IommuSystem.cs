@@ -43,9 +43,13 @@ public sealed partial class IommuSystem
     /// </summary>
     public TouchedSet Touched => _core.Touched;
 
-    /// <summary>Builds the machine; throws ArgumentException naming an unknown bug, driver or instance.</summary>
+    /// <summary>Builds the machine; throws ArgumentException naming an unknown bug, driver or instance, or an era other than 7.0.</summary>
     public static IommuSystem Create(SystemConfig config, Topology topology, IEnumerable<string> bugs)
     {
+        if (config.Era != KernelEra.V7_0)
+            throw new ArgumentException(
+                $"the emulated implementation follows the contract's 7.0 era only; era {KernelEras.Name(config.Era)} is a model option for the kernel back-end (docs/real-kernel.md)",
+                nameof(config));
         var switches = BugSwitches.Of(bugs);
         var touched = new TouchedSet();
         var core = new IommuCore(config.DefaultDomain, switches, touched);

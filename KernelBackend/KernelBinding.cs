@@ -1,9 +1,11 @@
+using IommuConformance.Contract;
 using IommuConformance.Harness.Core.Checking;
 using IommuConformance.Harness.Core.Execution;
 using IommuConformance.Harness.Iommu.Execution;
 using IommuConformance.Harness.Iommu.Traces;
 using IommuConformance.KernelBackend.Guest;
 using IommuConformance.KernelBackend.Machine;
+using IommuConformance.Model;
 
 namespace IommuConformance.KernelBackend;
 
@@ -13,27 +15,79 @@ namespace IommuConformance.KernelBackend;
 /// invariants and state comparisons stay with the emulated implementation. One guest serves every trace: each run
 /// starts with the guest's reset, verified by the agent against the state it recorded at boot.
 /// </summary>
-public sealed class KernelBinding(KernelGuest guest) : IRunBinding<Trace>
+public sealed class KernelBinding : IRunBinding<Trace>
 {
+    private readonly KernelGuest guest;
+
+    /// <summary>
+    /// A binding for runs of <paramref name="era"/>: the booted kernel decides the era, so a guest of another era is
+    /// refused here (<see cref="EraMismatch"/>), and every trace must declare the run's era.
+    /// </summary>
+    public KernelBinding(KernelGuest guest, KernelEra era = KernelEra.V7_0)
+    {
+        if (EraMismatch(guest.Release, era) is { } why) throw new KernelBackendException(why);
+        this.guest = guest;
+        Era = era;
+    }
+
+    /// <summary>The era of the run: of the booted kernel, and of every trace it accepts.</summary>
+    public KernelEra Era { get; }
+
     /// <summary>The system of the last run started (its log, for reports).</summary>
     public KernelSystem? Last { get; private set; }
+
+    /// <summary>Why a kernel of <paramref name="release"/> cannot serve a run of <paramref name="era"/> (null when it can).</summary>
+    public static string? EraMismatch(string release, KernelEra era) =>
+        KernelEras.OfRelease(release) switch
+        {
+            null => $"the booted kernel {release} is of no era the model knows ({string.Join(", ", KernelEras.Names)}: 6.1.x, or 7.x)",
+            { } booted when booted != era =>
+                $"the booted kernel {release} is of era {KernelEras.Name(booted)}, the run's era is {KernelEras.Name(era)}: pass --era {KernelEras.Name(booted)} (or boot a {KernelEras.Name(era)} kernel: KERNEL_CACHE)",
+            _ => null,
+        };
 
     public RunSetup Start(Trace trace, CheckMode mode)
     {
         if (KernelMachine.Mismatch(trace.Config, trace.Topology) is { } why)
             throw new UnreachableStepException($"the kernel back-end runs only its fixed machine: {why}");
+        if (trace.Config.Era != Era)
+            throw new UnreachableStepException($"the trace is of era {KernelEras.Name(trace.Config.Era)}, the run (and its booted kernel) of era {KernelEras.Name(Era)}");
         if (trace.Bugs.Length > 0) throw new UnreachableStepException("seeded bugs are the emulated implementation's: the kernel has none to switch on");
-        Reset(guest);
-        var (model, _) = IommuBinding.ProjectSides(trace);
-        Last = new KernelSystem(guest, trace.Topology);
+        Reset(guest, Era);
+        // The model alone: the emulated implementation is not run here (and refuses any era but 7.0).
+        var model = new ModelJudge(ModelState.Initial(trace.Config, trace.Topology));
+        Last = new KernelSystem(guest, trace.Topology, Era);
         return new RunSetup { Model = model, System = Last, Checks = [new ExpectCheck(), new OutcomeCheck()] };
     }
 
     /// <summary>Back to the state the agent recorded at boot: VFIO closed, devices rescanned, drivers unbound, types reset; verified.</summary>
-    public static void Reset(KernelGuest guest)
+    public static void Reset(KernelGuest guest, KernelEra era = KernelEra.V7_0)
     {
         var reply = guest.RequestWithin(TimeSpan.FromSeconds(60), "reset", "reset");
+        if (reply.Errno != 0 && era == KernelEra.V6_1 && ResetMultiDeviceGroups61(guest))
+            reply = guest.RequestWithin(TimeSpan.FromSeconds(60), "reset", "reset");
         if (reply.Errno != 0)
             throw new KernelBackendException($"reset: the guest did not return to its initial state (now: {reply.Value})");
+    }
+
+    /// <summary>
+    /// 6.1 refuses every type write to a group of more than one device, so a bridge's group that a trace switched
+    /// while it was alone (its members removed) and that a rescan refilled cannot be written back: remove the devices
+    /// behind the bridge, write the initial type (DMA) to the group of the bridge alone; the next reset's rescan
+    /// re-adds them. True when it changed anything.
+    /// </summary>
+    private static bool ResetMultiDeviceGroups61(KernelGuest guest)
+    {
+        var changed = false;
+        foreach (var bridge in KernelMachine.Fixed.Devices.Where(d => d.Bridge))
+        {
+            var type = guest.Request("reset (6.1)", "read", $"/sys/bus/pci/devices/{bridge.Bdf}/iommu_group/type");
+            if (type.Errno != 0 || type.Value == "DMA\n") continue;
+            foreach (var behind in KernelMachine.Fixed.Devices.Where(d => !d.Bridge && d.Spec.Group == bridge.Spec.Group))
+                guest.Request("reset (6.1)", "write", $"/sys/bus/pci/devices/{behind.Bdf}/remove", "1");
+            guest.Request("reset (6.1)", "write", $"/sys/bus/pci/devices/{bridge.Bdf}/iommu_group/type", "DMA");
+            changed = true;
+        }
+        return changed;
     }
 }

@@ -35,13 +35,14 @@ public static class KernelGen
         "DMA\n", "identity\n", "DMA-FQ\n", "auto\n", "DMA\n\n", "DMA ", " identity", "blocked", "bogus", "", "DMA\0x",
     ];
 
-    public static Trace Generate(ulong seed, int maxSteps = 40)
+    public static Trace Generate(ulong seed, int maxSteps = 40, KernelEra era = KernelEra.V7_0)
     {
+        var config = KernelMachine.Config with { Era = era };
         var random = new Prng(seed);
         var length = random.Between(4, Math.Max(4, maxSteps));
-        var session = new IommuSession(KernelMachine.Config, KernelMachine.Topology, random.Fork(), length + 1, ArgMix.Default);
+        var session = new IommuSession(config, KernelMachine.Fixed.Topology, random.Fork(), length + 1, ArgMix.Default);
         var reach = new Reach();
-        var names = KernelMachine.Topology.Devices.Select(d => d.Name).ToArray();
+        var names = KernelMachine.Fixed.Topology.Devices.Select(d => d.Name).ToArray();
         Emit(session, reach, new BusProbe(BusNames.Pci), -1);
         while (session.Remaining > 0)
         {
@@ -52,7 +53,7 @@ public static class KernelGen
                 for (var d = 0; d < names.Length; d++)
                 {
                     var op = Fill(make(names[d]), random);
-                    if (reach.Refusal(op, d) is null) options.Add((op, d));
+                    if (reach.Refusal(op, d) is null && !AvoidedOn(era, op, d)) options.Add((op, d));
                     if (name == BusProbe.Entry.Name) break;
                 }
                 if (options.Count == 0) continue;
@@ -62,8 +63,18 @@ public static class KernelGen
             var pick = candidates[random.Weighted([.. candidates.Select(c => c.Weight)])];
             Emit(session, reach, pick.Op, pick.Device);
         }
-        return new Trace($"kernel campaign seed {seed}", [], KernelMachine.Config, KernelMachine.Topology, session.Steps());
+        return new Trace($"kernel campaign seed {seed}", [], config, KernelMachine.Fixed.Topology, session.Steps());
     }
+
+    /// <summary>
+    /// On 6.1 the campaign draws no VFIO claim of the bridge's group: releasing a re-claimed group of the bridge kills
+    /// a 6.1 guest (list_add corruption in intel_iommu_attach_device, traces/kernel/vfio-reclaim-after-remove-6.1-bug.json),
+    /// within the first trace or later through the guest's history; a dead guest ends the run, so the rest of 6.1 could
+    /// not be compared at all. The claim stays reachable (the back-end runs it), only the generator avoids it.
+    /// </summary>
+    private static bool AvoidedOn(KernelEra era, Operation op, int device) =>
+        era == KernelEra.V6_1 && op is ClaimGroupDmaOwner
+        && KernelMachine.Fixed.Devices.Count(d => d.Spec.Group == KernelMachine.Fixed.Devices[device].Spec.Group) > 1;
 
     private static Operation Fill(Operation op, Prng random) => op switch
     {

@@ -20,15 +20,17 @@ public sealed class KernelSystem : ISystem
     private readonly KernelGuest _guest;
     private readonly Dictionary<string, int> _index;
     private readonly Reach _reach = new();
-    private readonly bool[] _vfioBound = new bool[KernelMachine.Devices.Length];
+    private readonly bool[] _vfioBound = new bool[KernelMachine.Fixed.Devices.Length];
     private readonly Dictionary<string, string> _claimedGroup = new(StringComparer.Ordinal);
     private readonly List<string> _log = [];
+    private readonly KernelEra _era;
     private int _step;
 
     /// <summary>A system on a guest just reset to its initial state, for a trace of <paramref name="topology"/> (the fixed machine).</summary>
-    public KernelSystem(KernelGuest guest, Topology topology)
+    public KernelSystem(KernelGuest guest, Topology topology, KernelEra era = KernelEra.V7_0)
     {
         _guest = guest;
+        _era = era;
         _index = topology.Devices.Select((d, i) => (d.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
     }
 
@@ -57,13 +59,15 @@ public sealed class KernelSystem : ISystem
 
     private (int Errno, string? Value) Run(Operation op, int device, string step, List<string> warnings)
     {
-        var d = device >= 0 ? KernelMachine.Devices[device] : null;
+        var d = device >= 0 ? KernelMachine.Fixed.Devices[device] : null;
         switch (op)
         {
             case BusProbe when !_reach.Started:
                 return (0, null); // the kernel's own bus probe at boot; the guest was reset to what it left
             case BusProbe or Probe:
+                var absent = Enumerable.Range(0, KernelMachine.Fixed.Devices.Length).Where(i => !_reach.Present(i)).ToList();
                 var rescan = Ask(step, warnings, "write", "/sys/bus/pci/rescan", "1");
+                if (_era == KernelEra.V6_1) UndoRescanBinds(absent, step, warnings);
                 return (rescan.Errno, null);
             case Release:
                 _vfioBound[device] = false;
@@ -84,7 +88,9 @@ public sealed class KernelSystem : ISystem
             case ReleaseGroupDmaOwner:
                 var group = _claimedGroup[Reach.GroupKey(device)];
                 _claimedGroup.Remove(Reach.GroupKey(device));
-                return (Ask(step, warnings, "vfio_release", group).Errno, null);
+                var released = Ask(step, warnings, "vfio_release", group);
+                if (_era == KernelEra.V6_1) UnbindVfio(step, warnings);
+                return (released.Errno, null);
             default:
                 throw new UnreachableStepException($"{step}: no kernel mapping"); // Reach refused it already
         }
@@ -97,7 +103,7 @@ public sealed class KernelSystem : ISystem
     private int Claim(int device, string step, List<string> warnings)
     {
         var standIn = _reach.StandIn(device);
-        var edu = KernelMachine.Devices[standIn];
+        var edu = KernelMachine.Fixed.Devices[standIn];
         if (!_vfioBound[standIn])
         {
             Must(step, Ask(step, warnings, "write", $"/sys/bus/pci/devices/{edu.Bdf}/driver_override", "vfio-pci"), "set driver_override of the VFIO stand-in");
@@ -112,6 +118,38 @@ public sealed class KernelSystem : ISystem
             throw new KernelBackendException($"{step}: VFIO {claim.Value} of group {group.Value} failed with errno {claim.Errno}");
         if (claim.Errno == 0) _claimedGroup[Reach.GroupKey(device)] = group.Value!;
         return claim.Errno;
+    }
+
+    /// <summary>
+    /// 6.1's PCI core binds a re-added device's driver at rescan although drivers_autoprobe is 0 (the PCI core's, not
+    /// the IOMMU core's: docs/real-kernel.md "Era"): the back-end unbinds what the rescan bound, so that every bind is
+    /// a trace step, as on 7.x.
+    /// </summary>
+    private void UndoRescanBinds(List<int> readded, string step, List<string> warnings)
+    {
+        foreach (var i in readded)
+        {
+            var d = KernelMachine.Fixed.Devices[i];
+            if (d.Driver is null) continue;
+            var link = Ask(step, warnings, "link", $"/sys/bus/pci/devices/{d.Bdf}/driver");
+            if (link.Errno != 0) continue; // not bound
+            Must(step, Ask(step, warnings, "write", $"/sys/bus/pci/drivers/{link.Value}/unbind", d.Bdf), $"unbind {link.Value} from {d.Bdf}, bound by the 6.1 rescan");
+        }
+    }
+
+    /// <summary>
+    /// 6.1's type write refuses any bound device (EBUSY), vfio-pci included, which the model does not see: on 6.1 the
+    /// back-end keeps vfio-pci bound only while VFIO holds the group, so "bound" is what the model knows (a DMA-API
+    /// driver, or the group's VFIO owner).
+    /// </summary>
+    private void UnbindVfio(string step, List<string> warnings)
+    {
+        for (var i = 0; i < _vfioBound.Length; i++)
+        {
+            if (!_vfioBound[i] || _claimedGroup.ContainsKey(Reach.GroupKey(i))) continue;
+            Must(step, Ask(step, warnings, "write", "/sys/bus/pci/drivers/vfio-pci/unbind", KernelMachine.Fixed.Devices[i].Bdf), "unbind the VFIO stand-in from vfio-pci");
+            _vfioBound[i] = false;
+        }
     }
 
     private static void Must(string step, AgentReply reply, string what)

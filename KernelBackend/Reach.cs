@@ -12,7 +12,7 @@ namespace IommuConformance.KernelBackend;
 /// </summary>
 public sealed class Reach
 {
-    private readonly bool[] _present = Enumerable.Repeat(true, KernelMachine.Devices.Length).ToArray();
+    private readonly bool[] _present = Enumerable.Repeat(true, KernelMachine.Fixed.Devices.Length).ToArray();
     private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
 
     /// <summary>Whether the first step, the boot's <c>bus_probe {bus: pci}</c>, has been taken.</summary>
@@ -22,13 +22,13 @@ public sealed class Reach
 
     public bool Claimed(int device) => _claimed.Contains(GroupKey(device));
 
-    public static string GroupKey(int device) => KernelMachine.Devices[device].Spec.Group;
+    public static string GroupKey(int device) => KernelMachine.Fixed.Devices[device].Spec.Group;
 
     /// <summary>The present edu of the device's group that stands in for its VFIO user, or -1.</summary>
     public int StandIn(int device)
     {
-        for (var i = 0; i < KernelMachine.Devices.Length; i++)
-            if (KernelMachine.Devices[i].VfioStandIn && GroupKey(i) == GroupKey(device) && _present[i]) return i;
+        for (var i = 0; i < KernelMachine.Fixed.Devices.Length; i++)
+            if (KernelMachine.Fixed.Devices[i].VfioStandIn && GroupKey(i) == GroupKey(device) && _present[i]) return i;
         return -1;
     }
 
@@ -38,7 +38,7 @@ public sealed class Reach
         if (!Started)
             return op is BusProbe { Bus: BusNames.Pci } ? null
                 : "a kernel trace starts with bus_probe {bus: pci}: the kernel probed every device at boot";
-        var d = device >= 0 ? KernelMachine.Devices[device] : null;
+        var d = device >= 0 ? KernelMachine.Fixed.Devices[device] : null;
         switch (op)
         {
             case BusProbe b:

@@ -1,9 +1,10 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using IommuConformance.Contract;
 
 namespace IommuConformance.KernelBackend.Machine;
 
-/// <summary>One device of the fixed machine: its trace spec, where the guest sees it, and its kernel driver if any.</summary>
+/// <summary>One device of a kernel machine: its trace spec, where the guest sees it, and its kernel driver if any.</summary>
 /// <param name="QemuDevice">The <c>-device</c> argument that creates it.</param>
 /// <param name="Driver">The DMA-API PCI driver <c>driver_bind</c> binds; null: none (edu has only vfio-pci).</param>
 /// <param name="Bridge">A bridge: removing it would remove what is behind it, so it is never removed.</param>
@@ -14,54 +15,119 @@ public sealed record KernelDevice(DeviceSpec Spec, string Bdf, string QemuDevice
 }
 
 /// <summary>
-/// The one machine the kernel back-end boots (docs/real-kernel.md): QEMU q35 with an emulated VT-d, an e1000e, a
-/// virtio-net, an edu, and a PCIe-to-PCI bridge with an edu and an e1000 behind it (one IOMMU group of three with the
-/// bridge). As a trace machine: one instance on the smmuv3 driver, whose table matches VT-d for this slice (static
-/// identity and blocked domains, deferred flush, a blocked release domain), and the global default DMA (strict:
-/// `iommu=nopt`, and VT-d with caching mode forces strict). Device i of a trace is device i here, whatever its name.
+/// A machine the kernel back-end boots, built from a trace's topology (docs/real-kernel.md "Machines"): QEMU q35 with
+/// an emulated VT-d; a group of one device is a PCI device on the root complex (VT-d gives it a group of its own); a
+/// group of k ≥ 2 devices is a <c>pcie-pci-bridge</c> (its first device) with the other k − 1 behind it (conventional
+/// PCI behind a PCIe-to-PCI bridge aliases to the bridge: one group). Kinds are positional: the j-th root device is
+/// <c>e1000e</c>, <c>virtio-net-pci</c>, <c>edu</c> (j mod 3); the m-th device behind a bridge <c>edu</c>, <c>e1000</c>
+/// (m mod 2). The fixed machine of the earlier traces (<see cref="Fixed"/>) is one such machine:
+/// three groups of one and a group of three. As a trace machine: config <c>{cpus: 1, defaultDomain: DMA}</c> (any
+/// era), one smmuv3 instance without options, PCI devices without flags. Device i of a trace is device i here.
 /// </summary>
-public static class KernelMachine
+public sealed class KernelMachine
 {
     public const string Iommu = "vtd";
 
-    public static readonly ImmutableArray<KernelDevice> Devices =
-    [
-        new(new DeviceSpec("dev0", BusNames.Pci, Iommu, "g0"), "0000:00:01.0", "e1000e", "e1000e"),
-        new(new DeviceSpec("dev1", BusNames.Pci, Iommu, "g1"), "0000:00:02.0", "virtio-net-pci", "virtio-pci"),
-        new(new DeviceSpec("dev2", BusNames.Pci, Iommu, "g2"), "0000:00:03.0", "edu", null),
-        new(new DeviceSpec("dev3", BusNames.Pci, Iommu, "g3"), "0000:00:04.0", "pcie-pci-bridge,id=br1", null, Bridge: true),
-        new(new DeviceSpec("dev4", BusNames.Pci, Iommu, "g3"), "0000:01:00.0", "edu,bus=br1", null),
-        new(new DeviceSpec("dev5", BusNames.Pci, Iommu, "g3"), "0000:01:01.0", "e1000,bus=br1", "e1000"),
-    ];
+    /// <summary>q35's root bus: slot 0 is the host bridge, 0x1f the ICH9 functions; slots 1 to 30 are free.</summary>
+    public const int MaxRootDevices = 30;
+
+    /// <summary>A pcie-pci-bridge has 32 slots; the bridge itself is a member of the group.</summary>
+    public const int MaxGroupSize = 33;
 
     public static readonly SystemConfig Config = new(Cpus: 1, DefaultDomain: DefaultDomainType.Dma);
 
-    public static readonly Topology Topology = new([new IommuSpec(Iommu, DriverNames.Smmuv3, IommuOptions.None)], [.. Devices.Select(d => d.Spec)]);
+    private static readonly (string Qemu, string? Driver)[] RootKinds = [("e1000e", "e1000e"), ("virtio-net-pci", "virtio-pci"), ("edu", null)];
+    private static readonly (string Qemu, string? Driver)[] BehindKinds = [("edu", null), ("e1000", "e1000")];
+
+    private KernelMachine(ImmutableArray<KernelDevice> devices, Topology topology)
+    {
+        Devices = devices;
+        Topology = topology;
+        Key = string.Join(' ', devices.Select(d => d.QemuDevice));
+    }
+
+    /// <summary>The machine of the first kernel traces: e1000e, virtio-net, edu alone; a bridge with an edu and an e1000.</summary>
+    public static readonly KernelMachine Fixed = From(Config, new Topology(
+        [new IommuSpec(Iommu, DriverNames.Smmuv3, IommuOptions.None)],
+        [.. new[] { "g0", "g1", "g2", "g3", "g3", "g3" }.Select((g, i) => new DeviceSpec($"dev{i}", BusNames.Pci, Iommu, g))]), out _)!;
+
+    public ImmutableArray<KernelDevice> Devices { get; }
+
+    /// <summary>The topology the machine was built from (the trace's).</summary>
+    public Topology Topology { get; }
+
+    /// <summary>Its QEMU devices, in order: two traces with equal keys boot the same guest.</summary>
+    public string Key { get; }
+
+    /// <summary>The group key of device <paramref name="device"/> (an index).</summary>
+    public string GroupKey(int device) => Devices[device].Spec.Group;
 
     /// <summary>
-    /// Why a trace's machine is not this one (null when it is): same config, one smmuv3 instance with default options,
-    /// the same devices in the same order (names free) with the same flags and the same grouping.
+    /// The machine for a trace's config and topology, or null with the reason when QEMU (or this back-end) cannot
+    /// express it: the config, the one instance, the bus, the flags, and the counts above.
     /// </summary>
-    public static string? Mismatch(SystemConfig config, Topology topology)
+    public static KernelMachine? From(SystemConfig config, Topology topology, out string reason)
     {
-        if (config != Config) return $"config must be {{cpus: {Config.Cpus}, defaultDomain: DMA}} (the guest: -smp 1, iommu=nopt)";
-        if (topology.Iommus.Length != 1 || topology.Iommus[0].Driver != DriverNames.Smmuv3 || topology.Iommus[0].Options != IommuOptions.None)
-            return "the machine has one IOMMU instance, driver smmuv3, no options (VT-d as this slice sees it)";
-        if (topology.Devices.Length != Devices.Length)
-            return $"the machine has {Devices.Length} devices ({Describe()}), the trace {topology.Devices.Length}";
-        var iommu = topology.Iommus[0].Name;
-        for (var i = 0; i < Devices.Length; i++)
+        reason = Refusal(config, topology) ?? "";
+        if (reason.Length > 0) return null;
+        var groups = topology.Devices.Select(d => d.Group).Distinct(StringComparer.Ordinal).ToList();
+        var members = groups.ToDictionary(g => g, g => topology.Devices.Select((d, i) => (d, i)).Where(p => p.d.Group == g).Select(p => p.i).ToList(), StringComparer.Ordinal);
+        var devices = new KernelDevice[topology.Devices.Length];
+        int slot = 0, bus = 0;
+        foreach (var g in groups)
         {
-            var want = Devices[i].Spec with { Name = topology.Devices[i].Name, Iommu = iommu, Group = topology.Devices[i].Group };
-            if (topology.Devices[i] != want) return $"device {i} ({topology.Devices[i].Name}) must be {Describe(i)} with no flags";
-            for (var j = 0; j < i; j++)
-                if ((Devices[i].Spec.Group == Devices[j].Spec.Group) != (topology.Devices[i].Group == topology.Devices[j].Group))
-                    return $"devices {j} and {i} must {(Devices[i].Spec.Group == Devices[j].Spec.Group ? "share" : "not share")} a group";
+            var m = members[g];
+            slot++;
+            var rootBdf = string.Create(CultureInfo.InvariantCulture, $"0000:00:{slot:x2}.0");
+            if (m.Count == 1)
+            {
+                var (qemu, driver) = RootKinds[(slot - 1 - bus) % RootKinds.Length];
+                devices[m[0]] = new KernelDevice(topology.Devices[m[0]], rootBdf, qemu, driver);
+                continue;
+            }
+            bus++;
+            devices[m[0]] = new KernelDevice(topology.Devices[m[0]], rootBdf, $"pcie-pci-bridge,id=br{bus}", null, Bridge: true);
+            for (var k = 1; k < m.Count; k++)
+            {
+                var (qemu, driver) = BehindKinds[(k - 1) % BehindKinds.Length];
+                var bdf = string.Create(CultureInfo.InvariantCulture, $"0000:{bus:x2}:{k - 1:x2}.0");
+                devices[m[k]] = new KernelDevice(topology.Devices[m[k]], bdf, $"{qemu},bus=br{bus},addr={k - 1:x}", driver);
+            }
         }
+        return new KernelMachine([.. devices], topology);
+    }
+
+    private static string? Refusal(SystemConfig config, Topology topology)
+    {
+        if (config with { Era = Config.Era } != Config)
+            return $"config must be {{cpus: {Config.Cpus}, defaultDomain: DMA}} (the guest: -smp 1, iommu=nopt, VT-d in caching mode is strict)";
+        if (topology.Iommus.Length != 1 || topology.Iommus[0].Driver != DriverNames.Smmuv3 || topology.Iommus[0].Options != IommuOptions.None)
+            return "QEMU's q35 has one intel-iommu: the machine has one IOMMU instance, driver smmuv3, no options (VT-d as this slice sees it)";
+        if (topology.Devices.Length == 0) return "the machine needs at least one device";
+        var iommu = topology.Iommus[0].Name;
+        for (var i = 0; i < topology.Devices.Length; i++)
+        {
+            var d = topology.Devices[i];
+            if (d.Bus != BusNames.Pci) return $"device {i} ({d.Name}) is on the {d.Bus} bus: q35 has only PCI devices userspace can reach";
+            if (d.Iommu != iommu) return $"device {i} ({d.Name}) must be behind {iommu}: every PCI device of q35 is behind the one VT-d";
+            if (d != new DeviceSpec(d.Name, BusNames.Pci, iommu, d.Group))
+                return $"device {i} ({d.Name}) has flags (untrusted, requireDirect, noDirty, maxPasids, defDomainType) QEMU's devices cannot express: no flags";
+        }
+        var sizes = topology.Devices.GroupBy(d => d.Group, StringComparer.Ordinal).Select(g => (g.Key, g.Count())).ToList();
+        if (sizes.Count > MaxRootDevices) return $"{sizes.Count} groups: q35's root bus has {MaxRootDevices} free slots (one per group)";
+        if (sizes.FirstOrDefault(s => s.Item2 > MaxGroupSize) is { Key: { } big } s)
+            return $"group {big} has {s.Item2} devices: a pcie-pci-bridge and at most {MaxGroupSize - 1} behind it";
         return null;
     }
 
-    private static string Describe() => string.Join(", ", Enumerable.Range(0, Devices.Length).Select(Describe));
-
-    private static string Describe(int i) => $"{Devices[i].QemuDevice.Split(',')[0]} at {Devices[i].Bdf}";
+    /// <summary>
+    /// Why a trace's machine cannot be run (null when it can): a topology QEMU cannot express (<see cref="From"/>), or
+    /// one it can that is not the fixed machine: booting a guest per machine is not wired into the back-end yet.
+    /// </summary>
+    public static string? Mismatch(SystemConfig config, Topology topology)
+    {
+        if (From(config, topology, out var reason) is not { } machine) return reason;
+        return machine.Key == Fixed.Key ? null
+            : $"the back-end boots only the fixed machine so far ({Fixed.Key}); this topology would be {machine.Key}";
+    }
 }

@@ -35,6 +35,8 @@ public class MalformedTraceTests
         { WithTop(""" "config": null, "topology": { "iommus": [], "devices": [] }"""), "trace", "config" },
         { WithTop(""" "config": { "cpus": null }, "topology": { "iommus": [], "devices": [] }"""), "config", "cpus" },
         { WithTop(""" "config": { "defaultDomain": null }, "topology": { "iommus": [], "devices": [] }"""), "config", "defaultDomain" },
+        { WithTop(""" "config": { "era": "5.10" }, "topology": { "iommus": [], "devices": [] }"""), "config", "era" },
+        { WithTop(""" "config": { "era": null }, "topology": { "iommus": [], "devices": [] }"""), "config", "era" },
         { WithTop(""" "title": "\ud800x", "topology": { "iommus": [], "devices": [] }"""), "trace", "title" },
         { WithSteps("""{ "op": "probe", "device": "dev0" }"""), "step 2 (probe)", "device" },
         { WithSteps("""{ "op": "attach_dev", "dev": "dev0" }"""), "step 2", "op" },

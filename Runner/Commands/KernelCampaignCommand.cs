@@ -2,13 +2,14 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using IommuConformance.Contract;
 using IommuConformance.KernelBackend;
 using IommuConformance.Runner.HarnessCalls;
 
 namespace IommuConformance.Runner.Commands;
 
 /// <summary>
-/// <c>kernel-campaign --count N --seed S [--max-steps M] [--out DIR]</c>: N random traces of reachable steps on the
+/// <c>kernel-campaign --count N --seed S [--max-steps M] [--out DIR] [--era 6.1]</c>: N random traces of reachable steps on the
 /// fixed machine, all on one booted guest (reset and verified between traces), the model judging every step. Each
 /// disagreement is shrunk by re-running candidates in the guest and saved with the model's expects to
 /// <c>DIR/kernel-failures/</c>; the figures go to <c>DIR/kernel-campaign.md</c>. Exit 0 all agreed, 1 a disagreement,
@@ -31,16 +32,17 @@ internal static class KernelCampaignCommand
         });
         var output = new Option<string>("--out") { Description = "report folder (default reports)", DefaultValueFactory = _ => "reports" };
         var saveAll = new Option<bool>("--save-all") { Description = "also save every trace run in the guest, as far as it ran (generated ones and shrink candidates), in order, to DIR/kernel-traces/: replayed in that order they repeat the guest's whole history" };
+        var era = KernelEraOption.Create();
         var command = new Command("kernel-campaign", "random reachable traces against Linux under QEMU, judged by the model (docs/real-kernel.md)")
         {
-            count, seed, maxSteps, output, saveAll,
+            count, seed, maxSteps, output, saveAll, era,
         };
         command.SetAction(parse => Run(parse.GetValue(count), parse.GetValue(seed), parse.GetValue(maxSteps), parse.GetValue(output) ?? "reports",
-            parse.GetValue(saveAll), io));
+            parse.GetValue(saveAll), KernelEraOption.Get(parse, era), io));
         return command;
     }
 
-    private static int Run(int count, ulong seed, int maxSteps, string outDir, bool saveAll, RunnerIo io)
+    private static int Run(int count, ulong seed, int maxSteps, string outDir, bool saveAll, KernelEra era, RunnerIo io)
     {
         try
         {
@@ -53,7 +55,7 @@ internal static class KernelCampaignCommand
         }
         try
         {
-            using var kernel = KernelCall.Boot(out var reason);
+            using var kernel = KernelCall.Boot(era, out var reason);
             if (kernel is null)
             {
                 io.Error.WriteLine($"kernel back-end unavailable: {reason}");
@@ -62,14 +64,14 @@ internal static class KernelCampaignCommand
             var journaled = 0;
             if (saveAll)
                 kernel.Journal = t => File.WriteAllText(Path.Combine(outDir, "kernel-traces", $"{journaled++:D6}.json"), KernelCall.Write(t));
-            io.Output.WriteLine($"kernel {kernel.Release} booted in {kernel.BootTime.TotalSeconds:0.0} s; {count} traces, seed {seed}");
+            io.Output.WriteLine($"kernel {kernel.Release} (era {KernelEras.Name(era)}) booted in {kernel.BootTime.TotalSeconds:0.0} s; {count} traces, seed {seed}");
             var clock = Stopwatch.StartNew();
             int steps = 0, agreed = 0, unreachable = 0;
             var failures = new List<string>();
             for (var i = 0; i < count; i++)
             {
                 var traceSeed = unchecked(seed * 0x9E3779B97F4A7C15UL + (ulong)i);
-                var trace = KernelCall.Generate(traceSeed, maxSteps);
+                var trace = KernelCall.Generate(traceSeed, maxSteps, era);
                 var outcome = kernel.Run(trace);
                 steps += outcome.Steps;
                 switch (outcome.Verdict)
@@ -95,7 +97,7 @@ internal static class KernelCampaignCommand
             var elapsed = clock.Elapsed;
             var summary = new StringBuilder();
             summary.AppendLine("# Kernel campaign").AppendLine();
-            summary.AppendLine(CultureInfo.InvariantCulture, $"kernel {kernel.Release}, seed {seed}, {count} traces of up to {maxSteps} steps; boot {kernel.BootTime.TotalSeconds:0.0} s.").AppendLine();
+            summary.AppendLine(CultureInfo.InvariantCulture, $"kernel {kernel.Release} (era {KernelEras.Name(era)}), seed {seed}, {count} traces of up to {maxSteps} steps; boot {kernel.BootTime.TotalSeconds:0.0} s.").AppendLine();
             summary.AppendLine("| traces | steps run | agreed | disagreed | unreachable | wall (s) | per trace (ms) | per step (ms) | agent requests |");
             summary.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             summary.AppendLine(CultureInfo.InvariantCulture,

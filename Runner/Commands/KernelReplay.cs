@@ -1,3 +1,4 @@
+using IommuConformance.Contract;
 using IommuConformance.KernelBackend;
 using IommuConformance.Runner.HarnessCalls;
 
@@ -10,7 +11,7 @@ namespace IommuConformance.Runner.Commands;
 /// </summary>
 internal static class KernelReplay
 {
-    public static int Run(string[] files, RunnerIo io)
+    public static int Run(string[] files, KernelEra era, RunnerIo io)
     {
         var traces = new List<(string File, LoadedTrace Trace)>();
         var worst = ExitCodes.Conformant;
@@ -30,6 +31,12 @@ internal static class KernelReplay
                     worst = Math.Max(worst, KernelExitCodes.Unreachable);
                     continue;
                 }
+                if (trace.Trace.Config.Era != era)
+                {
+                    io.Error.WriteLine($"unreachable: {file}: the trace is of era {KernelEras.Name(trace.Trace.Config.Era)}, the run of era {KernelEras.Name(era)} (--era)");
+                    worst = Math.Max(worst, KernelExitCodes.Unreachable);
+                    continue;
+                }
                 traces.Add((file, trace));
             }
             catch (Exception e)
@@ -41,13 +48,13 @@ internal static class KernelReplay
         if (traces.Count == 0) return worst;
         try
         {
-            using var kernel = KernelCall.Boot(out var reason);
+            using var kernel = KernelCall.Boot(era, out var reason);
             if (kernel is null)
             {
                 io.Error.WriteLine($"kernel back-end unavailable: {reason}");
                 return Math.Max(worst, KernelExitCodes.BackendFailed);
             }
-            io.Output.WriteLine($"kernel {kernel.Release} booted in {kernel.BootTime.TotalSeconds:0.0} s");
+            io.Output.WriteLine($"kernel {kernel.Release} (era {KernelEras.Name(era)}) booted in {kernel.BootTime.TotalSeconds:0.0} s");
             foreach (var (file, trace) in traces)
             {
                 if (traces.Count > 1) io.Output.WriteLine($"== {file}");

@@ -23,6 +23,7 @@ internal static class ReplayCommand
         };
         files.Validators.Add(RejectUnknownOptions);
         var backend = KernelBackendOption.Create();
+        var era = KernelEraOption.Create();
         var step = new Option<int?>("--step")
         {
             HelpName = "N",
@@ -30,14 +31,18 @@ internal static class ReplayCommand
             CustomParser = ParseStep,
         };
         var bugs = BugOption.Create("switch a seeded bug on as well as the trace's own (repeatable); 'bugs' lists them");
-        var command = new Command("replay", "run saved traces on model and implementation, one row per step (exit 0/1/2/3)") { files, backend, step, bugs };
+        var command = new Command("replay", "run saved traces on model and implementation, one row per step (exit 0/1/2/3)") { files, backend, era, step, bugs };
         command.SetAction(parse =>
         {
             var ask = new ReplayAsk(parse.GetValue(step), parse.GetValue(bugs) ?? []);
-            if (!KernelBackendOption.IsKernel(parse, backend)) return Run(parse.GetValue(files) ?? [], ask, io);
+            var kernelEra = KernelEraOption.Get(parse, era);
+            if (!KernelBackendOption.IsKernel(parse, backend))
+                return kernelEra != Contract.KernelEra.V7_0
+                    ? io.Usage("replay: --era 6.1 is for --backend kernel: the emulated implementation follows the contract's 7.0 era only")
+                    : Run(parse.GetValue(files) ?? [], ask, io);
             // The kernel shows no internal state and runs no seeded bugs.
             if (ask.Step is not null || ask.Bugs.Count > 0) return io.Usage("replay: --step and --bug apply to the implementation back-end, not --backend kernel");
-            return KernelReplay.Run(parse.GetValue(files) ?? [], io);
+            return KernelReplay.Run(parse.GetValue(files) ?? [], kernelEra, io);
         });
         return command;
     }

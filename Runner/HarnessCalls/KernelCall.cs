@@ -1,3 +1,4 @@
+using IommuConformance.Contract;
 using IommuConformance.Harness.Core.Checking;
 using IommuConformance.Harness.Core.Execution;
 using IommuConformance.Harness.Iommu.Printing;
@@ -19,17 +20,28 @@ internal sealed class KernelCall : IDisposable
     private readonly KernelGuest _guest;
     private readonly KernelBinding _binding;
 
-    private KernelCall(KernelGuest guest)
+    private KernelCall(KernelGuest guest, KernelEra era)
     {
         _guest = guest;
-        _binding = new KernelBinding(guest);
+        try
+        {
+            _binding = new KernelBinding(guest, era);
+        }
+        catch
+        {
+            guest.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Boots the guest; null with the reason when the setup artefacts are missing. Boot failures throw <see cref="KernelBackendException"/>.</summary>
-    public static KernelCall? Boot(out string reason)
+    /// <summary>
+    /// Boots the guest for a run of <paramref name="era"/>; null with the reason when the setup artefacts are missing.
+    /// Boot failures, and a booted kernel of another era, throw <see cref="KernelBackendException"/>.
+    /// </summary>
+    public static KernelCall? Boot(KernelEra era, out string reason)
     {
         var artefacts = KernelArtefacts.Find(out reason);
-        return artefacts is null ? null : new KernelCall(KernelGuest.Boot(artefacts));
+        return artefacts is null ? null : new KernelCall(KernelGuest.Boot(artefacts), era);
     }
 
     public TimeSpan BootTime => _guest.BootTime;
@@ -67,7 +79,7 @@ internal sealed class KernelCall : IDisposable
     }
 
     /// <summary>A generated reachable trace of the fixed machine.</summary>
-    public static Trace Generate(ulong seed, int maxSteps) => KernelGen.Generate(seed, maxSteps);
+    public static Trace Generate(ulong seed, int maxSteps, KernelEra era) => KernelGen.Generate(seed, maxSteps, era);
 
     /// <summary>
     /// Shrinks a disagreeing trace by re-running candidates in the guest: cut after the failing step, then delete chunks

@@ -61,8 +61,11 @@ internal static class TraceReader
         if (fields.OptionalString("defaultDomain") is { } name && !TraceNames.TryParseDefaultDomain(name, out type))
             throw fields.Fail("defaultDomain",
                 $"unknown type \"{name}\"; known: {string.Join(", ", TraceNames.DefaultDomainNames)}");
+        var era = SystemConfig.Default.Era;
+        if (fields.OptionalString("era") is { } eraName && !KernelEras.TryParse(eraName, out era))
+            throw fields.Fail("era", $"unknown era \"{eraName}\"; known: {string.Join(", ", KernelEras.Names)} (absent: {KernelEras.V7_0})");
         fields.EnsureNoOthers();
-        return new SystemConfig(cpus, type);
+        return new SystemConfig(cpus, type, era);
     }
 
     private static Topology ParseTopology(JsonElement element)

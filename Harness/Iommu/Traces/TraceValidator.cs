@@ -28,6 +28,7 @@ public static class TraceValidator
     private static TraceFormatException? CheckConfig(SystemConfig config) =>
         config.Cpus < 1 ? new("config", "cpus", $"must be at least 1, found {config.Cpus}")
         : !Enum.IsDefined(config.DefaultDomain) ? new("config", "defaultDomain", $"unknown type {config.DefaultDomain}")
+        : !Enum.IsDefined(config.Era) ? new("config", "era", $"unknown era {config.Era}")
         : null;
 
     private static TraceFormatException? CheckBugs(Trace trace)

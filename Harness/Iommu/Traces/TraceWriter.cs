@@ -32,7 +32,8 @@ internal static class TraceWriter
     public static string Step(TraceStep step) => StepJson.Write(step);
 
     private static string Config(SystemConfig config) =>
-        new InlineObject().Add("cpus", config.Cpus.ToString()).Add("defaultDomain", Quote(TraceNames.Name(config.DefaultDomain))).ToString();
+        new InlineObject().Add("cpus", config.Cpus.ToString()).Add("defaultDomain", Quote(TraceNames.Name(config.DefaultDomain)))
+            .AddIf(config.Era != SystemConfig.Default.Era, "era", Quote(KernelEras.Name(config.Era))).ToString();
 
     private static string Iommu(IommuSpec iommu)
     {
