@@ -53,6 +53,8 @@ public enum PartialUnmapRule
 /// <param name="NoAccessWarning">The warning of such a map, if any.</param>
 /// <param name="IotlbEntries">IOTLB size (0: no IOTLB).</param>
 /// <param name="Pasid">PASID support.</param>
+/// <param name="WriteImpliesRead">A leaf mapped with w but without r is readable all the same: LPAE stage 1 has only
+/// read-only and read-write AP encodings (io-pgtable-arm arm_lpae_prot_to_pte sets AP_RDONLY only for r without w).</param>
 public sealed record PageTableCaps(
     PageTableFormat Format,
     ulong PgsizeBitmap,
@@ -67,7 +69,8 @@ public sealed record PageTableCaps(
     Errno NoAccessErrno,
     string? NoAccessWarning,
     int IotlbEntries,
-    bool Pasid)
+    bool Pasid,
+    bool WriteImpliesRead = false)
 {
     public const ulong K4 = 1UL << 12, M2 = 1UL << 21, G1 = 1UL << 30, K2 = 1UL << 11;
 
@@ -78,7 +81,7 @@ public sealed record PageTableCaps(
     public static readonly PageTableCaps Smmuv3 = new(PageTableFormat.ArmLpae, K4 | M2 | G1, 0, (1UL << 48) - 1, 48,
         RangeWarning: Warn.ArmLpaeMapRange, OvermapErrno: Errno.EEXIST, OvermapWarning: Warn.ArmLpaeMapExists,
         PartialUnmap: PartialUnmapRule.ZeroWithWarning, UnmapEmptyWarning: Warn.ArmLpaeUnmapEmpty,
-        NoAccessErrno: Errno.EINVAL, NoAccessWarning: null, IotlbEntries: 256, Pasid: true);
+        NoAccessErrno: Errno.EINVAL, NoAccessWarning: null, IotlbEntries: 256, Pasid: true, WriteImpliesRead: true);
 
     /// <summary>vtd: second stage 4K/2M/1G, 48-bit input, 52-bit output, IOTLB 1024; overmap -EADDRINUSE without a warning; whole-leaf unmap.</summary>
     public static readonly PageTableCaps Vtd = new(PageTableFormat.VtdSecondStage, K4 | M2 | G1, 0, (1UL << 48) - 1, 52,

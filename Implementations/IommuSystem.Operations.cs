@@ -33,6 +33,10 @@ public sealed partial class IommuSystem
         ReleaseDmaOwner r => WithGroup(r.Dev, group => Done(() => _core.DeviceReleaseDmaOwner(group))),
         ClaimGroupDmaOwner c => WithGroup(c.Dev, group => Outcome.Of(_core.GroupClaimDmaOwner(group, c.Owner))),
         ReleaseGroupDmaOwner r => WithGroup(r.Dev, group => Done(() => _core.GroupReleaseDmaOwner(group))),
+        Map m => Map(m),
+        Unmap u => Unmap(u),
+        IovaToPhys i => IovaToPhys(i),
+        DeviceDma d => DeviceDma(d),
         // A suite bug (an operation added to the contract without its handler), not an answer.
         _ => throw new NotSupportedException($"the implementation has no handler for operation '{op.Name}' ({op.GetType().Name})"),
     };
@@ -90,6 +94,7 @@ public sealed partial class IommuSystem
         _handles.EndRemove(handle, remove: !attached);
         if (attached) return Outcome.Of(EBUSY);
         _core.DomainFree(handle.Domain);
+        WarnFreed(handle.Domain);
         return Outcome.Ok;
     }
 

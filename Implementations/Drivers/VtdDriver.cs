@@ -33,10 +33,34 @@ public sealed class VtdDriver : IommuOps
         core.TrackDomain(IdentityDomain);
     }
 
+    /// <summary>
+    /// Brings up one remapping unit; returns the ops it registers: the driver itself, or, for a unit whose
+    /// <c>identityDomain</c> knob is false (a unit without pass-through, ecap.PT = 0, where intel-iommu offers no
+    /// identity domain), a variant without one that shares the driver's owner.
+    /// </summary>
     public IommuOps AddInstance(IommuSpec spec, VtdHardware hardware)
     {
         _units.Add(spec.Name, new VtdUnit(hardware, _platform.Allocator));
-        return this;
+        return spec.Options.IdentityDomain == false ? _noIdentity ??= new NoIdentityOps(this) : this;
+    }
+
+    private NoIdentityOps? _noIdentity;
+
+    private sealed class NoIdentityOps(VtdDriver driver) : IommuOps
+    {
+        public string Name => driver.Name;
+        public IommuOps Owner => driver;
+        public Errno ProbeDevice(Device dev) => driver.ProbeDevice(dev);
+        public void ReleaseDevice(Device dev) => driver.ReleaseDevice(dev);
+        public IommuGroup DeviceGroup(Device dev) => driver.DeviceGroup(dev);
+        public DomainType DefDomainType(Device dev) => driver.DefDomainType(dev);
+        public Errno DomainAllocPagingFlags(Device dev, HwptAllocFlags flags, out IommuDomain? domain) =>
+            driver.DomainAllocPagingFlags(dev, flags, out domain);
+        public IommuDomain? IdentityDomain => null;
+        public IommuDomain? BlockedDomain => driver.BlockedDomain;
+        public IommuDomain? DefaultDomain => null;
+        public IommuDomain? ReleaseDomain => driver.ReleaseDomain;
+        public bool Capable(Device dev, IommuCap cap) => driver.Capable(dev, cap);
     }
 
     public string Name => DriverNames.Vtd;

@@ -55,7 +55,8 @@ public sealed partial class ModelState
     /// probed, released, never attached) or a PASID (nothing is attached to PASIDs in this slice) → EIO
     /// <c>no_domain</c>; blocking (also a BLOCKED default) → EIO <c>blocked</c>; identity → OK iova; a DMA default
     /// domain (the DMA API maps nothing here) → EIO <c>translation</c>; a user domain: every byte in order must be
-    /// mapped (<c>translation</c>) with the right the access needs (<c>permission</c>); OK with the first byte's address.
+    /// mapped (<c>translation</c>) with the right the access needs (<c>permission</c>; on LPAE stage 1 a <c>w</c> leaf is
+    /// readable too, <see cref="PageTableCaps.WriteImpliesRead"/>); OK with the first byte's address.
     /// </summary>
     private ModelStep DeviceDma(DeviceDma op)
     {
@@ -75,13 +76,16 @@ public sealed partial class ModelState
                     _ => DmaFault(DmaFaults.Translation),
                 };
             default:
-                var mappings = domains[current.Handle!].Mappings;
+                var user = domains[current.Handle!];
+                var mappings = user.Mappings;
                 var need = op.Write ? ProtFlags.WriteBit : ProtFlags.ReadBit;
+                var writeReads = PagingOf(user).WriteImpliesRead;
                 var last = op.Iova + (op.Size - 1);
                 for (var cur = op.Iova; ;)
                 {
                     if (mappings.Find(cur) is not { } run) return DmaFault(DmaFaults.Translation);
-                    if ((run.Prot & need) == 0) return DmaFault(DmaFaults.Permission);
+                    var rights = writeReads && (run.Prot & ProtFlags.WriteBit) != 0 ? run.Prot | ProtFlags.ReadBit : run.Prot;
+                    if ((rights & need) == 0) return DmaFault(DmaFaults.Permission);
                     if (run.End - 1 >= last) break;
                     cur = run.End;
                 }

@@ -28,12 +28,6 @@ public class OperationTableTests
 
     public static TheoryData<string> Names() => [.. Operations.All.Names];
 
-    /// <summary>
-    /// Implementation pending (issue #6, branch hw): the model handles these, the implementation still throws
-    /// NotSupportedException. Remove this list at the integration of branch hw.
-    /// </summary>
-    public static readonly IReadOnlyList<string> ImplementationPendingIssue6 = ["map", "unmap", "iova_to_phys", "device_dma"];
-
     [Theory]
     [MemberData(nameof(Names))]
     public void Every_operation_of_the_table_is_handled_on_both_sides(string name)
@@ -51,12 +45,6 @@ public class OperationTableTests
             system.Execute(step);
         }
         var expected = model.Step(op).Outcome;
-        if (ImplementationPendingIssue6.Contains(name))
-        {
-            var pending = Assert.Throws<NotSupportedException>(() => system.Execute(op));
-            Assert.Contains(name, pending.Message);
-            return;
-        }
         Assert.Equal(expected, system.Execute(op));
     }
 
