@@ -24,6 +24,9 @@ internal static class Waivers
         var view = run.View;
         var before = run.Model.Before;
         var warnings = step.Observed.Warnings;
+        // Most steps can neither grant nor withdraw a waiver: no warning, nothing waived yet, not a probe or a release.
+        if (warnings.IsEmpty && context.UnbalancedGroups.Count == 0 && context.LaggingDevices.Count == 0
+            && step.Op is not (Probe or BusProbe or ReleaseDmaOwner)) return;
         var dev = DeviceOf(run, step.Op);
 
         // The model's state before the step tells which devices were bound but unprobed (WARN late_probe_at_driver_bind).
