@@ -8,7 +8,7 @@ using Xunit;
 
 namespace IommuConformance.Properties.KernelTests;
 
-/// <summary>The fixed machine, the reachability table and the kernel generator, without a guest.</summary>
+/// <summary>Machines (the fixed one and generated ones), the reachability table and the kernel generator, without a guest.</summary>
 public class KernelMachineTests
 {
     public static TheoryData<string> KernelSamples() =>
