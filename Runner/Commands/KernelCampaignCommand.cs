@@ -79,7 +79,7 @@ internal static class KernelCampaignCommand
             kernel.Booted = g =>
             {
                 stats[current].Boot = g.BootTime;
-                io.Output.WriteLine($"machine {current}: kernel {g.Release} (era {KernelEras.Name(era)}) booted in {g.BootTime.TotalSeconds:0.0} s: {g.Machine.Key}");
+                io.Output.WriteLine($"machine {current}: kernel {g.Release} booted in {g.BootTime.TotalSeconds:0.0} s: {g.Machine.Key}");
             };
             io.Output.WriteLine($"{count} traces over {pool.Count} machine(s), seed {seed}");
             var clock = Stopwatch.StartNew();

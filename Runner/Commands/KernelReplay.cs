@@ -55,7 +55,7 @@ internal static class KernelReplay
                 io.Error.WriteLine($"kernel back-end unavailable: {reason}");
                 return Math.Max(worst, KernelExitCodes.BackendFailed);
             }
-            kernel.Booted = g => io.Output.WriteLine($"kernel {g.Release} (era {KernelEras.Name(era)}) booted in {g.BootTime.TotalSeconds:0.0} s: {g.Machine.Key}");
+            kernel.Booted = g => io.Output.WriteLine($"kernel {g.Release} booted in {g.BootTime.TotalSeconds:0.0} s: {g.Machine.Key}");
             foreach (var (file, trace) in traces)
             {
                 if (traces.Count > 1) io.Output.WriteLine($"== {file}");
