@@ -12,21 +12,38 @@ namespace IommuConformance.KernelBackend;
 /// <summary>
 /// The executor's binding for the kernel: the model judges (the project's, as every run has it), the kernel answers,
 /// and the pipeline is the expect and outcome checks only: the kernel's internal state cannot be read, so the §c
-/// invariants and state comparisons stay with the emulated implementation. One guest serves every trace: each run
-/// starts with the guest's reset, verified by the agent against the state it recorded at boot.
+/// invariants and state comparisons stay with the emulated implementation. One guest serves every trace of its machine:
+/// each run starts with the guest's reset, verified by the agent against the state it recorded at boot; a trace of
+/// another machine is run on a fresh boot of that machine (<see cref="KernelGuestCache"/>).
 /// </summary>
 public sealed class KernelBinding : IRunBinding<Trace>
 {
-    private readonly KernelGuest guest;
+    private readonly Func<KernelMachine, KernelGuest> _guestFor;
 
     /// <summary>
-    /// A binding for runs of <paramref name="era"/>: the booted kernel decides the era, so a guest of another era is
-    /// refused here (<see cref="EraMismatch"/>), and every trace must declare the run's era.
+    /// A binding for runs of <paramref name="era"/> on one booted guest: the booted kernel decides the era, so a guest
+    /// of another era is refused here (<see cref="EraMismatch"/>), and every trace must declare the run's era and be
+    /// of the guest's machine.
     /// </summary>
     public KernelBinding(KernelGuest guest, KernelEra era = KernelEra.V7_0)
     {
         if (EraMismatch(guest.Release, era) is { } why) throw new KernelBackendException(why);
-        this.guest = guest;
+        _guestFor = machine => machine.Key == guest.Machine.Key ? guest
+            : throw new UnreachableStepException($"this binding has one guest, of machine {guest.Machine.Key}; the trace's machine is {machine.Key}");
+        Era = era;
+    }
+
+    /// <summary>
+    /// A binding for runs of <paramref name="era"/> that boots what each trace's machine needs through
+    /// <paramref name="guests"/> (one guest alive at a time; a guest of another era than the run's fails the run).
+    /// </summary>
+    public KernelBinding(KernelGuestCache guests, KernelEra era = KernelEra.V7_0)
+    {
+        _guestFor = machine =>
+        {
+            var guest = guests.For(machine);
+            return EraMismatch(guest.Release, era) is { } why ? throw new KernelBackendException(why) : guest;
+        };
         Era = era;
     }
 
@@ -48,11 +65,12 @@ public sealed class KernelBinding : IRunBinding<Trace>
 
     public RunSetup Start(Trace trace, CheckMode mode)
     {
-        if (KernelMachine.Mismatch(trace.Config, trace.Topology) is { } why)
-            throw new UnreachableStepException($"the kernel back-end runs only its fixed machine: {why}");
+        if (KernelMachine.From(trace.Config, trace.Topology, out var why) is not { } machine)
+            throw new UnreachableStepException($"the trace's topology is no machine the kernel back-end can boot: {why}");
         if (trace.Config.Era != Era)
             throw new UnreachableStepException($"the trace is of era {KernelEras.Name(trace.Config.Era)}, the run (and its booted kernel) of era {KernelEras.Name(Era)}");
         if (trace.Bugs.Length > 0) throw new UnreachableStepException("seeded bugs are the emulated implementation's: the kernel has none to switch on");
+        var guest = _guestFor(machine);
         Reset(guest, Era);
         // The model alone: the emulated implementation is not run here (and refuses any era but 7.0).
         var model = new ModelJudge(ModelState.Initial(trace.Config, trace.Topology));
@@ -79,11 +97,12 @@ public sealed class KernelBinding : IRunBinding<Trace>
     private static bool ResetMultiDeviceGroups61(KernelGuest guest)
     {
         var changed = false;
-        foreach (var bridge in KernelMachine.Fixed.Devices.Where(d => d.Bridge))
+        var devices = guest.Machine.Devices;
+        foreach (var bridge in devices.Where(d => d.Bridge))
         {
             var type = guest.Request("reset (6.1)", "read", $"/sys/bus/pci/devices/{bridge.Bdf}/iommu_group/type");
             if (type.Errno != 0 || type.Value == "DMA\n") continue;
-            foreach (var behind in KernelMachine.Fixed.Devices.Where(d => !d.Bridge && d.Spec.Group == bridge.Spec.Group))
+            foreach (var behind in devices.Where(d => !d.Bridge && d.Spec.Group == bridge.Spec.Group))
                 guest.Request("reset (6.1)", "write", $"/sys/bus/pci/devices/{behind.Bdf}/remove", "1");
             guest.Request("reset (6.1)", "write", $"/sys/bus/pci/devices/{bridge.Bdf}/iommu_group/type", "DMA");
             changed = true;

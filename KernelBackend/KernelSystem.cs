@@ -19,18 +19,26 @@ public sealed class KernelSystem : ISystem
 {
     private readonly KernelGuest _guest;
     private readonly Dictionary<string, int> _index;
-    private readonly Reach _reach = new();
-    private readonly bool[] _vfioBound = new bool[KernelMachine.Fixed.Devices.Length];
+    private readonly KernelMachine _machine;
+    private readonly Reach _reach;
+    private readonly bool[] _vfioBound;
     private readonly Dictionary<string, string> _claimedGroup = new(StringComparer.Ordinal);
     private readonly List<string> _log = [];
     private readonly KernelEra _era;
     private int _step;
 
-    /// <summary>A system on a guest just reset to its initial state, for a trace of <paramref name="topology"/> (the fixed machine).</summary>
+    /// <summary>A system on a guest just reset to its initial state, for a trace of <paramref name="topology"/>, the guest's machine.</summary>
     public KernelSystem(KernelGuest guest, Topology topology, KernelEra era = KernelEra.V7_0)
     {
+        if (KernelMachine.From(KernelMachine.Config with { Era = era }, topology, out var why) is not { } machine)
+            throw new UnreachableStepException($"the topology is no kernel machine: {why}");
+        if (machine.Key != guest.Machine.Key)
+            throw new UnreachableStepException($"the trace's machine ({machine.Key}) is not the guest's ({guest.Machine.Key})");
         _guest = guest;
         _era = era;
+        _machine = guest.Machine;
+        _reach = new Reach(_machine);
+        _vfioBound = new bool[_machine.Devices.Length];
         _index = topology.Devices.Select((d, i) => (d.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
     }
 
@@ -59,13 +67,13 @@ public sealed class KernelSystem : ISystem
 
     private (int Errno, string? Value) Run(Operation op, int device, string step, List<string> warnings)
     {
-        var d = device >= 0 ? KernelMachine.Fixed.Devices[device] : null;
+        var d = device >= 0 ? _machine.Devices[device] : null;
         switch (op)
         {
             case BusProbe when !_reach.Started:
                 return (0, null); // the kernel's own bus probe at boot; the guest was reset to what it left
             case BusProbe or Probe:
-                var absent = Enumerable.Range(0, KernelMachine.Fixed.Devices.Length).Where(i => !_reach.Present(i)).ToList();
+                var absent = Enumerable.Range(0, _machine.Devices.Length).Where(i => !_reach.Present(i)).ToList();
                 var rescan = Ask(step, warnings, "write", "/sys/bus/pci/rescan", "1");
                 if (_era == KernelEra.V6_1) UndoRescanBinds(absent, step, warnings);
                 return (rescan.Errno, null);
@@ -86,8 +94,8 @@ public sealed class KernelSystem : ISystem
             case ClaimGroupDmaOwner:
                 return (Claim(device, step, warnings), null);
             case ReleaseGroupDmaOwner:
-                var group = _claimedGroup[Reach.GroupKey(device)];
-                _claimedGroup.Remove(Reach.GroupKey(device));
+                var group = _claimedGroup[_reach.GroupKey(device)];
+                _claimedGroup.Remove(_reach.GroupKey(device));
                 var released = Ask(step, warnings, "vfio_release", group);
                 if (_era == KernelEra.V6_1) UnbindVfio(step, warnings);
                 return (released.Errno, null);
@@ -103,7 +111,7 @@ public sealed class KernelSystem : ISystem
     private int Claim(int device, string step, List<string> warnings)
     {
         var standIn = _reach.StandIn(device);
-        var edu = KernelMachine.Fixed.Devices[standIn];
+        var edu = _machine.Devices[standIn];
         if (!_vfioBound[standIn])
         {
             Must(step, Ask(step, warnings, "write", $"/sys/bus/pci/devices/{edu.Bdf}/driver_override", "vfio-pci"), "set driver_override of the VFIO stand-in");
@@ -116,7 +124,7 @@ public sealed class KernelSystem : ISystem
         // Only SET_CONTAINER's errno is the claim's answer; failing to open the group is the back-end's own failure.
         if (claim.Errno != 0 && claim.Value != "SET_CONTAINER")
             throw new KernelBackendException($"{step}: VFIO {claim.Value} of group {group.Value} failed with errno {claim.Errno}");
-        if (claim.Errno == 0) _claimedGroup[Reach.GroupKey(device)] = group.Value!;
+        if (claim.Errno == 0) _claimedGroup[_reach.GroupKey(device)] = group.Value!;
         return claim.Errno;
     }
 
@@ -129,7 +137,7 @@ public sealed class KernelSystem : ISystem
     {
         foreach (var i in readded)
         {
-            var d = KernelMachine.Fixed.Devices[i];
+            var d = _machine.Devices[i];
             if (d.Driver is null) continue;
             var link = Ask(step, warnings, "link", $"/sys/bus/pci/devices/{d.Bdf}/driver");
             if (link.Errno != 0) continue; // not bound
@@ -146,8 +154,8 @@ public sealed class KernelSystem : ISystem
     {
         for (var i = 0; i < _vfioBound.Length; i++)
         {
-            if (!_vfioBound[i] || _claimedGroup.ContainsKey(Reach.GroupKey(i))) continue;
-            Must(step, Ask(step, warnings, "write", "/sys/bus/pci/drivers/vfio-pci/unbind", KernelMachine.Fixed.Devices[i].Bdf), "unbind the VFIO stand-in from vfio-pci");
+            if (!_vfioBound[i] || _claimedGroup.ContainsKey(_reach.GroupKey(i))) continue;
+            Must(step, Ask(step, warnings, "write", "/sys/bus/pci/drivers/vfio-pci/unbind", _machine.Devices[i].Bdf), "unbind the VFIO stand-in from vfio-pci");
             _vfioBound[i] = false;
         }
     }

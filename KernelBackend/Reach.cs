@@ -4,7 +4,7 @@ using IommuConformance.KernelBackend.Machine;
 namespace IommuConformance.KernelBackend;
 
 /// <summary>
-/// Which steps userspace can express on the fixed machine, and in which states (the table of docs/real-kernel.md).
+/// Which steps userspace can express on a machine (<see cref="KernelMachine.From"/>), and in which states (the table of docs/real-kernel.md).
 /// The facts it needs are few and the same on both sides of a run: which devices are present on the PCI bus, which
 /// groups are held through VFIO, and whether the boot's bus probe has been stepped over. <see cref="Update"/> moves
 /// them on from a step's errno, so the back-end (from the kernel's answers) and the kernel campaign's generator (from
@@ -12,8 +12,18 @@ namespace IommuConformance.KernelBackend;
 /// </summary>
 public sealed class Reach
 {
-    private readonly bool[] _present = Enumerable.Repeat(true, KernelMachine.Fixed.Devices.Length).ToArray();
+    private readonly KernelMachine _machine;
+    private readonly bool[] _present;
     private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
+
+    /// <summary>The facts of a trace on <paramref name="machine"/>, before its first step.</summary>
+    public Reach(KernelMachine machine)
+    {
+        _machine = machine;
+        _present = Enumerable.Repeat(true, machine.Devices.Length).ToArray();
+    }
+
+    public KernelMachine Machine => _machine;
 
     /// <summary>Whether the first step, the boot's <c>bus_probe {bus: pci}</c>, has been taken.</summary>
     public bool Started { get; private set; }
@@ -22,13 +32,13 @@ public sealed class Reach
 
     public bool Claimed(int device) => _claimed.Contains(GroupKey(device));
 
-    public static string GroupKey(int device) => KernelMachine.Fixed.Devices[device].Spec.Group;
+    public string GroupKey(int device) => _machine.GroupKey(device);
 
     /// <summary>The present edu of the device's group that stands in for its VFIO user, or -1.</summary>
     public int StandIn(int device)
     {
-        for (var i = 0; i < KernelMachine.Fixed.Devices.Length; i++)
-            if (KernelMachine.Fixed.Devices[i].VfioStandIn && GroupKey(i) == GroupKey(device) && _present[i]) return i;
+        for (var i = 0; i < _machine.Devices.Length; i++)
+            if (_machine.Devices[i].VfioStandIn && GroupKey(i) == GroupKey(device) && _present[i]) return i;
         return -1;
     }
 
@@ -38,7 +48,7 @@ public sealed class Reach
         if (!Started)
             return op is BusProbe { Bus: BusNames.Pci } ? null
                 : "a kernel trace starts with bus_probe {bus: pci}: the kernel probed every device at boot";
-        var d = device >= 0 ? KernelMachine.Fixed.Devices[device] : null;
+        var d = device >= 0 ? _machine.Devices[device] : null;
         switch (op)
         {
             case BusProbe b:

@@ -7,7 +7,7 @@ using IommuConformance.KernelBackend.Protocol;
 namespace IommuConformance.KernelBackend.Guest;
 
 /// <summary>
-/// One booted guest: QEMU running the fixed machine, and the agent's link. Every wait is bounded: a guest that does
+/// One booted guest: QEMU running one machine (<see cref="KernelMachine"/>), and the agent's link. Every wait is bounded: a guest that does
 /// not boot, hangs, panics or stops answering is a <see cref="KernelBackendException"/> naming the step, with the
 /// tail of the guest console; after one, the guest is dead and every later request fails at once.
 /// </summary>
@@ -32,18 +32,24 @@ public sealed class KernelGuest : IDisposable
     /// <summary>Requests answered so far (each one step of a trace, a reset, or a helper write).</summary>
     public int Requests { get; private set; }
 
-    private KernelGuest(Process qemu, string folder)
+    private KernelGuest(Process qemu, string folder, KernelMachine machine)
     {
         _qemu = qemu;
         _folder = folder;
+        Machine = machine;
     }
 
-    public static KernelGuest Boot(KernelArtefacts artefacts)
+    /// <summary>The machine QEMU was started with.</summary>
+    public KernelMachine Machine { get; }
+
+    /// <summary>Boots <paramref name="machine"/> (the fixed one by default) and waits for the agent's first answer.</summary>
+    public static KernelGuest Boot(KernelArtefacts artefacts, KernelMachine? machine = null)
     {
+        machine ??= KernelMachine.Fixed;
         var folder = Directory.CreateTempSubdirectory("iommu-kernel-").FullName;
         var socket = Path.Combine(folder, "agent.sock");
         var start = new ProcessStartInfo(artefacts.Qemu) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in QemuCommand.Arguments(artefacts.Kernel, artefacts.Initrd, Path.Combine(folder, "console.log"), socket))
+        foreach (var a in QemuCommand.Arguments(artefacts.Kernel, artefacts.Initrd, Path.Combine(folder, "console.log"), socket, machine))
             start.ArgumentList.Add(a);
         var clock = Stopwatch.StartNew();
         Process qemu;
@@ -55,7 +61,7 @@ public sealed class KernelGuest : IDisposable
         {
             throw new KernelBackendException($"boot: cannot start {artefacts.Qemu}: {e.Message}", e);
         }
-        var guest = new KernelGuest(qemu, folder);
+        var guest = new KernelGuest(qemu, folder, machine);
         qemu.OutputDataReceived += (_, e) => guest.Note(e.Data);
         qemu.ErrorDataReceived += (_, e) => guest.Note(e.Data);
         qemu.BeginOutputReadLine();

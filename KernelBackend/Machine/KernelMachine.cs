@@ -120,14 +120,7 @@ public sealed class KernelMachine
         return null;
     }
 
-    /// <summary>
-    /// Why a trace's machine cannot be run (null when it can): a topology QEMU cannot express (<see cref="From"/>), or
-    /// one it can that is not the fixed machine: booting a guest per machine is not wired into the back-end yet.
-    /// </summary>
-    public static string? Mismatch(SystemConfig config, Topology topology)
-    {
-        if (From(config, topology, out var reason) is not { } machine) return reason;
-        return machine.Key == Fixed.Key ? null
-            : $"the back-end boots only the fixed machine so far ({Fixed.Key}); this topology would be {machine.Key}";
-    }
+    /// <summary>Why a trace's machine cannot be booted (null when it can): a topology QEMU cannot express (<see cref="From"/>).</summary>
+    public static string? Mismatch(SystemConfig config, Topology topology) =>
+        From(config, topology, out var reason) is null ? reason : null;
 }

@@ -1,20 +1,27 @@
 using IommuConformance.KernelBackend;
 using IommuConformance.KernelBackend.Guest;
+using IommuConformance.KernelBackend.Machine;
 using Xunit;
 
 namespace IommuConformance.Properties.KernelTests;
 
-/// <summary>One guest for the whole Kernel collection, booted on first use (only when a kernel test runs).</summary>
+/// <summary>
+/// The guests of the whole Kernel collection, one alive at a time (<see cref="KernelGuestCache"/>), booted on first use
+/// (only when a kernel test runs): <see cref="Guest"/> is the fixed machine's; a test of another machine asks
+/// <see cref="Guests"/> for it, which shuts the fixed one down (the next use of <see cref="Guest"/> boots it again).
+/// </summary>
 public sealed class KernelGuestFixture : IDisposable
 {
-    private readonly Lazy<KernelGuest> _guest = new(() =>
-        KernelGuest.Boot(KernelArtefacts.Find(out var reason) ?? throw new KernelBackendException(reason)));
+    private readonly Lazy<KernelGuestCache> _guests = new(() =>
+        new KernelGuestCache(KernelArtefacts.Find(out var reason) ?? throw new KernelBackendException(reason)));
 
-    public KernelGuest Guest => _guest.Value;
+    public KernelGuestCache Guests => _guests.Value;
+
+    public KernelGuest Guest => Guests.For(KernelMachine.Fixed);
 
     public void Dispose()
     {
-        if (_guest.IsValueCreated) _guest.Value.Dispose();
+        if (_guests.IsValueCreated) _guests.Value.Dispose();
     }
 }
 

@@ -5,7 +5,8 @@ using IommuConformance.Runner.HarnessCalls;
 namespace IommuConformance.Runner.Commands;
 
 /// <summary>
-/// <c>replay --backend kernel FILE...</c>: every trace on one booted guest, the model judging the kernel's answers.
+/// <c>replay --backend kernel FILE...</c>: every trace, in order, on a guest of its machine (one boot serves consecutive
+/// traces of one machine; another machine shuts the guest down and boots its own), the model judging the kernel's answers.
 /// Exit codes as <c>replay</c>, plus 5 (a step or machine the kernel back-end cannot express) and 6 (the kernel cannot be
 /// run: setup missing, QEMU failing, the guest dead); every such failure is one line naming the file and step.
 /// </summary>
@@ -27,7 +28,7 @@ internal static class KernelReplay
                 var trace = ReplayCall.Read(file);
                 if (KernelCall.MachineMismatch(trace) is { } why)
                 {
-                    io.Error.WriteLine($"unreachable: {file}: the kernel back-end runs only its fixed machine (docs/real-kernel.md): {why}");
+                    io.Error.WriteLine($"unreachable: {file}: the kernel back-end cannot boot this topology (docs/real-kernel.md): {why}");
                     worst = Math.Max(worst, KernelExitCodes.Unreachable);
                     continue;
                 }
@@ -48,13 +49,13 @@ internal static class KernelReplay
         if (traces.Count == 0) return worst;
         try
         {
-            using var kernel = KernelCall.Boot(era, out var reason);
+            using var kernel = KernelCall.Open(era, out var reason);
             if (kernel is null)
             {
                 io.Error.WriteLine($"kernel back-end unavailable: {reason}");
                 return Math.Max(worst, KernelExitCodes.BackendFailed);
             }
-            io.Output.WriteLine($"kernel {kernel.Release} (era {KernelEras.Name(era)}) booted in {kernel.BootTime.TotalSeconds:0.0} s");
+            kernel.Booted = g => io.Output.WriteLine($"kernel {g.Release} booted in {g.BootTime.TotalSeconds:0.0} s: {g.Machine.Key}");
             foreach (var (file, trace) in traces)
             {
                 if (traces.Count > 1) io.Output.WriteLine($"== {file}");

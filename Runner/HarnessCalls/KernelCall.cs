@@ -14,46 +14,51 @@ internal enum KernelVerdict { Agreed, Disagreed, ExpectMismatch, Unreachable }
 /// <summary>One trace run on the kernel: verdict, step table, summary, problem, and how many steps ran.</summary>
 internal sealed record KernelOutcome(KernelVerdict Verdict, string Table, string Summary, string? Problem, int Steps, RunReport<Trace> Report);
 
-/// <summary>The Runner's calls into the kernel back-end: boot once, run traces (each after a verified reset), shrink.</summary>
+/// <summary>
+/// The Runner's calls into the kernel back-end: run traces, each on a guest of its machine (booted when the previous
+/// trace's machine was another; one guest alive at a time) after a verified reset, and shrink.
+/// </summary>
 internal sealed class KernelCall : IDisposable
 {
-    private readonly KernelGuest _guest;
+    private readonly KernelGuestCache _guests;
     private readonly KernelBinding _binding;
 
-    private KernelCall(KernelGuest guest, KernelEra era)
+    private KernelCall(KernelGuestCache guests, KernelEra era)
     {
-        _guest = guest;
-        try
-        {
-            _binding = new KernelBinding(guest, era);
-        }
-        catch
-        {
-            guest.Dispose();
-            throw;
-        }
+        _guests = guests;
+        _binding = new KernelBinding(guests, era);
     }
 
     /// <summary>
-    /// Boots the guest for a run of <paramref name="era"/>; null with the reason when the setup artefacts are missing.
-    /// Boot failures, and a booted kernel of another era, throw <see cref="KernelBackendException"/>.
+    /// The back-end for a run of <paramref name="era"/>, booting nothing yet; null with the reason when the setup
+    /// artefacts are missing. Boot failures, and a booted kernel of another era, throw <see cref="KernelBackendException"/>
+    /// from the first <see cref="Run(Trace)"/> of that machine.
     /// </summary>
-    public static KernelCall? Boot(KernelEra era, out string reason)
+    public static KernelCall? Open(KernelEra era, out string reason)
     {
         var artefacts = KernelArtefacts.Find(out reason);
-        return artefacts is null ? null : new KernelCall(KernelGuest.Boot(artefacts), era);
+        return artefacts is null ? null : new KernelCall(new KernelGuestCache(artefacts), era);
     }
 
-    public TimeSpan BootTime => _guest.BootTime;
+    /// <summary>Told of every boot: the guest (its machine, release and boot time).</summary>
+    public Action<KernelGuest>? Booted
+    {
+        get => _guests.Booted;
+        set => _guests.Booted = value;
+    }
 
-    public string Release => _guest.Release;
+    /// <summary>Every boot of the run: the machine's key and its boot time.</summary>
+    public IReadOnlyList<(string Key, TimeSpan Time)> Boots => _guests.Boots;
 
-    public int Requests => _guest.Requests;
+    /// <summary>The release of the live guest's kernel ("" before the first boot).</summary>
+    public string Release => _guests.Live?.Release ?? "";
+
+    public int Requests => _guests.Requests;
 
     /// <summary>Told every trace as far as it ran in the guest, in order (generated traces and shrink candidates alike).</summary>
     public Action<Trace>? Journal { get; set; }
 
-    /// <summary>Why a trace's machine is not the kernel's (null when it is).</summary>
+    /// <summary>Why a trace's machine cannot be booted (null when it can).</summary>
     public static string? MachineMismatch(LoadedTrace trace) =>
         KernelBackend.Machine.KernelMachine.Mismatch(trace.Trace.Config, trace.Trace.Topology)
         ?? (trace.Trace.Bugs.Length > 0 ? "seeded bugs are the emulated implementation's" : null);
@@ -78,8 +83,8 @@ internal sealed class KernelCall : IDisposable
         return new KernelOutcome(verdict, StepTable.Render(report), StepTable.Summary(report), report.Problem?.Message, steps, report);
     }
 
-    /// <summary>A generated reachable trace of the fixed machine.</summary>
-    public static Trace Generate(ulong seed, int maxSteps, KernelEra era) => KernelGen.Generate(seed, maxSteps, era);
+    /// <summary>A generated reachable trace of <paramref name="topology"/>.</summary>
+    public static Trace Generate(ulong seed, Topology topology, int maxSteps, KernelEra era) => KernelGen.Generate(seed, topology, maxSteps, era);
 
     /// <summary>
     /// Shrinks a disagreeing trace by re-running candidates in the guest: cut after the failing step, then delete chunks
@@ -111,5 +116,5 @@ internal sealed class KernelCall : IDisposable
     /// <summary>The trace as JSON with the model's outcomes as expects (a replayable reproducer).</summary>
     public static string Reproducer(RunReport<Trace> report) => TraceJson.Write(TraceJson.WithModelExpects(report));
 
-    public void Dispose() => _guest.Dispose();
+    public void Dispose() => _guests.Dispose();
 }
