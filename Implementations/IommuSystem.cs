@@ -43,13 +43,27 @@ public sealed partial class IommuSystem
     /// </summary>
     public TouchedSet Touched => _core.Touched;
 
+    /// <summary>The drivers this implementation has (the contract names more: <see cref="DriverNames.All"/>).</summary>
+    public static readonly IReadOnlyList<string> Drivers = [DriverNames.Smmuv3, DriverNames.Mock, DriverNames.Vtd];
+
+    /// <summary>
+    /// Why this implementation cannot build a valid trace's machine — an era other than 7.0, a driver it does not have —
+    /// or null. A trace it cannot run is not a divergence: callers refuse it before running it.
+    /// </summary>
+    public static string? CannotRun(SystemConfig config, Topology topology)
+    {
+        if (config.Era != KernelEra.V7_0)
+            return $"the emulated implementation follows the contract's 7.0 era only; era {KernelEras.Name(config.Era)} is a model option for the kernel back-end (docs/real-kernel.md)";
+        foreach (var spec in topology.Iommus)
+            if (!Drivers.Contains(spec.Driver))
+                return $"IOMMU instance '{spec.Name}' names driver '{spec.Driver}', which the emulated implementation does not have yet (it has {string.Join(", ", Drivers)})";
+        return null;
+    }
+
     /// <summary>Builds the machine; throws ArgumentException naming an unknown bug, driver or instance, or an era other than 7.0.</summary>
     public static IommuSystem Create(SystemConfig config, Topology topology, IEnumerable<string> bugs)
     {
-        if (config.Era != KernelEra.V7_0)
-            throw new ArgumentException(
-                $"the emulated implementation follows the contract's 7.0 era only; era {KernelEras.Name(config.Era)} is a model option for the kernel back-end (docs/real-kernel.md)",
-                nameof(config));
+        if (CannotRun(config, topology) is { } why) throw new ArgumentException(why, nameof(topology));
         var switches = BugSwitches.Of(bugs);
         var touched = new TouchedSet();
         var core = new IommuCore(config.DefaultDomain, switches, touched);

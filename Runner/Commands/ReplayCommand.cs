@@ -8,7 +8,8 @@ namespace IommuConformance.Runner.Commands;
 /// <c>replay FILE...</c>: reads each trace, runs it on model and implementation, prints one row per step and the
 /// problem, and exits with the worst code over all files. A file that cannot be replayed is reported on one line and
 /// the others are still replayed: not a trace file (empty name, a directory, no such file) 64; unreadable or
-/// malformed (any failure while reading or parsing) 3; a failure while running it is the suite's own, 4.
+/// malformed (any failure while reading or parsing) 3; valid but naming a driver or era the emulated implementation
+/// does not have 5; a failure while running it is the suite's own, 4.
 /// <c>--step N</c> stops after step N and prints model and implementation state side by side (a trace shorter than N
 /// is a usage error, 64); <c>--bug NAME</c> switches a seeded bug on as if the trace listed it.
 /// </summary>
@@ -31,7 +32,7 @@ internal static class ReplayCommand
             CustomParser = ParseStep,
         };
         var bugs = BugOption.Create("switch a seeded bug on as well as the trace's own (repeatable); 'bugs' lists them");
-        var command = new Command("replay", "run saved traces on model and implementation, one row per step (exit 0/1/2/3)") { files, backend, era, step, bugs };
+        var command = new Command("replay", "run saved traces on model and implementation, one row per step (exit 0/1/2/3/5)") { files, backend, era, step, bugs };
         command.SetAction(parse =>
         {
             var ask = new ReplayAsk(parse.GetValue(step), parse.GetValue(bugs) ?? []);
@@ -90,6 +91,11 @@ internal static class ReplayCommand
             var message = ReplayCall.IsFormatError(e) ? e.Message : $"{file}: cannot be read or parsed: {e.GetType().Name}: {e.Message}";
             io.Error.WriteLine($"malformed trace: {RunnerIo.OneLine(message)}");
             return ExitCodes.Malformed;
+        }
+        if (ReplayCall.CannotRun(trace) is { } why)
+        {
+            io.Error.WriteLine($"replay: '{file}' cannot run on the emulated implementation: {why}");
+            return ExitCodes.Unsupported;
         }
         if (ask.Step is { } last && last > trace.Steps)
             return io.Usage($"replay: --step {last} is beyond the {trace.Steps} step(s) of '{file}'");

@@ -43,6 +43,10 @@ internal static class ReplayCall
     /// <summary>Reads and validates a trace file; throws on anything wrong with it.</summary>
     public static LoadedTrace Read(string file) => new(TraceJson.ReadFile(file));
 
+    /// <summary>Why the emulated implementation cannot run this trace's machine, or null.</summary>
+    public static string? CannotRun(LoadedTrace trace) =>
+        Implementations.IommuSystem.CannotRun(trace.Trace.Config, trace.Trace.Topology);
+
     /// <summary>Whether <paramref name="e"/> is the Harness's own "malformed trace" report (its message names file, step and field).</summary>
     public static bool IsFormatError(Exception e) => e is TraceFormatException;
 
