@@ -97,7 +97,7 @@ public static class StructuralInvariants
         foreach (var id in scope.Groups)
         {
             if (s.Group(id) is not { } g || s.Domain(g.DomainId) is not { } domain) continue;
-            if (ExpectedContext(domain) is not { } expected) continue;   // cached instances: no garbage per member
+            if (ExpectedContext(domain) is not { } expected) continue;
             foreach (var m in g.Members)
                 if (s.Device(m) is { } device && device.Context != expected && !context.LaggingDevices.Contains(m))
                     return $"{m}'s hardware context is {StateView.Describe(device.Context)}, but group {g.Id}'s domain is "
@@ -111,15 +111,12 @@ public static class StructuralInvariants
     {
         GroupTypeStrings.Blocked => Abort,
         GroupTypeStrings.Identity => Bypass,
-        GroupTypeStrings.Unmanaged or GroupTypeStrings.Dma or GroupTypeStrings.DmaFq => Translating(domain.Id),
+        GroupTypeStrings.Unmanaged or GroupTypeStrings.Dma or GroupTypeStrings.DmaFq => new HwContext(HwContextKind.Translate, domain.Id),
         _ => null,
     };
 
     private static readonly HwContext Abort = new(HwContextKind.Abort, null);
     private static readonly HwContext Bypass = new(HwContextKind.Bypass, null);
-    private static readonly HwContext[] Translate = [.. Enumerable.Range(0, 256).Select(i => new HwContext(HwContextKind.Translate, i))];
-
-    private static HwContext Translating(int id) => id >= 0 && id < Translate.Length ? Translate[id] : new(HwContextKind.Translate, id);
 
     internal static string? NonEmptyGroupHasDomain(StateView s, Scope scope, InvariantContext _)
     {
