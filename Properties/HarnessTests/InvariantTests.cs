@@ -56,6 +56,14 @@ public class InvariantTests
         Assert.Contains(violations, v => v.StartsWith(id + ":", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [MemberData(nameof(Broken))]
+    public void The_fused_pass_sees_each_broken_snapshot(string id, Func<SystemSnapshot, SystemSnapshot> breakIt)
+    {
+        Assert.False(InvariantChecker.FusedPassHolds(breakIt(Fixtures.GoodSnapshot()), Context()), id);
+        Assert.True(InvariantChecker.FusedPassHolds(Fixtures.GoodSnapshot(), Context()));
+    }
+
     [Fact]
     public void C4_is_not_asserted_in_a_group_whose_ownership_was_unbalanced_by_misuse()
     {
