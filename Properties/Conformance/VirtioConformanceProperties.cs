@@ -33,6 +33,23 @@ public sealed class VirtioConformanceProperties
     public static bool IsVirtioOnly(Trace trace) =>
         trace.Topology.Iommus.All(i => i.Driver == DriverNames.Virtio) && trace.Topology.Devices.All(d => !d.RequireDirect);
 
+    /// <summary>The trace with no requireDirect device, its machine otherwise as generated.</summary>
+    public static Trace WithoutRequireDirect(Trace trace) => trace with
+    {
+        Topology = trace.Topology with { Devices = [.. trace.Topology.Devices.Select(d => d with { RequireDirect = false })] },
+    };
+
+    public static bool HasVirtio(Trace trace) =>
+        trace.Topology.Iommus.Any(i => i.Driver == DriverNames.Virtio) && trace.Topology.Devices.All(d => !d.RequireDirect);
+
+    /// <summary>Generated machines that have a virtio instance next to the other drivers (domains of one instance tried on another).</summary>
+    public static Arbitrary<Trace> MixedTraces() =>
+        Arb.From(TraceGen.Trace(Settings).Select(WithoutRequireDirect).Where(HasVirtio), t => TraceShrinker.Shrink(t).Where(HasVirtio));
+
+    [ConformanceProperty]
+    public Property Mixed_machines_with_a_virtio_instance_conform() =>
+        Prop.ForAll(MixedTraces(), (Trace trace) => ConformanceFailure.ThrowIfFailed(Executor.Run(trace)));
+
     public static Arbitrary<Trace> Traces() =>
         Arb.From(TraceGen.Trace(Settings).Select(OnVirtio), t => TraceShrinker.Shrink(t).Where(IsVirtioOnly));
 
