@@ -1,5 +1,6 @@
 using IommuConformance.Contract;
 using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Implementations;
 using IommuConformance.Implementations.Hardware;
 using IommuConformance.Model.State;
 
@@ -23,6 +24,9 @@ public sealed class IsolationCheck : IStepCheck
     /// <summary>Leaves probed per run of mappings: every leaf of a run this long or shorter, else this many from its two ends.</summary>
     public const int LeavesPerRun = 16;
 
+    /// <summary>Runs sampled per domain or range in a step (spread evenly over them); a sweep samples every run.</summary>
+    public const int RunsPerStep = 32;
+
     /// <summary>Addresses every moved device is probed at besides its leaves (mostly unmapped; identity reaches them 1:1).</summary>
     public static readonly IReadOnlyList<ulong> Probes = [0, 0x1000, 0x100_0000, 0x4000_0000, 0x7FFF_F800, 0x1_0000_0000, 0xFFFF_FFFF_F000];
 
@@ -33,6 +37,11 @@ public sealed class IsolationCheck : IStepCheck
     private readonly Dictionary<string, HashSet<ulong>> _plan = new(StringComparer.Ordinal);
     private readonly HashSet<string> _instances = new(StringComparer.Ordinal);
     private readonly Dictionary<int, List<string>> _byTag = [];
+    private readonly Dictionary<string, HwContext?> _contexts = new(StringComparer.Ordinal);
+    private readonly List<Run> _runs = [];
+    private readonly HashSet<(string Dev, IotlbEntry Entry)> _verified = [];
+    private readonly List<(string Dev, IotlbEntry Entry)> _pending = [];
+    private int _maxRuns = RunsPerStep;
 
     public IsolationCheck(IommuRun run)
     {
@@ -56,7 +65,13 @@ public sealed class IsolationCheck : IStepCheck
         if (_hw is null || !step.Checked) return null;
         _plan.Clear();
         _instances.Clear();
-        if (step.Sweep) PlanAll();
+        _pending.Clear();
+        _maxRuns = step.Sweep ? int.MaxValue : RunsPerStep;
+        if (step.Sweep)
+        {
+            _verified.Clear();
+            PlanAll();
+        }
         else PlanStep(step.Op);
         PlanIotlb();
         var probes = 0;
@@ -75,13 +90,23 @@ public sealed class IsolationCheck : IStepCheck
             }
         }
         LastProbes = probes;
+        _verified.UnionWith(_pending);
         return null;
     }
 
+    /// <summary>
+    /// A device the step touched has its instance's IOTLB probed (a DMA leaves entries); it has moved, and its domain is
+    /// sampled, when its hardware entry changed since this check last saw it, or the model's answer for it changed.
+    /// </summary>
     private void PlanStep(Operation op)
     {
         var model = _run.Model;
-        foreach (var dev in _run.Scope.Devices) PlanDevice(dev, withBefore: true);
+        foreach (var dev in _run.Scope.Devices)
+        {
+            if (!_instanceOf.TryGetValue(dev, out var instance)) continue;
+            _instances.Add(instance);
+            if (Moved(dev)) PlanDevice(dev, withBefore: true);
+        }
         foreach (var dev in model.State.DevicesChangedSince(model.Before)) PlanDevice(dev, withBefore: true);
         switch (op)
         {
@@ -90,15 +115,34 @@ public sealed class IsolationCheck : IStepCheck
         }
     }
 
+    // An IOTLB entry verified for a device stays right until the device moves or its domain's mappings change.
+    private void Forget(string dev) => _verified.RemoveWhere(p => p.Dev == dev);
+
+    private void ForgetTag(int tag) => _verified.RemoveWhere(p => p.Entry.Tag == tag);
+
     private void PlanAll()
     {
-        foreach (var dev in _instanceOf.Keys) PlanDevice(dev, withBefore: false);
+        foreach (var dev in _instanceOf.Keys)
+        {
+            Moved(dev);
+            PlanDevice(dev, withBefore: false);
+        }
+    }
+
+    /// <summary>Whether the device's entry differs from the one this check saw last (and remembers it).</summary>
+    private bool Moved(string dev)
+    {
+        var now = _run.View.Device(dev)?.Context;
+        if (_contexts.TryGetValue(dev, out var last) && last == now) return false;
+        _contexts[dev] = now;
+        return true;
     }
 
     /// <summary>A moved device: its domain's leaves (and those of the domain it left), <see cref="Probes"/>, its instance's IOTLB.</summary>
     private void PlanDevice(string dev, bool withBefore)
     {
         if (!_instanceOf.TryGetValue(dev, out var instance)) return;
+        if (_verified.Count > 0) Forget(dev);
         var set = PlanOf(dev);
         foreach (var p in Probes) set.Add(p);
         var state = _run.Model.State;
@@ -116,7 +160,11 @@ public sealed class IsolationCheck : IStepCheck
         var model = _run.Model;
         var devices = new HashSet<string>(model.State.DevicesOn(handle), StringComparer.Ordinal);
         foreach (var d in _run.View.Domains)
-            if (d.Handle == handle) devices.UnionWith(_run.View.UsersOf(d.Id));
+            if (d.Handle == handle)
+            {
+                devices.UnionWith(_run.View.UsersOf(d.Id));
+                if (_verified.Count > 0) ForgetTag(d.Id);
+            }
         foreach (var dev in devices)
         {
             if (!_instanceOf.TryGetValue(dev, out var instance)) continue;
@@ -131,7 +179,11 @@ public sealed class IsolationCheck : IStepCheck
         }
     }
 
-    /// <summary>Every live IOTLB entry of the planned instances, on the devices whose entry or cached config carries its tag.</summary>
+    /// <summary>
+    /// Every live IOTLB entry of the planned instances, on the devices whose entry or cached config carries its tag,
+    /// unless already verified for that device since it last moved and its domain's mappings last changed (a sweep
+    /// verifies every entry again).
+    /// </summary>
     private void PlanIotlb()
     {
         foreach (var instance in _instances)
@@ -149,6 +201,8 @@ public sealed class IsolationCheck : IStepCheck
                 if (_byTag.TryGetValue(e.Tag, out var devices))
                     foreach (var dev in devices)
                     {
+                        if (_verified.Contains((dev, e))) continue;
+                        _pending.Add((dev, e));
                         var set = PlanOf(dev);
                         set.Add(e.Iova);
                         set.Add(e.Iova + (e.Size - 1));
@@ -162,12 +216,20 @@ public sealed class IsolationCheck : IStepCheck
         return set;
     }
 
-    /// <summary>First and last byte of the leaves of <paramref name="mappings"/> inside [start, end) (<see cref="LeavesPerRun"/> per run), and one byte either side of each run.</summary>
-    private static void AddLeaves(HashSet<ulong> set, DomainMappings mappings, ulong start, ulong end)
+    /// <summary>
+    /// First and last byte of the leaves of <paramref name="mappings"/> inside [start, end) (<see cref="LeavesPerRun"/>
+    /// per run, from at most <see cref="RunsPerStep"/> runs spread over them outside a sweep), and one byte either side of
+    /// each run.
+    /// </summary>
+    private void AddLeaves(HashSet<ulong> set, DomainMappings mappings, ulong start, ulong end)
     {
         if (mappings.IsEmpty) return;
-        foreach (var run in mappings.Overlapping(start, end))
+        _runs.Clear();
+        _runs.AddRange(mappings.Overlapping(start, end));
+        var take = Math.Min(_runs.Count, _maxRuns);
+        for (var k = 0; k < take; k++)
         {
+            var run = _runs[(int)((long)k * _runs.Count / take)];
             var leaf = run.Leaf == 0 ? run.Size : run.Leaf;
             var from = Math.Max(start, run.Iova);
             var to = Math.Min(end, run.End);
