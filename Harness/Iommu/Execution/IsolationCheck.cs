@@ -13,9 +13,10 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// address, or a fault where the model faults (identity 1:1, blocking and nothing mapped fault; a write needs
 /// <c>w</c>). Fault reasons are <c>device_dma</c>'s conformance, not isolation. Per step it probes only what the step
 /// could have changed: the leaves a <c>map</c> / <c>unmap</c> touched (first and last byte, one byte either side) on the
-/// devices on that domain; the devices the step moved (their domain's leaves before and after, and
-/// <see cref="Probes"/>); and the first and last byte of every live IOTLB entry of those devices' instances, on
-/// each device whose entry or cached config carries the entry's tag. A sweep probes every device and every entry.
+/// devices on that domain; the devices the step moved (entry or model answer changed: their domain's leaves before
+/// and after, and <see cref="Probes"/>); and the first and last byte of every live IOTLB entry of the instances of the
+/// devices the step touched, on each device whose entry or cached config carries the entry's tag, unless verified for
+/// that device already. A sweep probes every device and every entry (docs/harness.md).
 /// Devices the run tracks as lagging (<c>InvariantContext.LaggingDevices</c>) are skipped: docs/operations.md,
 /// "Lagging devices and DMA".
 /// </summary>
