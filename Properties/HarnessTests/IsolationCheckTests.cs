@@ -9,6 +9,7 @@ using IommuConformance.Implementations.Hardware;
 using IommuConformance.Implementations.Hardware.Smmuv3;
 using IommuConformance.Implementations.Hardware.Vtd;
 using Xunit;
+using static IommuConformance.Properties.ImplementationTests.HardwareTests.HwRig;
 
 namespace IommuConformance.Properties.HarnessTests;
 
@@ -178,6 +179,24 @@ public class IsolationCheckTests
         // page is allocated again but in no table, as if the free had leaked it.
         var report = Run(driver, FreeStep, m => Assert.Equal(Errno.OK, Allocator(m).Alloc(0, out _)), ExecutorChecks.PageTables);
         AssertFails(report, FreeStep, "page tables", "was freed, but its table page 0x");
+    }
+
+    [Theory]
+    [InlineData(DriverNames.Smmuv3)]
+    [InlineData(DriverNames.Mock)]
+    public void An_entry_that_translates_through_no_live_domains_table_is_caught(string driver)
+    {
+        // After the attach, dev0's entry (the CD's TTB0; the mock record's root) is pointed at a fresh, empty page.
+        var report = Run(driver, 4, m =>
+        {
+            var allocator = Allocator(m);
+            Assert.Equal(Errno.OK, allocator.Alloc(0, out var stray));
+            var rootWord = m.HardwareOf("smmu0") is Smmuv3Hardware smmu
+                ? (smmu.SteWord(0) & Smmuv3Ste.S1CtxPtrMask) + 8
+                : Assert.IsType<Implementations.Hardware.Mock.MockHardware>(m.HardwareOf("mock0")).RecordTableBase + 8;
+            allocator.Memory.Write(rootWord, driver == DriverNames.Mock ? stray : (allocator.Memory.Read(rootWord) & ~Smmuv3Cd.Ttb0Mask) | stray);
+        }, ExecutorChecks.PageTables);
+        AssertFails(report, 4, "page tables", "the entry of dev0 translates through table 0x");
     }
 
     [Fact]
