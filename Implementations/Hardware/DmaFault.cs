@@ -62,3 +62,9 @@ public enum TranslationSource { FreshWalk, CachedConfig, Iotlb }
 
 /// <summary>One translation the hardware could produce now, with its source (for the isolation check).</summary>
 public readonly record struct PossibleTranslation(TranslationSource Source, DmaTranslation Translation);
+
+/// <summary>
+/// A page table a device's hardware translates through: from its entry read now (<see cref="TranslationSource.FreshWalk"/>)
+/// or from its cached config; the tag its IOTLB entries carry, the root, and (when asked) the table pages reachable from it.
+/// </summary>
+public sealed record HardwareTable(TranslationSource Source, int Tag, ulong Root, IReadOnlyList<ulong> Pages);
