@@ -86,6 +86,9 @@ internal sealed class ViommuPgtable(ViommuDev viommu, uint domainId) : IIoPgtabl
     public long TableFrames => 0;
     public PgtableWarnings Warnings { get; } = new();
 
+    /// <summary>No table pages in memory: the mappings live in the driver's tree and the device's map.</summary>
+    public IReadOnlyList<ulong> ReachableTablePages() => [];
+
     public static byte[] MapRequest(uint domain, ulong start, ulong last, ulong paddr, uint flags)
     {
         var req = new byte[ViommuReq.MapBytes];

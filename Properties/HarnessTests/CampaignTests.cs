@@ -74,7 +74,10 @@ public sealed class CampaignTests
         var result = Campaign.Run(CampaignPlan.Of(20));
         var row = result.Invariants.Row(CampaignResult.InvariantRow);
         Assert.Equal(Harness.Iommu.Invariants.StructuralInvariants.All.Select(i => i.Id).Order(StringComparer.Ordinal), row.Keys);
-        Assert.All(row.Values, n => Assert.True(n >= result.Steps, $"{n} evaluations for {result.Steps} steps"));
+        // All are evaluated together: once per checked step that changed the view, and at sweeps (a step that changes
+        // nothing skips them, IommuRun.InvariantsHeldAt); most steps change something.
+        Assert.Single(row.Values.Distinct());
+        Assert.All(row.Values, n => Assert.True(n > result.Steps / 2, $"{n} evaluations for {result.Steps} steps"));
         var scope = result.Invariants.Row(CampaignResult.ScopeRow);
         Assert.Equal(["devices", "domains", "groups"], scope.Keys);
         Assert.All(scope.Values, n => Assert.True(n > 0));

@@ -210,6 +210,9 @@ public sealed partial class VirtioIommuHardware : IommuHardware
         return Resolve(rid, iova, access, record: true);
     }
 
+    /// <summary>No tables in memory to report: the device keeps each domain's mappings itself.</summary>
+    protected override void CollectTables(int rid, bool withPages, List<HardwareTable> found) { }
+
     protected override void Peek(int rid, ulong iova, IommuPerm access, List<PossibleTranslation> found) =>
         found.Add(new(TranslationSource.FreshWalk, Resolve(rid, iova, access, record: false)));
 
