@@ -29,6 +29,12 @@ public sealed partial class ModelState
     public (string Domain, string? Type) Answers(string dev) =>
         GroupFor(dev) is { } g ? (DomainName(g.Current), DefaultKinds.SysfsName(g.Default)) : (DomainName(null), null);
 
+    /// <summary>
+    /// What the device's hardware is on (<see cref="HardwareDomain"/>): its group's current domain, unless a refused
+    /// MUST_SUCCEED switch or revert left it behind; null when the device is not probed.
+    /// </summary>
+    public HardwareDomain? HardwareDomainOf(string dev) => GroupFor(dev) is { } g ? HardwareOf(g, dev) : null;
+
     /// <summary>Live user-domain handles, in allocation order.</summary>
     public IReadOnlyList<string> LiveDomains => [.. domains.Values.OrderBy(d => d.Seq).Select(d => d.Handle)];
 
