@@ -28,7 +28,11 @@ public enum PartialUnmapRule
     /// <summary>generic_pt: an unmap that starts at a large leaf removes the whole leaf and counts its size; one starting inside a leaf stops there.</summary>
     WholeLeaf,
 
-    /// <summary>virtio spec-strict UNMAP: a mapping straddling either end → RANGE, nothing removed (0).</summary>
+    /// <summary>
+    /// virtio (viommu_unmap_pages over a spec-strict device): a MAP straddling the start → 0, nothing removed; else the
+    /// MAPs from iova on are removed whole and counted (one across the end too), or, covering less than asked, 0 and
+    /// nothing removed.
+    /// </summary>
     Strict,
 
     /// <summary>The mock: every slot of the range is erased, the answer is always the requested size; warnings say what was odd.</summary>

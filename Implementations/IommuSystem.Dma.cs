@@ -41,6 +41,13 @@ public sealed partial class IommuSystem
         return instance.Hardware.PossibleTranslations(dev, iova, write);
     }
 
+    /// <summary>The live IOTLB entries of an instance (empty for an unknown one or hardware without an IOTLB). Read-only.</summary>
+    public IReadOnlyList<IotlbEntry> LiveIotlbEntries(string instance) => HardwareOf(instance)?.LiveIotlbEntries() ?? [];
+
+    /// <summary>The page tables the device's hardware translates through (fresh entry, cached config); empty for none.</summary>
+    public IReadOnlyList<HardwareTable> HardwareTablesOf(string dev, bool withPages = false) =>
+        _devicesByName.TryGetValue(dev, out var device) && device.Fwspec is { } instance ? instance.Hardware.TablesOf(dev, withPages) : [];
+
     /// <summary>The emulated IOMMU of an instance, for tests and counters; null for an unknown name.</summary>
     public IommuHardware? HardwareOf(string instance) => _platform.Iommus.FirstOrDefault(h => h.Instance == instance);
 

@@ -7,6 +7,7 @@ using IommuConformance.Implementations.Drivers;
 using IommuConformance.Implementations.Hardware;
 using IommuConformance.Implementations.Hardware.Mock;
 using IommuConformance.Implementations.Hardware.Smmuv3;
+using IommuConformance.Implementations.Hardware.Virtio;
 using IommuConformance.Implementations.Hardware.Vtd;
 
 namespace IommuConformance.Implementations;
@@ -44,7 +45,7 @@ public sealed partial class IommuSystem
     public TouchedSet Touched => _core.Touched;
 
     /// <summary>The drivers this implementation has (the contract names more: <see cref="DriverNames.All"/>).</summary>
-    public static readonly IReadOnlyList<string> Drivers = [DriverNames.Smmuv3, DriverNames.Mock, DriverNames.Vtd];
+    public static readonly IReadOnlyList<string> Drivers = [DriverNames.Smmuv3, DriverNames.Mock, DriverNames.Vtd, DriverNames.Virtio];
 
     /// <summary>
     /// Why this implementation cannot build a valid trace's machine — an era other than 7.0, a driver it does not have —
@@ -71,6 +72,7 @@ public sealed partial class IommuSystem
         Smmuv3Driver? smmuv3 = null;
         MockDriver? mock = null;
         VtdDriver? vtd = null;
+        VirtioDriver? virtio = null;
 
         // Seeded bug stream_table_alias: the SMMU decodes one stream-id bit, and the driver sizes its table from that.
         (IommuOps, IommuHardware) Smmuv3(IommuSpec spec)
@@ -90,6 +92,12 @@ public sealed partial class IommuSystem
             return ((vtd ??= new VtdDriver(core, platform)).AddInstance(spec, hw), hw);
         }
 
+        (IommuOps, IommuHardware) Virtio(IommuSpec spec)
+        {
+            var hw = new VirtioIommuHardware(spec.Name, platform);
+            return ((virtio ??= new VirtioDriver(core, platform)).AddInstance(spec, hw), hw);
+        }
+
         // iommu_device_register() of every instance; drivers come up with their first instance.
         var instances = new Dictionary<string, IommuDevice>(StringComparer.Ordinal);
         foreach (var spec in topology.Iommus)
@@ -101,6 +109,7 @@ public sealed partial class IommuSystem
                 DriverNames.Smmuv3 => Smmuv3(spec),
                 DriverNames.Mock => Mock(spec),
                 DriverNames.Vtd => Vtd(spec),
+                DriverNames.Virtio => Virtio(spec),
                 _ => throw new ArgumentException($"IOMMU instance '{spec.Name}' names unknown driver '{spec.Driver}'", nameof(topology)),
             };
             platform.Add(hardware);

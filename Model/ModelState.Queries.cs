@@ -1,3 +1,4 @@
+using IommuConformance.Contract;
 using IommuConformance.Model.State;
 
 namespace IommuConformance.Model;
@@ -34,6 +35,26 @@ public sealed partial class ModelState
     /// MUST_SUCCEED switch or revert left it behind; null when the device is not probed.
     /// </summary>
     public HardwareDomain? HardwareDomainOf(string dev) => GroupFor(dev) is { } g ? HardwareOf(g, dev) : null;
+
+    /// <summary>
+    /// Where one byte of DMA by <paramref name="dev"/> at <paramref name="iova"/> lands: the physical address, or null
+    /// when it faults (any reason). Exactly what <c>device_dma {dev, iova, 1, write}</c> answers, without moving on.
+    /// </summary>
+    public ulong? DmaTarget(string dev, ulong iova, bool write) =>
+        DeviceDma(new DeviceDma(dev, iova, 1, write)).Outcome is { Errno: Errno.OK, Value: var v }
+        && OutcomeValues.TryField(v, out var field, out var text) && field == DmaValues.PhysField
+        && OutcomeValues.TryNumber(text, out var phys) ? phys : null;
+
+    /// <summary>The devices of the groups whose current domain is the user domain <paramref name="handle"/> (walks the groups).</summary>
+    public IEnumerable<string> DevicesOn(string handle)
+    {
+        foreach (var g in groups.Values)
+            if (g.Current is { Role: DomainRole.User } c && c.Handle == handle)
+                foreach (var m in g.Members) yield return m;
+    }
+
+    /// <summary>The user-domain handle the device's group is attached to now, or null (default, blocking, none).</summary>
+    public string? UserDomainOf(string dev) => GroupFor(dev)?.Current is { Role: DomainRole.User } c ? c.Handle : null;
 
     /// <summary>Live user-domain handles, in allocation order.</summary>
     public IReadOnlyList<string> LiveDomains => [.. domains.Values.OrderBy(d => d.Seq).Select(d => d.Handle)];

@@ -18,9 +18,9 @@ public enum DmaFault
     ExternalAbort,
     /// <summary>SMMUv3: an invalid STE or CD, or a stream id past the table (C_BAD_STE, C_BAD_CD, C_BAD_STREAMID).</summary>
     BadSte,
-    /// <summary>VT-d root/context entry not present (01h/02h), virtio endpoint unknown (UNKNOWN), mock record invalid.</summary>
+    /// <summary>VT-d root/context entry not present (01h/02h), mock record invalid.</summary>
     ContextEntry,
-    /// <summary>The device's context says abort: a blocking domain (STE CONFIG abort, virtio endpoint detached).</summary>
+    /// <summary>The device's context says abort: a blocking domain (STE CONFIG abort, a virtio endpoint with no domain: DOMAIN, or UNKNOWN if never attached).</summary>
     Blocked,
 }
 
@@ -62,3 +62,9 @@ public enum TranslationSource { FreshWalk, CachedConfig, Iotlb }
 
 /// <summary>One translation the hardware could produce now, with its source (for the isolation check).</summary>
 public readonly record struct PossibleTranslation(TranslationSource Source, DmaTranslation Translation);
+
+/// <summary>
+/// A page table a device's hardware translates through: from its entry read now (<see cref="TranslationSource.FreshWalk"/>)
+/// or from its cached config; the tag its IOTLB entries carry, the root, and (when asked) the table pages reachable from it.
+/// </summary>
+public sealed record HardwareTable(TranslationSource Source, int Tag, ulong Root, IReadOnlyList<ulong> Pages);

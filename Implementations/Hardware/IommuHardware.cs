@@ -93,6 +93,39 @@ public abstract class IommuHardware(string instance, HardwarePlatform platform)
         }
     }
 
+    /// <summary>The live entries of this instance's IOTLB (empty for hardware without one), as a copy. Read-only.</summary>
+    public IReadOnlyList<IotlbEntry> LiveIotlbEntries()
+    {
+        lock (Gate)
+        {
+            var entries = new List<IotlbEntry>();
+            CollectIotlb(entries);
+            return entries;
+        }
+    }
+
+    /// <summary>
+    /// The page tables the device's entry and its cached config (if any, and different) translate through: source, tag
+    /// (ASID / DID / domain id) and root, with the table pages a walk from the root reaches when
+    /// <paramref name="withPages"/>. Empty for an entry that does not translate. Read-only, counts nothing.
+    /// </summary>
+    public IReadOnlyList<HardwareTable> TablesOf(string dev, bool withPages = false)
+    {
+        lock (Gate)
+        {
+            if (RequesterIdOf(dev) is not { } rid) return [];
+            var found = new List<HardwareTable>(2);
+            CollectTables(rid, withPages, found);
+            return found;
+        }
+    }
+
+    /// <summary>Adds the live IOTLB entries (lock held).</summary>
+    protected virtual void CollectIotlb(List<IotlbEntry> entries) { }
+
+    /// <summary>Adds the tables requester <paramref name="rid"/> translates through, fresh first (lock held).</summary>
+    protected abstract void CollectTables(int rid, bool withPages, List<HardwareTable> found);
+
     /// <summary>The ops->free hook: an entry still translating through the freed domain is a use-after-free.</summary>
     public void CheckFreed(int domainId)
     {

@@ -42,4 +42,9 @@ public sealed partial class ArmLpaePgtable
         }
         return WalkResult.Fault(WalkStatus.TranslationFault, MaxLevels - 1);
     }
+
+    /// <summary>The table pages a walk from the pgd reaches (memory only; <see cref="IIoPgtableOps.ReachableTablePages"/>).</summary>
+    public IReadOnlyList<ulong> ReachableTablePages() => _freed && !_isView ? []
+        : new TableReach(_pages.Memory, (pte, lvl) => (pte & Valid) != 0 && IsTable(pte, lvl), TableAddr, lvl => TableBytes(lvl) / 8,
+            MaxLevels - 1, +1).From(_pgd, _startLevel);
 }

@@ -26,6 +26,7 @@ public sealed partial class ArmLpaePgtable : IIoPgtableOps
     private readonly int _tableOrder;
     private readonly ulong _pgd;
     private bool _freed;
+    private bool _isView;
 
     private ArmLpaePgtable(ArmLpaeConfig cfg, TablePages pages, int pgShift, int bpl, int levels, ulong pgdSize, int pgdIdxBits, ulong pgd)
     {
@@ -65,6 +66,7 @@ public sealed partial class ArmLpaePgtable : IIoPgtableOps
         var (pgShift, bpl, levels, pgdSize, pgdIdxBits) = Geometry(cfg);
         var view = new ArmLpaePgtable(cfg, new TablePages(allocator), pgShift, bpl, levels, pgdSize, pgdIdxBits, root);
         view._freed = true;   // a view never maps, unmaps or frees
+        view._isView = true;
         return view;
     }
 

@@ -48,4 +48,11 @@ public interface IIoPgtableOps
 
     /// <summary>free_io_pgtable_ops / domain teardown: frees every table page. Later calls fail harmlessly.</summary>
     void Free();
+
+    /// <summary>
+    /// The table pages a walk from <see cref="RootPhys"/> can reach, read from memory only, as the hardware would (for
+    /// the structural checks): the root first, a page linked twice listed twice, an unbacked page listed but not
+    /// descended. Empty after <see cref="Free"/> and for a table that lives in a device (virtio). Changes nothing.
+    /// </summary>
+    IReadOnlyList<ulong> ReachableTablePages();
 }

@@ -28,6 +28,7 @@ public sealed class MockPgtable : IIoPgtableOps
     private readonly ulong _root;
     private readonly bool _enforceAperture;
     private bool _freed;
+    private bool _isView;
 
     private MockPgtable(TablePages pages, ulong root, bool enforceAperture)
     {
@@ -49,7 +50,12 @@ public sealed class MockPgtable : IIoPgtableOps
 
     /// <summary>The mock hardware's view of a table its attach record points at, for <see cref="Walk"/> only.</summary>
     public static MockPgtable ForWalk(FrameAllocator allocator, ulong root) =>
-        new(new TablePages(allocator), root, enforceAperture: true) { _freed = true };
+        new(new TablePages(allocator), root, enforceAperture: true) { _freed = true, _isView = true };
+
+    /// <summary>The table pages the mock's walk can reach: a valid entry above the slot level links one.</summary>
+    public IReadOnlyList<ulong> ReachableTablePages() => _freed && !_isView ? []
+        : new TableReach(_pages.Memory, (e, level) => (e & Valid) != 0 && level > 0, e => e & TableMask, _ => 512, 0, -1)
+            .From(_root, Levels - 1);
 
     public string Name => "mock 2K";
     public ulong PgsizeBitmap => MockIoPageSize;

@@ -74,6 +74,9 @@ public sealed class VirtioPgtable(int inputBits = 48) : IIoPgtableOps
         return WalkResult.Hit(0, iova, m.VirtStart, m.Size, m.PhysStart, perm).Check(access);
     }
 
+    /// <summary>No table pages in memory: the mappings live in the device.</summary>
+    public IReadOnlyList<ulong> ReachableTablePages() => [];
+
     public void Free()
     {
         _freed = true;

@@ -22,6 +22,7 @@ public sealed class VtdssPgtable : IIoPgtableOps
     private readonly int _topLevel;
     private readonly ulong _root;
     private bool _freed;
+    private bool _isView;
 
     private VtdssPgtable(TablePages pages, int vaBits, int oaBits, int topLevel, ulong root)
     {
@@ -56,8 +57,13 @@ public sealed class VtdssPgtable : IIoPgtableOps
     {
         if (aw is < 1 or > 3) return null;
         var vaBits = 30 + 9 * aw;   // AGAW: 39, 48 or 57 bits
-        return new VtdssPgtable(new TablePages(allocator), vaBits, 52, aw + 1, root) { _freed = true };
+        return new VtdssPgtable(new TablePages(allocator), vaBits, 52, aw + 1, root) { _freed = true, _isView = true };
     }
+
+    /// <summary>The table pages the hardware's walk can reach: a present (R or W) non-leaf entry above level 0 links one.</summary>
+    public IReadOnlyList<ulong> ReachableTablePages() => _freed && !_isView ? []
+        : new TableReach(_pages.Memory, (e, level) => (e & (R | W)) != 0 && level > 0 && (e & Ps) == 0, e => e & OaMask, _ => 512,
+            0, -1).From(_root, _topLevel);
 
     public string Name => $"vtdss {Ias}";
     public ulong PgsizeBitmap => (1UL << 12) | (1UL << 21) | (1UL << 30);

@@ -156,12 +156,15 @@ public static class PageTableRules
             case PageTableFormat.VtdSecondStage:
                 return last > caps.ApertureLast ? 0 : VtdUnmap(ref m, iova, last);
             case PageTableFormat.VirtioDevice:
-                // one UNMAP; spec-strict device: a mapping across either end → RANGE, nothing removed
-                var hit = m.Overlapping(iova, iova + len).ToList();
-                if (hit.Any(r => r.Iova < iova || r.End > iova + len)) return 0;
+                // viommu_unmap_pages: the MAPs the range meets, in order; the first starting before iova → 0 (a split
+                // the device refuses); each is removed whole and counted (one across the end too); fewer bytes than
+                // asked → 0 and nothing removed (docs/operations.md: Linux drops them from its tree all the same)
+                var hit = m.Overlapping(iova, iova + len).OrderBy(r => r.Iova).ToList();
+                if (hit.Count == 0 || hit[0].Iova < iova) return 0;
                 ulong removed = 0;
                 foreach (var r in hit) removed += r.Size;
-                if (removed != 0) m = m.Remove(iova, iova + len);
+                if (removed < len) return 0;
+                foreach (var r in hit) m = m.Remove(r.Iova, r.End);
                 return removed;
             default:
                 return MockUnmap(caps, ref m, iova, len, warnings);

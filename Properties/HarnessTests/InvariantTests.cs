@@ -75,6 +75,17 @@ public class InvariantTests
         Assert.Empty(InvariantChecker.AllViolations(Parked(null), Context()));
         Assert.Contains(InvariantChecker.AllViolations(Parked(12), Context()),
             v => v.StartsWith("c.7: requireDirect device rd's hardware context is abort", StringComparison.Ordinal));
+        // the fused pass agrees: silent on the parked device, firing on the attached one
+        Assert.True(InvariantChecker.FusedPassHolds(Parked(null), Context()));
+        Assert.False(InvariantChecker.FusedPassHolds(Parked(12), Context()));
+    }
+
+    [Theory]
+    [MemberData(nameof(Broken))]
+    public void The_fused_pass_sees_each_broken_snapshot(string id, Func<SystemSnapshot, SystemSnapshot> breakIt)
+    {
+        Assert.False(InvariantChecker.FusedPassHolds(breakIt(Fixtures.GoodSnapshot()), Context()), id);
+        Assert.True(InvariantChecker.FusedPassHolds(Fixtures.GoodSnapshot(), Context()));
     }
 
     [Fact]

@@ -10,5 +10,9 @@ public enum ExecutorChecks
     Invariants = 2,
     /// <summary>After every step, get_domain and group_type_read of every device answer alike on both sides.</summary>
     Observations = 4,
-    All = Outcomes | Invariants | Observations,
+    /// <summary>Page-table structure (G3/G4: no shared or freed reachable table page, pages back at free), on the implementation's memory.</summary>
+    PageTables = 8,
+    /// <summary>DMA isolation (G1): every translation the hardware could produce (fresh walk, cached config, IOTLB) is the model's.</summary>
+    Isolation = 16,
+    All = Outcomes | Invariants | Observations | PageTables | Isolation,
 }

@@ -9,7 +9,8 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// <summary>
 /// The IOMMU binding of the generic executor: the project's model and implementation, and the check pipeline
 /// composed from <see cref="ExecutorChecks"/>, in this order: expect, c.22, outcome, state (c.10, invariants,
-/// unreported changes at sweeps), observations.
+/// unreported changes at sweeps), observations, page tables (G3/G4), isolation (G1). The last two read the
+/// implementation's hardware (<see cref="IHardwareView"/>) and do nothing on a system without it.
 /// </summary>
 public sealed class IommuBinding(ExecutorChecks checks = ExecutorChecks.All, Func<Trace, (IIommuJudge, IIommuSystem)>? sides = null)
     : IRunBinding<Trace>
@@ -28,6 +29,8 @@ public sealed class IommuBinding(ExecutorChecks checks = ExecutorChecks.All, Fun
         if (checks.HasFlag(ExecutorChecks.Outcomes)) pipeline.Add(new OutcomeCheck());
         pipeline.Add(new StateCheck(run, invariants));
         if (checks.HasFlag(ExecutorChecks.Observations)) pipeline.Add(new ObservationCheck(run));
+        if (checks.HasFlag(ExecutorChecks.PageTables)) pipeline.Add(new PageTableCheck(run));
+        if (checks.HasFlag(ExecutorChecks.Isolation)) pipeline.Add(new IsolationCheck(run));
         return new RunSetup { Model = model, System = implementation, Checks = pipeline, SweepEvery = SweepEvery, SweepDue = run.SweepDue };
     }
 

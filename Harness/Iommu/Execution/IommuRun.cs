@@ -33,6 +33,23 @@ public sealed class IommuRun
     /// <summary>What the last step could have changed, widened; filled by the state check.</summary>
     public Scope Scope { get; } = new();
 
+    /// <summary>
+    /// The view's <see cref="StateView.Version"/> after the last checked step whose observations agreed (-1: none yet).
+    /// A step that moves neither the view nor the model cannot change an answer, so the observations skip it; sweeps
+    /// never skip.
+    /// </summary>
+    internal long ObservationsAgreedAt { get; set; } = -1;
+
+    /// <summary>
+    /// The view's version and the waivers' sizes after the last checked step whose invariants held. A step that changes
+    /// nothing in the view, judges no new hardware error and withdraws no waiver cannot break an invariant, so the state
+    /// check skips the invariants for it; sweeps never skip.
+    /// </summary>
+    internal (long Version, int Lagging, int Unbalanced) InvariantsHeldAt { get; set; } = (-1, 0, 0);
+
+    /// <summary>The key <see cref="InvariantsHeldAt"/> is compared with.</summary>
+    internal (long, int, int) InvariantKey => (View.Version, Context.LaggingDevices.Count, Context.UnbalancedGroups.Count);
+
     private int _lastSweep = -1;
     private Operation? _valuesOf;
     private ImmutableArray<ArgValue> _values;

@@ -23,6 +23,10 @@ public sealed class ObservationCheck(IommuRun run) : IStepCheck
     public Problem? Check(StepContext step)
     {
         if (!step.Checked) return null;
+        var model = run.Model;
+        if (!step.Sweep && run.View.Version == run.ObservationsAgreedAt && ReferenceEquals(model.Before, model.State)
+            && run.Implementation.ReadsFollowSnapshots && model.ReadsFollowState)
+            return null; // neither side moved since the answers last agreed (IommuRun.ObservationsAgreedAt)
         _devices.Clear();
         if (step.Sweep) _devices.UnionWith(run.View.DeviceNames);
         else
@@ -43,6 +47,7 @@ public sealed class ObservationCheck(IommuRun run) : IStepCheck
             if (Differs(new GetDomain(device), name, direct) is { } p1) return p1;
             if (Differs(new GroupTypeRead(device), name, direct) is { } p2) return p2;
         }
+        run.ObservationsAgreedAt = run.View.Version;
         return null;
     }
 

@@ -70,8 +70,11 @@ public sealed class ModelJudge(ModelState initial) : IIommuJudge
 }
 
 /// <summary>The kernel-shaped implementation as the run's system under test.</summary>
-public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem
+public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem, IHardwareView
 {
+    /// <summary>The machine itself (tests perturb its hardware through it).</summary>
+    public IommuSystem Machine => system;
+
     public Outcome Execute(Operation op) => system.Execute(op);
 
     public TouchedSet Touched => system.Touched;
@@ -87,6 +90,18 @@ public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem
     public GroupSnapshot? SnapshotGroup(int id) => system.SnapshotGroup(id);
 
     public DomainSnapshot? SnapshotDomain(int id) => system.SnapshotDomain(id);
+
+    public IReadOnlyList<Implementations.Hardware.PossibleTranslation> PossibleTranslations(string dev, ulong iova, bool write) =>
+        system.PossibleTranslations(dev, iova, write);
+
+    public IReadOnlyList<Implementations.Hardware.IotlbEntry> LiveIotlbEntries(string instance) => system.LiveIotlbEntries(instance);
+
+    public IReadOnlyList<Implementations.Hardware.HardwareTable> HardwareTablesOf(string dev, bool withPages) =>
+        system.HardwareTablesOf(dev, withPages);
+
+    public DomainTables? TablesOfDomain(int id) => system.TablesOfDomain(id);
+
+    public int TableBlockOrder(ulong phys) => system.TableBlockOrder(phys);
 }
 
 /// <summary>

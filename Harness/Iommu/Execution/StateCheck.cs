@@ -52,10 +52,13 @@ public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
 
         var sweepName = step.Sweep && step.Mode == CheckMode.Incremental ? " (sweep)" : "";
         if (atomicity is not null) return new Problem(ProblemKind.Invariant, "atomicity", atomicity);
+        if (!step.Sweep && run.InvariantKey == run.InvariantsHeldAt && view.HardwareErrors.Count == run.Context.HardwareErrorsJudged)
+            return null; // nothing changed since they last held (IommuRun.InvariantsHeldAt)
         var checkScope = step.Sweep ? scope.SetAll(view) : Widened(scope);
         if (InvariantChecker.FirstViolation(view, checkScope, run.Context) is { } violation)
             return new Problem(ProblemKind.Invariant, "invariants" + sweepName, violation);
         run.Context.HardwareErrorsJudged = view.HardwareErrors.Count;
+        run.InvariantsHeldAt = run.InvariantKey;
         if (unreported is not null)
             return new Problem(ProblemKind.Unreported, "touched set" + sweepName, unreported);
         return null;

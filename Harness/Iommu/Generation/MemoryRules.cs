@@ -151,7 +151,10 @@ public static class MemoryRules
         {
             case < 4: return new Unmap(handle, run.Iova, run.Size);                          // a whole mapping
             case < 6:                                                                         // part of a leaf (inside a large one)
-                return new Unmap(handle, run.Iova + Offset(s, caps, run), caps.MinPage * (ulong)s.Random.Between(1, 4));
+                var inside = Offset(s, caps, run);
+                // one in five from inside a mapping: its tail, to its very end (a split at the start only)
+                var pages = s.Random.Between(1, 5);
+                return new Unmap(handle, run.Iova + inside, pages == 5 && inside != 0 ? run.Size - inside : caps.MinPage * (ulong)pages);
             case < 8:                                                                         // across the next hole
                 var from = s.Random.Chance(0.3) ? Offset(s, caps, run) : 0;
                 return new Unmap(handle, run.Iova + from, run.Size - from + caps.MinPage * (ulong)s.Random.Between(1, 4) + (runs.Count > 1 ? M2 : 0));

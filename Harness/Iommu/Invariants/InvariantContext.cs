@@ -45,6 +45,12 @@ public sealed class InvariantContext
     public string? DriverOf(string device) =>
         Device(device)?.Iommu is { } iommu ? _drivers.GetValueOrDefault(iommu) : null;
 
+    /// <summary>The driver of an instance, or null for none or an unknown one.</summary>
+    public string? DriverOfInstance(string? iommu) => iommu is null ? null : _drivers.GetValueOrDefault(iommu);
+
+    /// <summary>Whether the device is lagging (<see cref="LaggingDevices"/>); no hashing while nothing lags.</summary>
+    public bool IsLagging(string device) => LaggingDevices.Count > 0 && LaggingDevices.Contains(device);
+
     /// <summary>True when a hardware error message concerns only lagging devices.</summary>
     public bool Waived(string hardwareError) =>
         LaggingDevices.Count > 0 && LaggingDevices.Any(d => hardwareError.Contains($" {d} ", StringComparison.Ordinal));

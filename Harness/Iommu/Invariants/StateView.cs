@@ -24,6 +24,9 @@ public sealed class StateView
 
     public IReadOnlyList<string> HardwareErrors { get; private set; } = [];
 
+    /// <summary>Counts the changes stored so far (an object stored equal to what the view held is no change).</summary>
+    public long Version { get; private set; }
+
     public int DeviceCount => _deviceOrder.Count;
 
     public int GroupCount => _groups.Count;
@@ -64,6 +67,7 @@ public sealed class StateView
     {
         _devices.Clear(); _deviceOrder.Clear(); _groups.Clear(); _domains.Clear();
         _holders.Clear(); _users.Clear(); _keys.Clear(); Duplicates.Clear();
+        Version++;
         foreach (var d in snapshot.Devices)
             if (_devices.ContainsKey(d.Name)) Duplicates.Add($"device {d.Name} is listed twice");
             else { _deviceOrder.Add(d.Name); SetDevice(d.Name, d); }
@@ -85,6 +89,9 @@ public sealed class StateView
     public DeviceSnapshot? SetDevice(string name, DeviceSnapshot now)
     {
         var old = _devices.GetValueOrDefault(name);
+        // Most touched objects are re-read unchanged: the indexes need no update then.
+        if (old is not null && old == now) return old;
+        Version++;
         if (old is null && !_deviceOrder.Contains(name)) _deviceOrder.Add(name);
         if (old?.Context.DomainId is { } o) Remove(_users, o, name);
         _devices[name] = now;
@@ -96,6 +103,8 @@ public sealed class StateView
     public GroupSnapshot? SetGroup(int id, GroupSnapshot? now)
     {
         var old = _groups.GetValueOrDefault(id);
+        if (old is not null && old.Equals(now)) return old;
+        if (old is not null || now is not null) Version++;
         if (old is not null)
         {
             foreach (var d in Held(old)) Remove(_holders, d, id);
@@ -115,6 +124,8 @@ public sealed class StateView
     public DomainSnapshot? SetDomain(int id, DomainSnapshot? now)
     {
         var old = _domains.GetValueOrDefault(id);
+        if (old == now) return old;
+        Version++;
         if (now is null) _domains.Remove(id);
         else _domains[id] = now;
         return old;

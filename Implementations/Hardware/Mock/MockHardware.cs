@@ -82,6 +82,14 @@ public sealed class MockHardware(string instance, HardwarePlatform platform) : I
         return t;
     }
 
+    protected override void CollectTables(int rid, bool withPages, List<HardwareTable> found)
+    {
+        var (w0, root, ok) = Fetch(rid);
+        if (!ok || (w0 & V) == 0 || ((w0 >> KindShift) & 3) != KindTranslate) return;
+        if (!_walkers.TryGetValue(root, out var walker)) _walkers[root] = walker = MockPgtable.ForWalk(Platform.Allocator, root);
+        found.Add(new(TranslationSource.FreshWalk, (int)(w0 >> DomainShift), root, withPages ? walker.ReachableTablePages() : []));
+    }
+
     protected override void Peek(int rid, ulong iova, IommuPerm access, List<PossibleTranslation> found) =>
         found.Add(new(TranslationSource.FreshWalk, Resolve(rid, iova, access, count: false)));
 }

@@ -194,6 +194,22 @@ public sealed partial class Smmuv3Hardware : IommuHardware
                     ? DmaTranslation.Ok(e.Translate(iova), e.Iova + e.Size - 1) : DmaTranslation.Faulted(DmaFault.Permission)));
     }
 
+    protected override void CollectIotlb(List<IotlbEntry> entries) => entries.AddRange(Iotlb.Entries);
+
+    protected override void CollectTables(int rid, bool withPages, List<HardwareTable> found)
+    {
+        var sid = BusSid(rid);
+        var fresh = FetchConfig(sid);
+        Add(fresh, TranslationSource.FreshWalk);
+        if (_configCache.TryGetValue(sid, out var cached) && cached != fresh) Add(cached, TranslationSource.CachedConfig);
+
+        void Add(Smmuv3Config cfg, TranslationSource source)
+        {
+            if (cfg is { Failed: false, Kind: Smmuv3ConfigKind.S1, Walker: { } w })
+                found.Add(new(source, cfg.Asid, w.RootPhys, withPages ? w.ReachableTablePages() : []));
+        }
+    }
+
     private static DmaTranslation Resolve(Smmuv3Config cfg, ulong iova, IommuPerm access, WalkResult? walk)
     {
         if (cfg.Failed) return DmaTranslation.Faulted(Smmuv3Event.FaultOf(cfg.FailedEvent));

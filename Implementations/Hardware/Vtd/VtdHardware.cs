@@ -163,6 +163,22 @@ public sealed partial class VtdHardware : IommuHardware
         return Resolve(rid, ctx.Lo, ctx.Hi, true, 0, iova, access, useIotlb: true, record: true);
     }
 
+    protected override void CollectIotlb(List<IotlbEntry> entries) => entries.AddRange(Iotlb.Entries);
+
+    protected override void CollectTables(int rid, bool withPages, List<HardwareTable> found)
+    {
+        var (rootPresent, lo, hi, abortAt) = FetchContext(rid);
+        if (rootPresent && abortAt == 0) Add(lo, hi, TranslationSource.FreshWalk);
+        if (_contextCache.TryGetValue(rid, out var ctx) && (!rootPresent || abortAt != 0 || ctx != (lo, hi)))
+            Add(ctx.Lo, ctx.Hi, TranslationSource.CachedConfig);
+
+        void Add(ulong l, ulong h, TranslationSource source)
+        {
+            if ((l & VtdEntry.P) == 0 || ((l >> VtdEntry.TtShift) & 3) == VtdEntry.TtPassThrough || WalkerOf(l, h) is not { } w) return;
+            found.Add(new(source, (int)((h >> VtdEntry.DidShift) & 0xFFFF), w.RootPhys, withPages ? w.ReachableTablePages() : []));
+        }
+    }
+
     protected override void Peek(int rid, ulong iova, IommuPerm access, List<PossibleTranslation> found)
     {
         var (rootPresent, lo, hi, abortAt) = FetchContext(rid);

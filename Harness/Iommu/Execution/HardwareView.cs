@@ -1,0 +1,26 @@
+using IommuConformance.Implementations;
+using IommuConformance.Implementations.Hardware;
+
+namespace IommuConformance.Harness.Iommu.Execution;
+
+/// <summary>
+/// What a system under test with emulated hardware shows the isolation and page-table checks, all read-only (no
+/// counter moves, no fault is recorded). A system without it (the kernel back-end, test doubles) is not checked by them.
+/// </summary>
+public interface IHardwareView
+{
+    /// <summary>Every translation the device's hardware could produce now for one byte at <paramref name="iova"/>.</summary>
+    IReadOnlyList<PossibleTranslation> PossibleTranslations(string dev, ulong iova, bool write);
+
+    /// <summary>The live IOTLB entries of an instance.</summary>
+    IReadOnlyList<IotlbEntry> LiveIotlbEntries(string instance);
+
+    /// <summary>The tables the device's entry and cached config translate through (with their reachable pages if asked).</summary>
+    IReadOnlyList<HardwareTable> HardwareTablesOf(string dev, bool withPages);
+
+    /// <summary>A live paging domain's page table (root, reachable pages, frames it counts), or null.</summary>
+    DomainTables? TablesOfDomain(int id);
+
+    /// <summary>The order of the live allocator block at <paramref name="phys"/>, or -1 when free.</summary>
+    int TableBlockOrder(ulong phys);
+}
