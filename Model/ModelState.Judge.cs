@@ -21,6 +21,25 @@ public sealed partial class ModelState
     public ModelJudgement Judge(Operation op, Outcome observed)
     {
         var step = Step(op);
+        if (op is DeviceDma dma && ReachesFreedDomain(dma))
+            return new(IsDmaAnswer(observed), step.Outcome, step.Next);
         return new(step.Outcome.Equals(observed), step.Outcome, step.Next);
     }
+
+    /// <summary>A well-formed DMA (size, no wrap, no PASID) by a device whose hardware is on a freed domain.</summary>
+    private bool ReachesFreedDomain(DeviceDma op) =>
+        op.Size != 0 && op.Iova + (op.Size - 1) >= op.Iova && op.Pasid is null && DmaUndefined(op.Dev);
+
+    /// <summary>
+    /// Any answer of the DMA test device (OK with a <c>phys</c>, or EIO with a fault of the vocabulary; no warnings): what
+    /// the contract admits for a DMA through a domain freed under the hardware (<see cref="DmaUndefined"/>), where the
+    /// kernel reads freed page tables.
+    /// </summary>
+    private static bool IsDmaAnswer(Outcome observed) =>
+        observed.Warnings.IsEmpty && OutcomeValues.TryField(observed.Value, out var field, out var value) && observed.Errno switch
+        {
+            Errno.OK => field == DmaValues.PhysField && OutcomeValues.TryNumber(value, out _),
+            Errno.EIO => field == DmaValues.FaultField && DmaFaults.All.Contains(value),
+            _ => false,
+        };
 }

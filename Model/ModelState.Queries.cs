@@ -31,6 +31,12 @@ public sealed partial class ModelState
         GroupFor(dev) is { } g ? (DomainName(g.Current), DefaultKinds.SysfsName(g.Default)) : (DomainName(null), null);
 
     /// <summary>
+    /// What the device's hardware is on (<see cref="HardwareDomain"/>): its group's current domain, unless a refused
+    /// MUST_SUCCEED switch or revert left it behind; null when the device is not probed.
+    /// </summary>
+    public HardwareDomain? HardwareDomainOf(string dev) => GroupFor(dev) is { } g ? HardwareOf(g, dev) : null;
+
+    /// <summary>
     /// Where one byte of DMA by <paramref name="dev"/> at <paramref name="iova"/> lands: the physical address, or null
     /// when it faults (any reason). Exactly what <c>device_dma {dev, iova, 1, write}</c> answers, without moving on.
     /// </summary>

@@ -55,10 +55,10 @@ public static class CampaignReport
         ("steps per second", c.StepsPerSecond.ToString("F0", CultureInfo.InvariantCulture)),
     ];
 
-    /// <summary>The catalogue's reachable operation × outcome pairs that no step of the campaign produced.</summary>
+    /// <summary>The catalogue's reachable operation × outcome pairs (the default run's, memory operations included) that no step of the campaign produced.</summary>
     public static IReadOnlyList<(string Op, string Outcome)> NeverProduced(CampaignResult campaign) =>
-        [.. OutcomeCatalogue.Reachable.OrderBy(p => p.Key, StringComparer.Ordinal)
-            .SelectMany(p => p.Value.Where(o => campaign.Coverage[p.Key, o] == 0).Select(o => (p.Key, o)))];
+        [.. OutcomeCatalogue.For(TraceGenSettings.Default).OrderBy(p => p.Key, StringComparer.Ordinal)
+            .SelectMany(p => p.Value.Where(o => OutcomeCatalogue.Required(p.Key, o) && campaign.Coverage[p.Key, o] == 0).Select(o => (p.Key, o)))];
 
     /// <summary>An outcome key as an errno column: warnings folded into "+warn".</summary>
     public static string Condensed(string key) => key.Contains(" [", StringComparison.Ordinal) ? key[..key.IndexOf(' ')] + "+warn" : key;

@@ -43,7 +43,7 @@ public sealed partial class ModelState
         var owner = Compatibility.OwnerCheck(domain, DriverOf(g));
         if (owner != Errno.OK) return Fail(owner);
         var (errno, next, warnings) = SetDomain(g, DomainRef.User(domain.Handle));
-        return errno == Errno.OK ? Ok(WithGroup(next)) : Fail(errno, warnings);
+        return errno == Errno.OK ? Ok(WithGroup(next)) : FailLeaving(errno, g, next, warnings);
     }
 
     /// <summary>

@@ -44,6 +44,14 @@ public sealed partial class ModelState
     private ModelStep Fail(Errno errno, params IEnumerable<string> warnings) =>
         new(new Outcome(errno, null, [.. warnings]), this);
 
+    /// <summary>
+    /// A failed step that may leave its group's hardware changed (a revert a member refused; a refused switch of a
+    /// group without a domain, which is not reverted): the errno and warnings, with <paramref name="after"/> stored, or
+    /// this very state when the group is the same instance.
+    /// </summary>
+    private ModelStep FailLeaving(Errno errno, GroupState before, GroupState after, string[] warnings) =>
+        ReferenceEquals(before, after) ? Fail(errno, warnings) : new(new Outcome(errno, null, [.. warnings]), WithGroup(after));
+
     /// <summary>A successful step to <paramref name="next"/>, with the warnings raised on the way.</summary>
     private static ModelStep Ok(ModelState next, params IEnumerable<string> warnings) =>
         new(new Outcome(Errno.OK, null, [.. warnings]), next);

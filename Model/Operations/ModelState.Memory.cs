@@ -51,20 +51,31 @@ public sealed partial class ModelState
 
     /// <summary>
     /// <c>device_dma {dev, iova, size, write, pasid?}</c> — the DMA test device: size 0 or a wrap → EINVAL; a device
-    /// behind no IOMMU reaches iova itself. Else through its group's current domain: no group or no domain (not
-    /// probed, released, never attached) or a PASID (nothing is attached to PASIDs in this slice) → EIO
-    /// <c>no_domain</c>; blocking (also a BLOCKED default) → EIO <c>blocked</c>; identity → OK iova; a DMA default
-    /// domain (the DMA API maps nothing here) → EIO <c>translation</c>; a user domain: every byte in order must be
-    /// mapped (<c>translation</c>) with the right the access needs (<c>permission</c>; on LPAE stage 1 a <c>w</c> leaf is
-    /// readable too, <see cref="PageTableCaps.WriteImpliesRead"/>); OK with the first byte's address.
+    /// behind no IOMMU reaches iova itself. Else through the domain the device's hardware is on (<see cref="HardwareOf"/>:
+    /// its group's current domain, unless a refused MUST_SUCCEED switch or revert left it behind): no group, nothing
+    /// attached since its probe, or a PASID (nothing is attached to PASIDs in this slice) → EIO <c>no_domain</c>;
+    /// blocking (also a BLOCKED default) → EIO <c>blocked</c>; identity → OK iova; a DMA default domain (the DMA API
+    /// maps nothing here) → EIO <c>translation</c>; a user domain: every byte in order must be mapped
+    /// (<c>translation</c>) with the right the access needs (<c>permission</c>; on LPAE stage 1 a <c>w</c> leaf is
+    /// readable too, <see cref="PageTableCaps.WriteImpliesRead"/>); OK with the first byte's address. In a group
+    /// without a current domain every fault is named <c>no_domain</c> (docs/operations.md). A domain the kernel freed
+    /// under the hardware answers <c>translation</c> here, and <see cref="Judge"/> admits any DMA answer for it.
     /// </summary>
     private ModelStep DeviceDma(DeviceDma op)
     {
         if (op.Size == 0 || op.Iova + (op.Size - 1) < op.Iova) return Fail(Errno.EINVAL);
         if (machine.Device(op.Dev) is not { } dev) return Fail(Errno.ENODEV);
         if (dev.Iommu is null) return Value(DmaValues.Phys(op.Iova));
-        if (op.Pasid is not null || GroupFor(op.Dev) is not { Current: { } current } g) return DmaFault(DmaFaults.NoDomain);
-        switch (current.Role)
+        if (op.Pasid is not null || GroupFor(op.Dev) is not { } g) return DmaFault(DmaFaults.NoDomain);
+        var step = DmaThrough(g, HardwareOf(g, op.Dev), op);
+        return g.Current is null && step.Outcome.Errno != Errno.OK ? DmaFault(DmaFaults.NoDomain) : step;
+    }
+
+    /// <summary>A DMA through what the device's hardware is on (<paramref name="hw"/>) in group <paramref name="g"/>.</summary>
+    private ModelStep DmaThrough(GroupState g, HardwareDomain hw, DeviceDma op)
+    {
+        if (hw.Domain is not { } domain) return DmaFault(hw.Freed ? DmaFaults.Translation : DmaFaults.NoDomain);
+        switch (domain.Role)
         {
             case DomainRole.Blocking:
                 return DmaFault(DmaFaults.Blocked);
@@ -76,7 +87,7 @@ public sealed partial class ModelState
                     _ => DmaFault(DmaFaults.Translation),
                 };
             default:
-                var user = domains[current.Handle!];
+                if (LiveUser(hw) is not { } user) return DmaFault(DmaFaults.Translation);
                 var mappings = user.Mappings;
                 var need = op.Write ? ProtFlags.WriteBit : ProtFlags.ReadBit;
                 var writeReads = PagingOf(user).WriteImpliesRead;
@@ -91,6 +102,21 @@ public sealed partial class ModelState
                 }
                 return Value(DmaValues.Phys(mappings.Find(op.Iova)!.Paddr + (op.Iova - mappings.Find(op.Iova)!.Iova)));
         }
+    }
+
+    /// <summary>The live user domain a hardware entry is on: the same handle and allocation; null once it was freed.</summary>
+    private UserDomain? LiveUser(HardwareDomain hw) =>
+        hw.Domain?.Handle is { } handle && domains.TryGetValue(handle, out var user) && (hw.Seq < 0 || user.Seq == hw.Seq) ? user : null;
+
+    /// <summary>
+    /// True when the device's hardware is on a domain the kernel has freed (a member a refused MUST_SUCCEED switch left
+    /// on a user domain that was freed after, or on the new default a failed sysfs switch freed): a use after free,
+    /// whose DMA answer the contract cannot fix.
+    /// </summary>
+    public bool DmaUndefined(string dev)
+    {
+        if (GroupFor(dev) is not { } g || !g.Lagging.TryGetValue(dev, out var hw)) return false;
+        return hw.Freed || (hw.Domain is { Role: DomainRole.User } && LiveUser(hw) is null);
     }
 
     /// <summary>The page-table facts of a user domain (its instance's driver).</summary>

@@ -92,7 +92,7 @@ public sealed partial class ModelState
     {
         if (g.Current is { } current && current != DefaultOf(g)) return Fail(Errno.EBUSY);
         var (errno, next, warnings) = SetDomain(g, BlockingOf(g));
-        if (errno != Errno.OK) return Fail(errno, warnings);
+        if (errno != Errno.OK) return FailLeaving(errno, g, next, warnings);
         return Ok(WithGroup(next with { Owner = owner, OwnerCount = 1 }));
     }
 

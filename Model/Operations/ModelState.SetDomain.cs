@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using IommuConformance.Contract;
 using IommuConformance.Model.Rules;
 using IommuConformance.Model.State;
@@ -52,42 +53,85 @@ public sealed partial class ModelState
     /// <summary>Every member in probe order accepts <paramref name="target"/>: OK, or the first refusal.</summary>
     private Errno MembersAccept(GroupState g, DomainRef target) => FirstRefusal(g, target).Errno;
 
+    /// <summary>What a member's hardware is on: its <see cref="GroupState.Lagging"/> entry, else the group's current domain (nothing while that is null).</summary>
+    private HardwareDomain HardwareOf(GroupState g, string dev) =>
+        g.Lagging.TryGetValue(dev, out var hw) ? hw : g.Current is { } current ? On(current) : HardwareDomain.Unattached;
+
+    /// <summary>The hardware entry of a device attached to <paramref name="target"/> (a user domain with its allocation sequence).</summary>
+    private HardwareDomain On(DomainRef target) =>
+        new(target, target.Role == DomainRole.User && domains.TryGetValue(target.Handle ?? "", out var user) ? user.Seq : -1);
+
     /// <summary>
-    /// The err_revert loop of <c>__iommu_group_set_domain_internal</c> after member <paramref name="failed"/> refused:
-    /// members 0..failed (inclusive) are moved back to <c>group->domain</c> with MUST_SUCCEED, and each refusal is a
-    /// <see cref="Warn.SetDomainRevertFailed"/>. Without a current domain (first attach) nothing is reverted.
-    /// <paramref name="g"/> is the group as it was before the switch (its old default decides what is BLOCKED-typed).
+    /// The err_revert loop of <c>__iommu_group_set_domain_internal</c> after member <paramref name="failed"/> refused
+    /// <paramref name="target"/>: members 0..failed (inclusive) are moved back to <c>group->domain</c> with MUST_SUCCEED,
+    /// and each refusal is a <see cref="Warn.SetDomainRevertFailed"/>. A member before the failed one that refuses
+    /// keeps the target it had taken (<paramref name="taken"/>, what its hardware is on now); the failed member keeps
+    /// what it had. Without a current domain (first attach) nothing is reverted: the members before the failed one
+    /// stay on the target. <paramref name="g"/> is the group as it was before the switch (its old default decides what
+    /// is BLOCKED-typed); the result is that group with its members' hardware as the revert left it.
     /// </summary>
-    private string[] RevertWarnings(GroupState g, int failed)
+    private (GroupState Group, string[] Warnings) Revert(GroupState g, int failed, HardwareDomain taken)
     {
-        if (g.Current is not { } current) return [];
-        return [.. MemberSpecs(g).Take(failed + 1).Where(dev => DeviceAccepts(g, dev, current) != Errno.OK)
-            .Select(_ => Warn.SetDomainRevertFailed)];
+        var lagging = g.Lagging;
+        var warnings = new List<string>();
+        var i = 0;
+        foreach (var dev in MemberSpecs(g).Take(failed + 1))
+        {
+            var tookTarget = i++ < failed;
+            if (g.Current is not { } current)
+            {
+                if (tookTarget) lagging = lagging.SetItem(dev.Name, taken);
+            }
+            else if (DeviceAccepts(g, dev, current) == Errno.OK) lagging = lagging.Remove(dev.Name);
+            else
+            {
+                warnings.Add(Warn.SetDomainRevertFailed);
+                if (tookTarget) lagging = lagging.SetItem(dev.Name, taken);
+            }
+        }
+        return (ReferenceEquals(lagging, g.Lagging) ? g : g with { Lagging = lagging }, [.. warnings]);
     }
 
     /// <summary>
     /// <c>__iommu_group_set_domain</c>: the current domain again → OK with no driver call; else every member
-    /// switches, or the first refusal is returned, the switched members are reverted (<see cref="RevertWarnings"/>)
-    /// and the group keeps its domain.
+    /// switches (all members' hardware on the target), or the first refusal is returned, the switched members are
+    /// reverted (<see cref="Revert"/>) and the group keeps its domain (its members' hardware as the revert left it).
     /// </summary>
     private (Errno Errno, GroupState Group, string[] Warnings) SetDomain(GroupState g, DomainRef target)
     {
         if (g.Current == target) return (Errno.OK, g, []);
         var (failed, errno) = FirstRefusal(g, target);
-        return errno == Errno.OK ? (errno, g with { Current = target }, []) : (errno, g, RevertWarnings(g, failed));
+        if (errno == Errno.OK) return (errno, g with { Current = target, Lagging = GroupState.NoLag }, []);
+        var (reverted, warnings) = Revert(g, failed, On(target));
+        return (errno, reverted, warnings);
     }
 
     /// <summary>
     /// <c>__iommu_group_set_domain_nofail</c> (MUST_SUCCEED): the group always ends on <paramref name="target"/>;
-    /// a refusal by a member raises <see cref="Warn.SetDomainNoFailFailed"/>.
+    /// a refusal by a member raises <see cref="Warn.SetDomainNoFailFailed"/>, and the refusing member's hardware stays
+    /// where it was (<see cref="RefusersKeep"/>).
     /// </summary>
     private (GroupState Group, string[] Warnings) SetDomainNoFail(GroupState g, DomainRef? target)
     {
         if (g.Current == target) return (g, []);
         // WARN_ON(!new_domain) → -EINVAL, which the nofail wrapper warns about in turn; the group stays put.
         if (target is null) return (g, [Warn.SetDomainNullDomain, Warn.SetDomainNoFailFailed]);
-        var warnings = MembersAccept(g, target) == Errno.OK ? Array.Empty<string>() : [Warn.SetDomainNoFailFailed];
-        return (g with { Current = target }, warnings);
+        var lagging = RefusersKeep(g, g, target);
+        var warnings = lagging.IsEmpty ? Array.Empty<string>() : [Warn.SetDomainNoFailFailed];
+        return (g with { Current = target, Lagging = lagging }, warnings);
+    }
+
+    /// <summary>
+    /// A MUST_SUCCEED switch of every member to <paramref name="target"/> (the loop goes on past a refusal): the
+    /// members that refuse keep the hardware they had in <paramref name="before"/>; the others are on the target.
+    /// <paramref name="g"/> decides what is BLOCKED-typed.
+    /// </summary>
+    private ImmutableSortedDictionary<string, HardwareDomain> RefusersKeep(GroupState g, GroupState before, DomainRef target)
+    {
+        var lagging = GroupState.NoLag;
+        foreach (var dev in MemberSpecs(g))
+            if (DeviceAccepts(g, dev, target) != Errno.OK) lagging = lagging.SetItem(dev.Name, HardwareOf(before, dev.Name));
+        return lagging;
     }
 
     /// <summary>
@@ -96,7 +140,10 @@ public sealed partial class ModelState
     /// group moves to it; then the DMA-FQ → DMA downgrade without DEFERRED_FLUSH. Failures: resolution or allocation
     /// → the group unchanged; a refused switch from a current domain → reverted, unchanged; a refused first attach
     /// (no current domain: MUST_SUCCEED) raises <see cref="Warn.DefaultDomainFirstAttachFailed"/> and leaves the group
-    /// on its new default all the same (no DMA ops setup, so no downgrade), for the caller to unwind or keep.
+    /// on its new default all the same (no DMA ops setup, so no downgrade), for the caller to unwind or keep; the
+    /// refusing members' hardware stays where it was (nothing, mostly). A refused switch from a current domain is
+    /// reverted and the new default freed (<c>err_restore_def_domain</c>): a member that refused the revert is left on
+    /// that freed domain.
     /// </summary>
     private (Errno Errno, GroupState Group, string[] Warnings) SetupDefaultDomain(GroupState g, DefaultKind? target)
     {
@@ -104,10 +151,12 @@ public sealed partial class ModelState
         var (errno, kind) = DefaultDomainRules.Resolve(driver, MemberSpecs(g), target, machine.Config.DefaultDomain);
         if (errno != Errno.OK) return (errno, g, []);
         if (g.Default == kind) return (Errno.OK, g, []);
-        var switched = g with { Default = kind, Current = DomainRef.Default };
+        var switched = g with { Default = kind, Current = DomainRef.Default, Lagging = GroupState.NoLag };
         (var failed, errno) = FirstRefusal(switched, DomainRef.Default);
-        if (errno != Errno.OK)
-            return g.Current is null ? (errno, switched, [Warn.DefaultDomainFirstAttachFailed]) : (errno, g, RevertWarnings(g, failed));
-        return (Errno.OK, switched with { Default = DefaultDomainRules.AfterDmaOpsSetup(driver, kind) }, []);
+        if (errno == Errno.OK) return (Errno.OK, switched with { Default = DefaultDomainRules.AfterDmaOpsSetup(driver, kind) }, []);
+        if (g.Current is null)
+            return (errno, switched with { Lagging = RefusersKeep(switched, g, DomainRef.Default) }, [Warn.DefaultDomainFirstAttachFailed]);
+        var (reverted, warnings) = Revert(g, failed, HardwareDomain.Dangling);
+        return (errno, reverted, warnings);
     }
 }

@@ -75,11 +75,14 @@ public sealed partial class ModelState
         return SetupFromSysfs(g, target);
     }
 
-    /// <summary><c>iommu_setup_default_domain</c> for a sysfs target: its errno and warnings; nothing changes on failure.</summary>
+    /// <summary>
+    /// <c>iommu_setup_default_domain</c> for a sysfs target: its errno and warnings; on failure nothing changes but the
+    /// hardware of a member that refused the revert.
+    /// </summary>
     private ModelStep SetupFromSysfs(GroupState g, DefaultKind? target)
     {
         var (errno, next, warnings) = SetupDefaultDomain(g, target);
-        if (errno != Errno.OK) return Fail(errno, warnings);
+        if (errno != Errno.OK) return FailLeaving(errno, g, next, warnings);
         return ReferenceEquals(next, g) ? Ok(this, warnings) : Ok(WithGroup(next), warnings);
     }
 }

@@ -56,6 +56,30 @@ public class InvariantTests
         Assert.Contains(violations, v => v.StartsWith(id + ":", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// c.7's hardware half starts with the group's first attach: while <c>group->domain</c> is NULL the core has attached
+    /// nothing to its members, whose entries are what the IOMMU's reset or their last release left — on VT-d a
+    /// not-present context entry, which decodes as the blocking domain's cleared one. Once the group has a domain, an
+    /// abort entry on a requireDirect member is a violation again, whatever domain the group is on.
+    /// </summary>
+    [Fact]
+    public void C7_hardware_half_applies_once_the_group_has_a_domain()
+    {
+        SystemSnapshot Parked(int? domain) => Fixtures.GoodSnapshot() with
+        {
+            Devices = [.. Fixtures.GoodSnapshot().Devices.Select(d => d.Name == "rd" ? d with { GroupId = 2, Context = Abort } : d)],
+            Groups = [.. Fixtures.GoodSnapshot().Groups, new GroupSnapshot(2, "smmu0", "g1", ["rd"], domain, domain, null, null, 0, 1)],
+            Domains = domain is { } id ? [.. Fixtures.GoodSnapshot().Domains, new DomainSnapshot(id, "identity", "smmuv3", null, null, true, null)]
+                : Fixtures.GoodSnapshot().Domains,
+        };
+        Assert.Empty(InvariantChecker.AllViolations(Parked(null), Context()));
+        Assert.Contains(InvariantChecker.AllViolations(Parked(12), Context()),
+            v => v.StartsWith("c.7: requireDirect device rd's hardware context is abort", StringComparison.Ordinal));
+        // the fused pass agrees: silent on the parked device, firing on the attached one
+        Assert.True(InvariantChecker.FusedPassHolds(Parked(null), Context()));
+        Assert.False(InvariantChecker.FusedPassHolds(Parked(12), Context()));
+    }
+
     [Theory]
     [MemberData(nameof(Broken))]
     public void The_fused_pass_sees_each_broken_snapshot(string id, Func<SystemSnapshot, SystemSnapshot> breakIt)

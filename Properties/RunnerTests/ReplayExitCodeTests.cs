@@ -29,6 +29,25 @@ public sealed class ReplayExitCodeTests
         Assert.Contains("conformant (13 steps)", output);
     }
 
+    /// <summary>
+    /// Issue #6 "Must show": a trace with map and device_dma steps prints both outcomes of every step, values included
+    /// (a DMA's phys or fault on each side), in the model and implementation columns.
+    /// </summary>
+    [Fact]
+    public void A_trace_with_memory_steps_prints_both_outcomes_of_each_step_with_their_values()
+    {
+        var (code, output, _) = Replay(Sample("lagging-device-dma.json"));
+        Assert.Equal(0, code);
+        string Row(int step) => output.Split('\n').Single(l => l.TrimStart().StartsWith($"{step}  ", StringComparison.Ordinal));
+        int Count(string line, string what) => line.Split(what).Length - 1;
+        Assert.Contains("map {domain: d1, iova: 0x1000000, paddr: 0x8000, size: 0x1000, prot: rw}", Row(3));
+        Assert.Matches(@"prot: rw\}\s+OK\s+OK\s+ok$", Row(3));
+        Assert.Equal(2, Count(Row(8), "OK \"phys=0x8008\""));
+        Assert.Equal(2, Count(Row(9), "EIO \"fault=blocked\""));
+        Assert.Equal(2, Count(Row(6), "OK [set_domain_nofail_failed]"));
+        Assert.Contains("conformant (12 steps)", output);
+    }
+
     [Fact]
     public void A_seeded_bug_trace_exits_1_and_names_the_divergence()
     {

@@ -44,10 +44,11 @@ public sealed record GenerationStats(
     /// <summary>The catalogue the run is held to (<see cref="OutcomeCatalogue.For"/> of its generation settings).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Catalogue { get; init; } = OutcomeCatalogue.Reachable;
 
-    /// <summary>The catalogue's reachable (operation, outcome) pairs this run never hit.</summary>
+    /// <summary>The catalogue's reachable (operation, outcome) pairs this run never hit (but those too rare to require, <see cref="OutcomeCatalogue.Required"/>).</summary>
     public IReadOnlyList<(string Op, string Outcome)> Missing() =>
         [.. Catalogue.OrderBy(p => p.Key, StringComparer.Ordinal)
-            .SelectMany(p => p.Value.Where(k => !(Detailed.TryGetValue(p.Key, out var row) && row.ContainsKey(k))).Select(k => (p.Key, k)))];
+            .SelectMany(p => p.Value.Where(k => OutcomeCatalogue.Required(p.Key, k) && !(Detailed.TryGetValue(p.Key, out var row) && row.ContainsKey(k)))
+                .Select(k => (p.Key, k)))];
 
     /// <summary>The (operation, outcome) pairs this run hit that the catalogue does not list as reachable.</summary>
     public IReadOnlyList<(string Op, string Outcome)> Unexpected() =>

@@ -121,8 +121,11 @@ public static class MemoryRules
             iova = Region(s, caps, leaf);
             size = leaf * (ulong)s.Random.Between(1, 3);
         }
-        // paddr alike offset in the largest block mostly (best page sizes), else offset by one small page
-        var paddr = s.Random.Chance(0.8) ? iova + G1 * (ulong)s.Random.Between(1, 4) : iova + G1 + K4;
+        // paddr alike offset in the largest block mostly (best page sizes), else offset by the page size below the
+        // leaf, so that the best-page-size rule takes the smaller pages: 2M blocks under a 1G leaf (512 per GiB, where
+        // 4K pages would be a quarter of a million and make a map cost seconds), 4K pages under a 2M one.
+        var misalign = leaf >= G1 ? M2 : K4;
+        var paddr = s.Random.Chance(0.8) ? iova + G1 * (ulong)s.Random.Between(1, 4) : iova + G1 + misalign;
         if (caps.ApertureStart != 0) paddr = iova;   // the mock: any paddr will do; keep it simple
         return new Map(handle, iova, paddr, size, prot);
     }

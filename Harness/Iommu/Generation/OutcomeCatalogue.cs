@@ -146,7 +146,13 @@ public static class OutcomeCatalogue
         O(UnmapOp, Errno.OK, Warn.MockUnmapNotStart, Warn.MockUnmapEmpty),
     ];
 
-    /// <summary>The default run's catalogue plus <see cref="MemoryPairs"/>: what a run with the memory operations must hit.</summary>
+    /// <summary>True unless the pair is one the runs meet too rarely to require (<see cref="MemoryRare"/>).</summary>
+    public static bool Required(string op, string key) => !MemoryRare.Contains((op, key));
+
+    /// <summary>
+    /// The core catalogue plus <see cref="MemoryPairs"/> and <see cref="MemoryRare"/>: what a run with the memory operations
+    /// (the default run) may answer; it must hit every pair but the rare ones (<see cref="Required"/>).
+    /// </summary>
     public static readonly FrozenDictionary<string, IReadOnlyList<string>> ReachableWithMemory =
         Group(Reachable.SelectMany(p => p.Value.Select(k => (p.Key, k))).Concat(MemoryPairs).Concat(MemoryRare));
 

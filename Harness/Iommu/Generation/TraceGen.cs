@@ -14,9 +14,11 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// <param name="Swarm">Swarm testing: each trace enables a random subset of the rules with random weight biases, and
 /// its own rates of bad input (default on; off: every rule at its nominal weight, nominal rates).</param>
 /// <param name="MemoryOps">Generate the operations of issue #6 (<c>map</c>, <c>unmap</c>, <c>iova_to_phys</c>,
-/// <c>device_dma</c>) and machines with every driver (vtd, virtio too). Off by default until the implementation side
-/// lands (branch hw): with it on, traces are for the model alone.</param>
-public sealed record TraceGenSettings(ImmutableArray<string> Bugs, int MaxSteps = 500, bool Swarm = true, bool MemoryOps = false)
+/// <c>device_dma</c>) (default on; off: the core slice's operations only).</param>
+/// <param name="ModelOnlyDrivers">Draw machines from every driver of the contract, virtio too, which the
+/// implementation does not have yet (default off: <see cref="DriverNames.Core"/>): such traces are for the model alone.</param>
+public sealed record TraceGenSettings(ImmutableArray<string> Bugs, int MaxSteps = 500, bool Swarm = true, bool MemoryOps = true,
+    bool ModelOnlyDrivers = false)
 {
     public static readonly TraceGenSettings Default = new([]);
 
@@ -51,7 +53,7 @@ public static class TraceGen
         var shape = root.Fork();
         var steps = root.Fork();
         var config = TopologyGen.Config(machine);
-        var topology = TopologyGen.Topology(machine, settings.MemoryOps ? DriverNames.All : DriverNames.Core);
+        var topology = TopologyGen.Topology(machine, settings.ModelOnlyDrivers ? DriverNames.All : DriverNames.Core);
         var length = Length(shape, size, settings.MaxSteps);
         var set = IommuRules.For(settings);
         var rules = settings.Swarm ? set.Swarm(shape, SwarmOptions.Default) : set.Full();

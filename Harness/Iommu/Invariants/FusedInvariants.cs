@@ -64,11 +64,10 @@ internal static class FusedInvariants
         if (d.GroupId is { } id)
         {
             if (s.Group(id) is not { } g || !g.Members.Contains(d.Name)) return false; // c.1
-            if (spec is { RequireDirect: true }) // c.7
+            if (spec is { RequireDirect: true } && g.DomainId is not null) // c.7, from the group's first attach on
             {
                 if (d.Context.Kind == Implementations.HwContextKind.Abort) return false;
-                if (!lagging && g.DomainId is not null
-                    && (g.DomainId == g.BlockingDomainId || s.Domain(g.DomainId)?.Type == GroupTypeStrings.Blocked)) return false;
+                if (!lagging && (g.DomainId == g.BlockingDomainId || s.Domain(g.DomainId)?.Type == GroupTypeStrings.Blocked)) return false;
             }
         }
         if (d.Context.Kind == Implementations.HwContextKind.Translate && translating is not null) // c.8

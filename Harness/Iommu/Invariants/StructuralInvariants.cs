@@ -144,9 +144,13 @@ public static class StructuralInvariants
         foreach (var name in scope.Devices)
         {
             if (s.Device(name) is not { GroupId: { } id } d || context.Device(name) is not { RequireDirect: true }) continue;
+            // While group->domain is NULL the core has attached nothing to this group yet (bus_iommu_probe left it
+            // without a default domain): the entry is what the IOMMU's reset or the device's last release left, which
+            // on VT-d (a not-present context entry) and on a release to BLOCKED is exactly the blocking domain's abort.
+            if (s.Group(id) is not { DomainId: not null } g) continue;
             if (d.Context.Kind == HwContextKind.Abort) return $"requireDirect device {d.Name}'s hardware context is abort";
             // After a refused MUST_SUCCEED switch the kernel moves group->domain regardless (LaggingDevices).
-            if (!context.LaggingDevices.Contains(name) && s.Group(id) is { DomainId: not null } g
+            if (!context.LaggingDevices.Contains(name)
                 && (g.DomainId == g.BlockingDomainId || s.Domain(g.DomainId)?.Type == GroupTypeStrings.Blocked))
                 return $"requireDirect device {d.Name}'s group {g.Id} is on blocking domain {s.Describe(g.DomainId)}";
         }

@@ -6,8 +6,8 @@ namespace IommuConformance.Harness.Iommu.Shrinking;
 
 /// <summary>
 /// A simpler machine: unused devices and instances removed, device flags cleared one at a time, all devices on one
-/// bus, group keys merged, an instance handed to the mock driver, instance options and the global default type back to their
-/// defaults.
+/// bus, group keys merged, an instance handed to the mock driver (or a vtd or virtio one to smmuv3), instance options and the
+/// global default type back to their defaults. A bus_probe of a bus left without devices follows them to their new bus.
 /// </summary>
 public static class TopologyShrinks
 {
@@ -24,16 +24,23 @@ public static class TopologyShrinks
         for (var i = 0; i < topology.Devices.Length; i++)
             foreach (var simpler in Simpler(topology.Devices[i]))
                 yield return With(trace, topology with { Devices = topology.Devices.SetItem(i, simpler) });
-        // All devices on one bus, so one bus_probe can stand for their probes.
+        // All devices on one bus, so one bus_probe can stand for their probes (and every bus_probe probes that bus).
         foreach (var bus in topology.Devices.Select(d => d.Bus).Distinct().Order(StringComparer.Ordinal).ToArray())
             if (topology.Devices.Any(d => d.Bus != bus))
-                yield return With(trace, topology with
+                yield return Retargeted(With(trace, topology with
                 {
                     Devices = [.. topology.Devices.Select(d => d with { Bus = bus, Untrusted = d.Untrusted && bus == BusNames.Pci })],
-                });
+                }), bus);
         for (var i = 0; i < topology.Iommus.Length; i++)
             if (topology.Iommus[i].Driver != DriverNames.Mock)
-                yield return With(trace, ToMock(topology, topology.Iommus[i]));
+                yield return Retargeted(With(trace, ToMock(topology, topology.Iommus[i])), BusNames.Platform);
+        // vtd (PCI only) and virtio handed to smmuv3, which takes devices of both buses with their own domains per instance.
+        for (var i = 0; i < topology.Iommus.Length; i++)
+            if (topology.Iommus[i].Driver is DriverNames.Vtd or DriverNames.Virtio)
+                yield return With(trace, topology with
+                {
+                    Iommus = topology.Iommus.SetItem(i, topology.Iommus[i] with { Driver = DriverNames.Smmuv3, Options = IommuOptions.None }),
+                });
         for (var i = 0; i < topology.Iommus.Length; i++)
             if (topology.Iommus[i].Options != IommuOptions.None)
                 yield return With(trace, topology with
@@ -62,4 +69,12 @@ public static class TopologyShrinks
     }
 
     private static Trace With(Trace trace, Topology topology) => trace with { Topology = topology };
+
+    /// <summary>Each <c>bus_probe</c> of a bus no device sits on any more probes <paramref name="bus"/> instead.</summary>
+    private static Trace Retargeted(Trace trace, string bus)
+    {
+        var buses = trace.Topology.Devices.Select(d => d.Bus).ToHashSet(StringComparer.Ordinal);
+        if (!trace.Steps.Any(s => s.Op is BusProbe b && !buses.Contains(b.Bus))) return trace;
+        return trace.WithSteps(trace.Steps.Select(s => s.Op is BusProbe b && !buses.Contains(b.Bus) ? new TraceStep(new BusProbe(bus)) : s));
+    }
 }

@@ -21,6 +21,7 @@ public static class TraceShrinker
         ShrinkPass<Trace>.Of("delete a device", LifecycleShrinks.DeleteDevices),
         ShrinkPass<Trace>.Of("merge two devices", LifecycleShrinks.MergeDevices),
         ShrinkPass<Trace>.Of("probes of a bus into one bus probe", LifecycleShrinks.ProbesToBusProbe),
+        ShrinkPass<Trace>.Of("a bus probe into one device's probe", LifecycleShrinks.BusProbeToProbe),
         ShrinkPasses.SimplifyArguments<Trace>(),
         ShrinkPass<Trace>.Of("simplify the machine", TopologyShrinks.Simplify),
         ShrinkPass<Trace>.Of("canonical names", NameNormalizer.Candidates),
