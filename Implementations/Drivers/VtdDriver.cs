@@ -84,7 +84,8 @@ public sealed class VtdDriver : IommuOps
     {
         domain = null;
         if ((flags & ~HwptAllocFlags.Pasid) != 0) return Errno.EOPNOTSUPP;
-        var r = VtdssPgtable.Create(_platform.Allocator, out var pgtable);
+        // generic_pt's VT-d second stage: hw_max_oasz_lg2 = 52 (the SS-PTE address field [51:12]); PageTableCaps.Vtd
+        var r = VtdssPgtable.Create(_platform.Allocator, out var pgtable, vaBits: 48, oaBits: 52);
         if (r != Errno.OK) return r;
         domain = new VtdDomain(_core.AllocDomainId(), _domainOps, this, pgtable!) { Iommu = dev.Iommu!.IommuDev };
         return Errno.OK;

@@ -43,6 +43,9 @@ public sealed class FrameAllocator
     /// <summary>Fault injection: consulted before each allocation; true makes it fail with -ENOMEM.</summary>
     public Func<bool>? ShouldFail { get; set; }
 
+    /// <summary>After a block is freed (base, bytes): lets an emulated IOMMU report a page its caches still point at.</summary>
+    public event Action<ulong, ulong>? Freed;
+
     public bool IsAllocated(ulong phys) => _live.ContainsKey(phys);
 
     /// <summary>The order of the live block at <paramref name="phys"/>, or -1.</summary>
@@ -79,6 +82,7 @@ public sealed class FrameAllocator
         LiveFrames -= 1L << order;
         if (!_free.TryGetValue(order, out var stack)) _free[order] = stack = new Stack<ulong>();
         stack.Push(phys);
+        Freed?.Invoke(phys, bytes);
         return FreeResult.Ok;
     }
 }

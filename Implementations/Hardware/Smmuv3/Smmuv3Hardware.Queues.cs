@@ -76,10 +76,10 @@ public sealed partial class Smmuv3Hardware
                 return Smmuv3CmdqError.None;
             case Smmuv3Cmd.TlbiNhAsid:
                 var asid = (int)(w0 >> Smmuv3Cmd.AsidShift);
-                _pending.Add(() => Iotlb.InvalidateTag(asid));
+                _pending.Add(() => { Iotlb.InvalidateTag(asid); InvalidateWalkCacheAsid(asid); });
                 return Smmuv3CmdqError.None;
             case Smmuv3Cmd.TlbiNsnhAll:
-                _pending.Add(() => Iotlb.InvalidateAll());
+                _pending.Add(() => { Iotlb.InvalidateAll(); InvalidateWalkCacheAsid(null); });
                 return Smmuv3CmdqError.None;
             case Smmuv3Cmd.TlbiNhVa:
                 return QueueTlbiVa(w0, w1);
@@ -105,7 +105,12 @@ public sealed partial class Smmuv3Hardware
         var scale = (int)((w0 >> Smmuv3Cmd.ScaleShift) & 31);
         if (tg == 0 && (num | scale) != 0) return Smmuv3CmdqError.Ill;   // a range without a granule is malformed
         var size = tg == 0 ? 1UL : ((ulong)(num + 1) << scale) << (12 + 2 * (tg - 1));
-        _pending.Add(() => Iotlb.InvalidateRange(asid, addr, size));
+        var leafOnly = (w1 & 1) != 0;   // LEAF = 0 also invalidates the walk cache over the range
+        _pending.Add(() =>
+        {
+            Iotlb.InvalidateRange(asid, addr, size);
+            if (!leafOnly) InvalidateWalkCacheRange(asid, addr, size);
+        });
         return Smmuv3CmdqError.None;
     }
 

@@ -25,6 +25,7 @@ public sealed partial class Smmuv3Hardware : IommuHardware
     {
         _sidBits = sidBits;
         Iotlb = new Iotlb(IotlbEntries, [1UL << 12, 1UL << 21, 1UL << 30], IotlbFullPolicy.FlushAllWhenFull);
+        platform.Allocator.Freed += OnFramesFreed;
     }
 
     public Iotlb Iotlb { get; }
@@ -152,7 +153,7 @@ public sealed partial class Smmuv3Hardware : IommuHardware
             return Checked(hit, iova, access, cfg, sid);
         Walks++;
         Iotlb.RecordWalk();
-        var walk = cfg.Walker!.Walk(iova);
+        var walk = CachedWalk(cfg, iova);
         if (!walk.IsOk)
         {
             var id = EventOf(walk.Status);
@@ -192,6 +193,9 @@ public sealed partial class Smmuv3Hardware : IommuHardware
             if (cfg is { Failed: false, Kind: Smmuv3ConfigKind.S1 } && Iotlb.Peek(cfg.Asid, iova) is { } e)
                 found.Add(new(TranslationSource.Iotlb, (e.Perm & access) == access
                     ? DmaTranslation.Ok(e.Translate(iova), e.Iova + e.Size - 1) : DmaTranslation.Faulted(DmaFault.Permission)));
+        foreach (var cfg in cached is null || cached == fresh ? [fresh] : new[] { fresh, cached })
+            if (cfg is { Failed: false, Kind: Smmuv3ConfigKind.S1 } && PeekWalkCache(cfg, iova) is { } w)
+                found.Add(new(TranslationSource.WalkCache, Resolve(cfg, iova, access, w)));
     }
 
     protected override void CollectIotlb(List<IotlbEntry> entries) => entries.AddRange(Iotlb.Entries);

@@ -9,12 +9,14 @@ public static class VtdRegs
     public const int Cap = 0x08;       // CM bit 7 (caching mode), NFR [47:40] (fault records − 1)
     public const int Fsts = 0x34;      // PFO bit 0, PPF bit 1, IQE bit 4 (write 1 to clear)
     public const int Rtaddr = 0x20;
+    public const int Fectl = 0x38, Fedata = 0x3C, Feaddr = 0x40;   // FECTL: IM bit 31 (masked at reset), IP bit 30
     public const int Iqh = 0x80, Iqt = 0x88, Iqa = 0x90;   // IQA: base [63:12], QS [2:0] (2^QS × 256 descriptors)
     public const int Frcd = 0x200;     // fault record i at 0x200 + 16 i: lo = FI (address), hi: SID [15:0], FR [39:32], T bit 62 (1 = read), F bit 63
 
     public const ulong CapCm = 1UL << 7;
     public const uint FstsPfo = 1, FstsPpf = 2, FstsIqe = 1 << 4;
     public const ulong FrcdF = 1UL << 63, FrcdRead = 1UL << 62;
+    public const uint FectlIm = 1u << 31, FectlIp = 1u << 30;
 }
 
 /// <summary>Root and context entries (128 bits each; both words used).</summary>
@@ -22,6 +24,7 @@ public static class VtdEntry
 {
     public const int Bytes = 16;
     public const ulong P = 1;
+    public const ulong Fpd = 1UL << 1;                 // context lo FPD: qualified faults are not recorded
     public const ulong AddrMask = ((1UL << 52) - 1) & ~0xFFFUL;
     public const int TtShift = 2;                      // context lo TT [3:2]: 0 = multi-level, 2 = pass-through
     public const ulong TtMultiLevel = 0, TtPassThrough = 2;

@@ -83,6 +83,7 @@ public sealed partial class VtdHardware
     // vtd_report_frcd_fault with compression and overflow
     private void RecordFault(int rid, ulong iova, IommuPerm access, byte reason)
     {
+        var preFsts = _fsts;
         if ((_fsts & VtdRegs.FstsPfo) != 0) { FaultsDropped++; return; }
         foreach (var (_, hi) in _frcd)
             if ((hi & VtdRegs.FrcdF) != 0 && (int)(hi & 0xFFFF) == rid) { FaultsCompressed++; return; }
@@ -90,11 +91,13 @@ public sealed partial class VtdHardware
         {
             _fsts |= VtdRegs.FstsPfo;
             FaultsDropped++;
+            GenerateFaultEvent(preFsts);
             return;
         }
         _frcd[_nextFrcd] = (iova & ~0xFFFUL, VtdRegs.FrcdF | (access == IommuPerm.Read ? VtdRegs.FrcdRead : 0) | ((ulong)reason << 32) | (uint)(rid & 0xFFFF));
         _nextFrcd = (_nextFrcd + 1) % FaultRecords;
         _fsts |= VtdRegs.FstsPpf;
         FaultsRecorded++;
+        GenerateFaultEvent(preFsts);
     }
 }

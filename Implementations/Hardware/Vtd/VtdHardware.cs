@@ -40,6 +40,7 @@ public sealed partial class VtdHardware : IommuHardware
                 var (lo, hi) = _frcd[(offset - VtdRegs.Frcd) / 16];
                 return (offset & 8) == 0 ? lo : hi;
             }
+            if (TryReadFaultEventReg(offset, out var fe)) return fe;
             return offset switch
             {
                 VtdRegs.Cap => (CachingMode ? VtdRegs.CapCm : 0) | ((ulong)(FaultRecords - 1) << 40),
@@ -66,6 +67,7 @@ public sealed partial class VtdHardware : IommuHardware
                 if (_frcd.All(f => (f.Hi & VtdRegs.FrcdF) == 0)) _fsts &= ~VtdRegs.FstsPpf;
                 return;
             }
+            if (TryWriteFaultEventReg(offset, value)) return;
             switch (offset)
             {
                 case VtdRegs.Rtaddr: _rtaddr = value; break;   // SRTP is implied: the pointer is latched at once
@@ -117,37 +119,37 @@ public sealed partial class VtdHardware : IommuHardware
     {
         if (abortAt != 0) return Fault(rid, iova, access, VtdFaultReason.PagingEntryAccess, DmaFault.ExternalAbort, record);
         if (!rootPresent) return Fault(rid, iova, access, VtdFaultReason.RootNotPresent, DmaFault.ContextEntry, record);
-        if ((lo & VtdEntry.P) == 0) return Fault(rid, iova, access, VtdFaultReason.ContextNotPresent, DmaFault.Blocked, record);
+        if ((lo & VtdEntry.P) == 0) return Fault(rid, iova, access, VtdFaultReason.ContextNotPresent, DmaFault.Blocked, record, lo);
         if (((lo >> VtdEntry.TtShift) & 3) == VtdEntry.TtPassThrough) return DmaTranslation.Ok(iova, ulong.MaxValue);
         var did = (int)((hi >> VtdEntry.DidShift) & 0xFFFF);
         var walker = WalkerOf(lo, hi);
-        if (walker is null) return Fault(rid, iova, access, VtdFaultReason.ContextNotPresent, DmaFault.ContextEntry, record);
-        if (useIotlb && Iotlb.Lookup(did, iova) is { } e) return FromEntry(rid, e, iova, access, record);
+        if (walker is null) return Fault(rid, iova, access, VtdFaultReason.ContextNotPresent, DmaFault.ContextEntry, record, lo);
+        if (useIotlb && Iotlb.Lookup(did, iova) is { } e) return FromEntry(rid, e, iova, access, record, lo);
         if (useIotlb) { Walks++; Iotlb.RecordWalk(); }
-        if (iova >> walker.Ias != 0) return Fault(rid, iova, access, VtdFaultReason.AddressBeyondMgaw, DmaFault.AddressSize, record);
+        if (iova >> walker.Ias != 0) return Fault(rid, iova, access, VtdFaultReason.AddressBeyondMgaw, DmaFault.AddressSize, record, lo);
         var w = walker.Walk(iova);
         if (!w.IsOk)
         {
             // Caching mode: a not-present translation may be cached too (a 4K entry granting nothing).
             if (useIotlb && CachingMode && w.Status == WalkStatus.TranslationFault) Iotlb.Insert(new IotlbEntry(did, iova & ~0xFFFUL, 0x1000, 0, IommuPerm.None));
             var reason = w.Status == WalkStatus.ExternalAbort ? VtdFaultReason.PagingEntryAccess : access == IommuPerm.Write ? VtdFaultReason.Write : VtdFaultReason.Read;
-            return Fault(rid, iova, access, reason, FaultOf(w.Status), record);
+            return Fault(rid, iova, access, reason, FaultOf(w.Status), record, lo);
         }
         var entry = w.ToIotlbEntry(did);
         if (useIotlb) Iotlb.Insert(entry);
-        return FromEntry(rid, entry, iova, access, record);
+        return FromEntry(rid, entry, iova, access, record, lo);
     }
 
-    private DmaTranslation FromEntry(int rid, IotlbEntry e, ulong iova, IommuPerm access, bool record)
+    private DmaTranslation FromEntry(int rid, IotlbEntry e, ulong iova, IommuPerm access, bool record, ulong contextLo)
     {
         if ((e.Perm & access) == access) return DmaTranslation.Ok(e.Translate(iova), e.Iova + e.Size - 1);
         var fault = e.Perm == IommuPerm.None ? DmaFault.Translation : DmaFault.Permission;
-        return Fault(rid, iova, access, access == IommuPerm.Write ? VtdFaultReason.Write : VtdFaultReason.Read, fault, record);
+        return Fault(rid, iova, access, access == IommuPerm.Write ? VtdFaultReason.Write : VtdFaultReason.Read, fault, record, contextLo);
     }
 
-    private DmaTranslation Fault(int rid, ulong iova, IommuPerm access, byte reason, DmaFault fault, bool record)
+    private DmaTranslation Fault(int rid, ulong iova, IommuPerm access, byte reason, DmaFault fault, bool record, ulong contextLo = 0)
     {
-        if (record) RecordFault(rid, iova, access, reason);
+        if (record && !FaultReportingDisabled(contextLo, reason)) RecordFault(rid, iova, access, reason);
         return DmaTranslation.Faulted(fault);
     }
 
