@@ -48,7 +48,7 @@ public sealed class Smmuv3Driver
     /// </summary>
     public IommuOps AddInstance(IommuSpec spec, Smmuv3Hardware hardware)
     {
-        _smmus.Add(spec.Name, new Smmuv3Device(hardware, _platform.Allocator));
+        _smmus.Add(spec.Name, new Smmuv3Device(hardware, _platform.Allocator, _bugs));
         return spec.Options.IdentityDomain == false ? _opsNoIdentity : _ops;
     }
 
@@ -100,6 +100,7 @@ public sealed class Smmuv3Driver
         var instance = dev.Iommu!.IommuDev;
         var r = ArmLpaePgtable.Create(new ArmLpaeConfig(ArmLpaeStage.Stage1, 4096, 48, 48), _platform.Allocator, out var pgtable);
         if (r != Errno.OK) return r;
+        pgtable!.Bugs = _bugs;
         domain = new Smmuv3Domain(_core.AllocDomainId(), DomainOps, instance, SmmuOf(instance), pgtable!) { Iommu = instance };
         return Errno.OK;
     }

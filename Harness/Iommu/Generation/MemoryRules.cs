@@ -173,6 +173,18 @@ public static class MemoryRules
 
     private static ulong Somewhere(IommuSession s, string handle) => Region(s, Caps(s, handle), 1) + (ulong)s.Random.Below(0x3000);
 
+    /// <summary>
+    /// A DMA of device <paramref name="d"/>: mostly at a mapped IOVA of its user domain; else where a stale translation
+    /// would show — again at an IOVA it reached lately (its IOMMU may cache that translation), or in a range just
+    /// unmapped (its first page, its last, or any page of it: an invalidation may have missed some); else anywhere.
+    /// </summary>
+    private static ulong InUnmapped(IommuSession s, (string Domain, ulong Iova, ulong Size) u)
+    {
+        var pages = Math.Max(u.Size / K4, 1);
+        var page = s.Random.Below(3) switch { 0 => 0UL, 1 => pages - 1, _ => (ulong)s.Random.Below((int)Math.Min(pages, 1 << 20)) };
+        return u.Iova + page * K4 + (ulong)s.Random.Below(0x1000);
+    }
+
     private static DeviceDma DmaChoice(IommuSession s, int d)
     {
         var dev = s.Devices[d];
@@ -180,8 +192,10 @@ public static class MemoryRules
         var roll = s.Random.Below(10);
         ulong iova;
         var recent = s.RecentlyUnmapped.Where(u => u.Domain == handle).ToList();
-        if (handle is not null && roll < 6 && Inside(s, handle) is { } mapped) iova = mapped;
-        else if (roll < 8 && recent.Count > 0) iova = recent[^1].Iova + (ulong)s.Random.Below(0x1000);
+        var again = s.RecentDmas.Where(x => x.Dev == dev).ToList();
+        if (handle is not null && roll < 5 && Inside(s, handle) is { } mapped) iova = mapped;
+        else if (roll < 6 && again.Count > 0) iova = s.Random.Pick(again).Iova;
+        else if (roll < 8 && recent.Count > 0) iova = InUnmapped(s, recent[s.Random.Chance(0.7) ? ^1 : s.Random.Below(recent.Count)]);
         else iova = Region(s, handle is null ? PageTableCaps.Smmuv3 : Caps(s, handle), K4) + (ulong)s.Random.Below(0x1000);
         var size = s.Random.Below(10) switch { < 6 => (ulong)s.Random.Between(1, 64), < 9 => (ulong)s.Random.Between(0x800, 0x3000), _ => 0UL };
         var pasid = s.Random.Chance(0.03) ? (ulong?)s.Random.Between(1, 16) : null;

@@ -16,8 +16,19 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// <param name="MemoryOps">Generate the operations of issue #6 (<c>map</c>, <c>unmap</c>, <c>iova_to_phys</c>,
 /// <c>device_dma</c>) and machines with every driver (vtd, virtio too). Off by default until the implementation side
 /// lands (branch hw): with it on, traces are for the model alone.</param>
-public sealed record TraceGenSettings(ImmutableArray<string> Bugs, int MaxSteps = 500, bool Swarm = true, bool MemoryOps = false)
+/// <param name="Drivers">The drivers machines are drawn from; default (empty): the core drivers, or every driver with
+/// <paramref name="MemoryOps"/>. A seeded bug of one driver's hardware layer is hunted on machines of that driver
+/// (<see cref="HuntSettings"/>).</param>
+/// <param name="RequireDirect">Machines may have <c>requireDirect</c> devices (default). Off: every device is drawn as it
+/// would be, then without the flag; for hunts that must not meet the open lagging-device disagreement of the memory
+/// operations (docs/operations.md, "Open").</param>
+public sealed record TraceGenSettings(ImmutableArray<string> Bugs, int MaxSteps = 500, bool Swarm = true, bool MemoryOps = false,
+    ImmutableArray<string> Drivers = default, bool RequireDirect = true)
 {
+    /// <summary>The drivers of generated machines.</summary>
+    public IReadOnlyList<string> MachineDrivers =>
+        !Drivers.IsDefaultOrEmpty ? Drivers : MemoryOps ? DriverNames.All : DriverNames.Core;
+
     public static readonly TraceGenSettings Default = new([]);
 
     public static TraceGenSettings WithBug(string bug) => Default with { Bugs = [bug] };
@@ -51,7 +62,8 @@ public static class TraceGen
         var shape = root.Fork();
         var steps = root.Fork();
         var config = TopologyGen.Config(machine);
-        var topology = TopologyGen.Topology(machine, settings.MemoryOps ? DriverNames.All : DriverNames.Core);
+        var topology = TopologyGen.Topology(machine, settings.MachineDrivers);
+        if (!settings.RequireDirect) topology = topology with { Devices = [.. topology.Devices.Select(d => d with { RequireDirect = false })] };
         var length = Length(shape, size, settings.MaxSteps);
         var set = IommuRules.For(settings);
         var rules = settings.Swarm ? set.Swarm(shape, SwarmOptions.Default) : set.Full();
