@@ -25,6 +25,8 @@ public static class BugCatalogue
     public const string OvermapAccepted = "overmap_accepted";
     public const string TlbiWithoutSync = "tlbi_without_sync";
     public const string CdChangeSkipsCfgi = "move_skips_cfgi_cd";
+    public const string TableFreeLeafTlbi = "table_free_leaf_tlbi";
+    public const string PartialUnmapInvalRequestedOnly = "partial_unmap_inval_requested_only";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
@@ -114,6 +116,22 @@ public static class BugCatalogue
             "config defaultDomain DMA or DMA-FQ: probe dev0; domain_alloc_paging dev0 as d1; map d1 X 4K; device_dma dev0 Y (caches "
             + "the default domain's config); attach_device d1 dev0; device_dma dev0 X -> OK phys expected, EIO translation buggy", 6,
             [DriverNames.Smmuv3]),
+        new(TableFreeLeafTlbi,
+            "synthetic, after io-pgtable-arm's io_pgtable_tlb_flush_walk (arm_smmu_tlb_inv_walk, Leaf = 0) before a table page is "
+            + "freed; generic_pt frees table pages only after the IOTLB sync (hardware-and-peers.md §6 S6)",
+            "the smmuv3 iotlb_sync of a gather that unlinked table pages issues a Leaf = 1 TLBI, so the SMMU's walk cache keeps "
+            + "pointing at the table page the driver then frees (unbacked, or reused by the next table allocation)",
+            "probe dev0; domain_alloc_paging dev0 as d1; attach_device d1 dev0; map d1 W+4K 4K; device_dma dev0 W+4K (caches the "
+            + "walk through W's table); map d1 W 2M (the block replaces that table, freed); device_dma dev0 W+4K -> OK phys of "
+            + "the block expected, EIO translation (walk through the freed table) buggy", 7, [DriverNames.Smmuv3]),
+        new(PartialUnmapInvalRequestedOnly,
+            "synthetic, after generic_pt's gather_range_pages (it gathers the requested range; the removed leaf can reach past "
+            + "it) and the spec's note that the invalidation must cover what an unmap removed",
+            "vtd: an unmap from the start of a 2M leaf removes the whole leaf and answers its size, but the page-selective "
+            + "invalidation covers only the range asked, so a splintered IOTLB entry of the leaf's other pages survives",
+            "probe dev0; domain_alloc_paging dev0 as d1; attach_device d1 dev0; map d1 A 2M; device_dma dev0 A+4K (caches that "
+            + "page of the leaf); unmap d1 A 4K (answers 0x200000); device_dma dev0 A+4K -> EIO translation expected, OK phys "
+            + "(stale IOTLB) buggy", 7, [DriverNames.Vtd]),
     ];
 
     /// <summary>The entry named <paramref name="name"/>, or null.</summary>

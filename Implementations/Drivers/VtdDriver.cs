@@ -1,4 +1,5 @@
 using IommuConformance.Contract;
+using IommuConformance.Implementations.Bugs;
 using IommuConformance.Implementations.Core;
 using IommuConformance.Implementations.Hardware;
 using IommuConformance.Implementations.Hardware.Vtd;
@@ -21,11 +22,13 @@ public sealed class VtdDriver : IommuOps
     private readonly HardwarePlatform _platform;
     private readonly Dictionary<string, VtdUnit> _units = new(StringComparer.Ordinal);
     private readonly VtdDomainOps _domainOps;
+    private readonly BugSwitches _bugs;
 
-    public VtdDriver(IommuCore core, HardwarePlatform platform)
+    public VtdDriver(IommuCore core, HardwarePlatform platform, BugSwitches? bugs = null)
     {
         _core = core;
         _platform = platform;
+        _bugs = bugs ?? BugSwitches.None;
         _domainOps = new VtdDomainOps(this);
         BlockedDomain = new IommuDomain(core.AllocDomainId(), DomainType.Blocked, _domainOps, DriverNames.Vtd, isStatic: true);
         IdentityDomain = new IommuDomain(core.AllocDomainId(), DomainType.Identity, _domainOps, DriverNames.Vtd, isStatic: true);
@@ -86,6 +89,7 @@ public sealed class VtdDriver : IommuOps
         if ((flags & ~HwptAllocFlags.Pasid) != 0) return Errno.EOPNOTSUPP;
         var r = VtdssPgtable.Create(_platform.Allocator, out var pgtable);
         if (r != Errno.OK) return r;
+        pgtable!.Bugs = _bugs;
         domain = new VtdDomain(_core.AllocDomainId(), _domainOps, this, pgtable!) { Iommu = dev.Iommu!.IommuDev };
         return Errno.OK;
     }

@@ -58,7 +58,7 @@ public readonly record struct DmaTranslation(DmaFault? Fault, ulong Phys, ulong 
 }
 
 /// <summary>Where a possible translation came from: a fresh read of the structures, or a live cache entry.</summary>
-public enum TranslationSource { FreshWalk, CachedConfig, Iotlb }
+public enum TranslationSource { FreshWalk, CachedConfig, Iotlb, WalkCache }
 
 /// <summary>One translation the hardware could produce now, with its source (for the isolation check).</summary>
 public readonly record struct PossibleTranslation(TranslationSource Source, DmaTranslation Translation);

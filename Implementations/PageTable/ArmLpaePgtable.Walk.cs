@@ -12,12 +12,18 @@ public sealed partial class ArmLpaePgtable
     /// an unbacked table an external abort; an output past the OAS an address-size fault; AF = 0 an access fault.
     /// Stage 1 grants read always and write unless AP[2]; stage 2 grants S2AP. Privilege is not modelled.
     /// </summary>
-    public WalkResult Walk(ulong iova, IommuPerm access = IommuPerm.None)
+    public WalkResult Walk(ulong iova, IommuPerm access = IommuPerm.None) => Walk(iova, access, _startLevel, _pgd, null);
+
+    /// <summary>
+    /// The walk resumed at level <paramref name="level"/> from the table at <paramref name="table"/> (what a walk cache
+    /// entry holds), reporting each table descriptor it follows to <paramref name="tables"/> as (level of the descriptor,
+    /// base of the region it covers, next table).
+    /// </summary>
+    public WalkResult Walk(ulong iova, IommuPerm access, int level, ulong table, List<(int Level, ulong Base, ulong Table)>? tables)
     {
         if (!InIas(iova)) return WalkResult.Fault(WalkStatus.TranslationFault, _startLevel);
         var mem = _pages.Memory;
-        var table = _pgd;
-        for (var lvl = _startLevel; lvl < MaxLevels; lvl++)
+        for (var lvl = level; lvl < MaxLevels; lvl++)
         {
             var addr = table + (ulong)LvlIdx(iova, lvl) * 8;
             if (mem.Load64(addr, out var pte) != MemAccess.Ok) return WalkResult.Fault(WalkStatus.ExternalAbort, lvl, addr);
@@ -26,6 +32,7 @@ public sealed partial class ArmLpaePgtable
             {
                 var next = TableAddr(pte);
                 if (_cfg.Oas < 64 && next >> _cfg.Oas != 0) return WalkResult.Fault(WalkStatus.AddressSizeFault, lvl);
+                tables?.Add((lvl, iova & ~(BlockSize(lvl) - 1), next));
                 table = next;
                 continue;
             }
@@ -42,4 +49,7 @@ public sealed partial class ArmLpaePgtable
         }
         return WalkResult.Fault(WalkStatus.TranslationFault, MaxLevels - 1);
     }
+
+    /// <summary>The span of IOVA one descriptor at <paramref name="level"/> covers.</summary>
+    public ulong SpanAt(int level) => BlockSize(level);
 }
