@@ -175,8 +175,9 @@ public static class MemoryRules
 
     /// <summary>
     /// A DMA of device <paramref name="d"/>: mostly at a mapped IOVA of its user domain; else where a stale translation
-    /// would show — again at an IOVA it reached lately (its IOMMU may cache that translation), or in a range just
-    /// unmapped (its first page, its last, or any page of it: an invalidation may have missed some); else anywhere.
+    /// would show — at an IOVA it reached lately that an unmap has removed since (mostly, when there is one), again at an
+    /// IOVA it reached lately (its IOMMU may cache that translation), or in a range just unmapped (its first page, its
+    /// last, or any page of it: an invalidation may have missed some); else anywhere.
     /// </summary>
     private static ulong InUnmapped(IommuSession s, (string Domain, ulong Iova, ulong Size) u)
     {
@@ -193,7 +194,10 @@ public static class MemoryRules
         ulong iova;
         var recent = s.RecentlyUnmapped.Where(u => u.Domain == handle).ToList();
         var again = s.RecentDmas.Where(x => x.Dev == dev).ToList();
+        // an IOVA it reached before and that was unmapped since: exactly where a missed invalidation would still answer
+        var stale = again.Where(x => recent.Any(u => x.Iova - u.Iova < u.Size)).ToList();
         if (handle is not null && roll < 5 && Inside(s, handle) is { } mapped) iova = mapped;
+        else if (roll < 8 && stale.Count > 0 && s.Random.Chance(0.6)) iova = s.Random.Pick(stale).Iova;
         else if (roll < 6 && again.Count > 0) iova = s.Random.Pick(again).Iova;
         else if (roll < 8 && recent.Count > 0) iova = InUnmapped(s, recent[s.Random.Chance(0.7) ? ^1 : s.Random.Below(recent.Count)]);
         else iova = Region(s, handle is null ? PageTableCaps.Smmuv3 : Caps(s, handle), K4) + (ulong)s.Random.Below(0x1000);
