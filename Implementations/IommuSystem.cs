@@ -89,7 +89,7 @@ public sealed partial class IommuSystem
         (IommuOps, IommuHardware) Vtd(IommuSpec spec)
         {
             var hw = new VtdHardware(spec.Name, platform, cachingMode: spec.Options.CachingMode ?? false);
-            return ((vtd ??= new VtdDriver(core, platform)).AddInstance(spec, hw), hw);
+            return ((vtd ??= new VtdDriver(core, platform, switches)).AddInstance(spec, hw), hw);
         }
 
         (IommuOps, IommuHardware) Virtio(IommuSpec spec)

@@ -16,10 +16,10 @@ public static class PropertyCheck
 {
     /// <summary>
     /// The default trace property with one seeded bug switched on, checked with <paramref name="checks"/> (all by
-    /// default): what the bug tests and the Runner's <c>hunt</c> run.
+    /// default), generated with the bug's <see cref="HuntSettings"/>: what the bug tests and the Runner's <c>hunt</c> run.
     /// </summary>
     public static CheckResult Hunt(string bug, CheckSettings settings, ExecutorChecks checks = ExecutorChecks.All) =>
-        Run(TraceGen.Arbitrary(TraceGenSettings.WithBug(bug)), settings, checks);
+        Run(TraceGen.Arbitrary(HuntSettings.For(bug)), settings, checks);
 
     /// <summary>The trace property with <paramref name="checks"/>: the generator of <paramref name="traces"/>, <see cref="TraceShrinker"/>, the shrink cache.</summary>
     public static CheckResult Run(Arbitrary<Trace> traces, CheckSettings settings, ExecutorChecks checks) =>

@@ -1,3 +1,5 @@
+using IommuConformance.Contract;
+
 namespace IommuConformance.Implementations.Bugs;
 
 /// <summary>
@@ -18,6 +20,13 @@ public static class BugCatalogue
     public const string UntrustedNotForcedDma = "untrusted_not_forced_dma";
     public const string DefaultDomainReplaceLeaksOld = "default_domain_replace_leaks_old";
     public const string StreamTableAlias = "stream_table_alias";
+    public const string RangeInvalFirstPage = "range_inval_first_page";
+    public const string SplitOnPartialUnmap = "split_on_partial_unmap";
+    public const string OvermapAccepted = "overmap_accepted";
+    public const string TlbiWithoutSync = "tlbi_without_sync";
+    public const string CdChangeSkipsCfgi = "move_skips_cfgi_cd";
+    public const string TableFreeLeafTlbi = "table_free_leaf_tlbi";
+    public const string PartialUnmapInvalRequestedOnly = "partial_unmap_inval_requested_only";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
@@ -75,6 +84,54 @@ public static class BugCatalogue
             "devices dev0, dev1, dev2 on smmu0 in three groups: probe dev0 -> the aliased slot gives the unprobed dev2 "
             + "dev0's STE, unreported in the touched set (found by a sweep; the full re-run names the probe); probe dev2 "
             + "-> dev0's STE translates through dev2's default domain (c.2)", 1),
+        new(RangeInvalFirstPage,
+            "Robin Murphy 2015, \"iommu/arm-smmu: Invalidate TLBs properly\" (a TLBI by VA was issued only for the first IOVA of a "
+            + "multi-page range; an address-based TLBI hits one entry)",
+            "smmuv3 arm_smmu_tlb_inv_range_asid issues one TLBI_NH_VA for the first 4K page of the gathered range, whatever its size",
+            "probe dev0; domain_alloc_paging dev0 as d1; attach_device d1 dev0; map d1 X 8K; device_dma dev0 X+4K (caches the "
+            + "second leaf); unmap d1 X 8K; device_dma dev0 X+4K -> EIO translation expected, OK phys (stale IOTLB) buggy", 7,
+            [DriverNames.Smmuv3]),
+        new(SplitOnPartialUnmap,
+            "io-pgtable-arm before 33729a5fc0ca / fd50651636fb (Jason Gunthorpe, Nov 2024): arm_lpae_split_blk_unmap",
+            "an unmap of part of an LPAE block splits the block into a table of smaller leaves and unmaps the part, instead of "
+            + "warning arm_lpae_unmap_partial_large and answering 0",
+            "probe dev0; domain_alloc_paging dev0 as d1; map d1 X 2M; unmap d1 X 4K -> OK 0x0 [arm_lpae_unmap_partial_large] "
+            + "expected, OK 0x1000 buggy", 4, [DriverNames.Smmuv3]),
+        new(OvermapAccepted,
+            "synthetic, after io-pgtable-arm's arm_lpae_init_pte without its \"We require an unmap first\" test",
+            "a map over an existing LPAE leaf of the same size overwrites it instead of answering EEXIST [arm_lpae_map_exists]",
+            "probe dev0; domain_alloc_paging dev0 as d1; map d1 X 4K; map d1 X 4K -> EEXIST [arm_lpae_map_exists] expected, OK buggy", 4,
+            [DriverNames.Smmuv3]),
+        new(TlbiWithoutSync,
+            "synthetic, after arm_smmu_cmdq_issue_cmdlist(..., sync=false) on the unmap path: the SMMU completes a TLBI only at a "
+            + "later CMD_SYNC (SMMUv3 spec §4.6.3; QEMU smmuv3 applies invalidations as it consumes them, so it cannot show this)",
+            "smmuv3 arm_smmu_tlb_inv_range_asid queues its TLBI_NH_VA commands without the CMD_SYNC; the table pages are freed "
+            + "and the unmap returns while the invalidation is still pending",
+            "probe dev0; domain_alloc_paging dev0 as d1; attach_device d1 dev0; map d1 X 4K; device_dma dev0 X; unmap d1 X 4K; "
+            + "device_dma dev0 X -> EIO translation expected, OK phys (stale IOTLB) buggy", 7, [DriverNames.Smmuv3]),
+        new(CdChangeSkipsCfgi,
+            "synthetic, after arm_smmu_write_cd_entry without its CFGI_CD sync (arm_smmu_write_entry's sync of a changed CD)",
+            "a device moved between two stage-1 domains keeps its STE and gets a new CD (ASID, TTB0) in memory, but no CFGI_CD: "
+            + "the SMMU's cached config still translates through the old domain",
+            "config defaultDomain DMA or DMA-FQ: probe dev0; domain_alloc_paging dev0 as d1; map d1 X 4K; device_dma dev0 Y (caches "
+            + "the default domain's config); attach_device d1 dev0; device_dma dev0 X -> OK phys expected, EIO translation buggy", 6,
+            [DriverNames.Smmuv3]),
+        new(TableFreeLeafTlbi,
+            "synthetic, after io-pgtable-arm's io_pgtable_tlb_flush_walk (arm_smmu_tlb_inv_walk, Leaf = 0) before a table page is "
+            + "freed; generic_pt frees table pages only after the IOTLB sync (hardware-and-peers.md §6 S6)",
+            "the smmuv3 iotlb_sync of a gather that unlinked table pages issues a Leaf = 1 TLBI, so the SMMU's walk cache keeps "
+            + "pointing at the table page the driver then frees (unbacked, or reused by the next table allocation)",
+            "probe dev0; domain_alloc_paging dev0 as d1; attach_device d1 dev0; map d1 W+4K 4K; device_dma dev0 W+4K (caches the "
+            + "walk through W's table); map d1 W 2M (the block replaces that table, freed); device_dma dev0 W+4K -> OK phys of "
+            + "the block expected, EIO translation (walk through the freed table) buggy", 7, [DriverNames.Smmuv3]),
+        new(PartialUnmapInvalRequestedOnly,
+            "synthetic, after generic_pt's gather_range_pages (it gathers the requested range; the removed leaf can reach past "
+            + "it) and the spec's note that the invalidation must cover what an unmap removed",
+            "vtd: an unmap from the start of a 2M leaf removes the whole leaf and answers its size, but the page-selective "
+            + "invalidation covers only the range asked, so a splintered IOTLB entry of the leaf's other pages survives",
+            "probe dev0; domain_alloc_paging dev0 as d1; attach_device d1 dev0; map d1 A 2M; device_dma dev0 A+4K (caches that "
+            + "page of the leaf); unmap d1 A 4K (answers 0x200000); device_dma dev0 A+4K -> EIO translation expected, OK phys "
+            + "(stale IOTLB) buggy", 7, [DriverNames.Vtd]),
     ];
 
     /// <summary>The entry named <paramref name="name"/>, or null.</summary>

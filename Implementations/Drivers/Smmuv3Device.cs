@@ -1,4 +1,5 @@
 using IommuConformance.Contract;
+using IommuConformance.Implementations.Bugs;
 using IommuConformance.Implementations.Hardware;
 using IommuConformance.Implementations.Hardware.Memory;
 using IommuConformance.Implementations.Hardware.Smmuv3;
@@ -18,11 +19,13 @@ public sealed class Smmuv3Device
     private readonly Lock _cmdqLock = new();
     private readonly ulong _strtab, _cmdq, _evtq;
     private readonly int _strtabLog2;
+    private readonly BugSwitches _bugs;
     private uint _prod;
 
-    public Smmuv3Device(Smmuv3Hardware hw, FrameAllocator allocator)
+    public Smmuv3Device(Smmuv3Hardware hw, FrameAllocator allocator, BugSwitches? bugs = null)
     {
         Hardware = hw;
+        _bugs = bugs ?? BugSwitches.None;
         _strtabLog2 = (int)(hw.ReadReg(Smmuv3Regs.Idr1) & 0x3F);
         var steBytes = (1UL << _strtabLog2) * Smmuv3Ste.Bytes;
         if (Alloc(allocator, steBytes, out _strtab) != Errno.OK || Alloc(allocator, (1UL << CmdqLog2) * Smmuv3Cmd.Bytes, out _cmdq) != Errno.OK
@@ -48,9 +51,14 @@ public sealed class Smmuv3Device
     // arm_smmu_get_step_for_sid: the linear table, indexed within its 2^SIDSIZE entries
     private ulong SteAddr(int sid) => _strtab + (ulong)(sid & ((1 << _strtabLog2) - 1)) * Smmuv3Ste.Bytes;
 
-    /// <summary>arm_smmu_write_ste + arm_smmu_sync_ste_for_sid: the STE's word 0 (the fields used here), CFGI_STE, SYNC.</summary>
+    /// <summary>
+    /// arm_smmu_write_ste + arm_smmu_sync_ste_for_sid: the STE's word 0 (the fields used here), CFGI_STE, SYNC. As
+    /// arm_smmu_write_entry, an entry that does not change is neither written nor synced (a move between two stage-1
+    /// domains keeps the STE and changes only the CD).
+    /// </summary>
     public void WriteSte(int sid, ulong ste)
     {
+        if (Hardware.Memory.Read(SteAddr(sid)) == ste) return;
         Hardware.Memory.Write(SteAddr(sid), ste);
         IssueCmdlist([Smmuv3Cmd.CfgiSteFor(sid)], sync: true);
     }
@@ -61,7 +69,8 @@ public sealed class Smmuv3Device
         var mem = Hardware.Memory;
         mem.Write(cdTable + 8, ttb0 & Smmuv3Cd.Ttb0Mask);
         mem.Write(cdTable, Smmuv3Cd.Word0(asid, ias, ipsField: 5));
-        IssueCmdlist([Smmuv3Cmd.CfgiCdFor(sid)], sync: true);
+        // Seeded bug cd_change_skips_cfgi: the CD changes in memory but the SMMU's cached copy is not invalidated.
+        IssueCmdlist(_bugs.IsOn(BugCatalogue.CdChangeSkipsCfgi) ? [] : [Smmuv3Cmd.CfgiCdFor(sid)], sync: true);
     }
 
     /// <summary>
@@ -112,7 +121,8 @@ public sealed class Smmuv3Device
     public void TlbInvRange(int asid, ulong iova, ulong size, bool leaf)
     {
         var cmds = new List<(ulong, ulong)>();
-        var numPages = size >> 12;
+        // Seeded bug range_inval_first_page: one command for the first page stands for the whole range.
+        var numPages = _bugs.IsOn(BugCatalogue.RangeInvalFirstPage) ? 1 : size >> 12;
         while (numPages != 0)
         {
             var scale = System.Numerics.BitOperations.TrailingZeroCount(numPages);
@@ -122,7 +132,8 @@ public sealed class Smmuv3Device
             numPages -= pages;
             iova += pages << 12;
         }
-        IssueCmdlist(cmds, sync: true);
+        // Seeded bug tlbi_without_sync: the TLBIs are queued but no CMD_SYNC waits for them.
+        IssueCmdlist(cmds, sync: !_bugs.IsOn(BugCatalogue.TlbiWithoutSync));
     }
 
     /// <summary>arm_smmu_tlb_inv_asid: TLBI_NH_ASID + SYNC.</summary>

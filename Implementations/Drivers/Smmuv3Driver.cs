@@ -48,7 +48,7 @@ public sealed class Smmuv3Driver
     /// </summary>
     public IommuOps AddInstance(IommuSpec spec, Smmuv3Hardware hardware)
     {
-        _smmus.Add(spec.Name, new Smmuv3Device(hardware, _platform.Allocator));
+        _smmus.Add(spec.Name, new Smmuv3Device(hardware, _platform.Allocator, _bugs));
         return spec.Options.IdentityDomain == false ? _opsNoIdentity : _ops;
     }
 
@@ -100,6 +100,7 @@ public sealed class Smmuv3Driver
         var instance = dev.Iommu!.IommuDev;
         var r = ArmLpaePgtable.Create(new ArmLpaeConfig(ArmLpaeStage.Stage1, 4096, 48, 48), _platform.Allocator, out var pgtable);
         if (r != Errno.OK) return r;
+        pgtable!.Bugs = _bugs;
         domain = new Smmuv3Domain(_core.AllocDomainId(), DomainOps, instance, SmmuOf(instance), pgtable!) { Iommu = instance };
         return Errno.OK;
     }
@@ -181,10 +182,13 @@ public sealed class Smmuv3Domain(int id, IommuDomainOps ops, IommuDevice smmu, S
     /// <summary>Some STE has translated through it.</summary>
     public bool EverAttached { get; set; }
 
-    // arm_smmu_iotlb_sync: TLBI by range over the gather, SYNC, and only then the unlinked table pages go
+    // arm_smmu_iotlb_sync: TLBI by range over the gather (Leaf = 0 when it unlinked tables, so the walk cache goes too),
+    // SYNC, and only then the unlinked table pages go
     protected internal override void IotlbSync(IotlbGather gather)
     {
-        if (!gather.IsEmpty) device.TlbInvRange(Asid, gather.Start, gather.End - gather.Start + 1, leaf: gather.FreelistCount == 0);
+        // Seeded bug table_free_leaf_tlbi: a leaf-only TLBI although tables were unlinked; their pages are freed under the walk cache.
+        var leaf = gather.FreelistCount == 0 || pgtable.Bugs.IsOn(BugCatalogue.TableFreeLeafTlbi);
+        if (!gather.IsEmpty) device.TlbInvRange(Asid, gather.Start, gather.End - gather.Start + 1, leaf);
         gather.FreePages();
     }
 }

@@ -1,4 +1,5 @@
 using IommuConformance.Contract;
+using IommuConformance.Implementations.Bugs;
 using IommuConformance.Implementations.Core;
 using IommuConformance.Implementations.Hardware;
 using IommuConformance.Implementations.Hardware.Vtd;
@@ -21,11 +22,13 @@ public sealed class VtdDriver : IommuOps
     private readonly HardwarePlatform _platform;
     private readonly Dictionary<string, VtdUnit> _units = new(StringComparer.Ordinal);
     private readonly VtdDomainOps _domainOps;
+    private readonly BugSwitches _bugs;
 
-    public VtdDriver(IommuCore core, HardwarePlatform platform)
+    public VtdDriver(IommuCore core, HardwarePlatform platform, BugSwitches? bugs = null)
     {
         _core = core;
         _platform = platform;
+        _bugs = bugs ?? BugSwitches.None;
         _domainOps = new VtdDomainOps(this);
         BlockedDomain = new IommuDomain(core.AllocDomainId(), DomainType.Blocked, _domainOps, DriverNames.Vtd, isStatic: true);
         IdentityDomain = new IommuDomain(core.AllocDomainId(), DomainType.Identity, _domainOps, DriverNames.Vtd, isStatic: true);
@@ -87,6 +90,7 @@ public sealed class VtdDriver : IommuOps
         // generic_pt's VT-d second stage: hw_max_oasz_lg2 = 52 (the SS-PTE address field [51:12]); PageTableCaps.Vtd
         var r = VtdssPgtable.Create(_platform.Allocator, out var pgtable, vaBits: 48, oaBits: 52);
         if (r != Errno.OK) return r;
+        pgtable!.Bugs = _bugs;
         domain = new VtdDomain(_core.AllocDomainId(), _domainOps, this, pgtable!) { Iommu = dev.Iommu!.IommuDev };
         return Errno.OK;
     }

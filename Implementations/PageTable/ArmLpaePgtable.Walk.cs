@@ -12,31 +12,19 @@ public sealed partial class ArmLpaePgtable
     /// an unbacked table an external abort; an output past the OAS an address-size fault; AF = 0 an access fault.
     /// Stage 1 grants read always and write unless AP[2]; stage 2 grants S2AP. Privilege is not modelled.
     /// </summary>
-    public WalkResult Walk(ulong iova, IommuPerm access = IommuPerm.None) => Walk(iova, access, out _);
+    public WalkResult Walk(ulong iova, IommuPerm access = IommuPerm.None) => Walk(iova, access, _startLevel, _pgd, null);
 
-    /// <summary>The walk, also naming the last-level table it read its final descriptor from (0 if it never got
-    /// there): what a walk cache keeps.</summary>
-    public WalkResult Walk(ulong iova, IommuPerm access, out ulong lastLevelTable)
+    /// <summary>
+    /// The walk resumed at level <paramref name="level"/> from the table at <paramref name="table"/> (what a walk cache
+    /// entry holds), reporting each table descriptor it follows to <paramref name="tables"/> as (level of the descriptor,
+    /// base of the region it covers, next table).
+    /// </summary>
+    public WalkResult Walk(ulong iova, IommuPerm access, int level, ulong table, List<(int Level, ulong Base, ulong Table)>? tables)
     {
-        lastLevelTable = 0;
         if (!InIas(iova)) return WalkResult.Fault(WalkStatus.TranslationFault, _startLevel);
-        return WalkFrom(_pgd, _startLevel, iova, access, out lastLevelTable);
-    }
-
-    /// <summary>The walk resumed at the last-level table <paramref name="table"/> (a walk-cache hit): only its
-    /// descriptor for <paramref name="iova"/> is read.</summary>
-    public WalkResult WalkLastLevel(ulong table, ulong iova, IommuPerm access) => WalkFrom(table, MaxLevels - 1, iova, access, out _);
-
-    /// <summary>Bytes of IOVA one last-level table covers (the walk cache's span).</summary>
-    public ulong LastLevelSpan => BlockSize(MaxLevels - 2);
-
-    private WalkResult WalkFrom(ulong table, int from, ulong iova, IommuPerm access, out ulong lastLevelTable)
-    {
-        lastLevelTable = 0;
         var mem = _pages.Memory;
-        for (var lvl = from; lvl < MaxLevels; lvl++)
+        for (var lvl = level; lvl < MaxLevels; lvl++)
         {
-            if (lvl == MaxLevels - 1) lastLevelTable = table;
             var addr = table + (ulong)LvlIdx(iova, lvl) * 8;
             if (mem.Load64(addr, out var pte) != MemAccess.Ok) return WalkResult.Fault(WalkStatus.ExternalAbort, lvl, addr);
             if ((pte & Valid) == 0) return WalkResult.Fault(WalkStatus.TranslationFault, lvl);
@@ -44,6 +32,7 @@ public sealed partial class ArmLpaePgtable
             {
                 var next = TableAddr(pte);
                 if (_cfg.Oas < 64 && next >> _cfg.Oas != 0) return WalkResult.Fault(WalkStatus.AddressSizeFault, lvl);
+                tables?.Add((lvl, iova & ~(BlockSize(lvl) - 1), next));
                 table = next;
                 continue;
             }
@@ -60,6 +49,9 @@ public sealed partial class ArmLpaePgtable
         }
         return WalkResult.Fault(WalkStatus.TranslationFault, MaxLevels - 1);
     }
+
+    /// <summary>The span of IOVA one descriptor at <paramref name="level"/> covers.</summary>
+    public ulong SpanAt(int level) => BlockSize(level);
 
     /// <summary>The table pages a walk from the pgd reaches (memory only; <see cref="IIoPgtableOps.ReachableTablePages"/>).</summary>
     public IReadOnlyList<ulong> ReachableTablePages() => _freed && !_isView ? []

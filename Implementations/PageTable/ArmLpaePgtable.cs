@@ -1,5 +1,6 @@
 using System.Numerics;
 using IommuConformance.Contract;
+using IommuConformance.Implementations.Bugs;
 using IommuConformance.Implementations.Hardware;
 using IommuConformance.Implementations.Hardware.Memory;
 using static IommuConformance.Implementations.PageTable.ArmLpaePte;
@@ -101,6 +102,9 @@ public sealed partial class ArmLpaePgtable : IIoPgtableOps
     public long TableFrames => _pages.Frames;
     public PgtableWarnings Warnings { get; } = new();
 
+    /// <summary>The machine's seeded bugs (split_on_partial_unmap, overmap_accepted); none unless the driver sets them.</summary>
+    public BugSwitches Bugs { get; set; } = BugSwitches.None;
+
     /// <summary>The level the walk starts at (0..2).</summary>
     public int StartLevel => _startLevel;
 
@@ -184,7 +188,8 @@ public sealed partial class ArmLpaePgtable : IIoPgtableOps
         for (var i = 0; i < n; i++)
         {
             var old = _pages.Read(ptep + (ulong)i * 8);
-            if (IsLeaf(old, lvl))
+            // Seeded bug overmap_accepted: a leaf in the way is overwritten instead of refused.
+            if (IsLeaf(old, lvl) && !Bugs.IsOn(BugCatalogue.OvermapAccepted))
             {
                 Warnings.Raise(PgtableWarning.ArmMapExists);
                 return Errno.EEXIST;
@@ -257,6 +262,8 @@ public sealed partial class ArmLpaePgtable : IIoPgtableOps
                 }
                 return (ulong)i * size;
             }
+            // Seeded bug split_on_partial_unmap: the pre-2024 split of the block instead of the warning and 0.
+            if (IsLeaf(pte, lvl) && Bugs.IsOn(BugCatalogue.SplitOnPartialUnmap)) return SplitBlkUnmap(iova, size, pgcount, pte, lvl, ptep, gather);
             if (IsLeaf(pte, lvl))
             {
                 Warnings.Raise(PgtableWarning.ArmUnmapPartialLarge);                          // no split since 2024
@@ -265,6 +272,33 @@ public sealed partial class ArmLpaePgtable : IIoPgtableOps
             table = TableAddr(pte);
             lvl++;
         }
+    }
+
+    /// <summary>
+    /// arm_lpae_split_blk_unmap as it was before fd50651636fb (Nov 2024), kept only for the seeded bug: the block
+    /// becomes a table of next-level leaves of the same output and rights, less the ones being unmapped (or, for a
+    /// smaller size, the unmap goes on into the new table), installed over the block.
+    /// </summary>
+    private ulong SplitBlkUnmap(ulong iova, ulong size, ulong pgcount, ulong blkPte, int lvl, ulong ptep, IotlbGather gather)
+    {
+        var tablelvl = lvl + 1;
+        var splitSz = BlockSize(tablelvl);
+        if (_pages.Alloc(_tableOrder, out var table) != Errno.OK) return 0;
+        int start = -1, n = 0;
+        if (size == splitSz)
+        {
+            start = LvlIdx(iova, tablelvl);
+            n = (int)Math.Min(pgcount, (ulong)MaxEntries(start));
+        }
+        var paddr = blkPte & AddrMask & ~(BlockSize(lvl) - 1);
+        var prot = blkPte & ~(AddrMask & ~(Granule - 1)) & ~TypeMask;                      // iopte_prot
+        var type = tablelvl == MaxLevels - 1 ? TypePage : TypeBlock;
+        for (var i = 0; i < PtesPerTable; i++, paddr += splitSz)
+            if (i < start || i >= start + n) _pages.Write(table + (ulong)i * 8, prot | type | (paddr & AddrMask));
+        _pages.Write(ptep, (table & AddrMask) | TypeTable);                                   // arm_lpae_install_table
+        if (n == 0) return UnmapAt(iova, size, pgcount, tablelvl, table, gather);
+        for (var i = 0; i < n; i++) gather.AddPage(iova + (ulong)i * size, size);
+        return (ulong)n * size;
     }
 
     // __arm_lpae_free_pgtable: a table and everything below it; to the gather, or at once when gather is null

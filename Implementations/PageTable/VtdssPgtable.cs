@@ -1,5 +1,6 @@
 using System.Numerics;
 using IommuConformance.Contract;
+using IommuConformance.Implementations.Bugs;
 using IommuConformance.Implementations.Hardware;
 using IommuConformance.Implementations.Hardware.Memory;
 
@@ -72,6 +73,9 @@ public sealed class VtdssPgtable : IIoPgtableOps
     public ulong RootPhys => _root;
     public long TableFrames => _pages.Frames;
     public PgtableWarnings Warnings { get; } = new();
+
+    /// <summary>The machine's seeded bugs (partial_unmap_inval_requested_only); none unless the driver sets them.</summary>
+    public BugSwitches Bugs { get; set; } = BugSwitches.None;
 
     /// <summary>The AW field of the context entry: top level − 1 (aw 2 = 4-level table).</summary>
     public int AddressWidthField => _topLevel - 1;
@@ -200,8 +204,10 @@ public sealed class VtdssPgtable : IIoPgtableOps
         UnmapRange(_root, _topLevel, iova, last, ref unmapped, ref removedStart, ref removedLast, freed);
         // gather_range_pages adds (iova, len); a leaf removed whole may reach past it, and the invalidation must
         // cover what was removed (spec §2 note), so the gathered range is widened to the removed leaves.
+        // Seeded bug partial_unmap_inval_requested_only: the gather gets what was asked, not what was removed.
         if (unmapped != 0 || freed.Count != 0)
-            gather.AddPage(removedStart, removedLast - removedStart + 1);
+            gather.AddPage(Bugs.IsOn(BugCatalogue.PartialUnmapInvalRequestedOnly) ? iova : removedStart,
+                Bugs.IsOn(BugCatalogue.PartialUnmapInvalRequestedOnly) ? len : removedLast - removedStart + 1);
         foreach (var t in freed) _pages.Defer(gather, t);
         return unmapped;
     }

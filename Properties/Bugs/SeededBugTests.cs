@@ -35,6 +35,34 @@ public sealed class SeededBugTests(ITestOutputHelper output)
             $"{bug}: shrunk to {shrunk.Trace.Steps.Length} steps, documented minimum {documented.MinimalSteps}:\n{shrunk.Problem}");
     }
 
+    public static TheoryData<string> HardwareLayerDrivers() =>
+        [.. BugCatalogue.All.Where(b => b.Drivers is not null).SelectMany(b => b.Drivers!).Distinct()];
+
+    /// <summary>
+    /// A hunt's find is the bug's, not a disagreement of its settings: the settings a hardware-layer bug is hunted with
+    /// (memory operations, machines of its driver), with no bug on, find nothing in the same run.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(HardwareLayerDrivers))]
+    public void Hunt_settings_of_a_driver_find_nothing_without_a_bug(string driver)
+    {
+        var settings = TraceGenSettings.Default with { MemoryOps = true, Drivers = [driver], RequireDirect = false };
+        var result = PropertyCheck.Run(TraceGen.Arbitrary(settings), CheckSettings.Default, ExecutorChecks.All);
+
+        Assert.False(result.Failed, $"{driver}: trace {result.Tests}: {result.Shrunk?.Problem}\n{result.Shrunk?.Trace}");
+        output.WriteLine($"{driver}: {result.Tests} traces, nothing found");
+    }
+
+    [Fact]
+    public void A_hardware_layer_bug_is_hunted_with_memory_operations_on_its_drivers_machines()
+    {
+        var settings = HuntSettings.For(BugCatalogue.RangeInvalFirstPage);
+        Assert.True(settings.MemoryOps);
+        Assert.Equal(["smmuv3"], settings.MachineDrivers);
+        Assert.False(settings.RequireDirect);
+        Assert.False(HuntSettings.For(BugCatalogue.FreshDomainEinval).MemoryOps);
+    }
+
     /// <summary>Bugs whose damage is in state, not in answers: the invariants alone must catch them.</summary>
     [Theory]
     [InlineData("claim_owner_null_leaks_group")]

@@ -25,7 +25,7 @@ public sealed class ShrinkCacheTests
     [MemberData(nameof(Bugs))]
     public void Cached_candidate_reports_are_full_mode_reports(string bug)
     {
-        var failing = Gen.Sample(TraceGen.Trace(TraceGenSettings.WithBug(bug)), 60, new Rnd(29, 0x9E3779B97F4A7C15UL), 2000)
+        var failing = Gen.Sample(TraceGen.Trace(HuntSettings.For(bug)), 60, new Rnd(29, 0x9E3779B97F4A7C15UL), 2000)
             .Where(t => !Executor.RunFull(t).Conformant).Take(3).ToList();
         Assert.NotEmpty(failing);
         foreach (var trace in failing)

@@ -36,10 +36,17 @@ public sealed class IommuSession : GenerationSession<ModelState>
     private readonly int[] _freeOn, _freeAloneOn;
     private readonly List<string> _live = [], _unattached = [], _attached = [], _attachable = [], _attachableAlone = [];
     private readonly Dictionary<string, int> _handleDevice = new(StringComparer.Ordinal);
-    private readonly List<(string Domain, ulong Iova)> _unmapped = [];
+    private readonly List<(string Domain, ulong Iova, ulong Size)> _unmapped = [];
+    private readonly List<(string Dev, ulong Iova)> _dmas = [];
 
-    /// <summary>The last few (domain, IOVA) an <c>unmap</c> removed something at, oldest first: DMA targets just unmapped.</summary>
-    public IReadOnlyList<(string Domain, ulong Iova)> RecentlyUnmapped => _unmapped;
+    /// <summary>
+    /// The last few (domain, IOVA, bytes) an <c>unmap</c> removed something at, oldest first: DMA targets just unmapped
+    /// (bytes: what the unmap answered, so the range a whole large leaf reached past the request is in it too).
+    /// </summary>
+    public IReadOnlyList<(string Domain, ulong Iova, ulong Size)> RecentlyUnmapped => _unmapped;
+
+    /// <summary>The last few (device, IOVA) a <c>device_dma</c> translated, oldest first: where a device's IOMMU may still cache a translation.</summary>
+    public IReadOnlyList<(string Dev, ulong Iova)> RecentDmas => _dmas;
 
     public IommuSession(SystemConfig config, Topology topology, Prng random, int budget, ArgMix mix, bool recordOutcomes = false)
         : base(ModelState.Initial(config, topology), random, budget, NewNameBook(), recordOutcomes)
@@ -119,9 +126,13 @@ public sealed class IommuSession : GenerationSession<ModelState>
         if (changed && !_liveStale && NamesHandles(op)) _liveStale = true;
         switch (op)
         {
-            case Unmap u when outcome.Value != OutcomeValues.Number(0):
+            case Unmap u when OutcomeValues.TryNumber(outcome.Value, out var bytes) && bytes != 0:
                 if (_unmapped.Count == 8) _unmapped.RemoveAt(0);
-                _unmapped.Add((u.Domain, u.Iova));
+                _unmapped.Add((u.Domain, u.Iova, bytes));
+                break;
+            case DeviceDma d when outcome.Errno == Errno.OK:
+                if (_dmas.Count == 8) _dmas.RemoveAt(0);
+                _dmas.Add((d.Dev, d.Iova));
                 break;
             case Probe p when IndexOf(p.Dev) is var i and >= 0:
                 SetRefused(i, outcome.Errno != Errno.OK);

@@ -9,12 +9,13 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// the model's mappings and its driver's page-table facts: maps of mixed page sizes that straddle 2M / 1G boundaries
 /// (where the driver has them), overmaps, partial unmaps (inside a large leaf, across a mapping's end, over a hole),
 /// bad input (unaligned, size 0, past the aperture, unknown or no-access prot), DMA to mapped, just-unmapped and
-/// never-mapped addresses, and a macro that moves a device to another domain between two DMAs. Used only when
+/// never-mapped addresses, a macro that moves a device to another domain between two DMAs and one that unmaps what a
+/// DMA reached between two DMAs. Used only when
 /// <see cref="TraceGenSettings.MemoryOps"/> is on.
 /// </summary>
 public static class MemoryRules
 {
-    public const double MapWeight = 5, UnmapWeight = 3.5, IovaToPhysWeight = 1.5, DmaWeight = 4, MoveWeight = 1.5;
+    public const double MapWeight = 5, UnmapWeight = 3.5, IovaToPhysWeight = 1.5, DmaWeight = 4, MoveWeight = 1.5, UnmapAcrossDmaWeight = 1.5;
 
     private const ulong K4 = PageTableCaps.K4, M2 = PageTableCaps.M2, G1 = PageTableCaps.G1;
 
@@ -27,7 +28,9 @@ public static class MemoryRules
             var handle = Handle(s);
             s.Emit(new IovaToPhys(handle, Inside(s, handle) ?? Somewhere(s, handle)));
         });
-        yield return Op(DeviceDma.Entry.Name, DmaWeight, s => s.Probed.Count > 0 ? 1 : 0.1, s => s.Emit(DmaChoice(s, IommuArgs.Device(s))));
+        yield return Op(DeviceDma.Entry.Name, DmaWeight, s => s.Probed.Count > 0 ? 1 : 0.1, s =>
+            // half the time a device on a user domain (where mapped addresses translate), else any device
+            s.Emit(DmaChoice(s, s.OnUserDomain.Count > 0 && s.Random.Chance(0.5) ? s.Pick(s.OnUserDomain) : IommuArgs.Device(s))));
 
         // DMA while the device moves: a DMA at a mapped address of its user domain, the group moved (to another live
         // domain, or back to its core domain), the same DMA again.
@@ -42,6 +45,37 @@ public static class MemoryRules
             else s.Emit(new DetachGroup(s.UserDomainOf(d) ?? s.Live[0], dev));
             s.Emit(dma);
         });
+
+        // DMA across an unmap: a DMA inside a mapping of the device's user domain (its translation is now cached), an
+        // unmap that removes it (the whole mapping, the leaf holding it, or a part from that leaf's start, which a
+        // driver may answer by removing the whole leaf), the same DMA again: a missed or short invalidation answers it.
+        yield return new Rule<IommuSession>("dma_across_unmap", UnmapAcrossDmaWeight, s => s.OnUserDomain.Count > 0 ? 1 : 0, s =>
+        {
+            var d = s.Pick(s.OnUserDomain);
+            var handle = s.UserDomainOf(d);
+            var runs = handle is null ? [] : s.State.MappingsOf(handle).Runs;
+            if (handle is null || runs.Count == 0)
+            {
+                s.Emit(DmaChoice(s, d));
+                return;
+            }
+            // a run of the largest leaves it has, mostly (where a partial unmap may remove more than it asked)
+            var largest = runs.Max(r => r.Leaf);
+            var pool = s.Random.Chance(0.7) ? runs.Where(r => r.Leaf == largest).ToList() : [.. runs];
+            var run = pool[s.Random.Below(pool.Count)];
+            var caps = Caps(s, handle);
+            var at = run.Iova + (ulong)s.Random.Below((int)Math.Min(run.Size, 1UL << 22));
+            var dma = new DeviceDma(s.Devices[d], at, (ulong)s.Random.Between(1, 64), s.Random.Chance(0.5));
+            s.Emit(dma);
+            var leafStart = run.Iova + (at - run.Iova) / run.Leaf * run.Leaf;
+            s.Emit(s.Random.Below(3) switch
+            {
+                0 => new Unmap(handle, run.Iova, run.Size),
+                1 => new Unmap(handle, leafStart, caps.MinPage * (ulong)s.Random.Between(1, 4)),
+                _ => new Unmap(handle, leafStart, run.Leaf),
+            });
+            s.Emit(dma);
+        });
     }
 
     private static Rule<IommuSession> Op(string name, double weight, Func<IommuSession, double> guard, Action<IommuSession> fire) =>
@@ -49,11 +83,15 @@ public static class MemoryRules
 
     private static double Stale(IommuSession s) => s.Names.Bound(Spaces.Domain).Count > 0 ? 0.05 : 0;
 
-    /// <summary>A live handle mostly (one a device is attached to half the time), a stale one now and then.</summary>
+    /// <summary>
+    /// A live handle mostly (one a device is attached to half the time, the one a device DMAs through a third of the
+    /// time), a stale one now and then.
+    /// </summary>
     private static string Handle(IommuSession s)
     {
         if (s.Live.Count == 0 || s.Random.Chance(0.03))
             return s.Names.Bound(Spaces.Domain).Count > 0 ? s.Random.Pick(s.Names.Bound(Spaces.Domain)) : "d1";
+        if (s.OnUserDomain.Count > 0 && s.Random.Chance(0.33) && s.UserDomainOf(s.Pick(s.OnUserDomain)) is { } used) return used;
         return s.Attached.Count > 0 && s.Random.Chance(0.5) ? s.Random.Pick(s.Attached) : s.Random.Pick(s.Live);
     }
 
@@ -179,6 +217,19 @@ public static class MemoryRules
 
     private static ulong Somewhere(IommuSession s, string handle) => Region(s, Caps(s, handle), 1) + (ulong)s.Random.Below(0x3000);
 
+    /// <summary>
+    /// A DMA of device <paramref name="d"/>: mostly at a mapped IOVA of its user domain; else where a stale translation
+    /// would show — at an IOVA it reached lately that an unmap has removed since (mostly, when there is one), again at an
+    /// IOVA it reached lately (its IOMMU may cache that translation), or in a range just unmapped (its first page, its
+    /// last, or any page of it: an invalidation may have missed some); else anywhere.
+    /// </summary>
+    private static ulong InUnmapped(IommuSession s, (string Domain, ulong Iova, ulong Size) u)
+    {
+        var pages = Math.Max(u.Size / K4, 1);
+        var page = s.Random.Below(3) switch { 0 => 0UL, 1 => pages - 1, _ => (ulong)s.Random.Below((int)Math.Min(pages, 1 << 20)) };
+        return u.Iova + page * K4 + (ulong)s.Random.Below(0x1000);
+    }
+
     private static DeviceDma DmaChoice(IommuSession s, int d)
     {
         var dev = s.Devices[d];
@@ -186,8 +237,13 @@ public static class MemoryRules
         var roll = s.Random.Below(10);
         ulong iova;
         var recent = s.RecentlyUnmapped.Where(u => u.Domain == handle).ToList();
-        if (handle is not null && roll < 6 && Inside(s, handle) is { } mapped) iova = mapped;
-        else if (roll < 8 && recent.Count > 0) iova = recent[^1].Iova + (ulong)s.Random.Below(0x1000);
+        var again = s.RecentDmas.Where(x => x.Dev == dev).ToList();
+        // an IOVA it reached before and that was unmapped since: exactly where a missed invalidation would still answer
+        var stale = again.Where(x => recent.Any(u => x.Iova - u.Iova < u.Size)).ToList();
+        if (handle is not null && roll < 5 && Inside(s, handle) is { } mapped) iova = mapped;
+        else if (roll < 8 && stale.Count > 0 && s.Random.Chance(0.6)) iova = s.Random.Pick(stale).Iova;
+        else if (roll < 6 && again.Count > 0) iova = s.Random.Pick(again).Iova;
+        else if (roll < 8 && recent.Count > 0) iova = InUnmapped(s, recent[s.Random.Chance(0.7) ? ^1 : s.Random.Below(recent.Count)]);
         else iova = Region(s, handle is null ? PageTableCaps.Smmuv3 : Caps(s, handle), K4) + (ulong)s.Random.Below(0x1000);
         var size = s.Random.Below(10) switch { < 6 => (ulong)s.Random.Between(1, 64), < 9 => (ulong)s.Random.Between(0x800, 0x3000), _ => 0UL };
         var pasid = s.Random.Chance(0.03) ? (ulong?)s.Random.Between(1, 16) : null;

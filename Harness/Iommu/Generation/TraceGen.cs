@@ -15,11 +15,19 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// its own rates of bad input (default on; off: every rule at its nominal weight, nominal rates).</param>
 /// <param name="MemoryOps">Generate the operations of issue #6 (<c>map</c>, <c>unmap</c>, <c>iova_to_phys</c>,
 /// <c>device_dma</c>) (default on; off: the core slice's operations only).</param>
-/// <param name="ModelOnlyDrivers">Draw machines from every driver of the contract, virtio too, which the
-/// implementation does not have yet (default off: <see cref="DriverNames.Core"/>): such traces are for the model alone.</param>
+/// <param name="ModelOnlyDrivers">Draw machines from every driver of the contract, virtio too (default off:
+/// <see cref="DriverNames.Core"/>).</param>
+/// <param name="Drivers">The drivers machines are drawn from; default (empty): as <paramref name="ModelOnlyDrivers"/>
+/// says. A seeded bug of one driver's hardware layer is hunted on machines of that driver (<see cref="HuntSettings"/>).</param>
+/// <param name="RequireDirect">Machines may have <c>requireDirect</c> devices (default). Off: every device is drawn as it
+/// would be, then without the flag.</param>
 public sealed record TraceGenSettings(ImmutableArray<string> Bugs, int MaxSteps = 500, bool Swarm = true, bool MemoryOps = true,
-    bool ModelOnlyDrivers = false)
+    bool ModelOnlyDrivers = false, ImmutableArray<string> Drivers = default, bool RequireDirect = true)
 {
+    /// <summary>The drivers of generated machines.</summary>
+    public IReadOnlyList<string> MachineDrivers =>
+        !Drivers.IsDefaultOrEmpty ? Drivers : ModelOnlyDrivers ? DriverNames.All : DriverNames.Core;
+
     public static readonly TraceGenSettings Default = new([]);
 
     public static TraceGenSettings WithBug(string bug) => Default with { Bugs = [bug] };
@@ -53,7 +61,8 @@ public static class TraceGen
         var shape = root.Fork();
         var steps = root.Fork();
         var config = TopologyGen.Config(machine);
-        var topology = TopologyGen.Topology(machine, settings.ModelOnlyDrivers ? DriverNames.All : DriverNames.Core);
+        var topology = TopologyGen.Topology(machine, settings.MachineDrivers);
+        if (!settings.RequireDirect) topology = topology with { Devices = [.. topology.Devices.Select(d => d with { RequireDirect = false })] };
         var length = Length(shape, size, settings.MaxSteps);
         var set = IommuRules.For(settings);
         var rules = settings.Swarm ? set.Swarm(shape, SwarmOptions.Default) : set.Full();

@@ -71,6 +71,7 @@ public static class Smmuv3Cmd
 
     // TLBI_NH_VA: word 0 NUM [16:12], SCALE [24:20], ASID [63:48]; word 1 LEAF [0], TTL [9:8], TG [11:10], ADDR [63:12]
     public const int NumShift = 12, ScaleShift = 20, AsidShift = 48, TgShift = 10;
+    public const ulong Leaf = 1;   // TLBI_NH_VA word 1 bit 0
     public const ulong AddrMask = ~0xFFFUL;
     public const int SidShift = 32;                 // CFGI_STE / CFGI_CD: SID [63:32]
     public const int CsShift = 12;                  // CMD_SYNC: CS [13:12]; MSIDATA [63:32]; word 1 MSIADDR [51:2]
@@ -85,7 +86,7 @@ public static class Smmuv3Cmd
     /// <summary>TLBI_NH_VA, range form: (NUM + 1) × 2^SCALE pages of granule TG (1 = 4K) from ADDR; TG 0 = the one entry holding ADDR.</summary>
     public static (ulong, ulong) TlbiVa(int asid, ulong addr, int num, int scale, int tg, bool leaf) =>
         (TlbiNhVa | ((ulong)(num & 31) << NumShift) | ((ulong)(scale & 31) << ScaleShift) | ((ulong)(ushort)asid << AsidShift),
-         (leaf ? 1UL : 0) | ((ulong)(tg & 3) << TgShift) | (addr & AddrMask));
+         (leaf ? Leaf : 0) | ((ulong)(tg & 3) << TgShift) | (addr & AddrMask));
 
     /// <summary>CMD_SYNC with an MSI write of <paramref name="data"/> to <paramref name="msiAddr"/> on completion (0 = no write).</summary>
     public static (ulong, ulong) Sync(ulong msiAddr, uint data) =>

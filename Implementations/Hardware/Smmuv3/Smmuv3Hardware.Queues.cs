@@ -76,10 +76,10 @@ public sealed partial class Smmuv3Hardware
                 return Smmuv3CmdqError.None;
             case Smmuv3Cmd.TlbiNhAsid:
                 var asid = (int)(w0 >> Smmuv3Cmd.AsidShift);
-                _pending.Add(() => { Iotlb.InvalidateTag(asid); InvalidateWalkCacheAsid(asid); });
+                _pending.Add(() => { Iotlb.InvalidateTag(asid); InvalidateWalks(asid); });
                 return Smmuv3CmdqError.None;
             case Smmuv3Cmd.TlbiNsnhAll:
-                _pending.Add(() => { Iotlb.InvalidateAll(); InvalidateWalkCacheAsid(null); });
+                _pending.Add(() => { Iotlb.InvalidateAll(); InvalidateWalks(null); });
                 return Smmuv3CmdqError.None;
             case Smmuv3Cmd.TlbiNhVa:
                 return QueueTlbiVa(w0, w1);
@@ -96,6 +96,7 @@ public sealed partial class Smmuv3Hardware
     }
 
     // TLBI_NH_VA: TG 0 is the one entry holding ADDR; TG 1..3 the range (NUM + 1) << SCALE pages of that granule.
+    // Leaf = 1: last-level entries only; Leaf = 0: the walk cache's entries of the range too.
     private Smmuv3CmdqError QueueTlbiVa(ulong w0, ulong w1)
     {
         var asid = (int)(w0 >> Smmuv3Cmd.AsidShift);
@@ -105,11 +106,11 @@ public sealed partial class Smmuv3Hardware
         var scale = (int)((w0 >> Smmuv3Cmd.ScaleShift) & 31);
         if (tg == 0 && (num | scale) != 0) return Smmuv3CmdqError.Ill;   // a range without a granule is malformed
         var size = tg == 0 ? 1UL : ((ulong)(num + 1) << scale) << (12 + 2 * (tg - 1));
-        var leafOnly = (w1 & 1) != 0;   // LEAF = 0 also invalidates the walk cache over the range
+        var leaf = (w1 & Smmuv3Cmd.Leaf) != 0;
         _pending.Add(() =>
         {
             Iotlb.InvalidateRange(asid, addr, size);
-            if (!leafOnly) InvalidateWalkCacheRange(asid, addr, size);
+            if (!leaf) InvalidateWalks(asid, addr, size);
         });
         return Smmuv3CmdqError.None;
     }

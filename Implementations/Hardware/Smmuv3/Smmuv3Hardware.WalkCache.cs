@@ -3,78 +3,83 @@ using IommuConformance.Implementations.PageTable;
 namespace IommuConformance.Implementations.Hardware.Smmuv3;
 
 /// <summary>
-/// The walk cache (SMMUv3 architecture §3.7 "TLB tagging, VMIDs, ASIDs and participation in broadcast TLB
-/// maintenance"; QEMU keeps only leaves, real SMMUs also keep intermediate entries): per ASID and last-level-table
-/// span, the address of the last-level table a walk went through. A DMA that misses the IOTLB resumes its walk
-/// there and reads one descriptor. Entries go only by TLBI_NH_VA with LEAF = 0 over their span, TLBI_NH_ASID or
-/// TLBI_NSNH_ALL, so a driver that unlinks a table must invalidate with LEAF = 0 (arm_smmu_tlb_inv_range_domain
-/// with leaf = false from io-pgtable's tlb_flush_walk). A table page freed while an entry still points at it is a
-/// use-after-free: the emulator reports it as a hardware error (the page would be walked by the next DMA).
+/// The walk cache: table descriptors of stage-1 walks, tagged by ASID and keyed by the level and the IOVA region the
+/// descriptor covers, so that a later walk of that region resumes at the next-level table without reading the levels
+/// above. The SMMUv3 architecture allows caching intermediate walk levels, and a TLBI_NH_VA with Leaf = 1 need only
+/// invalidate last-level entries, so it keeps them; Leaf = 0, TLBI_NH_ASID and TLBI_NSNH_ALL remove them too
+/// (arm-smmu-v3's arm_smmu_tlb_inv_walk issues Leaf = 0 for that reason). QEMU's smmuv3 caches no intermediate
+/// levels; a real SMMU does, and a table page freed without a Leaf = 0 invalidation is still walked through here.
+/// Deterministic: flushed whole when full.
 /// </summary>
 public sealed partial class Smmuv3Hardware
 {
     public const int WalkCacheEntries = 64;
 
-    private readonly Dictionary<(int Asid, ulong Base), (ulong Table, ulong Span)> _walkCache = [];
+    private readonly Dictionary<(int Asid, int Level, ulong Base), (ulong Table, ulong Span)> _walkCache = [];
 
     public long WalkCacheHits { get; private set; }
 
-    /// <summary>Live walk-cache entries.</summary>
     public int WalkCacheCount
     {
         get { lock (Gate) return _walkCache.Count; }
     }
 
-    /// <summary>The last-level table the walk cache holds for (ASID, IOVA), or null.</summary>
-    public ulong? WalkCacheEntry(int asid, ulong iova, ulong span)
+    // The deepest cached table for (asid, iova): the level to resume at and its table, or null.
+    private (int Level, ulong Table)? CachedWalkStart(int asid, ArmLpaePgtable walker, ulong iova)
     {
-        lock (Gate) return _walkCache.TryGetValue((asid, iova & ~(span - 1)), out var e) ? e.Table : null;
+        for (var lvl = 2; lvl >= walker.StartLevel; lvl--)
+            if (_walkCache.TryGetValue((asid, lvl, iova & ~(walker.SpanAt(lvl) - 1)), out var e)) return (lvl + 1, e.Table);
+        return null;
     }
 
-    /// <summary>A walk for an IOTLB miss: from the walk cache's table when it has one, else from the root (filling it).</summary>
-    private WalkResult CachedWalk(Smmuv3Config cfg, ulong iova)
+    // A DMA's walk: from the walk cache when it holds the region, filling it with every table descriptor followed.
+    private WalkResult WalkCached(int asid, ArmLpaePgtable walker, ulong iova)
     {
-        var walker = cfg.Walker!;
-        var key = (cfg.Asid, iova & ~(walker.LastLevelSpan - 1));
-        if (_walkCache.TryGetValue(key, out var hit))
+        var start = CachedWalkStart(asid, walker, iova);
+        if (start is not null) WalkCacheHits++;
+        var (level, table) = start ?? (walker.StartLevel, walker.RootPhys);
+        var followed = new List<(int Level, ulong Base, ulong Table)>();
+        var walk = walker.Walk(iova, IommuPerm.None, level, table, followed);
+        foreach (var (lvl, regionBase, next) in followed)
         {
-            WalkCacheHits++;
-            return walker.WalkLastLevel(hit.Table, iova, IommuPerm.None);
-        }
-        var walk = walker.Walk(iova, IommuPerm.None, out var lastLevel);
-        if (lastLevel != 0)
-        {
-            if (_walkCache.Count >= WalkCacheEntries) _walkCache.Clear();
-            _walkCache[key] = (lastLevel, walker.LastLevelSpan);
+            var key = (asid, lvl, regionBase);
+            if (_walkCache.Count >= WalkCacheEntries && !_walkCache.ContainsKey(key)) _walkCache.Clear();
+            _walkCache[key] = (next, walker.SpanAt(lvl));
         }
         return walk;
     }
 
-    /// <summary>What the walk cache alone would answer (Peek: nothing counted, nothing filled).</summary>
-    private WalkResult? PeekWalkCache(Smmuv3Config cfg, ulong iova) =>
-        _walkCache.TryGetValue((cfg.Asid, iova & ~(cfg.Walker!.LastLevelSpan - 1)), out var e)
-            ? cfg.Walker.WalkLastLevel(e.Table, iova, IommuPerm.None) : null;
+    // The walk a DMA would make now from the walk cache, without filling anything (for Peek); null when none is cached.
+    private WalkResult? PeekCachedWalk(int asid, ArmLpaePgtable walker, ulong iova) =>
+        CachedWalkStart(asid, walker, iova) is var (level, table) ? walker.Walk(iova, IommuPerm.None, level, table, null) : null;
 
-    // TLBI_NH_VA with LEAF = 0: walk-cache entries whose span overlaps [addr, addr + size)
-    private void InvalidateWalkCacheRange(int asid, ulong addr, ulong size)
+    /// <summary>Removes the walk-cache entries of <paramref name="asid"/> (every ASID when null) overlapping [iova, iova + size).</summary>
+    private void InvalidateWalks(int? asid, ulong iova = 0, ulong size = ulong.MaxValue)
     {
-        var last = size == 0 || addr + size - 1 < addr ? ulong.MaxValue : addr + size - 1;
-        foreach (var (key, e) in _walkCache.ToArray())
-            if (key.Asid == asid && key.Base <= last && key.Base + e.Span - 1 >= addr) _walkCache.Remove(key);
-    }
-
-    private void InvalidateWalkCacheAsid(int? asid)
-    {
+        var last = iova + size - 1 < iova ? ulong.MaxValue : iova + size - 1;
         foreach (var key in _walkCache.Keys.ToArray())
-            if (asid is null || key.Asid == asid) _walkCache.Remove(key);
+        {
+            var span = _walkCache[key].Span;
+            if ((asid is null || key.Asid == asid) && key.Base <= last && key.Base + (span - 1) >= iova) _walkCache.Remove(key);
+        }
     }
 
-    // FrameAllocator.Freed: a table page going back while the walk cache still points into it
+    /// <summary>The next-level table the walk cache holds for the region of <paramref name="span"/> bytes around (ASID, IOVA), or null.</summary>
+    public ulong? WalkCacheEntry(int asid, ulong iova, ulong span)
+    {
+        lock (Gate)
+            foreach (var ((a, _, regionBase), e) in _walkCache)
+                if (a == asid && e.Span == span && regionBase == (iova & ~(span - 1))) return e.Table;
+        return null;
+    }
+
+    // FrameAllocator.Freed: a table page going back while a walk-cache entry still points into it is a use-after-free
+    // (the next DMA of that region would walk it); the emulator reports it as a hardware error.
     private void OnFramesFreed(ulong phys, ulong bytes)
     {
         lock (Gate)
-            foreach (var ((asid, iova), e) in _walkCache)
+            foreach (var ((asid, _, regionBase), e) in _walkCache)
                 if (e.Table >= phys && e.Table < phys + bytes)
-                    Platform.Errors.Add($"{Instance}: table page 0x{e.Table:x} freed while the walk cache still holds it (ASID {asid}, IOVA 0x{iova:x})");
+                    Platform.Errors.Add($"{Instance}: table page 0x{e.Table:x} freed while the walk cache still holds it (ASID {asid}, IOVA 0x{regionBase:x})");
     }
 }

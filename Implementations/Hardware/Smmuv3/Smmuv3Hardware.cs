@@ -6,7 +6,8 @@ namespace IommuConformance.Implementations.Hardware.Smmuv3;
 /// <summary>
 /// An emulated SMMUv3 (after QEMU hw/arm/smmuv3.c): a linear stream table of 64-byte STEs and stage-1 CDs in
 /// memory, a config cache per stream invalidated only by CFGI, an IOTLB tagged by ASID (256 entries, flushed
-/// whole when full), a command queue in memory and an event queue with overflow. The domain id the snapshot
+/// whole when full), a walk cache of table descriptors (Smmuv3Hardware.WalkCache.cs), a command queue in memory and an
+/// event queue with overflow. The domain id the snapshot
 /// shows is the CD's ASID (the emulated driver's ASID allocator hands out the domain id). Stream ids are
 /// truncated to IDR1.SIDSIZE bits on the bus.
 /// </summary>
@@ -153,7 +154,7 @@ public sealed partial class Smmuv3Hardware : IommuHardware
             return Checked(hit, iova, access, cfg, sid);
         Walks++;
         Iotlb.RecordWalk();
-        var walk = CachedWalk(cfg, iova);
+        var walk = WalkCached(cfg.Asid, cfg.Walker!, iova);
         if (!walk.IsOk)
         {
             var id = EventOf(walk.Status);
@@ -190,12 +191,13 @@ public sealed partial class Smmuv3Hardware : IommuHardware
         if (_configCache.TryGetValue(sid, out var cached) && cached != fresh)
             found.Add(new(TranslationSource.CachedConfig, Resolve(cached, iova, access, cached.Walker?.Walk(iova))));
         foreach (var cfg in cached is null || cached == fresh ? [fresh] : new[] { fresh, cached })
+        {
+            if (cfg is { Failed: false, Kind: Smmuv3ConfigKind.S1 } && PeekCachedWalk(cfg.Asid, cfg.Walker!, iova) is { } resumed)
+                found.Add(new(TranslationSource.WalkCache, Resolve(cfg, iova, access, resumed)));
             if (cfg is { Failed: false, Kind: Smmuv3ConfigKind.S1 } && Iotlb.Peek(cfg.Asid, iova) is { } e)
                 found.Add(new(TranslationSource.Iotlb, (e.Perm & access) == access
                     ? DmaTranslation.Ok(e.Translate(iova), e.Iova + e.Size - 1) : DmaTranslation.Faulted(DmaFault.Permission)));
-        foreach (var cfg in cached is null || cached == fresh ? [fresh] : new[] { fresh, cached })
-            if (cfg is { Failed: false, Kind: Smmuv3ConfigKind.S1 } && PeekWalkCache(cfg, iova) is { } w)
-                found.Add(new(TranslationSource.WalkCache, Resolve(cfg, iova, access, w)));
+        }
     }
 
     protected override void CollectIotlb(List<IotlbEntry> entries) => entries.AddRange(Iotlb.Entries);

@@ -8,7 +8,10 @@ namespace IommuConformance.Implementations.Hardware.Vtd;
 /// second-stage table, all in memory; a context cache per requester and an IOTLB tagged by domain id (1024
 /// entries, reset when full), both invalidated only by queued-invalidation descriptors, which complete at the next
 /// wait descriptor; fault recording registers with compression and overflow; the caching-mode knob (CM = 1:
-/// not-present translations are cached too, so even a map needs an invalidation). A requester id is a BDF.
+/// not-present translations are cached too, so even a map needs an invalidation). A requester id is a BDF. A large
+/// leaf is cached splintered, as the 4K page of it the DMA reached (an IOTLB may hold a superpage translation as smaller
+/// entries; QEMU's intel_iommu keeps one entry per leaf, which hides an invalidation that misses part of a removed
+/// leaf): so a page-selective invalidation must cover every page of what an unmap removed.
 /// </summary>
 public sealed partial class VtdHardware : IommuHardware
 {
@@ -136,8 +139,15 @@ public sealed partial class VtdHardware : IommuHardware
             return Fault(rid, iova, access, reason, FaultOf(w.Status), record, lo);
         }
         var entry = w.ToIotlbEntry(did);
-        if (useIotlb) Iotlb.Insert(entry);
+        if (useIotlb) Iotlb.Insert(Splinter(entry, iova));
         return FromEntry(rid, entry, iova, access, record, lo);
+    }
+
+    // The 4K piece of a walked leaf that holds iova, as this IOTLB caches it.
+    private static IotlbEntry Splinter(IotlbEntry leaf, ulong iova)
+    {
+        var page = iova & ~0xFFFUL;
+        return leaf.Size == 0x1000 ? leaf : leaf with { Iova = page, Size = 0x1000, Phys = leaf.Translate(page) };
     }
 
     private DmaTranslation FromEntry(int rid, IotlbEntry e, ulong iova, IommuPerm access, bool record, ulong contextLo)
