@@ -84,17 +84,7 @@ public sealed class ViommuDev
     }
 
     // viommu_get_req_errno
-    public static Errno ToErrno(VirtioIommuStatus status) => status switch
-    {
-        VirtioIommuStatus.Ok => Errno.OK,
-        VirtioIommuStatus.Unsupp => Errno.EOPNOTSUPP,   // -ENOSYS in the kernel; the contract has no ENOSYS
-        VirtioIommuStatus.Inval => Errno.EINVAL,
-        VirtioIommuStatus.Range => Errno.ERANGE,
-        VirtioIommuStatus.NoEnt => Errno.ENOENT,
-        VirtioIommuStatus.Fault => Errno.EFAULT,
-        VirtioIommuStatus.NoMem => Errno.ENOMEM,
-        _ => Errno.EIO,
-    };
+    public static Errno ToErrno(VirtioIommuStatus status) => PageTable.VirtioPgtable.ToErrno(status);
 
     /// <summary>viommu_send_req_sync: queue, kick, wait; the request's status as an errno, the writable part in <paramref name="reply"/>.</summary>
     public Errno SendReqSync(ReadOnlySpan<byte> request, int writableBytes, out byte[] reply)

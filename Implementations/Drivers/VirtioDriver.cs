@@ -204,23 +204,6 @@ public sealed class VirtioDriver : IommuOps
         public Errno AttachDev(IommuDomain domain, Device dev, IommuDomain? old) => driver.AttachDev(domain, dev);
         public void Free(IommuDomain domain) => driver.Free(domain);
     }
-
-    private sealed class NoIdentityOps(VirtioDriver driver) : IommuOps
-    {
-        public string Name => driver.Name;
-        public IommuOps Owner => driver;
-        public Errno ProbeDevice(Device dev) => driver.ProbeDevice(dev);
-        public void ReleaseDevice(Device dev) => driver.ReleaseDevice(dev);
-        public IommuGroup DeviceGroup(Device dev) => driver.DeviceGroup(dev);
-        public DomainType DefDomainType(Device dev) => driver.DefDomainType(dev);
-        public Errno DomainAllocPagingFlags(Device dev, HwptAllocFlags flags, out IommuDomain? domain) =>
-            driver.DomainAllocPagingFlags(dev, flags, out domain);
-        public IommuDomain? IdentityDomain => null;
-        public IommuDomain? BlockedDomain => driver.BlockedDomain;
-        public IommuDomain? DefaultDomain => null;
-        public IommuDomain? ReleaseDomain => null;
-        public bool Capable(Device dev, IommuCap cap) => driver.Capable(dev, cap);
-    }
 }
 
 /// <summary>struct viommu_endpoint: the device's endpoint id, its device, the domain it is on (null: none), its reserved regions.</summary>

@@ -49,23 +49,6 @@ public sealed class VtdDriver : IommuOps
 
     private NoIdentityOps? _noIdentity;
 
-    private sealed class NoIdentityOps(VtdDriver driver) : IommuOps
-    {
-        public string Name => driver.Name;
-        public IommuOps Owner => driver;
-        public Errno ProbeDevice(Device dev) => driver.ProbeDevice(dev);
-        public void ReleaseDevice(Device dev) => driver.ReleaseDevice(dev);
-        public IommuGroup DeviceGroup(Device dev) => driver.DeviceGroup(dev);
-        public DomainType DefDomainType(Device dev) => driver.DefDomainType(dev);
-        public Errno DomainAllocPagingFlags(Device dev, HwptAllocFlags flags, out IommuDomain? domain) =>
-            driver.DomainAllocPagingFlags(dev, flags, out domain);
-        public IommuDomain? IdentityDomain => null;
-        public IommuDomain? BlockedDomain => driver.BlockedDomain;
-        public IommuDomain? DefaultDomain => null;
-        public IommuDomain? ReleaseDomain => driver.ReleaseDomain;
-        public bool Capable(Device dev, IommuCap cap) => driver.Capable(dev, cap);
-    }
-
     public string Name => DriverNames.Vtd;
 
     public Errno ProbeDevice(Device dev) => dev.Spec.Bus == BusNames.Pci ? Errno.OK : Errno.ENODEV;
