@@ -10,15 +10,8 @@ public static class DriverNames
     public const string Vtd = "vtd";
     public const string Virtio = "virtio";
 
-    /// <summary>Every driver of the contract (trace files may name any).</summary>
+    /// <summary>Every driver of the contract (trace files may name any; the generator draws machines from all).</summary>
     public static readonly IReadOnlyList<string> All = [Smmuv3, Mock, Vtd, Virtio];
-
-    /// <summary>
-    /// The drivers the implementation has today: the generator draws machines from these. <see cref="Virtio"/> is the
-    /// model's alone until its hardware and driver land (issue #6); <c>TraceGenSettings.ModelOnlyDrivers</c> adds it
-    /// for traces that only the model runs.
-    /// </summary>
-    public static readonly IReadOnlyList<string> Core = [Smmuv3, Mock, Vtd];
 }
 
 /// <summary>Names of the buses a device can sit on.</summary>

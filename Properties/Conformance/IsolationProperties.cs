@@ -21,7 +21,7 @@ namespace IommuConformance.Properties.Conformance;
 /// </summary>
 public sealed class IsolationProperties(ITestOutputHelper output)
 {
-    private static readonly TraceGenSettings Memory = TraceGenSettings.Default with { MemoryOps = true, ModelOnlyDrivers = true };
+    private static readonly TraceGenSettings Memory = TraceGenSettings.Default with { MemoryOps = true };
 
     /// <summary>Generated memory traces on machines of all four drivers that the implementation can run (era 6.1 is refused).</summary>
     public static IEnumerable<Trace> MemoryTraces(int count, int size = 60, ulong first = 0)

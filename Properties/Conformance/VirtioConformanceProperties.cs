@@ -20,7 +20,7 @@ namespace IommuConformance.Properties.Conformance;
 public sealed class VirtioConformanceProperties
 {
     /// <summary>The memory run's settings (the default run's may change; these are this property's).</summary>
-    public static readonly TraceGenSettings Settings = TraceGenSettings.Default with { MemoryOps = true, ModelOnlyDrivers = true };
+    public static readonly TraceGenSettings Settings = TraceGenSettings.Default with { MemoryOps = true };
 
     /// <summary>The trace on the same machine with every instance virtio and no requireDirect device.</summary>
     public static Trace OnVirtio(Trace trace) => trace with

@@ -401,7 +401,7 @@ public static class IommuRules
 
         // Back to a group where a MUST_SUCCEED switch was refused: a member may still sit on the old domain; alone
         // or not, it is offered a domain it refuses, whose revert it refuses too.
-        yield return Macro("revisit_refused", 1.5, s => s.Refused.Count > 0 ? 1 : 0, s =>
+        yield return Macro("revisit_refused", 3, s => s.Refused.Count > 0 ? 1 : 0, s =>
         {
             var d = s.Pick(s.Refused);
             if (s.Random.Chance(0.5))

@@ -6,8 +6,8 @@ using IommuConformance.Harness.Core.Generation;
 namespace IommuConformance.Harness.Iommu.Generation;
 
 /// <summary>
-/// Random machines: 1–3 IOMMU instances with drivers drawn from <see cref="DriverNames.Core"/> (or every driver, with
-/// the memory operations), 1–8 devices whose
+/// Random machines: 1–3 IOMMU instances with drivers drawn from <see cref="DriverNames.All"/> (or the drivers a setting
+/// names), 1–8 devices whose
 /// group keys collide often. Swarm-style, each machine first draws its own feature rates (how many group keys, how
 /// often require_direct, untrusted, noDirty, a def_domain_type), so some machines are plain and some are dense in one
 /// feature; a quarter of the machines get a multi-device group whose members prefer different default-domain types
@@ -37,7 +37,7 @@ public static class TopologyGen
         Conflict: random.Chance(0.25),
         DirectPeer: random.Chance(0.2));
 
-    public static Topology Topology(Prng random) => Topology(random, DriverNames.Core);
+    public static Topology Topology(Prng random) => Topology(random, DriverNames.All);
 
     /// <summary>A random machine whose instances use <paramref name="drivers"/>.</summary>
     public static Topology Topology(Prng random, IReadOnlyList<string> drivers)

@@ -15,18 +15,16 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// its own rates of bad input (default on; off: every rule at its nominal weight, nominal rates).</param>
 /// <param name="MemoryOps">Generate the operations of issue #6 (<c>map</c>, <c>unmap</c>, <c>iova_to_phys</c>,
 /// <c>device_dma</c>) (default on; off: the core slice's operations only).</param>
-/// <param name="ModelOnlyDrivers">Draw machines from every driver of the contract, virtio too (default off:
-/// <see cref="DriverNames.Core"/>).</param>
-/// <param name="Drivers">The drivers machines are drawn from; default (empty): as <paramref name="ModelOnlyDrivers"/>
-/// says. A seeded bug of one driver's hardware layer is hunted on machines of that driver (<see cref="HuntSettings"/>).</param>
+/// <param name="Drivers">The drivers machines are drawn from; default (empty): every driver of the contract
+/// (<see cref="DriverNames.All"/>). A seeded bug of one driver's hardware layer is hunted on machines of that driver (<see cref="HuntSettings"/>).</param>
 /// <param name="RequireDirect">Machines may have <c>requireDirect</c> devices (default). Off: every device is drawn as it
 /// would be, then without the flag.</param>
 public sealed record TraceGenSettings(ImmutableArray<string> Bugs, int MaxSteps = 500, bool Swarm = true, bool MemoryOps = true,
-    bool ModelOnlyDrivers = false, ImmutableArray<string> Drivers = default, bool RequireDirect = true)
+    ImmutableArray<string> Drivers = default, bool RequireDirect = true)
 {
     /// <summary>The drivers of generated machines.</summary>
     public IReadOnlyList<string> MachineDrivers =>
-        !Drivers.IsDefaultOrEmpty ? Drivers : ModelOnlyDrivers ? DriverNames.All : DriverNames.Core;
+        !Drivers.IsDefaultOrEmpty ? Drivers : DriverNames.All;
 
     public static readonly TraceGenSettings Default = new([]);
 
