@@ -211,3 +211,51 @@ public class IsolationCheckTests
         Assert.True(ExecutorChecks.All.HasFlag(ExecutorChecks.Isolation | ExecutorChecks.PageTables));
     }
 }
+
+/// <summary>
+/// A device a refused MUST_SUCCEED switch left on its old domain (docs/operations.md "Lagging devices and DMA") is held
+/// to that domain's mappings: only a device on a domain freed under it is skipped.
+/// </summary>
+public class LaggingIsolationTests
+{
+    private const ulong MockBase = 0x100_0000;
+    private const int DetachStep = 5;
+
+    // m and a requireDirect rd share g0 on d1; detaching d1 moves m to the BLOCKED default, which rd refuses (it stays on d1).
+    private static Trace Lagging()
+    {
+        var topology = new Topology([new IommuSpec("mock0", DriverNames.Mock, IommuOptions.None)],
+            [new DeviceSpec("m", BusNames.Platform, "mock0", "g0"), new DeviceSpec("rd", BusNames.Platform, "mock0", "g0", RequireDirect: true)]);
+        Operation[] ops =
+        [
+            new Probe("m"), new DomainAllocPaging("m", "d1"), new Map("d1", MockBase, 0x8000, 0x1000, "rw"), new AttachGroup("d1", "m"),
+            new Probe("rd"), new DetachGroup("d1", "m"), new GetDomain("rd"), new GetDomain("m"),
+        ];
+        return new Trace("lagging isolation", [], SystemConfig.Default, topology, [.. ops.Select(o => new TraceStep(o))]);
+    }
+
+    [Fact]
+    public void The_lagging_device_conforms_unperturbed()
+    {
+        var report = Executor.Run(Lagging(), PerturbedSystem.Sides(-1, null), ExecutorChecks.All);
+        Assert.True(report.Conformant, report.Problem?.Message);
+        Assert.Contains(Warn.SetDomainNoFailFailed, report.Steps[DetachStep].ImplOutcome!.Warnings);
+    }
+
+    [Fact]
+    public void A_wrong_leaf_under_a_lagging_device_is_caught()
+    {
+        // After the refused switch, d1's first page is pointed elsewhere: only rd, lagging on d1, reaches it.
+        static void Poke(IommuSystem m)
+        {
+            var d1 = m.PagingDomain(m.DomainOfHandle("d1")!.Id)!;
+            Assert.Equal(0x800UL, d1.Unmap(MockBase, 0x800, out _));
+            Assert.Equal(Errno.OK, d1.Map(MockBase, 0x5_0000, 0x800, Implementations.PageTable.IommuProt.Read | Implementations.PageTable.IommuProt.Write, out _));
+        }
+        var report = Executor.Run(Lagging(), PerturbedSystem.Sides(DetachStep, Poke), ExecutorChecks.Isolation);
+        Assert.False(report.Conformant, "the lagging device was not checked");
+        Assert.Equal(ProblemKind.Invariant, report.Problem!.Kind);
+        Assert.Contains("rd", report.Problem.Message);
+        Assert.Contains("0x50000", report.Problem.Message);
+    }
+}

@@ -17,7 +17,8 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// and after, and <see cref="Probes"/>); and the first and last byte of every live IOTLB entry of the instances of the
 /// devices the step touched, on each device whose entry or cached config carries the entry's tag, unless verified for
 /// that device already. A sweep probes every device and every entry (docs/harness.md).
-/// Devices the run tracks as lagging (<c>InvariantContext.LaggingDevices</c>) are skipped: docs/operations.md,
+/// A device the model tracks as lagging is held to what its hardware is on (<c>GroupState.Lagging</c>); only one on a
+/// domain the kernel freed under it (<c>ModelState.DmaUndefined</c>, a use after free) is skipped: docs/operations.md,
 /// "Lagging devices and DMA".
 /// </summary>
 public sealed class IsolationCheck : IStepCheck
@@ -79,7 +80,7 @@ public sealed class IsolationCheck : IStepCheck
         var check = step.Sweep && step.Mode == CheckMode.Incremental ? Name + " (sweep)" : Name;
         foreach (var (dev, iovas) in _plan)
         {
-            if (_run.Context.LaggingDevices.Contains(dev)) continue;
+            if (_run.Context.IsLagging(dev) && _run.Model.State.DmaUndefined(dev)) continue;
             foreach (var iova in iovas)
             {
                 probes += 2;

@@ -11,8 +11,9 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// so a freed domain's pages are back to the allocator; every table a device's entry or cached config translates
 /// through is a live domain's root, under that domain's tag. Per step it reads the domains the implementation reports
 /// as touched and the devices in the step's scope; a sweep reads every domain and device. It remembers each domain's
-/// pages from the last time it read them, so it must see every step (checked or not). Devices the run tracks as
-/// lagging may stay on a freed domain's table (c.9's waiver) and are not held to the last rule.
+/// pages from the last time it read them, so it must see every step (checked or not). A lagging device on a domain the
+/// kernel freed under it (<c>ModelState.DmaUndefined</c>, c.9's waiver) may stay on that table and is not held to the
+/// last rule; every other lagging device is.
 /// </summary>
 public sealed class PageTableCheck(IommuRun run) : IStepCheck
 {
@@ -116,7 +117,7 @@ public sealed class PageTableCheck(IommuRun run) : IStepCheck
     {
         foreach (var dev in devices)
         {
-            if (run.Context.LaggingDevices.Contains(dev)) continue;
+            if (run.Context.IsLagging(dev) && run.Model.State.DmaUndefined(dev)) continue;
             foreach (var table in _hw!.HardwareTablesOf(dev, withPages: false))
             {
                 var source = table.Source == Implementations.Hardware.TranslationSource.FreshWalk ? "entry" : "cached config";
