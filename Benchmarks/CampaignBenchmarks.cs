@@ -9,7 +9,7 @@ using IommuConformance.Harness.Checking;
 namespace IommuConformance.Benchmarks;
 
 /// <summary>
-/// An in-process campaign, warm: Campaign.Run(CampaignPlan.Of(1000))
+/// An in-process campaign, warm: Campaign.Run(CampaignPlan.Of(1000)) of each slice
 /// (generation, executor with all checks, coverage counting; no shrinking, since it is conformant). One
 /// campaign runs in GlobalSetup as warm-up; the benchmark measures one 1000-trace campaign. The campaign's
 /// step count is fixed by its seed (checked in GlobalSetup); the "Steps/s" column is Steps / Mean.
@@ -18,28 +18,36 @@ namespace IommuConformance.Benchmarks;
 [Config(typeof(Columns))]
 public class CampaignBenchmarks
 {
-    /// <summary>CampaignResult.Steps of the 1000-trace campaign with the default seed (fixed by the seed; computed
-    /// once per process, so the host's columns and the benchmark process agree).</summary>
-    public static long Steps => LazySteps.Value;
+    /// <summary>Core: the core slice's traces (issue #5's target); Default: the default run's (memory operations, hardware checks).</summary>
+    [Params(Slice.Core, Slice.Default)]
+    public Slice Slice { get; set; }
 
-    private static readonly Lazy<long> LazySteps =
-        new(() => Campaign.Run(CampaignPlan.Of(1000)).Steps);
+    /// <summary>CampaignResult.Steps of the 1000-trace campaign of a slice with the default seed (fixed by the seed;
+    /// computed once per process, so the host's columns and the benchmark process agree).</summary>
+    public static long StepsOf(Slice slice) => LazySteps[(int)slice].Value;
+
+    private static readonly Lazy<long>[] LazySteps =
+        [new(() => Campaign.Run(Plan(Slice.Core)).Steps), new(() => Campaign.Run(Plan(Slice.Default)).Steps)];
+
+    private static CampaignPlan Plan(Slice slice) => CampaignPlan.Of(1000) with { MemoryOps = slice == Slice.Default };
 
     [GlobalSetup]
     public void Setup()
     {
-        var warm = Campaign.Run(CampaignPlan.Of(1000));
-        if (warm.Failed || warm.Steps != Steps)
-            throw new InvalidOperationException($"the campaign checked {warm.Steps} steps (failed: {warm.Failed}), not {Steps}");
-        Console.WriteLine($"// warm-up campaign: {warm.Traces} traces, {warm.Steps} steps, {warm.StepsPerSecond:F0} steps/s");
+        var warm = Campaign.Run(Plan(Slice));
+        if (warm.Failed || warm.Steps != StepsOf(Slice))
+            throw new InvalidOperationException($"the campaign checked {warm.Steps} steps (failed: {warm.Failed}), not {StepsOf(Slice)}");
+        Console.WriteLine($"// warm-up campaign ({Slice}): {warm.Traces} traces, {warm.Steps} steps, {warm.StepsPerSecond:F0} steps/s");
     }
 
     [Benchmark]
     public long Campaign_warm()
     {
-        var result = Campaign.Run(CampaignPlan.Of(1000));
+        var result = Campaign.Run(Plan(Slice));
         return result.Steps;
     }
+
+    private static Slice SliceOf(BenchmarkCase benchmarkCase) => (Slice)benchmarkCase.Parameters[nameof(Slice)];
 
     private sealed class Columns : ManualConfig
     {
@@ -58,7 +66,7 @@ public class CampaignBenchmarks
         public string Legend => "CampaignResult.Steps of one 1000-trace campaign";
         public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
         public bool IsAvailable(Summary summary) => true;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => Steps.ToString("N0", CultureInfo.InvariantCulture);
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => StepsOf(SliceOf(benchmarkCase)).ToString("N0", CultureInfo.InvariantCulture);
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
     }
 
@@ -76,7 +84,7 @@ public class CampaignBenchmarks
         public bool IsAvailable(Summary summary) => true;
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
             summary[benchmarkCase]?.ResultStatistics is { } stats
-                ? (Steps / (stats.Mean / 1e9)).ToString("N0", CultureInfo.InvariantCulture)
+                ? (StepsOf(SliceOf(benchmarkCase)) / (stats.Mean / 1e9)).ToString("N0", CultureInfo.InvariantCulture)
                 : "NA";
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
     }

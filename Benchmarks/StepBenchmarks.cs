@@ -1,8 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using FsCheck;
-using FsCheck.Fluent;
 using IommuConformance.Harness.Iommu.Execution;
-using IommuConformance.Harness.Iommu.Generation;
 using IommuConformance.Harness.Iommu.Traces;
 using IommuConformance.Harness.Core.Steps;
 using IommuConformance.Implementations;
@@ -11,7 +8,7 @@ using IommuConformance.Model;
 namespace IommuConformance.Benchmarks;
 
 /// <summary>
-/// Cost per trace step of the parts of a conformance run, on one fixed batch of generated traces:
+/// Cost per trace step of the parts of a conformance run, on one fixed batch of generated traces of each slice:
 /// the model alone, the implementation alone, both with the outcome comparison, the executor (both, compared,
 /// invariants and observations after every step), (generation: GenerationBenchmarks).
 /// Results are per step (OperationsPerInvoke = steps in the batch).
@@ -19,31 +16,16 @@ namespace IommuConformance.Benchmarks;
 [MemoryDiagnoser, MinColumn, MedianColumn, MaxColumn]
 public class StepBenchmarks
 {
-    private const int Traces = 200;
-    private const int Steps = 4_000; // at most; the batch is cut to this many steps so OperationsPerInvoke is exact
-
-
-    private const ulong Seed = 20261122UL;
-    private const ulong Gamma = 0x9E3779B97F4A7C15UL;
+    private const int Steps = StepBatch.Steps;
 
     private Trace[] _batch = [];
 
+    /// <summary>Core: the batch issue #5's targets are set on; Default: the default run's (memory operations, hardware checks).</summary>
+    [Params(Slice.Core, Slice.Default)]
+    public Slice Slice { get; set; }
+
     [GlobalSetup]
-    public void Setup()
-    {
-        var all = Gen.Sample(TraceGen.Trace(TraceGenSettings.Default), 100, new Rnd(Seed, Gamma), Traces);
-        var left = Steps;
-        var batch = new List<Trace>();
-        foreach (var trace in all)
-        {
-            if (left == 0) break;
-            var take = Math.Min(left, trace.Steps.Length);
-            batch.Add(trace.WithSteps(trace.Steps.Take(take)));
-            left -= take;
-        }
-        if (left != 0) throw new InvalidOperationException($"the batch has {Steps - left} steps, fewer than {Steps}");
-        _batch = [.. batch];
-    }
+    public void Setup() => _batch = StepBatch.Of(Slice);
 
     [Benchmark(OperationsPerInvoke = Steps)]
     public int Model()

@@ -25,7 +25,7 @@ public static class Campaign
     {
         var watch = Stopwatch.StartNew();
         clock ??= () => watch.Elapsed;
-        var generation = TraceGenSettings.Default with { Bugs = plan.Bugs };
+        var generation = TraceGenSettings.Default with { Bugs = plan.Bugs, MemoryOps = plan.MemoryOps };
         var end = plan.Traces ?? CampaignPlan.Unbounded;
         var expected = plan.Traces is { } total ? ShareOf(total, plan.Shard) : (long?)null;
         var coverage = new Tally();

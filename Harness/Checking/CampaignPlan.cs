@@ -46,6 +46,7 @@ public sealed record Shard(int Index, int Count)
 /// <param name="Traces">Traces of the whole campaign (all shards), or null when boxed by time alone.</param>
 /// <param name="Duration">Wall-time box of this shard, or null when boxed by count alone.</param>
 /// <param name="MaxShrunk">Failing traces shrunk and saved (the first ones by trace number); the rest are counted.</param>
+/// <param name="MemoryOps">The default run's traces (true) or the core slice's, without the IOMMU API (benchmarks).</param>
 public sealed record CampaignPlan(
     ulong Seed,
     ulong Gamma,
@@ -54,7 +55,8 @@ public sealed record CampaignPlan(
     Shard Shard,
     ImmutableArray<string> Bugs,
     int EndSize = 100,
-    int MaxShrunk = 10)
+    int MaxShrunk = 10,
+    bool MemoryOps = true)
 {
     /// <summary>A count-boxed, unsharded campaign without bugs (tests, benchmarks).</summary>
     public static CampaignPlan Of(long traces, ulong seed = 20261122UL, ulong gamma = 0x9E3779B97F4A7C15UL) =>
