@@ -41,7 +41,9 @@ public sealed partial class ModelState
     /// when it faults (any reason). Exactly what <c>device_dma {dev, iova, 1, write}</c> answers, without moving on.
     /// </summary>
     public ulong? DmaTarget(string dev, ulong iova, bool write) =>
-        machine.Device(dev) is not null && Landing(dev, iova, 1, write, null) is { Fault: null } landing ? landing.Phys : null;
+        DeviceDma(new DeviceDma(dev, iova, 1, write)).Outcome is { Errno: Errno.OK, Value: var v }
+        && OutcomeValues.TryField(v, out var field, out var text) && field == DmaValues.PhysField
+        && OutcomeValues.TryNumber(text, out var phys) ? phys : null;
 
     /// <summary>The devices of the groups whose current domain is the user domain <paramref name="handle"/> (walks the groups).</summary>
     public IEnumerable<string> DevicesOn(string handle)

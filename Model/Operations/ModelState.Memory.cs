@@ -64,58 +64,43 @@ public sealed partial class ModelState
     private ModelStep DeviceDma(DeviceDma op)
     {
         if (op.Size == 0 || op.Iova + (op.Size - 1) < op.Iova) return Fail(Errno.EINVAL);
-        if (machine.Device(op.Dev) is null) return Fail(Errno.ENODEV);
-        var landing = Landing(op.Dev, op.Iova, op.Size, op.Write, op.Pasid);
-        return landing.Fault is { } fault ? DmaFault(fault) : Value(DmaValues.Phys(landing.Phys));
-    }
-
-    /// <summary>Where a DMA lands: the physical address of its first byte, or the fault.</summary>
-    private readonly record struct DmaLanding(ulong Phys, string? Fault)
-    {
-        public static DmaLanding At(ulong phys) => new(phys, null);
-        public static DmaLanding Faults(string reason) => new(0, reason);
-    }
-
-    /// <summary>Where a valid DMA by a known device lands (<see cref="DeviceDma"/>'s answer without an outcome).</summary>
-    private DmaLanding Landing(string name, ulong iova, ulong size, bool write, ulong? pasid)
-    {
-        if (machine.Device(name)!.Iommu is null) return DmaLanding.At(iova);
-        if (pasid is not null || GroupFor(name) is not { } g) return DmaLanding.Faults(DmaFaults.NoDomain);
-        var landing = Through(g, HardwareOf(g, name), iova, size, write);
-        return g.Current is null && landing.Fault is not null ? DmaLanding.Faults(DmaFaults.NoDomain) : landing;
+        if (machine.Device(op.Dev) is not { } dev) return Fail(Errno.ENODEV);
+        if (dev.Iommu is null) return Value(DmaValues.Phys(op.Iova));
+        if (op.Pasid is not null || GroupFor(op.Dev) is not { } g) return DmaFault(DmaFaults.NoDomain);
+        var step = DmaThrough(g, HardwareOf(g, op.Dev), op);
+        return g.Current is null && step.Outcome.Errno != Errno.OK ? DmaFault(DmaFaults.NoDomain) : step;
     }
 
     /// <summary>A DMA through what the device's hardware is on (<paramref name="hw"/>) in group <paramref name="g"/>.</summary>
-    private DmaLanding Through(GroupState g, HardwareDomain hw, ulong iova, ulong size, bool write)
+    private ModelStep DmaThrough(GroupState g, HardwareDomain hw, DeviceDma op)
     {
-        if (hw.Domain is not { } domain) return DmaLanding.Faults(hw.Freed ? DmaFaults.Translation : DmaFaults.NoDomain);
+        if (hw.Domain is not { } domain) return DmaFault(hw.Freed ? DmaFaults.Translation : DmaFaults.NoDomain);
         switch (domain.Role)
         {
             case DomainRole.Blocking:
-                return DmaLanding.Faults(DmaFaults.Blocked);
+                return DmaFault(DmaFaults.Blocked);
             case DomainRole.Default:
                 return g.Default switch
                 {
-                    DefaultKind.Identity => DmaLanding.At(iova),
-                    DefaultKind.Blocked => DmaLanding.Faults(DmaFaults.Blocked),
-                    _ => DmaLanding.Faults(DmaFaults.Translation),
+                    DefaultKind.Identity => Value(DmaValues.Phys(op.Iova)),
+                    DefaultKind.Blocked => DmaFault(DmaFaults.Blocked),
+                    _ => DmaFault(DmaFaults.Translation),
                 };
             default:
-                if (LiveUser(hw) is not { } user) return DmaLanding.Faults(DmaFaults.Translation);
+                if (LiveUser(hw) is not { } user) return DmaFault(DmaFaults.Translation);
                 var mappings = user.Mappings;
-                var need = write ? ProtFlags.WriteBit : ProtFlags.ReadBit;
+                var need = op.Write ? ProtFlags.WriteBit : ProtFlags.ReadBit;
                 var writeReads = PagingOf(user).WriteImpliesRead;
-                var last = iova + (size - 1);
-                for (var cur = iova; ;)
+                var last = op.Iova + (op.Size - 1);
+                for (var cur = op.Iova; ;)
                 {
-                    if (mappings.Find(cur) is not { } run) return DmaLanding.Faults(DmaFaults.Translation);
+                    if (mappings.Find(cur) is not { } run) return DmaFault(DmaFaults.Translation);
                     var rights = writeReads && (run.Prot & ProtFlags.WriteBit) != 0 ? run.Prot | ProtFlags.ReadBit : run.Prot;
-                    if ((rights & need) == 0) return DmaLanding.Faults(DmaFaults.Permission);
+                    if ((rights & need) == 0) return DmaFault(DmaFaults.Permission);
                     if (run.End - 1 >= last) break;
                     cur = run.End;
                 }
-                var first = mappings.Find(iova)!;
-                return DmaLanding.At(first.Paddr + (iova - first.Iova));
+                return Value(DmaValues.Phys(mappings.Find(op.Iova)!.Paddr + (op.Iova - mappings.Find(op.Iova)!.Iova)));
         }
     }
 
