@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per step of the model, the implementation and the executor on the benchmark batch (issue #5's executor
-# ratio, independent of the machine's load):
+# ratio, independent of the machine's load); the executor with every check of the default run, and with issue #5's
+# pipeline alone (no isolation or page-table checks, InstructionCount.IssueFivePipeline):
 #   bash scripts/instructions.sh [core|default]      (default: core)
 # Each part runs under valgrind's callgrind (tiered compilation off, so the JIT settles at once) for 1 and for 6 rounds
 # of the 4,000-step batch; (6 rounds - 1 round) / (5 x 4,000) is its cost per step. Needs valgrind
@@ -16,10 +17,12 @@ count() {
     dotnet "$dll" instructions "$1" "$slice" "$2" 2>&1 | awk '/Collected/ { print $4 }'
 }
 declare -A per
-for part in model implementation executor; do
+for part in model implementation executor pipeline; do
   one=$(count "$part" 1); six=$(count "$part" 6)
   per[$part]=$(( (six - one) / 20000 ))
   echo "$part ($slice): ${per[$part]} instructions/step"
 done
-awk -v m="${per[model]}" -v i="${per[implementation]}" -v e="${per[executor]}" \
-  'BEGIN { printf "executor / (model + implementation) = %.2fx (overhead %.2fx)\n", e / (m + i), (e - m - i) / (m + i) }'
+for part in executor pipeline; do
+  awk -v m="${per[model]}" -v i="${per[implementation]}" -v e="${per[$part]}" -v p="$part" \
+    'BEGIN { printf "%s / (model + implementation) = %.2fx (overhead %.2fx)\n", p, e / (m + i), (e - m - i) / (m + i) }'
+done
