@@ -10,7 +10,7 @@ namespace IommuConformance.Benchmarks;
 /// Per-step cost of the executor on memory-op traces (<see cref="TraceGenSettings.MemoryOps"/>) with and without the
 /// isolation (G1) and page-table (G3/G4) checks: the default pipeline without them, with each alone, with both (the
 /// default run, <see cref="ExecutorChecks.All"/>), and both in full mode. The batch keeps generated traces the
-/// implementation can run (no virtio) and that every check passes, so every run executes every step.
+/// implementation can run (all four drivers) and that every check passes, so every run executes every step.
 /// </summary>
 [MemoryDiagnoser, MinColumn, MedianColumn, MaxColumn]
 public class IsolationBenchmarks
