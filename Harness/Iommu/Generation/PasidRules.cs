@@ -13,7 +13,7 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// </summary>
 public static class PasidRules
 {
-    public const double MmNewWeight = 0.6, MmExitWeight = 0.3, BindWeight = 1.2, UnbindWeight = 0.8, GetPasidWeight = 0.3;
+    public const double MmNewWeight = 0.6, MmExitWeight = 0.5, BindWeight = 1.2, UnbindWeight = 0.8, GetPasidWeight = 0.3;
     public const double AttachWeight = 1, ReplaceWeight = 0.5, DetachWeight = 0.5, ShareWeight = 0.4, InjectWeight = 0.3;
 
     /// <summary>The mock's fault-injecting PASID (IOMMU_TEST_PASID_RESERVED).</summary>
@@ -26,7 +26,7 @@ public static class PasidRules
         yield return Op(MmExit.Entry.Name, MmExitWeight, s => s.State.LiveMms.Count > 0 ? 1 : Stale(s, PasidArgs.MmSpace),
             s => s.Emit(new MmExit(Handle(s, PasidArgs.MmSpace, s.State.LiveMms))));
         yield return Op(SvaBind.Entry.Name, BindWeight, s => s.Probed.Count == 0 ? 0.05 : s.State.LiveMms.Count > 0 ? 1 : Stale(s, PasidArgs.MmSpace),
-            s => s.Emit(new SvaBind(s.Devices[PasidDevice(s)], Handle(s, PasidArgs.MmSpace, s.State.LiveMms), Binder(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
+            s => s.Emit(new SvaBind(s.Devices[BindDevice(s)], Handle(s, PasidArgs.MmSpace, s.State.LiveMms), Binder(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
         yield return Op(SvaUnbind.Entry.Name, UnbindWeight, s => s.State.LiveSvaHandles.Count > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
             s => s.Emit(new SvaUnbind(Handle(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
         yield return Op(SvaGetPasid.Entry.Name, GetPasidWeight, s => s.State.LiveSvaHandles.Count > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
@@ -117,6 +117,13 @@ public static class PasidRules
     {
         var d = s.Random.Chance(0.85) ? s.PickWhere(s.Probed, x => s.State.MaxPasidsOf(s.Devices[x]) > 0) : -1;
         return d >= 0 ? d : IommuArgs.Device(s);
+    }
+
+    /// <summary>A device an SVA bind can succeed on mostly (PASIDs, a driver with SVA), else as <see cref="PasidDevice"/>.</summary>
+    private static int BindDevice(IommuSession s)
+    {
+        var sva = SvaDevices(s);
+        return sva.Count > 0 && s.Random.Chance(0.7) ? s.Random.Pick(sva) : PasidDevice(s);
     }
 
     /// <summary>Probed devices with PASIDs behind an instance whose driver has SVA.</summary>

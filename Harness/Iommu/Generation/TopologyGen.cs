@@ -152,7 +152,7 @@ public static class TopologyGen
         };
     }
 
-    private static readonly int[] PasidWidths = [2, 2, 4, 16, 2048, 1 << 20];
+    private static readonly int[] PasidWidths = [2, 4, 16, 16, 2048, 1 << 20];
 
     /// <summary>A random config, as an FsCheck generator.</summary>
     public static Gen<SystemConfig> Config() => SeededGen.From((seed, _) => Config(new Prng(seed)));
