@@ -147,8 +147,8 @@ public static class BugCatalogue
             + "reused domain's PASID entry is stored without the bond's attach handle",
             "iommu_sva_bind_device attaches an existing SVA domain of the mm without the bond's handle, so a later bind through "
             + "that group does not find the bond (a bare entry is -ENOENT), tries a fresh attach and meets the occupied slot",
-            "probe devA; probe devB (another group, same instance); mm_new mm1; sva_bind devA mm1 as h1; sva_bind devB mm1 as h2 "
-            + "(reuses the domain); sva_bind devB mm1 as h3 -> OK (shared bond) expected, EBUSY buggy", 6),
+            "bus_probe pci (devA, devB: two groups of one instance); mm_new mm1; sva_bind devA mm1 as h1; sva_bind devB mm1 as h2 "
+            + "(reuses the domain); sva_bind devB mm1 as h3 -> OK (shared bond) expected, EBUSY buggy", 5),
         new(HandleGetBusyAsFree,
             "kernel-semantics b.10 / the review of the attach-handle conversion: what iommu_attach_handle_get answers for a "
             + "PASID that holds another type of domain",
@@ -169,8 +169,8 @@ public static class BugCatalogue
             "iommufd selftest pasid_attach (\"PASID 1024 replace failure must keep the old domain\"), §e.3",
             "iommu_replace_device_pasid on a driver refusal blocks the PASID and erases the slot instead of rolling back to the old domain",
             "probe dev0 (mock, PASIDs); domain_alloc_paging dev0 as d1; attach_device_pasid d1 dev0 1024 (arms the injector); "
-            + "domain_alloc_paging dev0 as d2; replace_device_pasid d2 dev0 1024 -> ENOMEM on both sides; attach_device_pasid d1 "
-            + "dev0 1024 -> EBUSY expected (d1 still there), OK buggy", 6),
+            + "domain_alloc_paging dev0 as d2; replace_device_pasid d2 dev0 1024 -> ENOMEM on both sides, but the slot is gone "
+            + "(c.10: the failed step changed the group's PASID array; a later attach_device_pasid d1 dev0 1024 answers OK, not EBUSY)", 5),
         new(PasidZeroAccepted,
             "synthetic: iommu_attach_device_pasid without its IOMMU_NO_PASID test",
             "a PASID attach to PASID 0 (the RID's slot) is accepted",

@@ -110,11 +110,15 @@ public sealed partial class IommuCore
     private static IEnumerable<Device> PasidMembers(IommuGroup group) =>
         group.Devices.Select(g => g.Dev).Where(d => d.Iommu!.MaxPasids > 0);
 
-    private static bool PastPasidWidthLocked(IommuGroup group, uint pasid) =>
-        PasidMembers(group).Any(d => pasid >= (uint)d.Iommu!.MaxPasids);
+    private static bool PastPasidWidthLocked(IommuGroup group, uint pasid)
+    {
+        AssertLocked(group);
+        return PasidMembers(group).Any(d => pasid >= (uint)d.Iommu!.MaxPasids);
+    }
 
     private static void StorePasidLocked(IommuGroup group, uint pasid, IommuDomain domain, IommuAttachHandle? handle)
     {
+        AssertLocked(group);
         if (handle is not null) handle.Domain = domain;
         group.SetPasid(pasid, new PasidArrayEntry(domain, handle));
     }
@@ -160,5 +164,9 @@ public sealed partial class IommuCore
     }
 
     /// <summary>!xa_empty(&amp;group->pasid_array).</summary>
-    private static bool HasPasidsLocked(IommuGroup group) => group.PasidArray.Count > 0;
+    private static bool HasPasidsLocked(IommuGroup group)
+    {
+        AssertLocked(group);
+        return group.PasidArray.Count > 0;
+    }
 }

@@ -57,6 +57,7 @@ public sealed partial class IommuCore
     // iommu_alloc_mm_data(): the mm's PASID, allocated at its first bind and kept whatever follows.
     private Errno AllocMmDataLocked(MmStruct mm, Device dev)
     {
+        if (!_svaLock.IsHeldByCurrentThread) throw new InvalidOperationException($"{nameof(AllocMmDataLocked)}: iommu_sva_lock is not held");
         if (mm.IommuMm is { } data) return data.Pasid >= (uint)dev.Iommu!.MaxPasids ? EOVERFLOW : OK;
         var pasid = AllocGlobalPasid(dev);
         if (pasid == PasidInvalid) return ENOSPC;

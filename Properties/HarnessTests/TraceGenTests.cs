@@ -46,9 +46,18 @@ public sealed class TraceGenTests(ITestOutputHelper output)
         var probe = IommuRules.All.Find(Probe.Entry.Name)!;
         foreach (var spec in Operations.All.All)
         {
+            // the binders of its handle spaces, and theirs in turn (sva_bind needs an mm from mm_new)
             var handleSpaces = spec.Args.Where(a => a.Kind == ArgKind.Handle).Select(a => a.Space).ToHashSet();
-            var binders = IommuRules.Defaults.Rules.Where(r => Operations.All.Find(r.Name) is { } s
-                && s.Args.Any(a => a.Kind == ArgKind.Binder && handleSpaces.Contains(a.Space)));
+            List<Rule<IommuSession>> binders = [];
+            for (var grew = true; grew;)
+            {
+                binders = [.. IommuRules.Defaults.Rules.Where(r => Operations.All.Find(r.Name) is { } s
+                    && s.Args.Any(a => a.Kind == ArgKind.Binder && handleSpaces.Contains(a.Space)))];
+                var before = handleSpaces.Count;
+                foreach (var b in binders)
+                    handleSpaces.UnionWith(Operations.All.Find(b.Name)!.Args.Where(a => a.Kind == ArgKind.Handle).Select(a => a.Space));
+                grew = handleSpaces.Count > before;
+            }
             var rules = new RuleSet<IommuSession>([.. spec.Name == probe.Name ? [] : (Rule<IommuSession>[])[probe],
                 .. binders.Where(b => b.Name != spec.Name), IommuRules.Defaults.Find(spec.Name)!]);
             var emitted = 0;

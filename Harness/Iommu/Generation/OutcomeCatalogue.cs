@@ -173,6 +173,8 @@ public static class OutcomeCatalogue
         // mock's PASID-1024 injector armed on one member of a multi-device group (an attach refused, a rollback refused)
         O(SvaBindOp, Errno.EEXIST), O(PasidReplaceOp, Errno.ENODEV), O(PasidDetachOp, Errno.ENODEV), O(PasidAttachOp, Errno.ENOMEM),
         O(PasidReplaceOp, Errno.ENOMEM, Warn.SetDevPasidRevertFailed),
+        // virtio (model-only runs): no set_dev_pasid
+        O(PasidAttachOp, Errno.EOPNOTSUPP), O(PasidReplaceOp, Errno.EOPNOTSUPP),
     ];
 
     /// <summary>True unless the pair is one the runs meet too rarely to require (<see cref="MemoryRare"/>).</summary>

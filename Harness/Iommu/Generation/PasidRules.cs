@@ -14,7 +14,7 @@ namespace IommuConformance.Harness.Iommu.Generation;
 public static class PasidRules
 {
     public const double MmNewWeight = 0.6, MmExitWeight = 0.5, BindWeight = 1.2, UnbindWeight = 0.8, GetPasidWeight = 0.3;
-    public const double AttachWeight = 1, ReplaceWeight = 0.5, DetachWeight = 0.5, ShareWeight = 0.4, InjectWeight = 0.3;
+    public const double AttachWeight = 1, ReplaceWeight = 0.5, DetachWeight = 0.5, ShareWeight = 0.4, InjectWeight = 0.3, OverAttachWeight = 0.4;
 
     /// <summary>The mock's fault-injecting PASID (IOMMU_TEST_PASID_RESERVED).</summary>
     public const ulong InjectorPasid = DriverCapabilities.InjectorPasid;
@@ -32,12 +32,12 @@ public static class PasidRules
         yield return Op(SvaGetPasid.Entry.Name, GetPasidWeight, s => s.State.LiveSvaHandles.Count > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
             s => s.Emit(new SvaGetPasid(Handle(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
 
-        yield return Op(AttachDevicePasid.Entry.Name, AttachWeight, s => s.Live.Count > 0 && s.Probed.Count > 0 ? 1 : 0.05, s =>
+        yield return Op(AttachDevicePasid.Entry.Name, AttachWeight, s => s.Live.Count > 0 && s.Probed.Count > 0 ? 1 : AnyDomain(s), s =>
         {
             var d = PasidDevice(s);
             s.Emit(new AttachDevicePasid(DomainFor(s, d), s.Devices[d], PasidFor(s, d)));
         });
-        yield return Op(ReplaceDevicePasid.Entry.Name, ReplaceWeight, s => Attached(s).Count > 0 ? 1 : s.Live.Count > 0 ? 0.1 : 0.02, s =>
+        yield return Op(ReplaceDevicePasid.Entry.Name, ReplaceWeight, s => Attached(s).Count > 0 ? 1 : s.Live.Count > 0 ? 0.1 : 0.2 * AnyDomain(s), s =>
         {
             var attached = Attached(s);
             if (attached.Count > 0 && s.Random.Chance(0.85))
@@ -51,7 +51,7 @@ public static class PasidRules
             var dev = PasidDevice(s);
             s.Emit(new ReplaceDevicePasid(DomainFor(s, dev), s.Devices[dev], PasidFor(s, dev)));
         });
-        yield return Op(DetachDevicePasid.Entry.Name, DetachWeight, s => Attached(s).Count > 0 ? 1 : s.Live.Count > 0 ? 0.1 : 0.02, s =>
+        yield return Op(DetachDevicePasid.Entry.Name, DetachWeight, s => Attached(s).Count > 0 ? 1 : s.Live.Count > 0 ? 0.1 : 0.2 * AnyDomain(s), s =>
         {
             var attached = Attached(s);
             if (attached.Count > 0 && s.Random.Chance(0.85))
@@ -79,6 +79,30 @@ public static class PasidRules
             if (s.Random.Chance(0.5))
                 foreach (var h in s.State.LiveSvaHandles.ToList())
                     if (s.Random.Chance(0.7) && s.Emit(new SvaUnbind(h)) is null) return;
+        });
+
+        // A bind onto a PASID that iommufd holds: a paging domain attached at the mm's PASID (the one it has, or the one
+        // its first bind will get), then the bind (EBUSY: another type of domain holds the slot).
+        yield return new Rule<IommuSession>("sva_over_attach", OverAttachWeight, s => s.Live.Count > 0 && PasidCapable(s).Count > 0 ? 1 : 0, s =>
+        {
+            var d = s.Random.Pick(PasidCapable(s));
+            var dev = s.Devices[d];
+            var withPasid = s.State.LiveMms.Where(m => s.State.MmPasid(m) is { } p && p < (ulong)s.State.MaxPasidsOf(dev)).ToList();
+            string mm;
+            ulong pasid;
+            if (withPasid.Count > 0 && s.Random.Chance(0.5))
+            {
+                mm = s.Random.Pick(withPasid);
+                pasid = s.State.MmPasid(mm)!.Value;
+            }
+            else
+            {
+                mm = s.Names.Fresh(PasidArgs.MmSpace);
+                if (s.Emit(new MmNew(mm)) is null) return;
+                pasid = NextGlobalPasid(s);
+            }
+            if (s.Emit(new AttachDevicePasid(DomainFor(s, d), dev, pasid)) is null) return;
+            s.Emit(new SvaBind(dev, mm, s.Names.Fresh(PasidArgs.SvaSpace)));
         });
 
         // The selftest's failing replace: PASID 1024 of a mock device attached (armed), replaced by another domain
@@ -131,6 +155,17 @@ public static class PasidRules
         [.. s.Probed.Where(x => s.State.MaxPasidsOf(s.Devices[x]) > 0 && s.IommuOf(x) is var i and >= 0
             && DriverCapabilities.For(s.Topology.Iommus[i])?.Sva == true)];
 
+    /// <summary>Probed devices with PASIDs.</summary>
+    private static List<int> PasidCapable(IommuSession s) => [.. s.Probed.Where(x => s.State.MaxPasidsOf(s.Devices[x]) > 1)];
+
+    /// <summary>The PASID the global IDA hands out next: the lowest one not in use.</summary>
+    private static ulong NextGlobalPasid(IommuSession s)
+    {
+        var pasid = 1UL;
+        while (s.State.PasidView.UsedPasids.Contains(pasid)) pasid++;
+        return pasid;
+    }
+
     /// <summary>Probed mock devices wide enough for PASID 1024.</summary>
     private static List<int> MockPasidDevices(IommuSession s) =>
         [.. s.Probed.Where(x => (ulong)s.State.MaxPasidsOf(s.Devices[x]) > InjectorPasid && s.IommuOf(x) is var i and >= 0
@@ -142,8 +177,11 @@ public static class PasidRules
         var same = s.Live.Where(h => s.DeviceOf(h) is var o and >= 0 && s.IommuOf(o) == s.IommuOf(d)).ToList();
         if (same.Count > 0 && s.Random.Chance(0.85)) return s.Random.Pick(same);
         if (s.Live.Count > 0 && s.Random.Chance(0.9)) return s.Random.Pick(s.Live);
-        return s.Names.Bound(Spaces.Domain).Count > 0 ? s.Random.Pick(s.Names.Bound(Spaces.Domain)) : "d1";
+        return s.Random.Pick(s.Names.Bound(Spaces.Domain));   // the guards ask for a bound name (AnyDomain)
     }
+
+    /// <summary>The readiness of a rule that names a domain when no live one fits: some name bound (stale ones: ENOENT), else none.</summary>
+    private static double AnyDomain(IommuSession s) => s.Names.Bound(Spaces.Domain).Count > 0 ? 0.05 : 0;
 
     /// <summary>
     /// A PASID within the device's width mostly (small, so that attaches meet SVA's global PASIDs); 0, the width itself
