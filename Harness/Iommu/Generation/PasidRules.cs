@@ -14,7 +14,7 @@ namespace IommuConformance.Harness.Iommu.Generation;
 public static class PasidRules
 {
     public const double MmNewWeight = 0.6, MmExitWeight = 0.5, BindWeight = 1.2, UnbindWeight = 0.8, GetPasidWeight = 0.3;
-    public const double AttachWeight = 1, ReplaceWeight = 0.5, DetachWeight = 0.5, ShareWeight = 0.4, InjectWeight = 0.3, OverAttachWeight = 0.4;
+    public const double AttachWeight = 1, ReplaceWeight = 0.5, DetachWeight = 0.5, ShareWeight = 0.4, InjectWeight = 0.6, OverAttachWeight = 0.4;
 
     /// <summary>The mock's fault-injecting PASID (IOMMU_TEST_PASID_RESERVED).</summary>
     public const ulong InjectorPasid = DriverCapabilities.InjectorPasid;
