@@ -91,4 +91,25 @@ public sealed partial class IommuSystem
             _core.GroupPut(group);
         }
     }
+
+    /// <summary>c.20 inside the core (<see cref="IommuCore.SvaRefcountProblem"/>), or null.</summary>
+    public string? SvaRefcountProblem() => _core.SvaRefcountProblem();
+
+    /// <summary>Live SVA domains, allocated global PASIDs, mms on the SVA list.</summary>
+    public (int Domains, int Pasids, int Mms) SvaLeftovers() => _core.SvaLeftovers();
+
+    /// <summary>PASID_CHECK_HWPT: the handle name of the domain at <paramref name="pasid"/> of the device's group, "sva", or null when free.</summary>
+    public string? PasidDomainName(string dev, uint pasid)
+    {
+        if (!_devicesByName.TryGetValue(dev, out var device) || _core.GroupGet(device) is not { } group) return null;
+        try
+        {
+            if (_core.AttachHandleGet(group, pasid, 0, out var handle) != OK) return null;
+            return handle is IommuSva ? "sva" : _handles.NameOf(handle!.Domain!);
+        }
+        finally
+        {
+            _core.GroupPut(group);
+        }
+    }
 }

@@ -189,4 +189,33 @@ public sealed partial class IommuCore
         if (mm.IommuMm is { } data) FreeGlobalPasid(data.Pasid);
         mm.IommuMm = null;
     }
+
+    /// <summary>
+    /// c.20 on this core's objects, or null: every bond in a PASID slot holds a reference, an SVA domain's users are the
+    /// slots on it, and an mm is on the SVA list exactly while it has SVA domains.
+    /// </summary>
+    public string? SvaRefcountProblem()
+    {
+        var slots = new Dictionary<SvaDomain, int>(ReferenceEqualityComparer.Instance);
+        foreach (var group in LiveGroups())
+            foreach (var (pasid, entry) in PasidEntries(group))
+            {
+                if (entry.Handle is IommuSva { Users: < 1 } dead) return $"{group} PASID {pasid}: a bond with {dead.Users} references";
+                if (entry.Domain is SvaDomain sva) slots[sva] = slots.GetValueOrDefault(sva) + 1;
+            }
+        var mms = SvaMms();
+        foreach (var domain in LiveDomains().OfType<SvaDomain>())
+        {
+            if (domain.Users != slots.GetValueOrDefault(domain))
+                return $"{domain} has users {domain.Users} but {slots.GetValueOrDefault(domain)} PASID slot(s)";
+            if (!mms.Contains(domain.Mm)) return $"{domain.Mm} has SVA domain {domain} but is not on the SVA list";
+        }
+        foreach (var mm in mms)
+            if (mm.IommuMm is not { SvaDomains.Count: > 0 }) return $"{mm} is on the SVA list without SVA domains";
+        return null;
+    }
+
+    /// <summary>What SVA leaves behind: live SVA domains, allocated global PASIDs, mms on the SVA list.</summary>
+    public (int Domains, int Pasids, int Mms) SvaLeftovers() =>
+        (LiveDomains().OfType<SvaDomain>().Count(), GlobalPasids().Count, SvaMms().Count);
 }
