@@ -7,14 +7,14 @@ using Xunit;
 namespace IommuConformance.Properties.ImplementationTests;
 
 /// <summary>
-/// c.20 inside the implementation over generated traces (300, default run's generator at sizes to 100): after every
+/// c.20 inside the implementation over generated traces (1,000, the default run's generator at sizes 40 to 100): after every
 /// step each bond in a PASID slot holds a reference, each SVA domain's users are the slots on it, and an mm is on the
 /// SVA list exactly while it has SVA domains; and once every live bond reference is unbound and every live mm has
 /// exited, nothing of SVA is left: no SVA domain, no global PASID, no mm on the list.
 /// </summary>
 public class SvaRefcountTests
 {
-    private const int Traces = 300;
+    private const int Traces = 1000;
 
     [Fact]
     public void Refcounts_hold_after_every_step_and_nothing_is_left_after_the_last_unbind_and_mm_exit()
@@ -22,7 +22,7 @@ public class SvaRefcountTests
         var binds = 0;
         for (var seed = 0UL; seed < Traces; seed++)
         {
-            var trace = TraceGen.Build(TraceGenSettings.Default, seed * 7919 + 1, (int)(seed % 100) + 1);
+            var trace = TraceGen.Build(TraceGenSettings.Default, seed * 7919 + 1, (int)(seed % 60) + 40);
             var system = IommuSystem.Create(trace.Config, trace.Topology, []);
             var model = ModelState.Initial(trace.Config, trace.Topology);
             foreach (var step in trace.Steps)
@@ -39,6 +39,6 @@ public class SvaRefcountTests
             }
             Assert.Equal((0, 0, 0), system.SvaLeftovers());
         }
-        Assert.True(binds > 100, $"only {binds} successful binds");
+        Assert.True(binds > 200, $"only {binds} successful binds");
     }
 }
