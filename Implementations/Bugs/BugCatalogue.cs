@@ -148,7 +148,8 @@ public static class BugCatalogue
             "iommu_sva_bind_device attaches an existing SVA domain of the mm without the bond's handle, so a later bind through "
             + "that group does not find the bond (a bare entry is -ENOENT), tries a fresh attach and meets the occupied slot",
             "bus_probe pci (devA, devB: two groups of one instance); mm_new mm1; sva_bind devA mm1 as h1; sva_bind devB mm1 as h2 "
-            + "(reuses the domain); sva_bind devB mm1 as h3 -> OK (shared bond) expected, EBUSY buggy", 5),
+            + "(reuses the domain: its PASID slot is a bare domain, which the PASID check sees at once); sva_bind devB mm1 as h3 "
+            + "-> OK (shared bond) expected, EBUSY buggy", 4),
         new(HandleGetBusyAsFree,
             "kernel-semantics b.10 / the review of the attach-handle conversion: what iommu_attach_handle_get answers for a "
             + "PASID that holds another type of domain",
