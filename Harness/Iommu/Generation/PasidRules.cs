@@ -25,7 +25,7 @@ public static class PasidRules
             s => s.Emit(new MmNew(Binder(s, PasidArgs.MmSpace, s.State.LiveMms))));
         yield return Op(MmExit.Entry.Name, MmExitWeight, s => s.State.LiveMms.Count > 0 ? 1 : Stale(s, PasidArgs.MmSpace),
             s => s.Emit(new MmExit(Handle(s, PasidArgs.MmSpace, s.State.LiveMms))));
-        yield return Op(SvaBind.Entry.Name, BindWeight, s => s.Probed.Count == 0 ? 0.05 : s.State.LiveMms.Count > 0 ? 1 : Stale(s, PasidArgs.MmSpace),
+        yield return Op(SvaBind.Entry.Name, BindWeight, s => s.State.LiveMms.Count > 0 ? (s.Probed.Count > 0 ? 1 : 0.05) : Stale(s, PasidArgs.MmSpace),
             s => s.Emit(new SvaBind(s.Devices[BindDevice(s)], Handle(s, PasidArgs.MmSpace, s.State.LiveMms), Binder(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
         yield return Op(SvaUnbind.Entry.Name, UnbindWeight, s => s.State.LiveSvaHandles.Count > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
             s => s.Emit(new SvaUnbind(Handle(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
@@ -44,7 +44,8 @@ public static class PasidRules
             {
                 var (d, pasid, handle) = s.Random.Pick(attached);
                 var other = s.Live.Where(h => h != handle).ToList();
-                var domain = other.Count > 0 && s.Random.Chance(0.85) ? s.Random.Pick(other) : handle;
+                var domain = Stale(s) is { } stale && s.Random.Chance(0.12) ? stale
+                    : other.Count > 0 && s.Random.Chance(0.85) ? s.Random.Pick(other) : handle;
                 s.Emit(new ReplaceDevicePasid(domain, s.Devices[d], pasid));
                 return;
             }
@@ -57,7 +58,8 @@ public static class PasidRules
             if (attached.Count > 0 && s.Random.Chance(0.85))
             {
                 var (d, pasid, handle) = s.Random.Pick(attached);
-                s.Emit(new DetachDevicePasid(s.Random.Chance(0.9) ? handle : DomainFor(s, d), s.Devices[d], pasid));
+                var domain = Stale(s) is { } stale && s.Random.Chance(0.06) ? stale : s.Random.Chance(0.9) ? handle : DomainFor(s, d);
+                s.Emit(new DetachDevicePasid(domain, s.Devices[d], pasid));
                 return;
             }
             var dev = PasidDevice(s);
@@ -119,8 +121,17 @@ public static class PasidRules
         });
     }
 
+    // On a machine without a PASID-capable device (a third of them; every virtio one) the rules fire a tenth as often:
+    // their bad-input paths stay covered without taking the steps of the machine's other operations.
     private static Rule<IommuSession> Op(string name, double weight, Func<IommuSession, double> guard, Action<IommuSession> fire) =>
-        new(name, weight, guard, fire) { Operation = name };
+        new(name, weight, s => guard(s) * (HasPasidDevices(s) ? 1 : 0.1), fire) { Operation = name };
+
+    private static bool HasPasidDevices(IommuSession s)
+    {
+        foreach (var d in s.Topology.Devices)
+            if (s.State.MaxPasidsOf(d) > 0) return true;
+        return false;
+    }
 
     private static double Stale(IommuSession s, string space) => s.Names.Bound(space).Count > 0 ? 0.03 : 0;
 
@@ -133,7 +144,7 @@ public static class PasidRules
     {
         var bound = s.Names.Bound(space);
         if (live.Count > 0 && (bound.Count == live.Count || s.Random.Chance(0.93))) return s.Random.Pick(live.ToList());
-        return bound.Count > 0 ? s.Random.Pick(bound) : s.Names.Fresh(space);
+        return s.Random.Pick(bound);   // the guards ask for a bound name (Stale)
     }
 
     /// <summary>A probed device with PASIDs mostly, else any device.</summary>
@@ -174,10 +185,21 @@ public static class PasidRules
     /// <summary>A live domain allocated on the device's instance mostly, else any handle.</summary>
     private static string DomainFor(IommuSession s, int d)
     {
+        var bound = s.Names.Bound(Spaces.Domain);
+        if (bound.Count > s.Live.Count && s.Random.Chance(0.05)) return s.Random.Pick([.. bound.Where(h => !s.Live.Contains(h))]);   // stale: ENOENT
         var same = s.Live.Where(h => s.DeviceOf(h) is var o and >= 0 && s.IommuOf(o) == s.IommuOf(d)).ToList();
         if (same.Count > 0 && s.Random.Chance(0.85)) return s.Random.Pick(same);
         if (s.Live.Count > 0 && s.Random.Chance(0.9)) return s.Random.Pick(s.Live);
         return s.Random.Pick(s.Names.Bound(Spaces.Domain));   // the guards ask for a bound name (AnyDomain)
+    }
+
+    /// <summary>A domain name bound once and freed since (ENOENT), or null.</summary>
+    private static string? Stale(IommuSession s)
+    {
+        var bound = s.Names.Bound(Spaces.Domain);
+        if (bound.Count == s.Live.Count) return null;
+        var stale = bound.Where(h => !s.Live.Contains(h)).ToList();
+        return stale.Count > 0 ? s.Random.Pick(stale) : null;
     }
 
     /// <summary>The readiness of a rule that names a domain when no live one fits: some name bound (stale ones: ENOENT), else none.</summary>
