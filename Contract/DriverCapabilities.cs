@@ -28,6 +28,24 @@ public sealed record DriverCapabilities(
     ImmutableArray<string> OptionKnobs,
     PageTableCaps Paging)
 {
+    /// <summary>
+    /// <c>ops->domain_alloc_sva</c>: SVA domains for PASID binds of a process mm (smmuv3, vtd; spec §2 table). PASID
+    /// attach itself (<c>set_dev_pasid</c> on the paging and blocked domains) is <see cref="PageTableCaps.Pasid"/>.
+    /// </summary>
+    public bool Sva { get; init; }
+
+    /// <summary>
+    /// The iommufd selftest's fault injector on PASID 1024 (IOMMU_TEST_PASID_RESERVED) in <c>set_dev_pasid</c>: the first
+    /// non-blocked set arms it, the next fails with -ENOMEM and disarms it, a blocked set disarms it.
+    /// </summary>
+    public bool PasidFaultInjector { get; init; }
+
+    /// <summary>The PASID of the mock's fault injector.</summary>
+    public const ulong InjectorPasid = 1024;
+
+    /// <summary>The instance's <c>max_pasids</c> when the driver has PASIDs: 2^20 (SMMU SSIDSIZE, VT-d PSS, MOCK_PASID_WIDTH).</summary>
+    public const int InstanceMaxPasids = 1 << 20;
+
     /// <summary>Instance option <c>identityDomain</c>.</summary>
     public const string IdentityDomainKnob = "identityDomain";
 
@@ -38,13 +56,13 @@ public sealed record DriverCapabilities(
     public static readonly DriverCapabilities Smmuv3 = new(DriverNames.Smmuv3, [BusNames.Pci, BusNames.Platform],
         StaticBlockedDefault: false, IdentityDomain: true, DeferredFlush: true, DomainPerInstance: true,
         DirtyTracking: false, HonoursDefDomainType: true, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob],
-        Paging: PageTableCaps.Smmuv3);
+        Paging: PageTableCaps.Smmuv3) { Sva = true };
 
     /// <summary>The iommufd selftest mock: its private bus (platform), a static BLOCKED default, dirty tracking.</summary>
     public static readonly DriverCapabilities Mock = new(DriverNames.Mock, [BusNames.Platform],
         StaticBlockedDefault: true, IdentityDomain: false, DeferredFlush: false, DomainPerInstance: false,
         DirtyTracking: true, HonoursDefDomainType: false, OptionKnobs: [],
-        Paging: PageTableCaps.Mock);
+        Paging: PageTableCaps.Mock) { PasidFaultInjector = true };
 
     /// <summary>
     /// Intel VT-d: PCI devices only, static blocked and identity domains, a paging domain may span IOMMUs, deferred
@@ -53,7 +71,7 @@ public sealed record DriverCapabilities(
     public static readonly DriverCapabilities Vtd = new(DriverNames.Vtd, [BusNames.Pci],
         StaticBlockedDefault: false, IdentityDomain: true, DeferredFlush: true, DomainPerInstance: false,
         DirtyTracking: false, HonoursDefDomainType: true, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob],
-        Paging: PageTableCaps.Vtd);
+        Paging: PageTableCaps.Vtd) { Sva = true };
 
     /// <summary>
     /// virtio-iommu: PCI and platform endpoints, identity through bypass, a domain finalised on one device
@@ -82,6 +100,9 @@ public sealed record DriverCapabilities(
     {
         IdentityDomain = OptionKnobs.Contains(IdentityDomainKnob) ? options.IdentityDomain ?? IdentityDomain : IdentityDomain,
         DeferredFlush = OptionKnobs.Contains(DeferredFlushKnob) ? options.DeferredFlush ?? DeferredFlush : DeferredFlush,
+        // options.pasid false: the instance has no PASID support (max_pasids 0), hence no SVA either
+        Paging = options.Pasid == false ? Paging with { Pasid = false } : Paging,
+        Sva = Sva && options.Pasid != false,
     };
 
     /// <summary>Whether <c>probe_device</c> accepts a device of <paramref name="bus"/>.</summary>
@@ -92,7 +113,7 @@ public sealed record DriverCapabilities(
         && StaticBlockedDefault == other.StaticBlockedDefault && IdentityDomain == other.IdentityDomain
         && DeferredFlush == other.DeferredFlush && DomainPerInstance == other.DomainPerInstance
         && DirtyTracking == other.DirtyTracking && HonoursDefDomainType == other.HonoursDefDomainType
-        && OptionKnobs.SequenceEqual(other.OptionKnobs) && Paging == other.Paging;
+        && OptionKnobs.SequenceEqual(other.OptionKnobs) && Paging == other.Paging && Sva == other.Sva && PasidFaultInjector == other.PasidFaultInjector;
 
     public override int GetHashCode() => HashCode.Combine(Driver, StaticBlockedDefault, IdentityDomain, DeferredFlush);
 }

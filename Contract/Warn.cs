@@ -83,6 +83,12 @@ public static class Warn
     /// <summary>mock_domain_free: WARN_ON(!xa_empty(&amp;mock->pfns)): the domain is freed with mappings left.</summary>
     public const string MockFreeNotEmpty = "mock_free_not_empty";
 
+    /// <summary>
+    /// __iommu_set_group_pasid() err_revert: WARN_ON(the old domain's set_dev_pasid refused a device it is rolled back
+    /// to); the PASID is blocked on that device instead.
+    /// </summary>
+    public const string SetDevPasidRevertFailed = "set_dev_pasid_revert_failed";
+
     /// <summary>Every warning name of this contract, for validation of traces and coverage tables.</summary>
     public static readonly IReadOnlyList<string> All =
     [
@@ -91,5 +97,6 @@ public static class Warn
         SetDomainRevertFailed, SetDomainNullDomain, LateProbeAtDriverBind,
         ArmLpaeMapExists, ArmLpaeMapRange, ArmLpaeUnmapRange, ArmLpaeUnmapEmpty, ArmLpaeUnmapPartialLarge, PtMapNoAccess,
         MockMapOverwrite, MockUnmapEmpty, MockUnmapNotStart, MockUnmapNotLast, MockIovaToPhysUnmapped, MockFreeNotEmpty,
+        SetDevPasidRevertFailed,
     ];
 }

@@ -37,6 +37,8 @@ public sealed partial class IommuSystem
         Unmap u => Unmap(u),
         IovaToPhys i => IovaToPhys(i),
         DeviceDma d => DeviceDma(d),
+        Contract.MmNew or Contract.MmExit or Contract.SvaBind or Contract.SvaUnbind or Contract.SvaGetPasid or Contract.AttachDevicePasid
+            or Contract.ReplaceDevicePasid or Contract.DetachDevicePasid => DispatchPasid(op),
         // A suite bug (an operation added to the contract without its handler), not an answer.
         _ => throw new NotSupportedException($"the implementation has no handler for operation '{op.Name}' ({op.GetType().Name})"),
     };
@@ -44,6 +46,7 @@ public sealed partial class IommuSystem
     // Device removal: the driver core unbinds a bound driver first, then the IOMMU core releases the device.
     private Outcome Release(Device dev)
     {
+        ReleasePasidUsers(dev);
         if (_driverCore.IsBound(dev)) _driverCore.Unbind(dev);
         _core.ReleaseDevice(dev);
         return Outcome.Ok;

@@ -41,9 +41,17 @@ public sealed partial class IommuSystem
             var members = ImmutableArray.CreateBuilder<string>(devices.Count);
             for (var i = 0; i < devices.Count; i++) members.Add(devices[i].Dev.Name);
             return new GroupSnapshot(g.Id, g.Iommu.Name, g.Key, members.MoveToImmutable(),
-                g.Domain?.Id, g.DefaultDomain?.Id, g.BlockingDomain?.Id, g.Owner, g.OwnerCnt, g.RefCount);
+                g.Domain?.Id, g.DefaultDomain?.Id, g.BlockingDomain?.Id, g.Owner, g.OwnerCnt, g.RefCount) { Pasids = PasidSlots(g) };
         }
     }
+
+    private static ImmutableArray<PasidSlotSnapshot> PasidSlots(IommuGroup g) =>
+        g.PasidArray.Count == 0 ? [] : [.. g.PasidArray.Select(e => new PasidSlotSnapshot(e.Key, e.Value.Domain.Id, e.Value.Handle switch
+        {
+            null => "bare",
+            IommuSva => "sva",
+            _ => "iommufd",
+        }, (e.Value.Handle as IommuSva)?.Users ?? 0))];
 
     private DomainSnapshot Snapshot(IommuDomain d) =>
         new(d.Id, d.Type.SysfsName(), d.Driver, d.Owner?.Name, d.Iommu?.Name, d.IsStatic, _handles.NameOf(d));

@@ -48,14 +48,23 @@ public sealed record GroupSnapshot(
     int OwnerCount,
     int RefCount)
 {
+    /// <summary>group->pasid_array, by PASID (empty for most groups).</summary>
+    public ImmutableArray<PasidSlotSnapshot> Pasids { get; init; } = [];
+
     /// <summary>By value, members in order included.</summary>
     public bool Equals(GroupSnapshot? other) =>
         other is not null && Id == other.Id && Iommu == other.Iommu && Key == other.Key && Members.SequenceEqual(other.Members)
         && DomainId == other.DomainId && DefaultDomainId == other.DefaultDomainId && BlockingDomainId == other.BlockingDomainId
-        && Owner == other.Owner && OwnerCount == other.OwnerCount && RefCount == other.RefCount;
+        && Owner == other.Owner && OwnerCount == other.OwnerCount && RefCount == other.RefCount && Pasids.SequenceEqual(other.Pasids);
 
     public override int GetHashCode() => HashCode.Combine(Id, Members.Length, DomainId, DefaultDomainId, Owner, OwnerCount, RefCount);
 }
+
+/// <summary>
+/// One slot of a group's PASID array: the domain, and the attach handle's kind (<c>iommufd</c>, <c>sva</c> with the
+/// bond's refcount, or <c>bare</c> for a domain stored without a handle).
+/// </summary>
+public sealed record PasidSlotSnapshot(uint Pasid, int DomainId, string Handle, int Users = 0);
 
 /// <summary>
 /// A live (not freed) domain. <see cref="Type"/> is the sysfs spelling (blocked, identity, unmanaged, DMA,

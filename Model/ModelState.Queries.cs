@@ -64,7 +64,7 @@ public sealed partial class ModelState
 
     /// <summary>True when the live handle is some group's current domain.</summary>
     public bool IsAttached(string handle) =>
-        domains.ContainsKey(handle) && groups.Values.Any(g => g.Current == DomainRef.User(handle));
+        domains.ContainsKey(handle) && (groups.Values.Any(g => g.Current == DomainRef.User(handle)) || IsPasidAttached(handle));
 
     /// <summary>The live groups, keyed by their <see cref="GroupOf"/> name (for invariant checks and printers).</summary>
     public IReadOnlyDictionary<string, GroupState> Groups => groups;

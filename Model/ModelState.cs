@@ -36,6 +36,9 @@ public sealed partial class ModelState : IEquatable<ModelState>
         this.nextSeq = nextSeq;
     }
 
+    /// <summary>The PASID arrays, mms, SVA domains and bonds (Operations/ModelState.Pasid.cs, ModelState.Sva.cs).</summary>
+    private PasidState Pasid { get; init; } = PasidState.Empty;
+
     /// <summary>The machine after registering every IOMMU instance: nothing probed, nothing bound, no handles.</summary>
     public static ModelState Initial(SystemConfig config, Topology topology) =>
         new(new Machine(config, topology), ImmutableSortedDictionary<string, GroupState>.Empty.WithComparers(StringComparer.Ordinal),
@@ -73,6 +76,14 @@ public sealed partial class ModelState : IEquatable<ModelState>
         Unmap o => UnmapRange(o),
         IovaToPhys o => IovaToPhys(o),
         DeviceDma o => DeviceDma(o),
+        MmNew o => MmNew(o),
+        MmExit o => MmExit(o),
+        SvaBind o => SvaBind(o),
+        SvaUnbind o => SvaUnbind(o),
+        SvaGetPasid o => SvaGetPasid(o),
+        AttachDevicePasid o => AttachDevicePasid(o),
+        ReplaceDevicePasid o => ReplaceDevicePasid(o),
+        DetachDevicePasid o => DetachDevicePasid(o),
         _ => throw new NotSupportedException($"the model has no method for operation '{op.Name}' ({op.GetType().Name})"),
     };
 
@@ -84,7 +95,8 @@ public sealed partial class ModelState : IEquatable<ModelState>
              && groups.Count == other.groups.Count
              && groups.All(g => other.groups.TryGetValue(g.Key, out var o) && g.Value.Equals(o))
              && domains.Count == other.domains.Count
-             && domains.All(d => other.domains.TryGetValue(d.Key, out var o) && d.Value.Equals(o))));
+             && domains.All(d => other.domains.TryGetValue(d.Key, out var o) && d.Value.Equals(o))
+             && Pasid.Equals(other.Pasid)));
 
     public override bool Equals(object? obj) => Equals(obj as ModelState);
 
@@ -95,6 +107,7 @@ public sealed partial class ModelState : IEquatable<ModelState>
         foreach (var g in groups.Values) hash.Add(g);
         foreach (var d in domains.Values) hash.Add(d);
         foreach (var b in bound) hash.Add(b);
+        hash.Add(Pasid);
         return hash.ToHashCode();
     }
 }

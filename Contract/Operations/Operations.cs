@@ -23,5 +23,8 @@ public static class Operations
         Map.Entry, Unmap.Entry, IovaToPhys.Entry,
         // hardware
         DeviceDma.Entry,
+        // PASID and SVA
+        MmNew.Entry, MmExit.Entry, SvaBind.Entry, SvaUnbind.Entry, SvaGetPasid.Entry,
+        AttachDevicePasid.Entry, ReplaceDevicePasid.Entry, DetachDevicePasid.Entry,
     ]);
 }

@@ -27,6 +27,12 @@ public static class BugCatalogue
     public const string CdChangeSkipsCfgi = "move_skips_cfgi_cd";
     public const string TableFreeLeafTlbi = "table_free_leaf_tlbi";
     public const string PartialUnmapInvalRequestedOnly = "partial_unmap_inval_requested_only";
+    public const string SvaBondNotRecorded = "sva_bond_not_recorded";
+    public const string HandleGetBusyAsFree = "handle_get_busy_as_free";
+    public const string SvaDomainNoOwner = "sva_domain_no_owner";
+    public const string PasidFreedOnUnbind = "pasid_freed_on_unbind";
+    public const string ReplacePasidLosesOld = "replace_pasid_loses_old";
+    public const string PasidZeroAccepted = "pasid_zero_accepted";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
@@ -136,6 +142,40 @@ public static class BugCatalogue
             + "page of the leaf); unmap d1 A 4K (answers 0x200000); device_dma dev0 A+4K -> EIO translation expected, OK phys "
             + "(stale IOTLB) buggy; 6 steps without the last DMA: the isolation check sees the stale entry at the unmap", 6,
             [DriverNames.Vtd]),
+        new(SvaBondNotRecorded,
+            "6384c56c99d9 \"iommu/sva: Fix SVA handle sharing in multi device case\" (v6.8-rc7), §d#9; in 7.0 terms: the "
+            + "reused domain's PASID entry is stored without the bond's attach handle",
+            "iommu_sva_bind_device attaches an existing SVA domain of the mm without the bond's handle, so a later bind through "
+            + "that group does not find the bond (a bare entry is -ENOENT), tries a fresh attach and meets the occupied slot",
+            "bus_probe pci (devA, devB: two groups of one instance); mm_new mm1; sva_bind devA mm1 as h1; sva_bind devB mm1 as h2 "
+            + "(reuses the domain: its PASID slot is a bare domain, which the PASID check sees at once); sva_bind devB mm1 as h3 "
+            + "-> OK (shared bond) expected, EBUSY buggy", 4),
+        new(HandleGetBusyAsFree,
+            "kernel-semantics b.10 / the review of the attach-handle conversion: what iommu_attach_handle_get answers for a "
+            + "PASID that holds another type of domain",
+            "iommu_attach_handle_get answers -ENOENT (free) instead of -EBUSY for a slot whose domain is of another type, so "
+            + "the SVA bind goes on past the lookup",
+            "probe dev0 (mock, PASIDs); domain_alloc_paging dev0 as d1; attach_device_pasid d1 dev0 1; mm_new mm1; sva_bind "
+            + "dev0 mm1 as h1 -> EBUSY expected, EOPNOTSUPP buggy (the mock has no domain_alloc_sva)", 5),
+        new(SvaDomainNoOwner,
+            "\"iommu: Set owner token to SVA domain\" (Lu Baolu, Dec 2023, fixes a9c362db3920), §d#17",
+            "iommu_sva_domain_alloc does not set domain->owner, so the PASID attach's compatibility check refuses every fresh SVA domain",
+            "probe dev0 (smmuv3 or vtd, PASIDs); mm_new mm1; sva_bind dev0 mm1 as h1 -> OK expected, EINVAL buggy", 3),
+        new(PasidFreedOnUnbind,
+            "synthetic, after the pre-6.8 SVA rework question of who owns the mm's PASID (it is the mm's until mm_pasid_drop)",
+            "iommu_sva_unbind_device frees the mm's global PASID with the last reference of a bond, though the mm keeps it",
+            "dev0 with maxPasids 2 (PASIDs 1 only): probe dev0; mm_new mm1; sva_bind dev0 mm1 as h1; sva_unbind h1; mm_new mm2; "
+            + "sva_bind dev0 mm2 as h2 -> ENOSPC expected (mm1 keeps PASID 1), OK buggy", 6),
+        new(ReplacePasidLosesOld,
+            "iommufd selftest pasid_attach (\"PASID 1024 replace failure must keep the old domain\"), §e.3",
+            "iommu_replace_device_pasid on a driver refusal blocks the PASID and erases the slot instead of rolling back to the old domain",
+            "probe dev0 (mock, PASIDs); domain_alloc_paging dev0 as d1; attach_device_pasid d1 dev0 1024 (arms the injector); "
+            + "domain_alloc_paging dev0 as d2; replace_device_pasid d2 dev0 1024 -> ENOMEM on both sides, but the slot is gone "
+            + "(c.10: the failed step changed the group's PASID array; a later attach_device_pasid d1 dev0 1024 answers OK, not EBUSY)", 5),
+        new(PasidZeroAccepted,
+            "synthetic: iommu_attach_device_pasid without its IOMMU_NO_PASID test",
+            "a PASID attach to PASID 0 (the RID's slot) is accepted",
+            "probe dev0 (PASID-capable driver); domain_alloc_paging dev0 as d1; attach_device_pasid d1 dev0 0 -> EINVAL expected, OK buggy", 3),
     ];
 
     /// <summary>The entry named <paramref name="name"/>, or null.</summary>

@@ -21,6 +21,7 @@ public enum DomainType
     Unmanaged = PagingBit,
     Dma = PagingBit | DmaApiBit,
     DmaFq = PagingBit | DmaApiBit | DmaFqBit,
+    Sva = SvaBit,
 }
 
 public static class DomainTypes

@@ -56,5 +56,6 @@ public sealed partial class IommuCore
         domain.Freed = true;
         UntrackDomain(domain);
         domain.Ops.Free(domain);
+        if (domain is SvaDomain sva) MmDrop(sva.Mm);   // the SVA domain's mmgrab
     }
 }

@@ -19,7 +19,7 @@ public sealed partial class IommuCore
         {
             // We may race against a bus probe that has not set up the default domain yet.
             if (group.DefaultDomain is null) return EPROBE_DEFER;
-            if (group.OwnerCnt != 0 && (group.Domain != group.DefaultDomain || group.Owner is not null))
+            if (group.OwnerCnt != 0 && (group.Domain != group.DefaultDomain || group.Owner is not null || HasPasidsLocked(group)))
                 return EBUSY;
             group.OwnerCnt++;
             return OK;
@@ -34,7 +34,7 @@ public sealed partial class IommuCore
         if (group is null) return;
         lock (group.Mutex)
         {
-            if (group.OwnerCnt == 0)
+            if (group.OwnerCnt == 0 || HasPasidsLocked(group))
             {
                 WarnOn(Warn.UnuseDefaultDomainUnbalanced);
                 return;
@@ -116,7 +116,7 @@ public sealed partial class IommuCore
     private Errno TakeDmaOwnershipLocked(IommuGroup group, string owner)
     {
         AssertLocked(group);
-        if (group.Domain is not null && group.Domain != group.DefaultDomain) return EBUSY;
+        if ((group.Domain is not null && group.Domain != group.DefaultDomain) || HasPasidsLocked(group)) return EBUSY;
 
         GroupAllocBlockingDomainLocked(group);
         var ret = SetDomainLocked(group, group.BlockingDomain!);
@@ -131,7 +131,7 @@ public sealed partial class IommuCore
     private void ReleaseDmaOwnershipLocked(IommuGroup group)
     {
         AssertLocked(group);
-        if (group.OwnerCnt == 0 || group.Owner is null)
+        if (group.OwnerCnt == 0 || group.Owner is null || HasPasidsLocked(group))
         {
             WarnOn(Warn.ReleaseDmaOwnerNotOwned);
             return;

@@ -76,7 +76,8 @@ public sealed partial class IommuCore
         dev.Iommu = new DevIommu(iommu)
         {
             RequireDirect = spec.RequireDirect,
-            MaxPasids = iommu.Spec.Options.Pasid == false ? 0 : spec.MaxPasids,
+            // min(the device's PASID capability, the instance's max_pasids); the pasid knob turns the instance's off
+            MaxPasids = iommu.Spec.Options.Pasid == false ? 0 : Math.Min(spec.MaxPasids, ops.MaxPasids),
         };
 
         var ret = ops.ProbeDevice(dev);

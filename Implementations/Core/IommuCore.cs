@@ -163,7 +163,7 @@ public sealed partial class IommuCore
 
     /// <summary>True while <paramref name="domain"/> is some live group's current domain.</summary>
     public bool IsAttachedAnywhere(IommuDomain domain) =>
-        LiveGroups().Any(g => ReferenceEquals(DomainsOf(g).Domain, domain));
+        LiveGroups().Any(g => ReferenceEquals(DomainsOf(g).Domain, domain) || PasidEntries(g).Any(e => e.Value.Domain == domain));
 }
 
 /// <summary>group->domain, group->default_domain and group->blocking_domain, read together.</summary>

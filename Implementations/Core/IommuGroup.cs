@@ -80,6 +80,23 @@ public sealed class IommuGroup(int id, IommuDevice iommu, string key, TouchedSet
         set => Set(ref _refCount, value);
     }
 
+    private readonly SortedDictionary<uint, PasidArrayEntry> _pasidArray = [];
+
+    /// <summary>group->pasid_array: PASID → entry, written under <see cref="Mutex"/>.</summary>
+    public IReadOnlyDictionary<uint, PasidArrayEntry> PasidArray => _pasidArray;
+
+    public void SetPasid(uint pasid, PasidArrayEntry entry)
+    {
+        _pasidArray[pasid] = entry;
+        touched.Group(id);
+    }
+
+    public void ErasePasid(uint pasid)
+    {
+        _pasidArray.Remove(pasid);
+        touched.Group(id);
+    }
+
     /// <summary>iommu_group_first_dev().</summary>
     public Device FirstDev => _devices[0].Dev;
 

@@ -65,6 +65,19 @@ public interface IommuOps
 
     /// <summary>capable(dev, cap).</summary>
     bool Capable(Device dev, IommuCap cap);
+
+    /// <summary>iommu_device::max_pasids of the driver's instances (0: no PASIDs).</summary>
+    int MaxPasids => 0;
+
+    /// <summary>ops->domain_alloc_sva is set.</summary>
+    bool HasDomainAllocSva => false;
+
+    /// <summary>domain_alloc_sva(): an SVA domain for <paramref name="mm"/> on <paramref name="dev"/>'s instance.</summary>
+    Errno DomainAllocSva(Device dev, MmStruct mm, out IommuDomain? domain)
+    {
+        domain = null;
+        return Errno.EOPNOTSUPP;
+    }
 }
 
 /// <summary>struct iommu_domain_ops: the callbacks of one kind of domain.</summary>
@@ -75,4 +88,10 @@ public interface IommuDomainOps
 
     /// <summary>free(): called by iommu_domain_free() for allocated domains.</summary>
     void Free(IommuDomain domain);
+
+    /// <summary>domain->ops->set_dev_pasid is set.</summary>
+    bool HasSetDevPasid => false;
+
+    /// <summary>set_dev_pasid(domain, dev, pasid, old): 0, or the driver's refusal.</summary>
+    Errno SetDevPasid(IommuDomain domain, Device dev, uint pasid, IommuDomain? old) => Errno.EOPNOTSUPP;
 }

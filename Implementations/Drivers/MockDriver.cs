@@ -20,11 +20,14 @@ public sealed class MockDriver : IommuOps, IommuDomainOps
     private readonly HardwarePlatform _platform;
     private readonly IommuDomain _blocked;
     private readonly Dictionary<string, (MockHardware Hw, ulong Table)> _mocks = new(StringComparer.Ordinal);
+    private readonly PasidSlots _pasids;
+    private readonly HashSet<string> _pasid1024FakeError = new(StringComparer.Ordinal);   // mock_dev::pasid_1024_fake_error
 
     public MockDriver(IommuCore core, HardwarePlatform platform)
     {
         _core = core;
         _platform = platform;
+        _pasids = new PasidSlots(core.Touched);
         _blocked = new IommuDomain(core.AllocDomainId(), DomainType.Blocked, this, DriverNames.Mock, isStatic: true);
         core.TrackDomain(_blocked);
     }
@@ -44,7 +47,37 @@ public sealed class MockDriver : IommuOps, IommuDomainOps
     public Errno ProbeDevice(Device dev) => dev.Spec.Bus == BusNames.Platform ? Errno.OK : Errno.ENODEV;
 
     /// <summary>The mock keeps nothing per device but its attach record, which it clears itself.</summary>
-    public void ReleaseDevice(Device dev) => WriteRecord(dev, 0, 0);
+    public void ReleaseDevice(Device dev)
+    {
+        WriteRecord(dev, 0, 0);
+        _pasids.Release(dev);
+    }
+
+    /// <summary>MOCK_PASID_WIDTH 20.</summary>
+    public int MaxPasids => 1 << 20;
+
+    public bool HasSetDevPasid => true;
+
+    /// <summary>
+    /// mock_domain_set_dev_pasid_nop(): a dirty-tracking domain on a no-dirty device → -EINVAL; PASID 1024
+    /// (IOMMU_TEST_PASID_RESERVED) fakes an error: the first non-blocked set arms it, the next fails -ENOMEM and disarms
+    /// it, a blocked set disarms it (the selftest's way to test the core's rollback).
+    /// </summary>
+    public Errno SetDevPasid(IommuDomain domain, Device dev, uint pasid, IommuDomain? old)
+    {
+        if (domain is MockDomain { DirtyTracking: true } && dev.Spec.NoDirty) return Errno.EINVAL;
+        if (pasid == 1024)
+        {
+            if (domain.Type == DomainType.Blocked) _pasid1024FakeError.Remove(dev.Name);
+            else if (_pasid1024FakeError.Remove(dev.Name)) return Errno.ENOMEM;
+            else _pasid1024FakeError.Add(dev.Name);
+        }
+        _pasids.Set(dev, pasid, domain);
+        return Errno.OK;
+    }
+
+    /// <summary>What the device's PASID is set to.</summary>
+    internal IommuDomain? PasidDomain(string dev, uint pasid) => _pasids.Get(dev, pasid);
 
     /// <summary>Unlike the selftest mock's one group per device, devices sharing a key share a group (docs/operations.md).</summary>
     public IommuGroup DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);

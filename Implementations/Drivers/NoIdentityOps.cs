@@ -23,4 +23,7 @@ internal sealed class NoIdentityOps(IommuOps driver) : IommuOps
     public IommuDomain? DefaultDomain => null;
     public IommuDomain? ReleaseDomain => driver.ReleaseDomain;
     public bool Capable(Device dev, IommuCap cap) => driver.Capable(dev, cap);
+    public int MaxPasids => driver.MaxPasids;
+    public bool HasDomainAllocSva => driver.HasDomainAllocSva;
+    public Errno DomainAllocSva(Device dev, MmStruct mm, out IommuDomain? domain) => driver.DomainAllocSva(dev, mm, out domain);
 }

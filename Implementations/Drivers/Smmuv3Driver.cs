@@ -21,12 +21,14 @@ public sealed class Smmuv3Driver
     private readonly Smmuv3Ops _ops;
     private readonly Smmuv3Ops _opsNoIdentity;
     private readonly Dictionary<string, Smmuv3Device> _smmus = new(StringComparer.Ordinal);
+    private readonly PasidSlots _pasids;
 
     public Smmuv3Driver(IommuCore core, HardwarePlatform platform, BugSwitches bugs)
     {
         _core = core;
         _platform = platform;
         _bugs = bugs;
+        _pasids = new PasidSlots(core.Touched);
         DomainOps = new Smmuv3DomainOps(this);
         BlockedDomain = new IommuDomain(core.AllocDomainId(), DomainType.Blocked, DomainOps, DriverNames.Smmuv3, isStatic: true);
         IdentityDomain = new IommuDomain(core.AllocDomainId(), DomainType.Identity, DomainOps, DriverNames.Smmuv3, isStatic: true);
@@ -125,11 +127,35 @@ public sealed class Smmuv3Driver
         var devIommu = dev.Iommu!;
         var master = (Smmuv3Master)devIommu.Priv!;
         WriteSte(dev, master, 0);
+        _pasids.Release(dev);
         _platform.Allocator.Free(master.CdTable);
         devIommu.Priv = null;
     }
 
     internal IommuGroup DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);
+
+    /// <summary>
+    /// arm_smmu_s1_set_dev_pasid / arm_smmu_sva_set_dev_pasid / the blocking domain's: a paging or SVA domain of another
+    /// SMMU → -EINVAL; else the substream's CD (SSID = PASID) is recorded (docs/pasid-sva.md).
+    /// </summary>
+    internal Errno SetDevPasid(IommuDomain domain, Device dev, uint pasid)
+    {
+        var instance = dev.Iommu!.IommuDev;
+        if (domain is Smmuv3Domain { Smmu: var owner } && owner != instance) return Errno.EINVAL;
+        if (domain is SvaDomain sva && sva.Iommu != instance) return Errno.EINVAL;
+        _pasids.Set(dev, pasid, domain);
+        return Errno.OK;
+    }
+
+    /// <summary>PASID-tagged lookups of the device's substreams (what its CD table holds at that SSID).</summary>
+    internal IommuDomain? PasidDomain(string dev, uint pasid) => _pasids.Get(dev, pasid);
+
+    /// <summary>arm_smmu_sva_domain_alloc(): an SVA domain on the device's SMMU (its ASID shared with the mm's).</summary>
+    internal Errno DomainAllocSva(Device dev, MmStruct mm, out IommuDomain? domain)
+    {
+        domain = new SvaDomain(_core.AllocDomainId(), DomainOps, DriverNames.Smmuv3, mm) { Iommu = dev.Iommu!.IommuDev };
+        return Errno.OK;
+    }
 
     private sealed class Smmuv3Ops(Smmuv3Driver driver, IommuDomain? identity) : IommuOps
     {
@@ -159,12 +185,19 @@ public sealed class Smmuv3Driver
 
         public bool Capable(Device dev, IommuCap cap) =>
             cap == IommuCap.DeferredFlush && (dev.Iommu?.IommuDev.Spec.Options.DeferredFlush ?? true);
+
+        /// <summary>SMMU_IDR1.SSIDSIZE = 20.</summary>
+        public int MaxPasids => 1 << 20;
+        public bool HasDomainAllocSva => true;
+        public Errno DomainAllocSva(Device dev, MmStruct mm, out IommuDomain? domain) => driver.DomainAllocSva(dev, mm, out domain);
     }
 
     private sealed class Smmuv3DomainOps(Smmuv3Driver driver) : IommuDomainOps
     {
         public Errno AttachDev(IommuDomain domain, Device dev, IommuDomain? old) => driver.AttachDev(domain, dev);
         public void Free(IommuDomain domain) => driver.Free(domain);
+        public bool HasSetDevPasid => true;
+        public Errno SetDevPasid(IommuDomain domain, Device dev, uint pasid, IommuDomain? old) => driver.SetDevPasid(domain, dev, pasid);
     }
 }
 

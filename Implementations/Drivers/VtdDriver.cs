@@ -23,12 +23,14 @@ public sealed class VtdDriver : IommuOps
     private readonly Dictionary<string, VtdUnit> _units = new(StringComparer.Ordinal);
     private readonly VtdDomainOps _domainOps;
     private readonly BugSwitches _bugs;
+    private readonly PasidSlots _pasids;
 
     public VtdDriver(IommuCore core, HardwarePlatform platform, BugSwitches? bugs = null)
     {
         _core = core;
         _platform = platform;
         _bugs = bugs ?? BugSwitches.None;
+        _pasids = new PasidSlots(core.Touched);
         _domainOps = new VtdDomainOps(this);
         BlockedDomain = new IommuDomain(core.AllocDomainId(), DomainType.Blocked, _domainOps, DriverNames.Vtd, isStatic: true);
         IdentityDomain = new IommuDomain(core.AllocDomainId(), DomainType.Identity, _domainOps, DriverNames.Vtd, isStatic: true);
@@ -54,7 +56,33 @@ public sealed class VtdDriver : IommuOps
     public Errno ProbeDevice(Device dev) => dev.Spec.Bus == BusNames.Pci ? Errno.OK : Errno.ENODEV;
 
     // intel_iommu_release_device: the core attached the blocking domain; the driver clears the entry itself.
-    public void ReleaseDevice(Device dev) => WriteContext(dev, (0, 0));
+    public void ReleaseDevice(Device dev)
+    {
+        WriteContext(dev, (0, 0));
+        _pasids.Release(dev);
+    }
+
+    /// <summary>ecap.PSS: 20-bit PASIDs in scalable mode.</summary>
+    public int MaxPasids => 1 << 20;
+
+    public bool HasDomainAllocSva => true;
+
+    /// <summary>intel_svm_domain_alloc(): an SVA domain, usable on any unit (first-stage tables are the mm's).</summary>
+    public Errno DomainAllocSva(Device dev, MmStruct mm, out IommuDomain? domain)
+    {
+        domain = new SvaDomain(_core.AllocDomainId(), _domainOps, DriverNames.Vtd, mm) { Iommu = dev.Iommu!.IommuDev };
+        return Errno.OK;
+    }
+
+    /// <summary>intel_iommu_set_dev_pasid / intel_svm_set_dev_pasid / blocking_domain_set_dev_pasid: the PASID-table entry is recorded.</summary>
+    internal Errno SetDevPasid(IommuDomain domain, Device dev, uint pasid)
+    {
+        _pasids.Set(dev, pasid, domain);
+        return Errno.OK;
+    }
+
+    /// <summary>What the device's PASID-table entry at <paramref name="pasid"/> points at.</summary>
+    internal IommuDomain? PasidDomain(string dev, uint pasid) => _pasids.Get(dev, pasid);
 
     public IommuGroup DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);
 
@@ -125,6 +153,8 @@ public sealed class VtdDriver : IommuOps
     {
         public Errno AttachDev(IommuDomain domain, Device dev, IommuDomain? old) => driver.AttachDev(domain, dev);
         public void Free(IommuDomain domain) => driver.Free(domain);
+        public bool HasSetDevPasid => true;
+        public Errno SetDevPasid(IommuDomain domain, Device dev, uint pasid, IommuDomain? old) => driver.SetDevPasid(domain, dev, pasid);
     }
 }
 

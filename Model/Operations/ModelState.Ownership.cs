@@ -17,7 +17,7 @@ public sealed partial class ModelState
         var withDriver = With(bound: bound.Add(op.Dev));
         if (GroupFor(op.Dev) is not { } g) return Ok(withDriver);
         if (g.Default is null) return Fail(Errno.EPROBE_DEFER);
-        if (g.OwnerCount > 0 && (g.Current != DomainRef.Default || g.Owner is not null)) return Fail(Errno.EBUSY);
+        if (g.OwnerCount > 0 && (g.Current != DomainRef.Default || g.Owner is not null || HasPasids(g))) return Fail(Errno.EBUSY);
         return Ok(withDriver.WithGroup(g with { OwnerCount = g.OwnerCount + 1 }));
     }
 
@@ -38,7 +38,7 @@ public sealed partial class ModelState
     {
         var unbound = With(bound: bound.Remove(dev));
         if (GroupFor(dev) is not { } g) return (unbound, []);
-        if (g.OwnerCount == 0) return (unbound, [Warn.UnuseDefaultDomainUnbalanced]);
+        if (g.OwnerCount == 0 || HasPasids(g)) return (unbound, [Warn.UnuseDefaultDomainUnbalanced]);
         return (unbound.WithGroup(g with { OwnerCount = g.OwnerCount - 1 }), []);
     }
 
@@ -90,7 +90,7 @@ public sealed partial class ModelState
     /// </summary>
     private ModelStep TakeDmaOwnership(GroupState g, string owner)
     {
-        if (g.Current is { } current && current != DefaultOf(g)) return Fail(Errno.EBUSY);
+        if ((g.Current is { } current && current != DefaultOf(g)) || HasPasids(g)) return Fail(Errno.EBUSY);
         var (errno, next, warnings) = SetDomain(g, BlockingOf(g));
         if (errno != Errno.OK) return FailLeaving(errno, g, next, warnings);
         return Ok(WithGroup(next with { Owner = owner, OwnerCount = 1 }));
@@ -104,7 +104,7 @@ public sealed partial class ModelState
     /// </summary>
     private ModelStep ReleaseDmaOwnership(GroupState g)
     {
-        if (g.OwnerCount == 0 || g.Owner is null) return Ok(this, Warn.ReleaseDmaOwnerNotOwned);
+        if (g.OwnerCount == 0 || g.Owner is null || HasPasids(g)) return Ok(this, Warn.ReleaseDmaOwnerNotOwned);
         var (next, warnings) = SetDomainNoFail(g with { Owner = null, OwnerCount = 0 }, DefaultOf(g));
         return Ok(WithGroup(next), warnings);
     }

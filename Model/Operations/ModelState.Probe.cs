@@ -63,7 +63,8 @@ public sealed partial class ModelState
     /// </summary>
     private ModelStep ReleaseDevice(Release op)
     {
-        var (state, warnings) = bound.Contains(op.Dev) ? UnbindDriver(op.Dev) : (this, []);
+        var self = GroupFor(op.Dev) is { } last ? WithoutPasidsOf(last) : this;
+        var (state, warnings) = self.bound.Contains(op.Dev) ? self.UnbindDriver(op.Dev) : (self, []);
         if (state.GroupFor(op.Dev) is not { } group) return Ok(state, warnings);
 
         var left = group with { Members = group.Members.Remove(op.Dev), Lagging = group.Lagging.Remove(op.Dev) };

@@ -54,6 +54,14 @@ internal static class Fixtures
             new(new IovaToPhys("d1", 0x20_0010), new Expect(Errno.OK, "0x0")),
             new(new DeviceDma("dev0", 0x10, 4, true), new Expect(Errno.OK, "phys=0x10")),
             new(new DeviceDma("dev0", 0x10, 4, false, 5), new Expect(Errno.EIO, "fault=no_domain")),
+            new(new MmNew("mm1")),
+            new(new SvaBind("dev1", "mm1", "h1")),
+            new(new SvaGetPasid("h1")),
+            new(new SvaUnbind("h1")),
+            new(new MmExit("mm1")),
+            new(new AttachDevicePasid("d1", "dev0", 3)),
+            new(new ReplaceDevicePasid("d1", "dev0", 3)),
+            new(new DetachDevicePasid("d1", "dev0", 3)),
             new(new DomainFree("d1")),
         ]);
 

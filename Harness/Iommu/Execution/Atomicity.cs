@@ -94,7 +94,8 @@ public static class Atomicity
     {
         null => "(none)",
         GroupSnapshot g => $"group {g.Id} {g.Iommu}/{g.Key} members [{string.Join(", ", g.Members)}] domain {N(g.DomainId)} default {N(g.DefaultDomainId)} "
-            + $"blocking {N(g.BlockingDomainId)} owner {g.Owner ?? "null"} owner_cnt {g.OwnerCount} refcount {g.RefCount}",
+            + $"blocking {N(g.BlockingDomainId)} owner {g.Owner ?? "null"} owner_cnt {g.OwnerCount} refcount {g.RefCount}"
+            + (g.Pasids.IsEmpty ? "" : $" pasids [{string.Join(", ", g.Pasids.Select(p => $"{p.Pasid}: #{p.DomainId} {p.Handle}{(p.Users > 0 ? $" x{p.Users}" : "")}"))}]"),
         DeviceSnapshot d => $"device {d.Name} group {N(d.GroupId)} bound {d.DriverBound} context {Invariants.StateView.Describe(d.Context)}",
         DomainSnapshot d => $"domain #{d.Id} {d.Type} {d.Driver}{(d.Handle is null ? "" : $" \"{d.Handle}\"")}{(d.IsStatic ? " static" : "")}",
         _ => snapshot.ToString() ?? "",

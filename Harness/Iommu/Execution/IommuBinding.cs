@@ -28,7 +28,11 @@ public sealed class IommuBinding(ExecutorChecks checks = ExecutorChecks.All, Fun
         if (invariants) pipeline.Add(new FreshDomainCheck(run));
         if (checks.HasFlag(ExecutorChecks.Outcomes)) pipeline.Add(new OutcomeCheck());
         pipeline.Add(new StateCheck(run, invariants));
-        if (checks.HasFlag(ExecutorChecks.Observations)) pipeline.Add(new ObservationCheck(run));
+        if (checks.HasFlag(ExecutorChecks.Observations))
+        {
+            pipeline.Add(new ObservationCheck(run));
+            pipeline.Add(new PasidCheck(run));
+        }
         if (checks.HasFlag(ExecutorChecks.PageTables)) pipeline.Add(new PageTableCheck(run));
         if (checks.HasFlag(ExecutorChecks.Isolation)) pipeline.Add(new IsolationCheck(run));
         return new RunSetup { Model = model, System = implementation, Checks = pipeline, SweepEvery = SweepEvery, SweepDue = run.SweepDue };

@@ -40,6 +40,9 @@ public interface IIommuSystem : ISystem
 
     IReadOnlyList<string> HardwareErrors { get; }
 
+    /// <summary>Its group snapshots carry the groups' PASID slots (<see cref="GroupSnapshot.Pasids"/>), which <see cref="PasidCheck"/> compares.</summary>
+    bool ShowsPasidSlots => false;
+
     SystemSnapshot Snapshot();
 
     DeviceSnapshot SnapshotDevice(string name);
@@ -80,6 +83,8 @@ public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem, IHa
     public TouchedSet Touched => system.Touched;
 
     public bool ReadsFollowSnapshots => true;
+
+    public bool ShowsPasidSlots => true;
 
     public IReadOnlyList<string> HardwareErrors => system.HardwareErrors;
 

@@ -44,7 +44,13 @@ public sealed class IommuArgs : ArgChooser<IommuSession>
 
     /// <summary>Domain handles: the model's live ones. A handle space the model does not answer for: every bound name.</summary>
     protected override IReadOnlyList<string> Live(IommuSession session, string space) =>
-        space == Spaces.Domain ? session.Live : session.Names.Bound(space);
+        space switch
+        {
+            Spaces.Domain => session.Live,
+            PasidArgs.MmSpace => [.. session.State.LiveMms],
+            PasidArgs.SvaSpace => [.. session.State.LiveSvaHandles],
+            _ => session.Names.Bound(space),
+        };
 
     /// <summary>A probed device mostly, else any device.</summary>
     public static int Device(IommuSession session) =>

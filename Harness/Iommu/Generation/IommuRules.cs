@@ -71,7 +71,7 @@ public static class IommuRules
     private static RuleSet<IommuSession> Build(OpTable table, bool memory)
     {
         var set = new RuleSet<IommuSession>(Defaults.Rules.Where(r => table.Find(r.Name) is not null));
-        foreach (var rule in Overrides().Concat(Macros(table)).Concat(memory ? MemoryRules.All() : [])) set = set.With(rule);
+        foreach (var rule in Overrides().Concat(Macros(table)).Concat(memory ? MemoryRules.All() : []).Concat(PasidRules.All())) set = set.With(rule);
         return set;
     }
 
@@ -404,7 +404,7 @@ public static class IommuRules
         yield return Macro("revisit_refused", 3, s => s.Refused.Count > 0 ? 1 : 0, s =>
         {
             var d = s.Pick(s.Refused);
-            if (s.Random.Chance(0.5))
+            if (s.Random.Chance(0.7))
                 foreach (var member in s.GroupOf(d)!.Members.ToArray())
                     if (member != s.Devices[d] && s.Emit(new Release(member)) is null) return;
             RefusedAttach(s, d);

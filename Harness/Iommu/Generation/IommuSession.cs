@@ -88,7 +88,7 @@ public sealed class IommuSession : GenerationSession<ModelState>
     }
 
     private static NameBook NewNameBook() => new(
-        new Dictionary<string, string> { [Spaces.Domain] = HandlePrefix },
+        new Dictionary<string, string> { [Spaces.Domain] = HandlePrefix, [PasidArgs.MmSpace] = "mm", [PasidArgs.SvaSpace] = "h" },
         new Dictionary<string, IReadOnlySet<string>> { [Spaces.Domain] = TraceValidator.ReservedHandleNames });
 
     public SystemConfig Config { get; }

@@ -135,6 +135,31 @@ public static class OutcomeCatalogue
         O(FreeOp, Errno.OK, Warn.MockFreeNotEmpty),
     ];
 
+    private static readonly OpSpecName MmNewOp = new(MmNew.Entry.Name), MmExitOp = new(MmExit.Entry.Name), SvaBindOp = new(SvaBind.Entry.Name),
+        SvaUnbindOp = new(SvaUnbind.Entry.Name), SvaPasidOp = new(SvaGetPasid.Entry.Name), PasidAttachOp = new(AttachDevicePasid.Entry.Name),
+        PasidReplaceOp = new(ReplaceDevicePasid.Entry.Name), PasidDetachOp = new(DetachDevicePasid.Entry.Name);
+
+    /// <summary>
+    /// The outcomes of the PASID and SVA operations (issue #8), read off ModelState.Pasid.cs and ModelState.Sva.cs over the
+    /// default run's drivers (smmuv3, mock, vtd: no EOPNOTSUPP from a driver without set_dev_pasid, which is virtio's).
+    /// </summary>
+    public static readonly IReadOnlyList<(string Op, string Key)> PasidPairs =
+    [
+        O(MmNewOp, Errno.OK), O(MmNewOp, Errno.EEXIST), O(MmExitOp, Errno.OK), O(MmExitOp, Errno.ENOENT),
+        // sva_bind: ENOENT dead mm; ENODEV no group; EOVERFLOW the mm's PASID too wide; ENOSPC none left or no PASIDs;
+        // EBUSY another mm's bond or an iommufd attach; EOPNOTSUPP the mock (no domain_alloc_sva); EINVAL a member
+        // narrower than the PASID
+        O(SvaBindOp, Errno.OK), O(SvaBindOp, Errno.ENOENT), O(SvaBindOp, Errno.ENODEV), O(SvaBindOp, Errno.EOVERFLOW),
+        O(SvaBindOp, Errno.ENOSPC), O(SvaBindOp, Errno.EBUSY), O(SvaBindOp, Errno.EOPNOTSUPP), O(SvaBindOp, Errno.EINVAL),
+        O(SvaUnbindOp, Errno.OK), O(SvaUnbindOp, Errno.ENOENT), O(SvaPasidOp, Errno.OK), O(SvaPasidOp, Errno.ENOENT),
+        // attach_device_pasid: ENOENT handle; ENODEV; EINVAL owner, PASID 0, too wide, the driver's refusal; EBUSY taken
+        O(PasidAttachOp, Errno.OK), O(PasidAttachOp, Errno.ENOENT), O(PasidAttachOp, Errno.ENODEV), O(PasidAttachOp, Errno.EINVAL),
+        O(PasidAttachOp, Errno.EBUSY),
+        // replace_device_pasid: as attach, EINVAL for a slot without iommufd's attach, ENOMEM from the mock's PASID 1024
+        O(PasidReplaceOp, Errno.OK), O(PasidReplaceOp, Errno.ENOENT), O(PasidReplaceOp, Errno.EINVAL), O(PasidReplaceOp, Errno.ENOMEM),
+        O(PasidDetachOp, Errno.OK), O(PasidDetachOp, Errno.ENOENT),
+    ];
+
     /// <summary>
     /// Memory outcomes the model can answer that the memory run meets too rarely to require (listed, not held): a
     /// mock unmap starting in a hole and ending at a map's last slot; one starting inside a map, crossing a hole and
@@ -144,6 +169,12 @@ public static class OutcomeCatalogue
     [
         O(UnmapOp, Errno.OK, Warn.MockUnmapEmpty, Warn.MockUnmapNotStart),
         O(UnmapOp, Errno.OK, Warn.MockUnmapNotStart, Warn.MockUnmapEmpty),
+        // PASID outcomes of rare states: a bind under a live reference's name, no group at a replace or detach, the
+        // mock's PASID-1024 injector armed on one member of a multi-device group (an attach refused, a rollback refused)
+        O(SvaBindOp, Errno.EEXIST), O(PasidReplaceOp, Errno.ENODEV), O(PasidDetachOp, Errno.ENODEV), O(PasidAttachOp, Errno.ENOMEM),
+        O(PasidReplaceOp, Errno.ENOMEM, Warn.SetDevPasidRevertFailed),
+        // virtio (model-only runs): no set_dev_pasid
+        O(PasidAttachOp, Errno.EOPNOTSUPP), O(PasidReplaceOp, Errno.EOPNOTSUPP),
     ];
 
     /// <summary>True unless the pair is one the runs meet too rarely to require (<see cref="MemoryRare"/>).</summary>
@@ -154,7 +185,7 @@ public static class OutcomeCatalogue
     /// (the default run) may answer; it must hit every pair but the rare ones (<see cref="Required"/>).
     /// </summary>
     public static readonly FrozenDictionary<string, IReadOnlyList<string>> ReachableWithMemory =
-        Group(Reachable.SelectMany(p => p.Value.Select(k => (p.Key, k))).Concat(MemoryPairs).Concat(MemoryRare));
+        Group(Reachable.SelectMany(p => p.Value.Select(k => (p.Key, k))).Concat(MemoryPairs).Concat(PasidPairs).Concat(MemoryRare));
 
     /// <summary>The catalogue of a generation setting.</summary>
     public static FrozenDictionary<string, IReadOnlyList<string>> For(TraceGenSettings settings) =>

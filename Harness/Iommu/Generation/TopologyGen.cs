@@ -137,6 +137,23 @@ public static class TopologyGen
         devices[d] = devices[d] with { RequireDirect = true, NoDirty = devices[d].NoDirty || random.Chance(0.5) };
     }
 
+    /// <summary>
+    /// PASID widths, drawn from their own stream (so that the rest of the machine stays as it was): per machine a share of
+    /// devices with PASIDs (none in a third of the machines), each with a width of 2 (PASID 1 only: the global PASIDs run
+    /// out), 4, 16, 2048 or 2^20 (past the mock's fault-injecting PASID 1024).
+    /// </summary>
+    public static Topology WithPasids(Topology topology, Prng random)
+    {
+        var share = random.Pick<double>([0, 0.5, 0.8]);
+        if (share == 0) return topology;
+        return topology with
+        {
+            Devices = [.. topology.Devices.Select(d => random.Chance(share) ? d with { MaxPasids = random.Pick(PasidWidths) } : d)],
+        };
+    }
+
+    private static readonly int[] PasidWidths = [2, 4, 16, 16, 2048, 1 << 20];
+
     /// <summary>A random config, as an FsCheck generator.</summary>
     public static Gen<SystemConfig> Config() => SeededGen.From((seed, _) => Config(new Prng(seed)));
 

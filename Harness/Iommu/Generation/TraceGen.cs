@@ -58,8 +58,9 @@ public static class TraceGen
         var machine = root.Fork();
         var shape = root.Fork();
         var steps = root.Fork();
+        var pasids = root.Fork();
         var config = TopologyGen.Config(machine);
-        var topology = TopologyGen.Topology(machine, settings.MachineDrivers);
+        var topology = TopologyGen.WithPasids(TopologyGen.Topology(machine, settings.MachineDrivers), pasids);
         if (!settings.RequireDirect) topology = topology with { Devices = [.. topology.Devices.Select(d => d with { RequireDirect = false })] };
         var length = Length(shape, size, settings.MaxSteps);
         var set = IommuRules.For(settings);

@@ -3,7 +3,7 @@ using IommuConformance.Implementations;
 namespace IommuConformance.Harness.Iommu.Invariants;
 
 /// <summary>
-/// The domain ids a group points at (current, default, blocking), without repeats: a struct enumerable, because the
+/// The domain ids a group points at (current, default, blocking, then those of its PASID slots), without repeats: a struct enumerable, because the
 /// view and the scope walk it for every group a step touches.
 /// </summary>
 public readonly struct HeldDomains(GroupSnapshot g)
@@ -18,8 +18,19 @@ public readonly struct HeldDomains(GroupSnapshot g)
 
         public bool MoveNext()
         {
-            while (++_slot < 3)
+            while (++_slot < 3 + g.Pasids.Length)
             {
+                if (_slot >= 3)
+                {
+                    // a domain attached to PASIDs (held by the group's pasid_array), each once
+                    var p = g.Pasids[_slot - 3].DomainId;
+                    if (p == g.DomainId || p == g.DefaultDomainId || p == g.BlockingDomainId) continue;
+                    var seen = false;
+                    for (var k = 0; k < _slot - 3 && !seen; k++) seen = g.Pasids[k].DomainId == p;
+                    if (seen) continue;
+                    Current = p;
+                    return true;
+                }
                 var (id, repeat) = _slot switch
                 {
                     0 => (g.DomainId, false),

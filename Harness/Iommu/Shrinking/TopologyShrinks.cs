@@ -65,6 +65,8 @@ public static class TopologyShrinks
         if (d.NoDirty) yield return d with { NoDirty = false };
         if (d.DefDomainType is not null) yield return d with { DefDomainType = null };
         if (d.MaxPasids != 0) yield return d with { MaxPasids = 0 };
+        if (d.MaxPasids > 2) yield return d with { MaxPasids = 2 };
+        if (d.MaxPasids > 2048) yield return d with { MaxPasids = 2048 };
         if (d.Group != "g0") yield return d with { Group = "g0" };
     }
 

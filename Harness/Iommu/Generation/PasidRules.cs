@@ -1,0 +1,236 @@
+using IommuConformance.Contract;
+using IommuConformance.Harness.Core.Generation;
+using IommuConformance.Model.State;
+
+namespace IommuConformance.Harness.Iommu.Generation;
+
+/// <summary>
+/// Rules for the PASID and SVA operations (issue #8), read off the model's PASID arrays, mms and bonds: attaches to
+/// PASIDs that fit the device mostly (0, past the width and the mock's fault-injecting 1024 now and then), replaces and
+/// detaches of what is attached, binds of live mms to PASID-capable devices, unbinds of live references; macros for
+/// the shared bond across two groups (§d#9) and the mock's failing replace (§e.3). Weighted low: a default trace has a
+/// few of them.
+/// </summary>
+public static class PasidRules
+{
+    public const double MmNewWeight = 0.6, MmExitWeight = 0.5, BindWeight = 1.2, UnbindWeight = 0.8, GetPasidWeight = 0.3;
+    public const double AttachWeight = 1, ReplaceWeight = 0.5, DetachWeight = 0.5, ShareWeight = 0.4, InjectWeight = 0.6, OverAttachWeight = 0.4;
+
+    /// <summary>The mock's fault-injecting PASID (IOMMU_TEST_PASID_RESERVED).</summary>
+    public const ulong InjectorPasid = DriverCapabilities.InjectorPasid;
+
+    public static IEnumerable<Rule<IommuSession>> All()
+    {
+        yield return Op(MmNew.Entry.Name, MmNewWeight, s => s.State.LiveMms.Count < 3 ? 1 : 0.1,
+            s => s.Emit(new MmNew(Binder(s, PasidArgs.MmSpace, s.State.LiveMms))));
+        yield return Op(MmExit.Entry.Name, MmExitWeight, s => s.State.LiveMms.Count > 0 ? 1 : Stale(s, PasidArgs.MmSpace),
+            s => s.Emit(new MmExit(Handle(s, PasidArgs.MmSpace, s.State.LiveMms))));
+        yield return Op(SvaBind.Entry.Name, BindWeight, s => s.State.LiveMms.Count > 0 ? (s.Probed.Count > 0 ? 1 : 0.05) : Stale(s, PasidArgs.MmSpace),
+            s => s.Emit(new SvaBind(s.Devices[BindDevice(s)], Handle(s, PasidArgs.MmSpace, s.State.LiveMms), Binder(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
+        yield return Op(SvaUnbind.Entry.Name, UnbindWeight, s => s.State.LiveSvaHandles.Count > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
+            s => s.Emit(new SvaUnbind(Handle(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
+        yield return Op(SvaGetPasid.Entry.Name, GetPasidWeight, s => s.State.LiveSvaHandles.Count > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
+            s => s.Emit(new SvaGetPasid(Handle(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
+
+        yield return Op(AttachDevicePasid.Entry.Name, AttachWeight, s => s.Live.Count > 0 && s.Probed.Count > 0 ? 1 : AnyDomain(s), s =>
+        {
+            var d = PasidDevice(s);
+            s.Emit(new AttachDevicePasid(DomainFor(s, d), s.Devices[d], PasidFor(s, d)));
+        });
+        yield return Op(ReplaceDevicePasid.Entry.Name, ReplaceWeight, s => Attached(s).Count > 0 ? 1 : s.Live.Count > 0 ? 0.1 : 0.2 * AnyDomain(s), s =>
+        {
+            var attached = Attached(s);
+            if (attached.Count > 0 && s.Random.Chance(0.85))
+            {
+                var (d, pasid, handle) = s.Random.Pick(attached);
+                var other = s.Live.Where(h => h != handle).ToList();
+                var domain = Stale(s) is { } stale && s.Random.Chance(0.12) ? stale
+                    : other.Count > 0 && s.Random.Chance(0.85) ? s.Random.Pick(other) : handle;
+                s.Emit(new ReplaceDevicePasid(domain, s.Devices[d], pasid));
+                return;
+            }
+            var dev = PasidDevice(s);
+            s.Emit(new ReplaceDevicePasid(DomainFor(s, dev), s.Devices[dev], PasidFor(s, dev)));
+        });
+        yield return Op(DetachDevicePasid.Entry.Name, DetachWeight, s => Attached(s).Count > 0 ? 1 : s.Live.Count > 0 ? 0.1 : 0.2 * AnyDomain(s), s =>
+        {
+            var attached = Attached(s);
+            if (attached.Count > 0 && s.Random.Chance(0.85))
+            {
+                var (d, pasid, handle) = s.Random.Pick(attached);
+                var domain = Stale(s) is { } stale && s.Random.Chance(0.06) ? stale : s.Random.Chance(0.9) ? handle : DomainFor(s, d);
+                s.Emit(new DetachDevicePasid(domain, s.Devices[d], pasid));
+                return;
+            }
+            var dev = PasidDevice(s);
+            s.Emit(new DetachDevicePasid(DomainFor(s, dev), s.Devices[dev], PasidFor(s, dev)));
+        });
+
+        // One mm bound through two groups of one instance, then through the second again: the bond is shared (§d#9).
+        yield return new Rule<IommuSession>("sva_share", ShareWeight, s => SvaDevices(s).Count >= 2 ? 1 : 0, s =>
+        {
+            var devices = SvaDevices(s);
+            var a = s.Random.Pick(devices);
+            var b = s.PickWhere(devices, x => x != a && s.GroupOf(x)?.Id != s.GroupOf(a)?.Id && s.IommuOf(x) == s.IommuOf(a));
+            if (b < 0) b = s.PickWhere(devices, x => x != a);
+            if (b < 0) return;
+            var mm = s.State.LiveMms.Count > 0 && s.Random.Chance(0.5) ? s.Random.Pick(s.State.LiveMms.ToList()) : s.Names.Fresh(PasidArgs.MmSpace);
+            if (!s.State.LiveMms.Contains(mm) && s.Emit(new MmNew(mm)) is null) return;
+            foreach (var d in (int[])[a, b, b])
+                if (s.Emit(new SvaBind(s.Devices[d], mm, s.Names.Fresh(PasidArgs.SvaSpace))) is null) return;
+            if (s.Random.Chance(0.5))
+                foreach (var h in s.State.LiveSvaHandles.ToList())
+                    if (s.Random.Chance(0.7) && s.Emit(new SvaUnbind(h)) is null) return;
+        });
+
+        // A bind onto a PASID that iommufd holds: a paging domain attached at the mm's PASID (the one it has, or the one
+        // its first bind will get), then the bind (EBUSY: another type of domain holds the slot).
+        yield return new Rule<IommuSession>("sva_over_attach", OverAttachWeight, s => s.Live.Count > 0 && PasidCapable(s).Count > 0 ? 1 : 0, s =>
+        {
+            var d = s.Random.Pick(PasidCapable(s));
+            var dev = s.Devices[d];
+            var withPasid = s.State.LiveMms.Where(m => s.State.MmPasid(m) is { } p && p < (ulong)s.State.MaxPasidsOf(dev)).ToList();
+            string mm;
+            ulong pasid;
+            if (withPasid.Count > 0 && s.Random.Chance(0.5))
+            {
+                mm = s.Random.Pick(withPasid);
+                pasid = s.State.MmPasid(mm)!.Value;
+            }
+            else
+            {
+                mm = s.Names.Fresh(PasidArgs.MmSpace);
+                if (s.Emit(new MmNew(mm)) is null) return;
+                pasid = NextGlobalPasid(s);
+            }
+            if (s.Emit(new AttachDevicePasid(DomainFor(s, d), dev, pasid)) is null) return;
+            s.Emit(new SvaBind(dev, mm, s.Names.Fresh(PasidArgs.SvaSpace)));
+        });
+
+        // The selftest's failing replace: PASID 1024 of a mock device attached (armed), replaced by another domain
+        // (ENOMEM, the old domain kept), then attached again (EBUSY) or detached.
+        yield return new Rule<IommuSession>("pasid_replace_fails", InjectWeight, s => MockPasidDevices(s).Count > 0 ? 1 : 0, s =>
+        {
+            var d = s.Random.Pick(MockPasidDevices(s));
+            var dev = s.Devices[d];
+            var d1 = s.Names.Fresh(Spaces.Domain);
+            if (s.Emit(new DomainAllocPaging(dev, d1)) is null || s.Emit(new AttachDevicePasid(d1, dev, InjectorPasid)) is null) return;
+            var d2 = s.Names.Fresh(Spaces.Domain);
+            if (s.Emit(new DomainAllocPaging(dev, d2)) is null || s.Emit(new ReplaceDevicePasid(d2, dev, InjectorPasid)) is null) return;
+            s.Emit(s.Random.Chance(0.6) ? new AttachDevicePasid(d1, dev, InjectorPasid) : new DetachDevicePasid(d1, dev, InjectorPasid));
+        });
+    }
+
+    // On a machine without a PASID-capable device (a third of them; every virtio one) the rules fire a tenth as often:
+    // their bad-input paths stay covered without taking the steps of the machine's other operations.
+    private static Rule<IommuSession> Op(string name, double weight, Func<IommuSession, double> guard, Action<IommuSession> fire) =>
+        new(name, weight, s => guard(s) * (HasPasidDevices(s) ? 1 : 0.1), fire) { Operation = name };
+
+    private static bool HasPasidDevices(IommuSession s)
+    {
+        foreach (var d in s.Topology.Devices)
+            if (s.State.MaxPasidsOf(d) > 0) return true;
+        return false;
+    }
+
+    private static double Stale(IommuSession s, string space) => s.Names.Bound(space).Count > 0 ? 0.03 : 0;
+
+    /// <summary>A fresh name mostly; a live one (EEXIST) now and then.</summary>
+    private static string Binder(IommuSession s, string space, IReadOnlyCollection<string> live) =>
+        live.Count > 0 && s.Random.Chance(0.04) ? s.Random.Pick(live.ToList()) : s.Names.Fresh(space);
+
+    /// <summary>A live name mostly; a stale one (ENOENT) now and then.</summary>
+    private static string Handle(IommuSession s, string space, IReadOnlyCollection<string> live)
+    {
+        var bound = s.Names.Bound(space);
+        if (live.Count > 0 && (bound.Count == live.Count || s.Random.Chance(0.93))) return s.Random.Pick(live.ToList());
+        return s.Random.Pick(bound);   // the guards ask for a bound name (Stale)
+    }
+
+    /// <summary>A probed device with PASIDs mostly, else any device.</summary>
+    private static int PasidDevice(IommuSession s)
+    {
+        var d = s.Random.Chance(0.85) ? s.PickWhere(s.Probed, x => s.State.MaxPasidsOf(s.Devices[x]) > 0) : -1;
+        return d >= 0 ? d : IommuArgs.Device(s);
+    }
+
+    /// <summary>A device an SVA bind can succeed on mostly (PASIDs, a driver with SVA), else as <see cref="PasidDevice"/>.</summary>
+    private static int BindDevice(IommuSession s)
+    {
+        var sva = SvaDevices(s);
+        return sva.Count > 0 && s.Random.Chance(0.7) ? s.Random.Pick(sva) : PasidDevice(s);
+    }
+
+    /// <summary>Probed devices with PASIDs behind an instance whose driver has SVA.</summary>
+    private static List<int> SvaDevices(IommuSession s) =>
+        [.. s.Probed.Where(x => s.State.MaxPasidsOf(s.Devices[x]) > 0 && s.IommuOf(x) is var i and >= 0
+            && DriverCapabilities.For(s.Topology.Iommus[i])?.Sva == true)];
+
+    /// <summary>Probed devices with PASIDs.</summary>
+    private static List<int> PasidCapable(IommuSession s) => [.. s.Probed.Where(x => s.State.MaxPasidsOf(s.Devices[x]) > 1)];
+
+    /// <summary>The PASID the global IDA hands out next: the lowest one not in use.</summary>
+    private static ulong NextGlobalPasid(IommuSession s)
+    {
+        var pasid = 1UL;
+        while (s.State.PasidView.UsedPasids.Contains(pasid)) pasid++;
+        return pasid;
+    }
+
+    /// <summary>Probed mock devices wide enough for PASID 1024.</summary>
+    private static List<int> MockPasidDevices(IommuSession s) =>
+        [.. s.Probed.Where(x => (ulong)s.State.MaxPasidsOf(s.Devices[x]) > InjectorPasid && s.IommuOf(x) is var i and >= 0
+            && DriverCapabilities.For(s.Topology.Iommus[i])?.PasidFaultInjector == true)];
+
+    /// <summary>A live domain allocated on the device's instance mostly, else any handle.</summary>
+    private static string DomainFor(IommuSession s, int d)
+    {
+        var bound = s.Names.Bound(Spaces.Domain);
+        if (bound.Count > s.Live.Count && s.Random.Chance(0.05)) return s.Random.Pick([.. bound.Where(h => !s.Live.Contains(h))]);   // stale: ENOENT
+        var same = s.Live.Where(h => s.DeviceOf(h) is var o and >= 0 && s.IommuOf(o) == s.IommuOf(d)).ToList();
+        if (same.Count > 0 && s.Random.Chance(0.85)) return s.Random.Pick(same);
+        if (s.Live.Count > 0 && s.Random.Chance(0.9)) return s.Random.Pick(s.Live);
+        return s.Random.Pick(s.Names.Bound(Spaces.Domain));   // the guards ask for a bound name (AnyDomain)
+    }
+
+    /// <summary>A domain name bound once and freed since (ENOENT), or null.</summary>
+    private static string? Stale(IommuSession s)
+    {
+        var bound = s.Names.Bound(Spaces.Domain);
+        if (bound.Count == s.Live.Count) return null;
+        var stale = bound.Where(h => !s.Live.Contains(h)).ToList();
+        return stale.Count > 0 ? s.Random.Pick(stale) : null;
+    }
+
+    /// <summary>The readiness of a rule that names a domain when no live one fits: some name bound (stale ones: ENOENT), else none.</summary>
+    private static double AnyDomain(IommuSession s) => s.Names.Bound(Spaces.Domain).Count > 0 ? 0.05 : 0;
+
+    /// <summary>
+    /// A PASID within the device's width mostly (small, so that attaches meet SVA's global PASIDs); 0, the width itself
+    /// or past it, and the mock's 1024 now and then.
+    /// </summary>
+    private static ulong PasidFor(IommuSession s, int d)
+    {
+        var max = (ulong)s.State.MaxPasidsOf(s.Devices[d]);
+        var roll = s.Random.NextDouble();
+        if (roll < 0.05) return 0;
+        if (roll < 0.1) return Math.Min(Math.Max(max, 1), PasidArgs.PasidLimit - 1);
+        if (roll < 0.15 && max > InjectorPasid) return InjectorPasid;
+        var top = Math.Min(Math.Max(max, 2), 8UL);
+        return (ulong)s.Random.Between(1, (int)top - 1);
+    }
+
+    /// <summary>(device, PASID, handle) of every iommufd attach in the model, one member per group.</summary>
+    private static List<(int Device, ulong Pasid, string Handle)> Attached(IommuSession s)
+    {
+        var found = new List<(int, ulong, string)>();
+        foreach (var (_, g) in s.State.Groups)
+        {
+            if (g.Members.Count == 0) continue;
+            var member = g.Members[0];
+            foreach (var (pasid, entry) in s.State.PasidsOf(member))
+                if (entry is { IsSva: false, Handle: { } h }) found.Add((s.IndexOf(member), pasid, h));
+        }
+        return found;
+    }
+}

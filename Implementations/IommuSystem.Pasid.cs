@@ -1,0 +1,115 @@
+using IommuConformance.Contract;
+using IommuConformance.Implementations.Adapter;
+using IommuConformance.Implementations.Core;
+using static IommuConformance.Contract.Errno;
+
+namespace IommuConformance.Implementations;
+
+/// <summary>
+/// The PASID and SVA operations: iommufd's PASID attach path (an attach handle per attach; only its own attaches
+/// replaced or detached) and the test driver that owns processes and binds them (docs/pasid-sva.md).
+/// </summary>
+public sealed partial class IommuSystem
+{
+    private readonly SvaNames _sva = new();
+
+    private Outcome DispatchPasid(Operation op) => op switch
+    {
+        MmNew m => _sva.TryAddMm(m.As, out _) ? Outcome.Ok : Outcome.Of(EEXIST),
+        MmExit m => MmExit(m),
+        SvaBind b => SvaBind(b),
+        SvaUnbind u => SvaUnbind(u),
+        SvaGetPasid g => _sva.Bond(g.Handle) is { } bond ? Outcome.OkWith(OutcomeValues.Number(IommuCore.SvaGetPasid(bond))) : Outcome.Of(ENOENT),
+        AttachDevicePasid a => WithDomain(a.Domain, d => WithDevice(a.Dev, dev => Outcome.Of(_core.AttachDevicePasid(d, dev, (uint)a.Pasid, new IommufdPasidAttach())))),
+        ReplaceDevicePasid r => WithDomain(r.Domain, d => WithGroup(r.Dev, group => ReplaceDevicePasid(d, r, group))),
+        DetachDevicePasid x => WithDomain(x.Domain, d => WithGroup(x.Dev, group => DetachDevicePasid(d, group, (uint)x.Pasid))),
+        _ => throw new NotSupportedException($"the implementation has no handler for operation '{op.Name}' ({op.GetType().Name})"),
+    };
+
+    private Outcome MmExit(MmExit op)
+    {
+        if (_sva.RemoveMm(op.Mm) is not { } mm) return Outcome.Of(ENOENT);
+        _core.MmExit(mm);
+        return Outcome.Ok;
+    }
+
+    // The name must be free, the mm live; the bind answers; the name then holds the (maybe shared) bond.
+    private Outcome SvaBind(SvaBind op)
+    {
+        if (_sva.IsBondLive(op.As)) return Outcome.Of(EEXIST);
+        if (_sva.Mm(op.Mm) is not { } mm) return Outcome.Of(ENOENT);
+        return WithDevice(op.Dev, dev =>
+        {
+            var ret = _core.SvaBindDevice(dev, mm, out var bond);
+            if (ret == OK) _sva.AddBond(op.As, bond!);
+            return Outcome.Of(ret);
+        });
+    }
+
+    private Outcome SvaUnbind(SvaUnbind op)
+    {
+        if (_sva.RemoveBond(op.Handle) is not { } bond) return Outcome.Of(ENOENT);
+        _core.SvaUnbindDevice(bond);
+        return Outcome.Ok;
+    }
+
+    // iommufd replaces only a PASID it attached: an empty slot or another's (an SVA bond's) is -EINVAL to it.
+    private Outcome ReplaceDevicePasid(IommuDomain domain, ReplaceDevicePasid op, IommuGroup group)
+    {
+        var pasid = (uint)op.Pasid;
+        if (_core.PasidEntry(group, pasid) is { Handle: not IommufdPasidAttach and not null }) return Outcome.Of(EINVAL);
+        return Outcome.Of(_core.ReplaceDevicePasid(domain, _devicesByName[op.Dev], pasid, new IommufdPasidAttach()));
+    }
+
+    // iommufd detaches only its own attach of this domain; anything else is nothing to detach.
+    private Outcome DetachDevicePasid(IommuDomain domain, IommuGroup group, uint pasid)
+    {
+        if (_core.PasidEntry(group, pasid) is { Handle: IommufdPasidAttach } entry && entry.Domain == domain)
+            _core.DetachDevicePasid(domain, group, pasid);
+        return Outcome.Ok;
+    }
+
+    // Before the last member of a group goes, its PASID users take their PASIDs down: the removed driver unbinds every
+    // reference of its bonds, iommufd detaches its attaches.
+    private void ReleasePasidUsers(Device dev)
+    {
+        var group = _core.GroupGet(dev);
+        if (group is null) return;
+        try
+        {
+            lock (group.Mutex)
+                if (group.Devices.Count != 1) return;
+            foreach (var (pasid, entry) in _core.PasidEntries(group))
+            {
+                if (entry.Handle is IommuSva bond)
+                    foreach (var _ in _sva.RemoveAll(bond)) _core.SvaUnbindDevice(bond);
+                else _core.DetachDevicePasid(entry.Domain, group, pasid);
+            }
+        }
+        finally
+        {
+            _core.GroupPut(group);
+        }
+    }
+
+    /// <summary>c.20 inside the core (<see cref="IommuCore.SvaRefcountProblem"/>), or null.</summary>
+    public string? SvaRefcountProblem() => _core.SvaRefcountProblem();
+
+    /// <summary>Live SVA domains, allocated global PASIDs, mms on the SVA list.</summary>
+    public (int Domains, int Pasids, int Mms) SvaLeftovers() => _core.SvaLeftovers();
+
+    /// <summary>PASID_CHECK_HWPT: the handle name of the domain at <paramref name="pasid"/> of the device's group, "sva", or null when free.</summary>
+    public string? PasidDomainName(string dev, uint pasid)
+    {
+        if (!_devicesByName.TryGetValue(dev, out var device) || _core.GroupGet(device) is not { } group) return null;
+        try
+        {
+            if (_core.AttachHandleGet(group, pasid, 0, out var handle) != OK) return null;
+            return handle is IommuSva ? "sva" : _handles.NameOf(handle!.Domain!);
+        }
+        finally
+        {
+            _core.GroupPut(group);
+        }
+    }
+}
