@@ -86,6 +86,16 @@ public class StepBenchmarks
         return conformant;
     }
 
+    /// <summary>Executor.Run with issue #5's pipeline alone (expect, c.22, outcome, state, observations): no isolation or page-table checks.</summary>
+    [Benchmark(OperationsPerInvoke = Steps)]
+    public int Executor_issue5_pipeline()
+    {
+        var conformant = 0;
+        foreach (var trace in _batch)
+            if (Executor.Run(trace, InstructionCount.IssueFivePipeline).Conformant) conformant++;
+        return conformant;
+    }
+
     /// <summary>Executor.RunFull(trace): every check after every step (replay and shrinking).</summary>
     [Benchmark(OperationsPerInvoke = Steps)]
     public int Executor_full_checks()
