@@ -49,7 +49,7 @@ public sealed partial class ModelState : IEquatable<ModelState>
     /// Runs one operation. An operation this model has no method for is a suite bug, not an answer: it throws
     /// <see cref="NotSupportedException"/> naming the operation.
     /// </summary>
-    public ModelStep Step(Operation op) => op switch
+    private ModelStep StepCore(Operation op) => op switch
     {
         Probe o => ProbeDevice(o),
         BusProbe o => BusProbe(o),
@@ -73,6 +73,10 @@ public sealed partial class ModelState : IEquatable<ModelState>
         Unmap o => UnmapRange(o),
         IovaToPhys o => IovaToPhys(o),
         DeviceDma o => DeviceDma(o),
+        DmaMap o => DmaMapPage(o),
+        DmaUnmap o => DmaUnmapPage(o),
+        Tick o => TickClock(o),
+        FailNth o => FailNthArm(o),
         _ => throw new NotSupportedException($"the model has no method for operation '{op.Name}' ({op.GetType().Name})"),
     };
 
@@ -84,7 +88,8 @@ public sealed partial class ModelState : IEquatable<ModelState>
              && groups.Count == other.groups.Count
              && groups.All(g => other.groups.TryGetValue(g.Key, out var o) && g.Value.Equals(o))
              && domains.Count == other.domains.Count
-             && domains.All(d => other.domains.TryGetValue(d.Key, out var o) && d.Value.Equals(o))));
+             && domains.All(d => other.domains.TryGetValue(d.Key, out var o) && d.Value.Equals(o))
+             && Dma.Equals(other.Dma)));
 
     public override bool Equals(object? obj) => Equals(obj as ModelState);
 

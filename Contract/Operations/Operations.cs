@@ -23,5 +23,7 @@ public static class Operations
         Map.Entry, Unmap.Entry, IovaToPhys.Entry,
         // hardware
         DeviceDma.Entry,
+        // DMA API and faults
+        DmaMap.Entry, DmaUnmap.Entry, Tick.Entry, FailNth.Entry,
     ]);
 }

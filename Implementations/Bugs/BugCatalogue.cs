@@ -27,6 +27,14 @@ public static class BugCatalogue
     public const string CdChangeSkipsCfgi = "move_skips_cfgi_cd";
     public const string TableFreeLeafTlbi = "table_free_leaf_tlbi";
     public const string PartialUnmapInvalRequestedOnly = "partial_unmap_inval_requested_only";
+    public const string RcacheInitLeavesStartPfn = "rcache_init_leaves_start_pfn";
+    public const string NoCookieMutex = "no_cookie_mutex";
+    public const string AllocIovaNoOverflowGuard = "alloc_iova_no_overflow_guard";
+    public const string FqFreeBeforeFlush = "fq_free_before_flush";
+    public const string FqWithoutDeferredFlush = "fq_without_deferred_flush";
+    public const string MagazineUseAfterFailedAlloc = "magazine_use_after_failed_alloc";
+    public const string FqTimerAfterFree = "fq_timer_after_free";
+    public const string RolloverNeverRearmed = "rollover_never_rearmed";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
