@@ -48,24 +48,34 @@ public sealed partial class ModelState
         warnings = [];
         var dma = Dma;
         var next = this;
+        // The in-place DMA → DMA-FQ flip of a sysfs "DMA-FQ" write keeps the domain; any other type change is a new one.
+        var flipped = op is GroupTypeWrite fw && outcome.Errno == Errno.OK && DefaultKindOf(fw.Type) == DefaultKind.DmaFq
+            && before.GroupFor(fw.Dev) is { Default: DefaultKind.Dma } fg ? fg.Id : null;
         foreach (var id in dma.Groups.Keys)
             if (!groups.TryGetValue(id, out var g) || g.Default is not (DefaultKind.Dma or DefaultKind.DmaFq)
-                || (before.groups.GetValueOrDefault(id)?.Default is { } was && was != g.Default && !(was == DefaultKind.Dma && g.Default == DefaultKind.DmaFq)))
+                || (before.groups.GetValueOrDefault(id)?.Default is { } was && was != g.Default && id != flipped))
                 dma = dma with { Groups = dma.Groups.Remove(id) };
         foreach (var (dev, _) in dma.Devices)
             if (GroupFor(dev) is null) dma = dma with { Devices = dma.Devices.Remove(dev) };
 
         var setup = new List<string>();
+        // A probe sets up the device that joined a group with a default domain, and every member of a group that got
+        // its default domain now (a bus probe sets up a deferred group whole).
         if (op is Probe or Contract.BusProbe)
             foreach (var g in groups.Values)
+            {
+                var fresh = g.Default is not null && before.groups.GetValueOrDefault(g.Id)?.Default is null;
                 foreach (var m in g.Members)
-                    if (before.GroupFor(m) is null) setup.Add(m);
+                    if (fresh || before.GroupFor(m) is null) setup.Add(m);
+            }
         if (op is GroupTypeWrite w && outcome.Errno == Errno.OK && GroupFor(w.Dev) is { } tg)
         {
             var was = before.GroupFor(w.Dev)?.Default;
-            if (was == DefaultKind.Dma && tg.Default == DefaultKind.DmaFq && dma.Groups.TryGetValue(tg.Id, out var flip))
-                dma = dma with { Groups = dma.Groups.SetItem(tg.Id, StartFq(flip)) };
-            else if (was != tg.Default) setup.AddRange(tg.Members);
+            if (tg.Id == flipped)
+            {
+                if (dma.Groups.TryGetValue(tg.Id, out var flip)) dma = dma with { Groups = dma.Groups.SetItem(tg.Id, StartFq(flip)) };
+            }
+            else setup.AddRange(tg.Members);   // every successful write re-runs iommu_setup_dma_ops, a no-op one too
         }
         var warns = new List<string>();
         foreach (var dev in setup) (next, dma) = next.SetupDmaOps(dev, dma, ref faultSite, warns);
@@ -109,7 +119,10 @@ public sealed partial class ModelState
                         Initialised = true, SingleQueue = single, FqSize = single ? FqSingleSize : FqDefaultSize,
                         TimeoutMs = single ? FqSingleTimeout : FqDefaultTimeout,
                     };
-                    if (g.Default == DefaultKind.DmaFq)
+                    // DMA-FQ without IOMMU_CAP_DEFERRED_FLUSH silently becomes DMA (DefaultDomainRules.AfterDmaOpsSetup).
+                    if (g.Default == DefaultKind.DmaFq && DefaultDomainRules.AfterDmaOpsSetup(driver, DefaultKind.DmaFq) == DefaultKind.Dma)
+                        next = next.WithGroup(g with { Default = DefaultKind.Dma });
+                    else if (g.Default == DefaultKind.DmaFq)
                     {
                         if (faultSite == Iova.Fq)
                         {
@@ -351,9 +364,13 @@ public sealed partial class ModelState
     private ulong? StaleTranslation(string dev, ulong iova, ulong size, bool write)
     {
         if (DmaTargetAnyDevice(dev) is not { } gd || !gd.Lazy) return null;
+        var writeReads = DriverOf(GroupFor(dev)!).Caps.Paging.WriteImpliesRead;
         foreach (var e in gd.Queues.SelectMany(q => q))
             if (e.Counter >= gd.FinishCnt && iova >= e.Iova && iova - e.Iova < e.Len && size - 1 <= e.Len - 1 - (iova - e.Iova))
-                return (e.Prot & (write ? ProtFlags.WriteBit : ProtFlags.ReadBit)) != 0 ? e.Paddr + (iova - e.Iova) : null;
+            {
+                var rights = writeReads && (e.Prot & ProtFlags.WriteBit) != 0 ? e.Prot | ProtFlags.ReadBit : e.Prot;
+                return (rights & (write ? ProtFlags.WriteBit : ProtFlags.ReadBit)) != 0 ? e.Paddr + (iova - e.Iova) : null;
+            }
         return null;
     }
 
