@@ -91,7 +91,17 @@ public static class Warn
         SetDomainRevertFailed, SetDomainNullDomain, LateProbeAtDriverBind,
         ArmLpaeMapExists, ArmLpaeMapRange, ArmLpaeUnmapRange, ArmLpaeUnmapEmpty, ArmLpaeUnmapPartialLarge, PtMapNoAccess,
         MockMapOverwrite, MockUnmapEmpty, MockUnmapNotStart, MockUnmapNotLast, MockIovaToPhysUnmapped, MockFreeNotEmpty,
+        DmaSetupFailed, DmaInitIncompatible, IovaFqInitFailed, Dma32BitRollover, DmaUnmapSize, DmaDebugBadUnmap, DmaMapZeroSize,
+        .. FaultSites.All.Select(site => FaultInjectionPrefix + site),
     ];
+
+    /// <summary>The implementation's fault-injection sites (allocations <c>fail_nth</c> can fail), by their log names.</summary>
+    public static class FaultSites
+    {
+        public const string IovaNode = "iova", Magazine = "iova_magazine", Rcaches = "iova_rcaches", CpuRcaches = "iova_cpu_rcaches", Fq = "iova_fq";
+
+        public static readonly IReadOnlyList<string> All = [IovaNode, Magazine, Rcaches, CpuRcaches, Fq];
+    }
 
     // ---- the DMA API (dma-iommu.c) and fault injection: kernel log lines the contract compares like WARNs ----
 

@@ -191,7 +191,7 @@ public sealed partial class ModelState
             if (!ok) return new(Outcome.OkWith(OutcomeValues.Number(DmaArgs.MappingError)), this);
             return new(Outcome.OkWith(OutcomeValues.Number(op.Paddr)), Adopt(op, null, op.Paddr, rollover: false));
         }
-        var candidate = AllowedIovas(op, g, gd).FirstOrDefault();
+        var candidate = AllowedIovas(op, g, gd).Select(c => ((ulong Addr, bool Rollover)?)c).FirstOrDefault();
         return candidate is { } c ? MapAt(op, g, gd, c.Addr, c.Rollover) : MapFailed(op, g, gd, rollover: false);
     }
 

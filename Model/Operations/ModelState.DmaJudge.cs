@@ -75,7 +75,14 @@ public sealed partial class ModelState
     /// of a lazily unmapped, not yet flushed range of its group's DMA domain (only while the group is on that domain),
     /// or null.
     /// </summary>
-    public ulong? StaleDmaTarget(string dev, ulong iova, bool write) => StaleDmaTarget(dev, iova, 1, write);
+    /// <remarks>
+    /// With <paramref name="freshWalk"/> (a walk of the tables rather than a cache entry) only on virtio, whose device
+    /// keeps its own copy of the mappings until the queued UNMAP requests are waited for (viommu_flush_iotlb_all);
+    /// io-pgtable formats clear the entry at the unmap, so a walk never reaches the old page.
+    /// </remarks>
+    public ulong? StaleDmaTarget(string dev, ulong iova, bool write, bool freshWalk = false) =>
+        freshWalk && !(GroupFor(dev) is { } g && DriverOf(g).Caps.Paging.Format == PageTableFormat.VirtioDevice)
+            ? null : StaleDmaTarget(dev, iova, 1, write);
 
     private ulong? StaleDmaTarget(string dev, ulong iova, ulong size, bool write) =>
         GroupFor(dev) is { Current.Role: DomainRole.Default } && !GroupFor(dev)!.Lagging.ContainsKey(dev) && size > 0

@@ -54,6 +54,11 @@ internal static class Fixtures
             new(new IovaToPhys("d1", 0x20_0010), new Expect(Errno.OK, "0x0")),
             new(new DeviceDma("dev0", 0x10, 4, true), new Expect(Errno.OK, "phys=0x10")),
             new(new DeviceDma("dev0", 0x10, 4, false, 5), new Expect(Errno.EIO, "fault=no_domain")),
+            new(new FailNth(2)),
+            new(new DmaMap("dev0", 0x2000, 0x1000, DmaDirections.ToDevice, 1, "i1", 32), new Expect(Errno.OK, "0xfffff000")),
+            new(new DmaUnmap("dev0", 0, "i1", 0x1000, DmaDirections.ToDevice, 1)),
+            new(new DmaUnmap("dev0", 0x5000, null, 0x1000, DmaDirections.Bidirectional, 0), new Expect(Errno.OK, null, [Warn.DmaDebugBadUnmap])),
+            new(new Tick(10)),
             new(new DomainFree("d1")),
         ]);
 

@@ -13,7 +13,7 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// </summary>
 public static class DmaRules
 {
-    public const double MapWeight = 1.5, UnmapWeight = 1.2, TickWeight = 0.8, FailWeight = 0.3, AcrossWeight = 0.6;
+    public const double MapWeight = 0.8, UnmapWeight = 0.7, TickWeight = 0.4, FailWeight = 0.3, AcrossWeight = 0.4;
 
     private static readonly long[] Ticks = [1, 5, 9, 10, 11, 100, 999, 1000, 1001];
 
@@ -24,7 +24,7 @@ public static class DmaRules
         yield return Op(Tick.Entry.Name, TickWeight, s => s.State.Dma.Groups.Count > 0 ? 1 : 0.05, s => s.Emit(new Tick((ulong)s.Random.Pick(Ticks))));
         yield return Op(FailNth.Entry.Name, FailWeight, s => 1, s =>
         {
-            s.Emit(new FailNth((ulong)s.Random.Between(1, 4)));
+            s.Emit(new FailNth(s.Random.Chance(0.6) ? 1 : (ulong)s.Random.Between(2, 8)));
             if (s.Fresh.Count > 0 && s.Random.Chance(0.7)) s.Emit(new Probe(s.Devices[s.Pick(s.Fresh)]));
             else s.Emit(MapChoice(s, IommuArgs.Device(s)));
         });
