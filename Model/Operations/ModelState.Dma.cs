@@ -191,8 +191,10 @@ public sealed partial class ModelState
             if (!ok) return new(Outcome.OkWith(OutcomeValues.Number(DmaArgs.MappingError)), this);
             return new(Outcome.OkWith(OutcomeValues.Number(op.Paddr)), Adopt(op, null, op.Paddr, rollover: false));
         }
+        if (op.Size > ulong.MaxValue - (op.Paddr & (Granule - 1)) - Granule) return new(Outcome.OkWith(OutcomeValues.Number(DmaArgs.MappingError)), this);
         var candidate = AllowedIovas(op, g, gd).Select(c => ((ulong Addr, bool Rollover)?)c).FirstOrDefault();
-        return candidate is { } c ? MapAt(op, g, gd, c.Addr, c.Rollover) : MapFailed(op, g, gd, rollover: false);
+        // No slot at all: with the workaround armed, the failed 32-bit try has rolled the device over first.
+        return candidate is { } c ? MapAt(op, g, gd, c.Addr, c.Rollover) : MapFailed(op, g, gd, rollover: WorkaroundApplies(op, g));
     }
 
     /// <summary>The group and DMA state a device's DMA API maps into, or null for dma-direct.</summary>
@@ -214,7 +216,8 @@ public sealed partial class ModelState
     private ModelStep MapFailed(DmaMap op, GroupState g, GroupDma gd, bool rollover, string[]? warnings = null)
     {
         var next = rollover ? WithDma(Dma with { Devices = Dma.Devices.SetItem(op.Dev, Dma.Devices[op.Dev] with { Workaround = false }) }) : this;
-        return new(new Outcome(Errno.OK, OutcomeValues.Number(DmaArgs.MappingError), [.. warnings ?? []]), next);
+        warnings ??= rollover ? [Warn.Dma32BitRollover] : [];
+        return new(new Outcome(Errno.OK, OutcomeValues.Number(DmaArgs.MappingError), [.. warnings]), next);
     }
 
     // The new mapping: name, dma-debug entry, live range (when through the IOMMU), rollover.
@@ -232,6 +235,10 @@ public sealed partial class ModelState
         }
         return WithDma(dma);
     }
+
+    // iommu_dma_alloc_iova() tries below 4 GiB first: a PCI device with the workaround armed and a limit above it.
+    private bool WorkaroundApplies(DmaMap op, GroupState g) =>
+        Dma.Devices[op.Dev].Workaround && Math.Min(DmaArgs.MaskOf(op.Mask), DriverOf(g).Caps.Paging.ApertureLast) > Dma32BitMask;
 
     /// <summary>The offset into the first granule, the bytes mapped, and the bytes the IOVA allocation takes.</summary>
     private static (ulong Off, ulong Len, ulong Alloc) Geometry(DmaMap op)
@@ -361,17 +368,21 @@ public sealed partial class ModelState
     private ModelStep FailNthArm(FailNth op) => Ok(WithDma(Dma with { FaultPending = true }));
 
     /// <summary>The translation a queued, not yet flushed entry may still give through a stale IOTLB entry, or null.</summary>
-    private ulong? StaleTranslation(string dev, ulong iova, ulong size, bool write)
+    private ulong? StaleTranslation(string dev, ulong iova, ulong size, bool write) =>
+        StaleEntry(dev, iova, size, write) is (true, var phys) ? phys : null;
+
+    /// <summary>Whether a queued, unflushed entry covers the access, and the old address if it had the right (else a permission fault).</summary>
+    private (bool Covered, ulong? Phys) StaleEntry(string dev, ulong iova, ulong size, bool write)
     {
-        if (DmaTargetAnyDevice(dev) is not { } gd || !gd.Lazy) return null;
+        if (DmaTargetAnyDevice(dev) is not { } gd || !gd.Lazy) return (false, null);
         var writeReads = DriverOf(GroupFor(dev)!).Caps.Paging.WriteImpliesRead;
         foreach (var e in gd.Queues.SelectMany(q => q))
             if (e.Counter >= gd.FinishCnt && iova >= e.Iova && iova - e.Iova < e.Len && size - 1 <= e.Len - 1 - (iova - e.Iova))
             {
                 var rights = writeReads && (e.Prot & ProtFlags.WriteBit) != 0 ? e.Prot | ProtFlags.ReadBit : e.Prot;
-                return (rights & (write ? ProtFlags.WriteBit : ProtFlags.ReadBit)) != 0 ? e.Paddr + (iova - e.Iova) : null;
+                return (true, (rights & (write ? ProtFlags.WriteBit : ProtFlags.ReadBit)) != 0 ? e.Paddr + (iova - e.Iova) : null);
             }
-        return null;
+        return (false, null);
     }
 
     // The DMA state of the group a device is in, whatever its own DMA ops.

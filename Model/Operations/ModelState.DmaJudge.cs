@@ -48,10 +48,11 @@ public sealed partial class ModelState
                 var chosen = MapAt(m, g, gd, addr, rollover);
                 return new(chosen.Outcome.Equals(observed), chosen.Outcome, chosen.Next);
             }
-            case DeviceDma d when StaleDmaTarget(d.Dev, d.Iova, d.Size, d.Write) is { } stale:
+            case DeviceDma d when d.Pasid is null && StaleCovered(d) is (true, var stale):
             {
+                // the stale IOTLB entry answers with its old page, or a permission fault when it lacks the right
                 var expected = Step(op);
-                var old = Outcome.OkWith(DmaValues.Phys(stale));
+                var old = stale is { } phys ? Outcome.OkWith(DmaValues.Phys(phys)) : new Outcome(Errno.EIO, DmaValues.Fault(DmaFaults.Permission), []);
                 return new(expected.Outcome.Equals(observed) || old.Equals(observed), expected.Outcome, expected.Next);
             }
         }
@@ -83,6 +84,10 @@ public sealed partial class ModelState
     public ulong? StaleDmaTarget(string dev, ulong iova, bool write, bool freshWalk = false) =>
         freshWalk && !(GroupFor(dev) is { } g && DriverOf(g).Caps.Paging.Format == PageTableFormat.VirtioDevice)
             ? null : StaleDmaTarget(dev, iova, 1, write);
+
+    private (bool, ulong?) StaleCovered(DeviceDma d) =>
+        d.Size > 0 && GroupFor(d.Dev) is { Current.Role: DomainRole.Default } g && !g.Lagging.ContainsKey(d.Dev)
+            ? StaleEntry(d.Dev, d.Iova, d.Size, d.Write) : (false, null);
 
     private ulong? StaleDmaTarget(string dev, ulong iova, ulong size, bool write) =>
         GroupFor(dev) is { Current.Role: DomainRole.Default } && !GroupFor(dev)!.Lagging.ContainsKey(dev) && size > 0
