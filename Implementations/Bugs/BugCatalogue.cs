@@ -144,6 +144,39 @@ public static class BugCatalogue
             + "page of the leaf); unmap d1 A 4K (answers 0x200000); device_dma dev0 A+4K -> EIO translation expected, OK phys "
             + "(stale IOTLB) buggy; 6 steps without the last DMA: the isolation check sees the stale entry at the unmap", 6,
             [DriverNames.Vtd]),
+        new(RcacheInitLeavesStartPfn,
+            "mainline iommu_dma_init_domain(): a failed iova_domain_init_rcaches() returns -ENOMEM with start_pfn set (John Garry / "
+            + "Robin Murphy, \"iova: Remove some magazine pointer NULL checks\", 2022: \"its probe would be ok as the start_pfn is set. "
+            + "Not good.\"), §d#2",
+            "the IOVA domain keeps start_pfn after its rcaches failed; the next device of the group finds it initialised, gets "
+            + "iommu DMA ops with rcaches == NULL, and its first dma_map dereferences them (an oops)",
+            "fail_nth 1; bus_probe pci (devA, devB in one group: devA's set-up fails [fault_injection_iova_rcaches, "
+            + "dma_setup_failed], devB's \"succeeds\"); dma_map devB -> an IOVA expected, an oops buggy (3 steps; the shrinker reaches the hot-probe form: "
+            + "fail_nth 1; probe devA; probe devB; dma_map devB, as it never folds two probes into a bus_probe)", 4),
+        new(FqFreeBeforeFlush,
+            "synthetic, after §d#15 (the flush-queue counter rule: an entry is freed only after a flush that started after it "
+            + "was queued has finished)",
+            "queue_iova stamps an entry with finish_cnt − 1, so the next ring free releases it before any IOTLB flush",
+            "probe dev0; dma_map dev0 as i1; dma_unmap i1; dma_map dev0 as i2; dma_unmap i2 (frees i1's entry into the rcache); "
+            + "dma_map dev0 (same size) -> a fresh IOVA expected, i1's queued IOVA buggy (c.17)", 6),
+        new(FqWithoutDeferredFlush,
+            "\"iommu: Use flush queue capability\" (6.4) undone, §d#13",
+            "iommu_dma_init_domain sets up the flush queue without consulting IOMMU_CAP_DEFERRED_FLUSH",
+            "instance option deferredFlush false, config defaultDomain DMA-FQ: probe dev0 -> the type reads \"DMA\" in the model, "
+            + "\"DMA-FQ\" here (observed after the step)", 1),
+        new(FqTimerAfterFree,
+            "\"iommu/iova: Fix race between FQ timeout and teardown\" (d7061627d701, v5.16), §d#5, reachable sequentially: the "
+            + "timer is not deleted (del_timer without _sync, the callback not yet run) when the domain goes",
+            "iommu_dma_free_fq leaves the flush-queue timer pending; its expiry runs on the freed cookie (an oops)",
+            "probe dev0 (DMA-FQ); dma_map dev0 as i1; dma_unmap i1 (arms the 10 ms timer); release dev0 (the default domain is "
+            + "freed); tick 10 -> OK expected, an oops buggy", 5),
+        new(RolloverNeverRearmed,
+            "synthetic, after iommu_setup_dma_ops() re-arming pci_32bit_workaround (\"iommu/dma: Reset the 32-bit workaround\" "
+            + "semantics of the rollover, kernel-semantics b.8)",
+            "only the first iommu_setup_dma_ops() of a PCI device arms the 32-bit-first workaround; after a rollover a type change "
+            + "no longer re-arms it",
+            "probe dev0 (pci); fail_nth 1; dma_map dev0 (the 32-bit try fails: [fault_injection_iova, dma_32bit_rollover]); "
+            + "group_type_write dev0 DMA; dma_map dev0 -> below 4 GiB expected, above it without the rollover notice buggy", 5),
     ];
 
     /// <summary>The entry named <paramref name="name"/>, or null.</summary>

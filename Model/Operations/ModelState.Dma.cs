@@ -59,15 +59,22 @@ public sealed partial class ModelState
             if (GroupFor(dev) is null) dma = dma with { Devices = dma.Devices.Remove(dev) };
 
         var setup = new List<string>();
-        // A probe sets up the device that joined a group with a default domain, and every member of a group that got
-        // its default domain now (a bus probe sets up a deferred group whole).
+        // A probe sets up the device it probed (only that one, even when it gave a left-over group its default domain);
+        // a bus probe also every member of a group that got its default domain now (a deferred group is set up whole).
+        // The order is the kernel's: devices joining a set-up group at their probe (topology order), then the queued groups
+        // in the order their first device was probed, each in member order.
         if (op is Probe or Contract.BusProbe)
-            foreach (var g in groups.Values)
+        {
+            var queued = new List<GroupState>();
+            foreach (var spec in machine.Topology.Devices)
             {
-                var fresh = g.Default is not null && before.groups.GetValueOrDefault(g.Id)?.Default is null;
-                foreach (var m in g.Members)
-                    if (fresh || before.GroupFor(m) is null) setup.Add(m);
+                if (GroupFor(spec.Name) is not { } g || before.GroupFor(spec.Name) is not null) continue;
+                var fresh = op is Contract.BusProbe && g.Default is not null && before.groups.GetValueOrDefault(g.Id)?.Default is null;
+                if (!fresh) setup.Add(spec.Name);
+                else if (!queued.Any(q => q.Id == g.Id)) queued.Add(g);
             }
+            foreach (var g in queued) setup.AddRange(g.Members);
+        }
         if (op is GroupTypeWrite w && outcome.Errno == Errno.OK && GroupFor(w.Dev) is { } tg)
         {
             var was = before.GroupFor(w.Dev)?.Default;

@@ -13,7 +13,9 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// </summary>
 public static class DmaRules
 {
-    public const double MapWeight = 0.8, UnmapWeight = 0.7, TickWeight = 0.4, FailWeight = 0.3, AcrossWeight = 0.4;
+    public const double MapWeight = 0.8, UnmapWeight = 0.7, TickWeight = 0.4, FailWeight = 0.3, AcrossWeight = 0.3, RolloverWeight = 0.1;
+
+    private static readonly string[] TypeWrites = [GroupTypeStrings.Dma, GroupTypeStrings.DmaFq, GroupTypeStrings.Auto];
 
     private static readonly long[] Ticks = [1, 5, 9, 10, 11, 100, 999, 1000, 1001];
 
@@ -29,8 +31,9 @@ public static class DmaRules
             else s.Emit(MapChoice(s, IommuArgs.Device(s)));
         });
 
-        // Reuse before flush: map, DMA at it, unmap (lazily queued on a DMA-FQ domain), DMA again (the stale entry may
-        // answer until the flush), map the same size again (never the queued IOVA before its flush).
+        // Reuse before flush: map A, DMA at it, unmap A (lazily queued on a DMA-FQ domain), map and unmap B of the same
+        // size on the same CPU (its queue_iova frees what finished flushes cover), DMA at A again (the stale entry may
+        // answer until the flush), map the same size again (never A's queued IOVA before its flush).
         yield return new Rule<IommuSession>("dma_across_unmap_lazy", AcrossWeight, s => s.Probed.Count > 0 ? 1 : 0, s =>
         {
             var d = s.Pick(s.Probed);
@@ -39,8 +42,25 @@ public static class DmaRules
             var dma = new DeviceDma(map.Dev, addr & ~0xfffUL, (ulong)s.Random.Between(1, 64), map.Dir == DmaDirections.FromDevice);
             s.Emit(dma);
             s.Emit(new DmaUnmap(map.Dev, 0, map.As, map.Size, map.Dir, map.Cpu));
+            if (s.Random.Chance(0.6))
+            {
+                var other = map with { As = s.Names.Fresh(DmaArgs.IovaSpace) };
+                s.Emit(other);
+                s.Emit(new DmaUnmap(map.Dev, 0, other.As, map.Size, map.Dir, map.Cpu));
+            }
             s.Emit(dma);
             s.Emit(map with { As = s.Names.Fresh(DmaArgs.IovaSpace) });
+        });
+
+        // The rollover and its re-arm: an allocation failure meets the 32-bit try of a PCI device's map, then a type
+        // change re-runs iommu_setup_dma_ops, then another map (below 4 GiB again).
+        yield return new Rule<IommuSession>("dma_rollover_rearm", RolloverWeight, s => s.Probed.Count > 0 ? 1 : 0, s =>
+        {
+            var d = s.Pick(s.Probed);
+            s.Emit(new FailNth(1));
+            s.Emit(MapChoice(s, d));
+            s.Emit(new GroupTypeWrite(s.Devices[d], s.Random.Pick(TypeWrites)));
+            s.Emit(MapChoice(s, d));
         });
     }
 

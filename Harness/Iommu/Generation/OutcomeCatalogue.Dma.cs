@@ -27,6 +27,8 @@ public static partial class OutcomeCatalogue
     private static IEnumerable<(string Op, string Key)> DmaRare =>
     [
         (Probe.Entry.Name, Key(Errno.OK, Rcaches, Warn.DmaSetupFailed)),
+        // a map the page table refuses (smmuv3 ERANGE with its warning): DMA_MAPPING_ERROR, the IOVA freed at once
+        (DmaMap.Entry.Name, Key(Errno.OK, Warn.ArmLpaeMapRange)), (DmaMap.Entry.Name, Key(Errno.OK, Warn.Dma32BitRollover, Warn.ArmLpaeMapRange)),
         (DmaMap.Entry.Name, Key(Errno.OK, Warn.Dma32BitRollover)), (DmaMap.Entry.Name, Key(Errno.OK, NodeFault)),
         (DmaMap.Entry.Name, Key(Errno.OK, NodeFault, Warn.Dma32BitRollover)), (DmaMap.Entry.Name, Key(Errno.EINVAL)),
         (DmaMap.Entry.Name, Key(Errno.EEXIST)), (DmaMap.Entry.Name, Key(Errno.ENODEV)),
