@@ -177,6 +177,13 @@ public static class BugCatalogue
             + "no longer re-arms it",
             "probe dev0 (pci); fail_nth 1; dma_map dev0 (the 32-bit try fails: [fault_injection_iova, dma_32bit_rollover]); "
             + "group_type_write dev0 DMA; dma_map dev0 -> below 4 GiB expected, above it without the rollover notice buggy", 5),
+        new(MagazineUseAfterFailedAlloc,
+            "pre-6.1 init_iova_rcaches() (WARN and go on with a NULL magazine) before \"iova: Remove some magazine pointer NULL "
+            + "checks\" made the failure fatal, §d#14",
+            "iova_domain_init_rcaches ignores a failed magazine allocation: the DMA set-up succeeds and the CPU's cache holds a "
+            + "NULL magazine, which its first fast allocation or free dereferences",
+            "fail_nth 3 (the first magazine); probe dev0 -> [fault_injection_iova_magazine, dma_setup_failed] expected, the "
+            + "set-up succeeding buggy (a dma_map on CPU 0 then oopses)", 2),
     ];
 
     /// <summary>The entry named <paramref name="name"/>, or null.</summary>

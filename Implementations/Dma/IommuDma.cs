@@ -110,7 +110,10 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
     // The part of iommu_dma_init_domain() after the start_pfn check, cookie->mutex held.
     private Errno InitIovaDomainLocked(IommuDmaCookie cookie, PagingDomain domain, Device dev, ulong granule, ulong basePfn)
     {
-        var iovad = new IovaDomain(granule, basePfn, cpus, gate);   // init_iova_domain()
+        var iovad = new IovaDomain(granule, basePfn, cpus, gate)   // init_iova_domain()
+        {
+            IgnoreMagazineFailure = bugs.IsOn(BugCatalogue.MagazineUseAfterFailedAlloc),
+        };
         iovad.AdvanceTo(NowMs);
         cookie.Iovad = iovad;
         var ret = iovad.InitRcaches();
