@@ -13,7 +13,7 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// </summary>
 public static class DmaRules
 {
-    public const double MapWeight = 0.8, UnmapWeight = 0.7, TickWeight = 0.4, FailWeight = 0.3, AcrossWeight = 0.3, RolloverWeight = 0.1;
+    public const double MapWeight = 0.8, UnmapWeight = 0.7, TickWeight = 0.4, FailWeight = 0.3, AcrossWeight = 0.3, RolloverWeight = 0.1, ReleaseWeight = 0.1;
 
     private static readonly string[] TypeWrites = [GroupTypeStrings.Dma, GroupTypeStrings.DmaFq, GroupTypeStrings.Auto];
 
@@ -50,6 +50,18 @@ public static class DmaRules
             }
             s.Emit(dma);
             s.Emit(map with { As = s.Names.Fresh(DmaArgs.IovaSpace) });
+        });
+
+        // Teardown with the flush queue busy: map, unmap (queued, timer armed), release the device (the last one of its
+        // group frees the domain and its flush queue), let the timer's time pass.
+        yield return new Rule<IommuSession>("dma_release_with_queue", ReleaseWeight, s => s.Probed.Count > 0 ? 1 : 0, s =>
+        {
+            var d = s.Pick(s.Probed);
+            var map = MapChoice(s, d);
+            s.Emit(map);
+            s.Emit(new DmaUnmap(map.Dev, 0, map.As, map.Size, map.Dir, map.Cpu));
+            s.Emit(new Release(map.Dev));
+            s.Emit(new Tick((ulong)s.Random.Pick(Ticks)));
         });
 
         // The rollover and its re-arm: an allocation failure meets the 32-bit try of a PCI device's map, then a type
