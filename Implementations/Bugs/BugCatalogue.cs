@@ -151,8 +151,8 @@ public static class BugCatalogue
             "the IOVA domain keeps start_pfn after its rcaches failed; the next device of the group finds it initialised, gets "
             + "iommu DMA ops with rcaches == NULL, and its first dma_map dereferences them (an oops)",
             "fail_nth 1; bus_probe pci (devA, devB in one group: devA's set-up fails [fault_injection_iova_rcaches, "
-            + "dma_setup_failed], devB's \"succeeds\"); dma_map devB -> an IOVA expected, an oops buggy (3 steps; the shrinker reaches the hot-probe form: "
-            + "fail_nth 1; probe devA; probe devB; dma_map devB, as it never folds two probes into a bus_probe)", 4),
+            + "dma_setup_failed], devB's \"succeeds\"); dma_map devB -> an IOVA expected, an oops buggy (with hot probes, 4: fail_nth 1; probe devA; probe devB; "
+            + "dma_map devB)", 3),
         new(FqFreeBeforeFlush,
             "synthetic, after §d#15 (the flush-queue counter rule: an entry is freed only after a flush that started after it "
             + "was queued has finished)",

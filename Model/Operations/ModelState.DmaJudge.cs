@@ -31,7 +31,8 @@ public sealed partial class ModelState
                 case DmaMap or DmaUnmap or Tick when site is "iova" or "iova_magazine":
                     var rest = observed with { Warnings = observed.Warnings.Remove(fault) };
                     var inner = cleared.JudgeDma(op, rest) ?? cleared.JudgeOne(op, rest);
-                    return inner with { Expected = inner.Expected.WithWarnings([fault]) };
+                    // the allocation that failed comes before anything the operation logs after it (the rollover notice)
+                    return inner with { Expected = inner.Expected with { Warnings = [fault, .. inner.Expected.Warnings] } };
                 default:
                     return new(false, Step(op).Outcome, Step(op).Next);
             }
