@@ -98,5 +98,44 @@ public static class Warn
         ArmLpaeMapExists, ArmLpaeMapRange, ArmLpaeUnmapRange, ArmLpaeUnmapEmpty, ArmLpaeUnmapPartialLarge, PtMapNoAccess,
         MockMapOverwrite, MockUnmapEmpty, MockUnmapNotStart, MockUnmapNotLast, MockIovaToPhysUnmapped, MockFreeNotEmpty,
         SetDevPasidRevertFailed,
+        DmaSetupFailed, DmaInitIncompatible, IovaFqInitFailed, Dma32BitRollover, DmaUnmapSize, DmaDebugBadUnmap, DmaMapZeroSize,
+        .. FaultSites.All.Select(site => FaultInjectionPrefix + site),
     ];
+
+    /// <summary>The implementation's fault-injection sites (allocations <c>fail_nth</c> can fail), by their log names.</summary>
+    public static class FaultSites
+    {
+        public const string IovaNode = "iova", Magazine = "iova_magazine", Rcaches = "iova_rcaches", CpuRcaches = "iova_cpu_rcaches", Fq = "iova_fq";
+
+        public static readonly IReadOnlyList<string> All = [IovaNode, Magazine, Rcaches, CpuRcaches, Fq];
+    }
+
+    // ---- the DMA API (dma-iommu.c) and fault injection: kernel log lines the contract compares like WARNs ----
+
+    /// <summary>iommu_setup_dma_ops(): iommu_dma_init_domain() failed, "retaining platform DMA ops" (pr_warn; the device maps 1:1).</summary>
+    public const string DmaSetupFailed = "dma_setup_failed";
+
+    /// <summary>iommu_dma_init_domain(): "Incompatible range for DMA domain" (pr_warn), -EFAULT.</summary>
+    public const string DmaInitIncompatible = "dma_init_incompatible_range";
+
+    /// <summary>iommu_dma_init_fq(): "iova flush queue initialization failed" (pr_warn); the domain stays (or becomes) strict.</summary>
+    public const string IovaFqInitFailed = "iova_fq_init_failed";
+
+    /// <summary>iommu_dma_alloc_iova(): the 32-bit try failed, "Using N-bit DMA addresses" (dev_notice); the workaround is off.</summary>
+    public const string Dma32BitRollover = "dma_32bit_rollover";
+
+    /// <summary>__iommu_dma_unmap(): WARN_ON(unmapped != size).</summary>
+    public const string DmaUnmapSize = "dma_unmap_size_mismatch";
+
+    /// <summary>dma-debug check_unmap(): the driver frees DMA memory it has not mapped, or with another size or direction.</summary>
+    public const string DmaDebugBadUnmap = "dma_debug_bad_unmap";
+
+    /// <summary>Ours: dma_map of size 0 (the kernel rounds it to an undefined shift); answered DMA_MAPPING_ERROR.</summary>
+    public const string DmaMapZeroSize = "dma_map_zero_size";
+
+    /// <summary>
+    /// failslab's "FAULT_INJECTION: forcing a failure." with the stack: the prefix, then the allocation site
+    /// (<c>fault_injection_iova_rcaches</c>), so a trace shows which allocation <c>fail_nth</c> met.
+    /// </summary>
+    public const string FaultInjectionPrefix = "fault_injection_";
 }

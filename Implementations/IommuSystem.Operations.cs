@@ -39,6 +39,7 @@ public sealed partial class IommuSystem
         DeviceDma d => DeviceDma(d),
         Contract.MmNew or Contract.MmExit or Contract.SvaBind or Contract.SvaUnbind or Contract.SvaGetPasid or Contract.AttachDevicePasid
             or Contract.ReplaceDevicePasid or Contract.DetachDevicePasid => DispatchPasid(op),
+        Contract.DmaMap or Contract.DmaUnmap or Tick or Contract.FailNth => DmaApi(op),
         // A suite bug (an operation added to the contract without its handler), not an answer.
         _ => throw new NotSupportedException($"the implementation has no handler for operation '{op.Name}' ({op.GetType().Name})"),
     };

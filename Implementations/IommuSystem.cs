@@ -131,7 +131,9 @@ public sealed partial class IommuSystem
             instance.Hardware.AssignRequesters(devices.Where(d => d.Fwspec == instance));
         core.AddDevices(devices.ToImmutable());
         touched.Clear();
-        return new IommuSystem(core, platform, devices.ToImmutable());
+        var system = new IommuSystem(core, platform, devices.ToImmutable());
+        system.WireDma(config);
+        return system;
     }
 
     /// <summary>

@@ -20,6 +20,7 @@ public sealed partial class ModelState
     /// </summary>
     public ModelJudgement Judge(Operation op, Outcome observed)
     {
+        if (JudgeDma(op, observed) is { } dmaJudgement) return dmaJudgement;
         var step = Step(op);
         if (op is DeviceDma dma && ReachesFreedDomain(dma))
             return new(IsDmaAnswer(observed), step.Outcome, step.Next);

@@ -52,7 +52,7 @@ public sealed partial class ModelState : IEquatable<ModelState>
     /// Runs one operation. An operation this model has no method for is a suite bug, not an answer: it throws
     /// <see cref="NotSupportedException"/> naming the operation.
     /// </summary>
-    public ModelStep Step(Operation op) => op switch
+    private ModelStep StepCore(Operation op) => op switch
     {
         Probe o => ProbeDevice(o),
         BusProbe o => BusProbe(o),
@@ -84,6 +84,10 @@ public sealed partial class ModelState : IEquatable<ModelState>
         AttachDevicePasid o => AttachDevicePasid(o),
         ReplaceDevicePasid o => ReplaceDevicePasid(o),
         DetachDevicePasid o => DetachDevicePasid(o),
+        DmaMap o => DmaMapPage(o),
+        DmaUnmap o => DmaUnmapPage(o),
+        Tick o => TickClock(o),
+        FailNth o => FailNthArm(o),
         _ => throw new NotSupportedException($"the model has no method for operation '{op.Name}' ({op.GetType().Name})"),
     };
 
@@ -96,7 +100,7 @@ public sealed partial class ModelState : IEquatable<ModelState>
              && groups.All(g => other.groups.TryGetValue(g.Key, out var o) && g.Value.Equals(o))
              && domains.Count == other.domains.Count
              && domains.All(d => other.domains.TryGetValue(d.Key, out var o) && d.Value.Equals(o))
-             && Pasid.Equals(other.Pasid)));
+             && Pasid.Equals(other.Pasid) && Dma.Equals(other.Dma)));
 
     public override bool Equals(object? obj) => Equals(obj as ModelState);
 

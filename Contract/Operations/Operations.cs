@@ -26,5 +26,7 @@ public static class Operations
         // PASID and SVA
         MmNew.Entry, MmExit.Entry, SvaBind.Entry, SvaUnbind.Entry, SvaGetPasid.Entry,
         AttachDevicePasid.Entry, ReplaceDevicePasid.Entry, DetachDevicePasid.Entry,
+        // DMA API and faults
+        DmaMap.Entry, DmaUnmap.Entry, Tick.Entry, FailNth.Entry,
     ]);
 }

@@ -9,7 +9,11 @@ namespace IommuConformance.Contract.Vocabulary;
 /// </summary>
 public sealed record ArgSpec(string Field, ArgKind Kind)
 {
-    /// <summary>For <see cref="ArgKind.Ref"/>, <see cref="ArgKind.Handle"/> and <see cref="ArgKind.Binder"/>: the namespace of names.</summary>
+    /// <summary>
+    /// For <see cref="ArgKind.Ref"/>, <see cref="ArgKind.Handle"/> and <see cref="ArgKind.Binder"/>: the namespace of
+    /// names. For <see cref="ArgKind.Number"/>: when set, the value may also be a name an earlier binder of this space
+    /// bound (an IOVA named by <c>dma_map</c>'s <c>as</c>), checked, renamed and repaired like a handle.
+    /// </summary>
     public string Space { get; init; } = "";
 
     /// <summary>For <see cref="ArgKind.Choice"/>: the values, the first being the simplest (shrinking moves toward it).</summary>
@@ -33,13 +37,17 @@ public sealed record ArgSpec(string Field, ArgKind Kind)
     /// <summary>For <see cref="ArgKind.Number"/>: the largest value the trace format accepts.</summary>
     public ulong Max { get; init; } = ulong.MaxValue;
 
+    /// <summary>A handle use: a <see cref="ArgKind.Handle"/> value, or a name in a <see cref="ArgKind.Number"/> argument that admits names.</summary>
+    public bool IsNameUse(ArgValue value) =>
+        value.IsText && value.Text!.Length > 0 && (Kind == ArgKind.Handle || (Kind == ArgKind.Number && Space.Length > 0));
+
     /// <summary>Whether <paramref name="value"/> has this argument's shape (a string for names, a number, ...).</summary>
     public bool Admits(ArgValue value)
     {
         if (value.IsNull) return Optional || Nullable;
         return Kind switch
         {
-            ArgKind.Number => value.IsNumber && value.Number >= Min && value.Number <= Max,
+            ArgKind.Number => (value.IsNumber && value.Number >= Min && value.Number <= Max) || IsNameUse(value),
             ArgKind.Flag => value.IsBool,
             ArgKind.Choice => value.IsText && (Open || Choices.Contains(value.Text!)),
             _ => value.IsText && value.Text!.Length > 0,

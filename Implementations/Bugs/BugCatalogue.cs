@@ -33,6 +33,14 @@ public static class BugCatalogue
     public const string PasidFreedOnUnbind = "pasid_freed_on_unbind";
     public const string ReplacePasidLosesOld = "replace_pasid_loses_old";
     public const string PasidZeroAccepted = "pasid_zero_accepted";
+    public const string RcacheInitLeavesStartPfn = "rcache_init_leaves_start_pfn";
+    public const string NoCookieMutex = "no_cookie_mutex";
+    public const string AllocIovaNoOverflowGuard = "alloc_iova_no_overflow_guard";
+    public const string FqFreeBeforeFlush = "fq_free_before_flush";
+    public const string FqWithoutDeferredFlush = "fq_without_deferred_flush";
+    public const string MagazineUseAfterFailedAlloc = "magazine_use_after_failed_alloc";
+    public const string FqTimerAfterFree = "fq_timer_after_free";
+    public const string RolloverNeverRearmed = "rollover_never_rearmed";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
@@ -176,6 +184,46 @@ public static class BugCatalogue
             "synthetic: iommu_attach_device_pasid without its IOMMU_NO_PASID test",
             "a PASID attach to PASID 0 (the RID's slot) is accepted",
             "probe dev0 (PASID-capable driver); domain_alloc_paging dev0 as d1; attach_device_pasid d1 dev0 0 -> EINVAL expected, OK buggy", 3),
+        new(RcacheInitLeavesStartPfn,
+            "mainline iommu_dma_init_domain(): a failed iova_domain_init_rcaches() returns -ENOMEM with start_pfn set (John Garry / "
+            + "Robin Murphy, \"iova: Remove some magazine pointer NULL checks\", 2022: \"its probe would be ok as the start_pfn is set. "
+            + "Not good.\"), §d#2",
+            "the IOVA domain keeps start_pfn after its rcaches failed; the next device of the group finds it initialised, gets "
+            + "iommu DMA ops with rcaches == NULL, and its first dma_map dereferences them (an oops)",
+            "fail_nth 1; bus_probe pci (devA, devB in one group: devA's set-up fails [fault_injection_iova_rcaches, "
+            + "dma_setup_failed], devB's \"succeeds\"); dma_map devB -> an IOVA expected, an oops buggy (with hot probes, 4: fail_nth 1; probe devA; probe devB; "
+            + "dma_map devB)", 3),
+        new(FqFreeBeforeFlush,
+            "synthetic, after §d#15 (the flush-queue counter rule: an entry is freed only after a flush that started after it "
+            + "was queued has finished)",
+            "queue_iova stamps an entry with finish_cnt − 1, so the next ring free releases it before any IOTLB flush",
+            "probe dev0; dma_map dev0 as i1; dma_unmap i1; dma_map dev0 as i2; dma_unmap i2 (frees i1's entry into the rcache); "
+            + "dma_map dev0 (same size) -> a fresh IOVA expected, i1's queued IOVA buggy (c.17)", 6),
+        new(FqWithoutDeferredFlush,
+            "\"iommu: Use flush queue capability\" (6.4) undone, §d#13",
+            "iommu_dma_init_domain sets up the flush queue without consulting IOMMU_CAP_DEFERRED_FLUSH",
+            "instance option deferredFlush false, config defaultDomain DMA-FQ: probe dev0 -> the type reads \"DMA\" in the model, "
+            + "\"DMA-FQ\" here (observed after the step)", 1),
+        new(FqTimerAfterFree,
+            "\"iommu/iova: Fix race between FQ timeout and teardown\" (d7061627d701, v5.16), §d#5, reachable sequentially: the "
+            + "timer is not deleted (del_timer without _sync, the callback not yet run) when the domain goes",
+            "iommu_dma_free_fq leaves the flush-queue timer pending; its expiry runs on the freed cookie (an oops)",
+            "probe dev0 (DMA-FQ); dma_map dev0 as i1; dma_unmap i1 (arms the 10 ms timer); release dev0 (the default domain is "
+            + "freed); tick 10 -> OK expected, an oops buggy", 5),
+        new(RolloverNeverRearmed,
+            "synthetic, after iommu_setup_dma_ops() re-arming pci_32bit_workaround (\"iommu/dma: Reset the 32-bit workaround\" "
+            + "semantics of the rollover, kernel-semantics b.8)",
+            "only the first iommu_setup_dma_ops() of a PCI device arms the 32-bit-first workaround; after a rollover a type change "
+            + "no longer re-arms it",
+            "probe dev0 (pci); fail_nth 1; dma_map dev0 (the 32-bit try fails: [fault_injection_iova, dma_32bit_rollover]); "
+            + "group_type_write dev0 DMA; dma_map dev0 -> below 4 GiB expected, above it without the rollover notice buggy", 5),
+        new(MagazineUseAfterFailedAlloc,
+            "pre-6.1 init_iova_rcaches() (WARN and go on with a NULL magazine) before \"iova: Remove some magazine pointer NULL "
+            + "checks\" made the failure fatal, §d#14",
+            "iova_domain_init_rcaches ignores a failed magazine allocation: the DMA set-up succeeds and the CPU's cache holds a "
+            + "NULL magazine, which its first fast allocation or free dereferences",
+            "fail_nth 3 (the first magazine); probe dev0 -> [fault_injection_iova_magazine, dma_setup_failed] expected, the "
+            + "set-up succeeding buggy (a dma_map on CPU 0 then oopses)", 2),
     ];
 
     /// <summary>The entry named <paramref name="name"/>, or null.</summary>

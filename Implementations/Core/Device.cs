@@ -71,4 +71,13 @@ public sealed class DevIommu(IommuDevice iommuDev)
     public bool RequireDirect { get; init; }
 
     public int MaxPasids { get; init; }
+
+    /// <summary>dev->dma_iommu: the DMA API maps through the IOMMU (set by iommu_setup_dma_ops()).</summary>
+    public bool DmaIommu { get; set; }
+
+    /// <summary>dev->iommu->pci_32bit_workaround: try below 4 GiB first; cleared by the rollover, re-armed by the next setup.</summary>
+    public bool Pci32BitWorkaround { get; set; }
+
+    /// <summary>iommu_setup_dma_ops() has run for this device at least once (for the seeded bug rollover_never_rearmed).</summary>
+    public bool DmaSetupRan { get; set; }
 }

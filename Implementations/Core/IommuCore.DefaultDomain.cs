@@ -22,7 +22,8 @@ public sealed partial class IommuCore
         if (ret != OK) return ret;
         if (group.DefaultDomain == dom) return OK;
 
-        // iommu_get_dma_cookie(): the IOVA cookie is only a flag here, set up by iommu_dma_init_domain().
+        // iommu_get_dma_cookie(): a new DMA domain gets its IOVA cookie (initialised by iommu_dma_init_domain()).
+        if (dom!.Type.IsDma() && dom.IovaCookie is null) Dma.GetDmaCookie(dom);
         // Set default_domain early: __iommu_device_set_domain() compares against it.
         group.DefaultDomain = dom;
         if (group.Domain is null)
@@ -137,19 +138,5 @@ public sealed partial class IommuCore
 
     // iommu_setup_dma_ops(dev, group->default_domain): the DMA ops follow the group's default domain, not
     // group->domain (which may be a user or the blocking domain when a device is hot-added into an owned group).
-    private static void SetupDmaOps(Device dev, IommuDomain defaultDomain)
-    {
-        if (defaultDomain.Type.IsDma()) DmaInitDomain(defaultDomain, dev);
-    }
-
-    // iommu_dma_init_domain(): the first device initialises the IOVA domain and decides about the flush queue;
-    // an already initialised domain is left alone.
-    private static void DmaInitDomain(IommuDomain domain, Device dev)
-    {
-        if (domain.DmaInitialised) return;   // start_pfn is always nonzero for an initialised domain
-        domain.DmaInitialised = true;
-        // Without deferred-flush support fall back to strict mode (a leftover even if the caller fails later).
-        if (domain.Type == DomainType.DmaFq && !dev.Iommu!.IommuDev.Ops.Capable(dev, IommuCap.DeferredFlush))
-            domain.Type = DomainType.Dma;
-    }
+    private void SetupDmaOps(Device dev, IommuDomain defaultDomain) => Dma.SetupDmaOps(dev, defaultDomain);
 }

@@ -55,6 +55,7 @@ public sealed partial class IommuCore
         if (domain.IsStatic) return;
         domain.Freed = true;
         UntrackDomain(domain);
+        Dma.PutDmaCookie(domain);
         domain.Ops.Free(domain);
         if (domain is SvaDomain sva) MmDrop(sva.Mm);   // the SVA domain's mmgrab
     }

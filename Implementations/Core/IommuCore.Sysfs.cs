@@ -29,10 +29,11 @@ public sealed partial class IommuCore
 
         lock (group.Mutex)
         {
-            // We can bring up a flush queue without tearing down the domain (iommu_dma_init_fq cannot fail here;
-            // mainline does not consult IOMMU_CAP_DEFERRED_FLUSH on this path).
+            // We can bring up a flush queue without tearing down the domain (mainline does not consult
+            // IOMMU_CAP_DEFERRED_FLUSH on this path).
             if (reqType == DomainType.DmaFq && group.DefaultDomain?.Type == DomainType.Dma)
             {
+                if (group.DefaultDomain is Drivers.PagingDomain paging && Dma.InitFq(paging) != OK) return ENOMEM;
                 group.DefaultDomain.Type = DomainType.DmaFq;
                 return OK;
             }

@@ -40,6 +40,15 @@ public sealed partial class IommuCore
 
     public WarningLog Warnings { get; } = new();
 
+    /// <summary>The DMA API layer (dma-iommu.c) of this machine; set by the machine builder (default: no fault injection).</summary>
+    public Dma.IommuDma Dma
+    {
+        get => _dma ??= new Dma.IommuDma(1, Iova.NeverFailGate.Instance, Bugs, Warnings);
+        set => _dma = value;
+    }
+
+    private Dma.IommuDma? _dma;
+
     /// <summary>Where the objects of this machine report their writes.</summary>
     public TouchedSet Touched { get; }
 

@@ -62,7 +62,10 @@ public class IommuDomain
     }
 
     /// <summary>The IOVA cookie's start_pfn != 0: iommu_dma_init_domain() already ran for this domain.</summary>
-    public bool DmaInitialised { get; set; }
+    public bool DmaInitialised => IovaCookie?.Iovad is not null;
+
+    /// <summary>domain->iova_cookie: the DMA API's cookie of a DMA / DMA-FQ default domain, else null.</summary>
+    public Dma.IommuDmaCookie? IovaCookie { get; set; }
 
     public override string ToString() => $"domain #{Id} ({Type.SysfsName()}, {Driver})";
 }

@@ -45,6 +45,29 @@ public abstract class PagingDomain(int id, IommuDomainOps ops, string driver, II
         return unmapped;
     }
 
+    // iommu_unmap_fast: __iommu_unmap into the caller's gather; the caller syncs (strict) or queues it (lazy)
+    public ulong UnmapFast(ulong iova, ulong size, IotlbGather gather, out PgtableWarning[] warnings)
+    {
+        warnings = [];
+        if (Freed) return 0;
+        var unmapped = IommuMapping.Unmap(Pgtable, iova, size, gather);
+        warnings = Pgtable.Warnings.Drain();
+        return unmapped;
+    }
+
+    /// <summary>iommu_iotlb_sync() of a gather <see cref="UnmapFast"/> filled.</summary>
+    public void IotlbSyncGather(IotlbGather gather) => IotlbSync(gather);
+
+    /// <summary>ops->flush_iotlb_all: invalidate every translation of the domain and wait (the flush queue's flush).</summary>
+    protected internal virtual void FlushIotlbAll() => IotlbSync(WholeRange());
+
+    private IotlbGather WholeRange()
+    {
+        var gather = new IotlbGather();
+        gather.AddRange(0, Pgtable.Ias >= 64 ? ulong.MaxValue : 1UL << Pgtable.Ias);
+        return gather;
+    }
+
     // iommu_iova_to_phys: 0 when unmapped (the mock also warns)
     public ulong IovaToPhys(ulong iova, out PgtableWarning[] warnings)
     {

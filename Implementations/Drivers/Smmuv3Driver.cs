@@ -224,6 +224,9 @@ public sealed class Smmuv3Domain(int id, IommuDomainOps ops, IommuDevice smmu, S
         if (!gather.IsEmpty) device.TlbInvRange(Asid, gather.Start, gather.End - gather.Start + 1, leaf);
         gather.FreePages();
     }
+
+    // arm_smmu_flush_iotlb_all → arm_smmu_tlb_inv_context: TLBI by ASID, then SYNC
+    protected internal override void FlushIotlbAll() => device.TlbInvAsid(Asid);
 }
 
 /// <summary>struct arm_smmu_master: the driver's per-device data (dev_iommu_priv): its SMMU, stream id and CD table.</summary>

@@ -46,6 +46,9 @@ public sealed class VirtioDomain : PagingDomain
         gather.FreePages();
     }
 
+    // viommu_flush_iotlb_all: wait for the queued requests (nothing is cached in the device)
+    protected internal override void FlushIotlbAll() => Viommu.SyncReq();
+
     // viommu_iotlb_sync_map: nothing to wait for before the first endpoint
     protected override Errno IotlbSyncMap(ulong iova, ulong size)
     {

@@ -147,6 +147,12 @@ public sealed class VtdDriver : IommuOps
         foreach (var unit in _units.Values) unit.FlushIotlbRange(domain.Id, start, last);
     }
 
+    /// <summary>Each unit's domain-selective IOTLB flush of a domain.</summary>
+    internal void FlushAll(VtdDomain domain)
+    {
+        foreach (var unit in _units.Values) unit.SubmitSync([VtdQi.IotlbDomain(domain.Id)]);
+    }
+
     internal bool AnyCachingMode => _units.Values.Any(u => u.CachingMode);
 
     private sealed class VtdDomainOps(VtdDriver driver) : IommuDomainOps
@@ -168,6 +174,9 @@ public sealed class VtdDomain(int id, IommuDomainOps ops, VtdDriver driver, Vtds
         if (!gather.IsEmpty) driver.FlushRange(this, gather.Start, gather.End);
         gather.FreePages();
     }
+
+    // intel_flush_iotlb_all → cache_tag_flush_all: a domain-selective invalidation on every unit
+    protected internal override void FlushIotlbAll() => driver.FlushAll(this);
 
     // intel_iommu_iotlb_sync_map: with caching mode, not-present entries may be cached, so a map invalidates too
     protected override Errno IotlbSyncMap(ulong iova, ulong size)

@@ -29,7 +29,7 @@ public sealed partial class ModelState
         ImmutableSortedSet<string>? bound = null,
         ImmutableSortedDictionary<string, UserDomain>? domains = null,
         long? nextSeq = null) =>
-        new(machine, groups ?? this.groups, bound ?? this.bound, domains ?? this.domains, nextSeq ?? this.nextSeq) { Pasid = Pasid };
+        new(machine, groups ?? this.groups, bound ?? this.bound, domains ?? this.domains, nextSeq ?? this.nextSeq) { Pasid = Pasid, Dma = Dma };
 
     /// <summary>get_domain's name for a group's current domain.</summary>
     private static string DomainName(DomainRef? current) => current?.Role switch

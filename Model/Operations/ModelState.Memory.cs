@@ -84,24 +84,28 @@ public sealed partial class ModelState
                 {
                     DefaultKind.Identity => Value(DmaValues.Phys(op.Iova)),
                     DefaultKind.Blocked => DmaFault(DmaFaults.Blocked),
-                    _ => DmaFault(DmaFaults.Translation),
+                    _ => Translate(DefaultMappings(g), DriverOf(g).Caps.Paging.WriteImpliesRead, op),
                 };
             default:
                 if (LiveUser(hw) is not { } user) return DmaFault(DmaFaults.Translation);
-                var mappings = user.Mappings;
-                var need = op.Write ? ProtFlags.WriteBit : ProtFlags.ReadBit;
-                var writeReads = PagingOf(user).WriteImpliesRead;
-                var last = op.Iova + (op.Size - 1);
-                for (var cur = op.Iova; ;)
-                {
-                    if (mappings.Find(cur) is not { } run) return DmaFault(DmaFaults.Translation);
-                    var rights = writeReads && (run.Prot & ProtFlags.WriteBit) != 0 ? run.Prot | ProtFlags.ReadBit : run.Prot;
-                    if ((rights & need) == 0) return DmaFault(DmaFaults.Permission);
-                    if (run.End - 1 >= last) break;
-                    cur = run.End;
-                }
-                return Value(DmaValues.Phys(mappings.Find(op.Iova)!.Paddr + (op.Iova - mappings.Find(op.Iova)!.Iova)));
+                return Translate(user.Mappings, PagingOf(user).WriteImpliesRead, op);
         }
+    }
+
+    /// <summary>A DMA through a domain's mappings: every byte mapped with the right the access needs; the first byte's address.</summary>
+    private ModelStep Translate(DomainMappings mappings, bool writeReads, DeviceDma op)
+    {
+        var need = op.Write ? ProtFlags.WriteBit : ProtFlags.ReadBit;
+        var last = op.Iova + (op.Size - 1);
+        for (var cur = op.Iova; ;)
+        {
+            if (mappings.Find(cur) is not { } run) return DmaFault(DmaFaults.Translation);
+            var rights = writeReads && (run.Prot & ProtFlags.WriteBit) != 0 ? run.Prot | ProtFlags.ReadBit : run.Prot;
+            if ((rights & need) == 0) return DmaFault(DmaFaults.Permission);
+            if (run.End - 1 >= last) break;
+            cur = run.End;
+        }
+        return Value(DmaValues.Phys(mappings.Find(op.Iova)!.Paddr + (op.Iova - mappings.Find(op.Iova)!.Iova)));
     }
 
     /// <summary>The live user domain a hardware entry is on: the same handle and allocation; null once it was freed.</summary>

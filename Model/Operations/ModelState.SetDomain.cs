@@ -153,7 +153,7 @@ public sealed partial class ModelState
         if (g.Default == kind) return (Errno.OK, g, []);
         var switched = g with { Default = kind, Current = DomainRef.Default, Lagging = GroupState.NoLag };
         (var failed, errno) = FirstRefusal(switched, DomainRef.Default);
-        if (errno == Errno.OK) return (Errno.OK, switched with { Default = DefaultDomainRules.AfterDmaOpsSetup(driver, kind) }, []);
+        if (errno == Errno.OK) return (Errno.OK, switched with { Default = kind }, []);
         if (g.Current is null)
             return (errno, switched with { Lagging = RefusersKeep(switched, g, DomainRef.Default) }, [Warn.DefaultDomainFirstAttachFailed]);
         var (reverted, warnings) = Revert(g, failed, HardwareDomain.Dangling);

@@ -62,6 +62,11 @@ internal static class Fixtures
             new(new AttachDevicePasid("d1", "dev0", 3)),
             new(new ReplaceDevicePasid("d1", "dev0", 3)),
             new(new DetachDevicePasid("d1", "dev0", 3)),
+            new(new FailNth(2)),
+            new(new DmaMap("dev0", 0x2000, 0x1000, DmaDirections.ToDevice, 1, "i1", 32), new Expect(Errno.OK, "0xfffff000")),
+            new(new DmaUnmap("dev0", 0, "i1", 0x1000, DmaDirections.ToDevice, 1)),
+            new(new DmaUnmap("dev0", 0x5000, null, 0x1000, DmaDirections.Bidirectional, 0), new Expect(Errno.OK, null, [Warn.DmaDebugBadUnmap])),
+            new(new Tick(10)),
             new(new DomainFree("d1")),
         ]);
 
@@ -99,9 +104,22 @@ internal static class Fixtures
 internal sealed class ModelEcho(Trace trace, Func<SystemSnapshot>? snapshot = null) : WholeStateSystem
 {
     private ModelState _model = ModelState.Initial(trace.Config, trace.Topology);
+    private int _next;
 
+    // A step whose expect shows an injected allocation failure, and a dma_map (whose IOVA the implementation chooses), is
+    // judged with the expected outcome: the model follows the site it names, or adopts the IOVA.
     public override Outcome Execute(Operation op)
     {
+        if (_next < trace.Steps.Length && trace.Steps[_next].Op.Equals(op))
+        {
+            var expect = trace.Steps[_next++].Expect;
+            if (expect?.Warnings is { } w && (op is DmaMap || w.Any(x => x.StartsWith(Warn.FaultInjectionPrefix, StringComparison.Ordinal))))
+            {
+                var judged = _model.Judge(op, new Outcome(expect.Errno, expect.Value, w));
+                _model = judged.Next;
+                return judged.Expected;
+            }
+        }
         var step = _model.Step(op);
         _model = step.Next;
         return step.Outcome;

@@ -136,7 +136,7 @@ public sealed class TraceGenTests(ITestOutputHelper output)
     [Fact]
     public void The_default_run_meets_every_reachable_outcome_and_no_other()
     {
-        // 3,000 traces since the memory and PASID operations joined the default run: they take a third of its steps, and the
+        // 3,000 traces since the memory, PASID and DMA operations joined the default run: they take a third of its steps, and the
         // rarest core pairs (a refused revert, a refused MUST_SUCCEED release) need the extra traces at this seed.
         var stats = GenerationStats.Measure(new CheckSettings() with { MaxTest = 3000 }, Settings);
         output.WriteLine(stats.ToMarkdown());

@@ -30,6 +30,11 @@ public sealed class JsonFields
 
     public bool Has(string name) => _fields.ContainsKey(name);
 
+    /// <summary>Whether the field is present and a JSON string that is not a <c>0x</c> number (a name where a number may be named).</summary>
+    public bool IsName(string name) =>
+        _fields.TryGetValue(name, out var value) && value.ValueKind == JsonValueKind.String
+        && !(value.GetString() ?? "").StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>A required string.</summary>
     public string String(string name) =>
         OptionalString(name) ?? throw Fail(name, "missing");

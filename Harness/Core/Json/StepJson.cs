@@ -40,6 +40,7 @@ public sealed class StepJson(OpTable table, IReadOnlyCollection<string> warnings
         if (!fields.Has(arg.Field) && arg.Optional) return ArgValue.Null;
         var value = arg.Kind switch
         {
+            ArgKind.Number when arg.Space.Length > 0 && fields.IsName(arg.Field) => ArgValue.Of(fields.String(arg.Field)),
             ArgKind.Number => fields.OptionalNumber(arg.Field) is { } n ? ArgValue.Of(n) : throw fields.Fail(arg.Field, "missing"),
             ArgKind.Flag => fields.OptionalBool(arg.Field) is { } b ? ArgValue.Of(b) : throw fields.Fail(arg.Field, "missing"),
             _ when arg.Nullable => ArgValue.Of(fields.NullableString(arg.Field)),

@@ -14,7 +14,13 @@ public static class StepNames
     public static IEnumerable<(string Space, string Name)> Bound(Operation op) => Names(op, ArgKind.Binder);
 
     /// <summary>The (space, name) pairs the operation uses as handles.</summary>
-    public static IEnumerable<(string Space, string Name)> Used(Operation op) => Names(op, ArgKind.Handle);
+    public static IEnumerable<(string Space, string Name)> Used(Operation op)
+    {
+        var args = op.Spec.Args;
+        var values = op.Values;
+        for (var i = 0; i < args.Length; i++)
+            if (args[i].IsNameUse(values[i])) yield return (args[i].Space, values[i].Text!);
+    }
 
     /// <summary>Whether the operation binds or uses <paramref name="name"/> in <paramref name="space"/>.</summary>
     public static bool Mentions(Operation op, string space, string name)
@@ -22,7 +28,7 @@ public static class StepNames
         var args = op.Spec.Args;
         var values = op.Values;
         for (var i = 0; i < args.Length; i++)
-            if (args[i].Kind is ArgKind.Binder or ArgKind.Handle && args[i].Space == space && values[i].Text == name) return true;
+            if ((args[i].Kind == ArgKind.Binder || args[i].IsNameUse(values[i])) && args[i].Space == space && values[i].Text == name) return true;
         return false;
     }
 
@@ -39,7 +45,7 @@ public static class StepNames
 
     /// <summary>The same operation with its binder and handle names mapped by (space, name) → name.</summary>
     public static Operation RenameHandles(Operation op, Func<string, string, string> map) =>
-        op.Spec.Rebuild(op, (arg, value) => arg.Kind is ArgKind.Binder or ArgKind.Handle && value.Text is { } text
+        op.Spec.Rebuild(op, (arg, value) => (arg.Kind == ArgKind.Binder || arg.IsNameUse(value)) && value.Text is { } text
             ? ArgValue.Of(map(arg.Space, text))
             : value);
 

@@ -32,7 +32,7 @@ public static class StepRepair
         {
             if (values[i].Text is not { } text) continue;
             if (args[i].Kind == ArgKind.Ref && !isMachineName(args[i].Space, text)) return false;
-            if (args[i].Kind == ArgKind.Handle && !bound.Contains((args[i].Space, text))) return false;
+            if (args[i].IsNameUse(values[i]) && !bound.Contains((args[i].Space, text))) return false;
         }
         return true;
     }

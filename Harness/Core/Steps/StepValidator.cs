@@ -29,6 +29,8 @@ public sealed class StepValidator(Func<string, string, bool> isMachineName, IRea
                 if (value.IsNull) continue;
                 var problem = arg.Kind switch
                 {
+                    ArgKind.Number when arg.IsNameUse(value) && !bound.Contains((arg.Space, value.Text!))
+                        => $"\"{value}\" is not bound by an earlier step's '{BinderField(spec, arg.Space)}'",
                     ArgKind.Ref when !isMachineName(arg.Space, value.Text!) => $"\"{value}\" is not a {arg.Space} of the topology",
                     ArgKind.Handle when !bound.Contains((arg.Space, value.Text!)) => $"\"{value}\" is not bound by an earlier step's '{BinderField(spec, arg.Space)}'",
                     ArgKind.Binder when reserved.TryGetValue(arg.Space, out var names) && names.Contains(value.Text!)

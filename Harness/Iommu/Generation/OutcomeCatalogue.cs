@@ -10,7 +10,7 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// holds the generator to it); <see cref="Unreachable"/> are combinations the code seems to allow but no state of
 /// this slice reaches, each with the reason. docs/generation.md prints both.
 /// </summary>
-public static class OutcomeCatalogue
+public static partial class OutcomeCatalogue
 {
     private const string LateProbe = Warn.LateProbeAtDriverBind;
     private const string FirstAttach = Warn.DefaultDomainFirstAttachFailed;
@@ -84,6 +84,7 @@ public static class OutcomeCatalogue
         O(ReleaseOwnerOp, Errno.OK, NoFail), O(ReleaseOwnerOp, Errno.OK, NullDomain, NoFail),
         O(ReleaseGroupOwnerOp, Errno.OK), O(ReleaseGroupOwnerOp, Errno.ENODEV), O(ReleaseGroupOwnerOp, Errno.OK, NotOwned),
         O(ReleaseGroupOwnerOp, Errno.OK, NoFail), O(ReleaseGroupOwnerOp, Errno.OK, NullDomain, NoFail),
+        .. DmaPairs, .. DmaRare,
     ]);
 
     /// <summary>Combinations the code paths seem to allow that no state of this slice reaches, with the reason.</summary>
@@ -178,7 +179,7 @@ public static class OutcomeCatalogue
     ];
 
     /// <summary>True unless the pair is one the runs meet too rarely to require (<see cref="MemoryRare"/>).</summary>
-    public static bool Required(string op, string key) => !MemoryRare.Contains((op, key));
+    public static bool Required(string op, string key) => !MemoryRare.Contains((op, key)) && !DmaRare.Contains((op, key));
 
     /// <summary>
     /// The core catalogue plus <see cref="MemoryPairs"/> and <see cref="MemoryRare"/>: what a run with the memory operations

@@ -1,0 +1,103 @@
+using IommuConformance.Contract;
+using IommuConformance.Harness.Core.Generation;
+
+namespace IommuConformance.Harness.Iommu.Generation;
+
+/// <summary>
+/// Rules for the DMA API, the clock and fault injection (<c>dma_map</c>, <c>dma_unmap</c>, <c>tick</c>,
+/// <c>fail_nth</c>), read off the model's DMA state: maps of 1–40 pages (a sub-page offset now and then, a 32-bit mask
+/// now and then), unmaps of live mappings by name (rarely a bad one: another size, twice), ticks around the flush-queue
+/// timeouts (10 ms, 1 s), and <c>fail_nth</c> right before a probe or a map so that the failure meets DMA set-up or
+/// allocation. A macro maps, DMAs, unmaps, DMAs again and maps the same size (the reuse-before-flush check). Weights are
+/// moderate: in the default run they take about a tenth of the steps.
+/// </summary>
+public static class DmaRules
+{
+    public const double MapWeight = 0.8, UnmapWeight = 0.7, TickWeight = 0.4, FailWeight = 0.3, AcrossWeight = 0.3, RolloverWeight = 0.1, ReleaseWeight = 0.1;
+
+    private static readonly string[] TypeWrites = [GroupTypeStrings.Dma, GroupTypeStrings.DmaFq, GroupTypeStrings.Auto];
+
+    private static readonly long[] Ticks = [1, 5, 9, 10, 11, 100, 999, 1000, 1001];
+
+    public static IEnumerable<Rule<IommuSession>> All()
+    {
+        yield return Op(DmaMap.Entry.Name, MapWeight, s => s.Probed.Count > 0 ? 1 : 0.05, s => s.Emit(MapChoice(s, IommuArgs.Device(s))));
+        yield return Op(DmaUnmap.Entry.Name, UnmapWeight, s => s.State.Dma.Debug.Count > 0 ? 1 : 0.02, s => s.Emit(UnmapChoice(s)));
+        yield return Op(Tick.Entry.Name, TickWeight, s => s.State.Dma.Groups.Count > 0 ? 1 : 0.05, s => s.Emit(new Tick((ulong)s.Random.Pick(Ticks))));
+        yield return Op(FailNth.Entry.Name, FailWeight, s => 1, s =>
+        {
+            s.Emit(new FailNth(s.Random.Chance(0.6) ? 1 : (ulong)s.Random.Between(2, 8)));
+            if (s.Fresh.Count > 0 && s.Random.Chance(0.7)) s.Emit(new Probe(s.Devices[s.Pick(s.Fresh)]));
+            else s.Emit(MapChoice(s, IommuArgs.Device(s)));
+        });
+
+        // Reuse before flush: map A, DMA at it, unmap A (lazily queued on a DMA-FQ domain), map and unmap B of the same
+        // size on the same CPU (its queue_iova frees what finished flushes cover), DMA at A again (the stale entry may
+        // answer until the flush), map the same size again (never A's queued IOVA before its flush).
+        yield return new Rule<IommuSession>("dma_across_unmap_lazy", AcrossWeight, s => s.Probed.Count > 0 ? 1 : 0, s =>
+        {
+            var d = s.Pick(s.Probed);
+            var map = MapChoice(s, d);
+            if (s.Emit(map) is not { } outcome || !OutcomeValues.TryNumber(outcome.Value, out var addr) || addr == DmaArgs.MappingError) return;
+            var dma = new DeviceDma(map.Dev, addr & ~0xfffUL, (ulong)s.Random.Between(1, 64), map.Dir == DmaDirections.FromDevice);
+            s.Emit(dma);
+            s.Emit(new DmaUnmap(map.Dev, 0, map.As, map.Size, map.Dir, map.Cpu));
+            if (s.Random.Chance(0.6))
+            {
+                var other = map with { As = s.Names.Fresh(DmaArgs.IovaSpace) };
+                s.Emit(other);
+                s.Emit(new DmaUnmap(map.Dev, 0, other.As, map.Size, map.Dir, map.Cpu));
+            }
+            s.Emit(dma);
+            s.Emit(map with { As = s.Names.Fresh(DmaArgs.IovaSpace) });
+        });
+
+        // Teardown with the flush queue busy: map, unmap (queued, timer armed), release the device (the last one of its
+        // group frees the domain and its flush queue), let the timer's time pass.
+        yield return new Rule<IommuSession>("dma_release_with_queue", ReleaseWeight, s => s.Probed.Count > 0 ? 1 : 0, s =>
+        {
+            var d = s.Pick(s.Probed);
+            var map = MapChoice(s, d);
+            s.Emit(map);
+            s.Emit(new DmaUnmap(map.Dev, 0, map.As, map.Size, map.Dir, map.Cpu));
+            s.Emit(new Release(map.Dev));
+            s.Emit(new Tick((ulong)s.Random.Pick(Ticks)));
+        });
+
+        // The rollover and its re-arm: an allocation failure meets the 32-bit try of a PCI device's map, then a type
+        // change re-runs iommu_setup_dma_ops, then another map (below 4 GiB again).
+        yield return new Rule<IommuSession>("dma_rollover_rearm", RolloverWeight, s => s.Probed.Count > 0 ? 1 : 0, s =>
+        {
+            var d = s.Pick(s.Probed);
+            s.Emit(new FailNth(1));
+            s.Emit(MapChoice(s, d));
+            s.Emit(new GroupTypeWrite(s.Devices[d], s.Random.Pick(TypeWrites)));
+            s.Emit(MapChoice(s, d));
+        });
+    }
+
+    private static DmaMap MapChoice(IommuSession s, int device)
+    {
+        var pages = s.Random.Chance(0.8) ? (ulong)s.Random.Between(1, 8) : (ulong)s.Random.Between(9, 40);
+        var paddr = (ulong)s.Random.Between(1, 0x8000) * 0x1000 + (s.Random.Chance(0.1) ? (ulong)s.Random.Between(1, 0xfff) : 0);
+        var size = pages * 0x1000 - (s.Random.Chance(0.1) ? (ulong)s.Random.Between(1, 0xfff) : 0);
+        return new DmaMap(s.Devices[device], paddr, s.Random.Chance(0.02) ? 0 : size, s.Random.Pick(DmaDirections.All),
+            (ulong)s.Random.Below(s.Config.Cpus), s.Names.Fresh(DmaArgs.IovaSpace), s.Random.Chance(0.1) ? 32 : null);
+    }
+
+    private static DmaUnmap UnmapChoice(IommuSession s)
+    {
+        var dma = s.State.Dma;
+        var cpu = (ulong)s.Random.Below(s.Config.Cpus);
+        var named = dma.Names.Where(n => dma.Debug.Keys.Any(k => k.Addr == n.Value)).ToList();
+        if (named.Count == 0 || s.Random.Chance(0.05))
+            return new DmaUnmap(s.Devices[IommuArgs.Device(s)], (ulong)s.Random.Between(1, 0x10_0000) * 0x1000, null, 0x1000, DmaDirections.Bidirectional, cpu);
+        var (name, addr) = s.Random.Pick(named);
+        var (key, entry) = dma.Debug.First(e => e.Key.Addr == addr);
+        var size = s.Random.Chance(0.05) ? entry.Size + 0x1000 : entry.Size;
+        return new DmaUnmap(key.Dev, 0, name, size, entry.Dir, cpu);
+    }
+
+    private static Rule<IommuSession> Op(string name, double weight, Func<IommuSession, double> guard, Action<IommuSession> fire) =>
+        new(name, weight, guard, fire) { Operation = name };
+}

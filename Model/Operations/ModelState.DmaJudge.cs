@@ -1,0 +1,96 @@
+using IommuConformance.Contract;
+using IommuConformance.Model.State;
+
+namespace IommuConformance.Model;
+
+/// <summary>
+/// Where the DMA API leaves the contract a choice: the IOVA of a <c>dma_map</c> (any allowed one, adopted), a DMA to a
+/// queued, unflushed IOVA (the old page through a stale IOTLB entry, or the fault), and the operation that meets a
+/// pending <c>fail_nth</c> (its documented failure, named by the site in the fault-injection line).
+/// </summary>
+public sealed partial class ModelState
+{
+    /// <summary>The judgement of a DMA-API choice, or null when <see cref="Judge"/>'s one-outcome rule applies.</summary>
+    private ModelJudgement? JudgeDma(Operation op, Outcome observed)
+    {
+        var fault = observed.Warnings.FirstOrDefault(w => w.StartsWith(Warn.FaultInjectionPrefix, StringComparison.Ordinal));
+        if (fault is not null)
+        {
+            var site = fault[Warn.FaultInjectionPrefix.Length..];
+            var cleared = WithDma(Dma with { FaultPending = false });
+            if (!Dma.FaultPending) return new(false, Step(op).Outcome, Step(op).Next);
+            switch (op)
+            {
+                case GroupTypeWrite w when site == "iova_fq" && GroupFor(w.Dev) is { Default: DefaultKind.Dma }
+                                           && DefaultKindOf(w.Type) == DefaultKind.DmaFq:
+                    var refused = new Outcome(Errno.ENOMEM, null, [fault, Warn.IovaFqInitFailed]);
+                    return new(refused.Equals(observed), refused, cleared);
+                case Probe or Contract.BusProbe or GroupTypeWrite:
+                    var step = cleared.StepFaulted(op, site);
+                    return new(step.Outcome.Equals(observed), step.Outcome, step.Next);
+                case DmaMap or DmaUnmap or Tick when site is "iova" or "iova_magazine":
+                    var rest = observed with { Warnings = observed.Warnings.Remove(fault) };
+                    var inner = cleared.JudgeDma(op, rest) ?? cleared.JudgeOne(op, rest);
+                    // the allocation that failed comes before anything the operation logs after it (the rollover notice)
+                    return inner with { Expected = inner.Expected with { Warnings = [fault, .. inner.Expected.Warnings] } };
+                default:
+                    return new(false, Step(op).Outcome, Step(op).Next);
+            }
+        }
+        switch (op)
+        {
+            case DmaMap m when m.Size != 0 && machine.Device(m.Dev) is not null && m.Cpu < (ulong)machine.Config.Cpus
+                               && (m.As is null || !Dma.Names.ContainsKey(m.As)) && DmaTarget(m.Dev) is var (g, gd):
+            {
+                var expected = Step(op);
+                if (!OutcomeValues.TryNumber(observed.Value, out var addr) || addr == DmaArgs.MappingError || observed.Errno != Errno.OK)
+                    return new(expected.Outcome.Equals(observed), expected.Outcome, expected.Next);
+                if (Allowed(m, g, gd, addr) is not { } rollover) return new(false, expected.Outcome, expected.Next);
+                var chosen = MapAt(m, g, gd, addr, rollover);
+                return new(chosen.Outcome.Equals(observed), chosen.Outcome, chosen.Next);
+            }
+            case DeviceDma d when d.Pasid is null && StaleCovered(d) is (true, var stale):
+            {
+                // the stale IOTLB entry answers with its old page, or a permission fault when it lacks the right
+                var expected = Step(op);
+                var old = stale is { } phys ? Outcome.OkWith(DmaValues.Phys(phys)) : new Outcome(Errno.EIO, DmaValues.Fault(DmaFaults.Permission), []);
+                return new(expected.Outcome.Equals(observed) || old.Equals(observed), expected.Outcome, expected.Next);
+            }
+        }
+        return null;
+    }
+
+    private ModelJudgement JudgeOne(Operation op, Outcome observed)
+    {
+        var step = Step(op);
+        return new(step.Outcome.Equals(observed), step.Outcome, step.Next);
+    }
+
+    private static DefaultKind? DefaultKindOf(string sysfs) => sysfs.TrimEnd('\n') switch
+    {
+        GroupTypeStrings.DmaFq => DefaultKind.DmaFq,
+        _ => null,
+    };
+
+    /// <summary>
+    /// The address a DMA by <paramref name="dev"/> at <paramref name="iova"/> may still reach through a stale IOTLB entry
+    /// of a lazily unmapped, not yet flushed range of its group's DMA domain (only while the group is on that domain),
+    /// or null.
+    /// </summary>
+    /// <remarks>
+    /// With <paramref name="freshWalk"/> (a walk of the tables rather than a cache entry) only on virtio, whose device
+    /// keeps its own copy of the mappings until the queued UNMAP requests are waited for (viommu_flush_iotlb_all);
+    /// io-pgtable formats clear the entry at the unmap, so a walk never reaches the old page.
+    /// </remarks>
+    public ulong? StaleDmaTarget(string dev, ulong iova, bool write, bool freshWalk = false) =>
+        freshWalk && !(GroupFor(dev) is { } g && DriverOf(g).Caps.Paging.Format == PageTableFormat.VirtioDevice)
+            ? null : StaleDmaTarget(dev, iova, 1, write);
+
+    private (bool, ulong?) StaleCovered(DeviceDma d) =>
+        d.Size > 0 && GroupFor(d.Dev) is { Current.Role: DomainRole.Default } g && !g.Lagging.ContainsKey(d.Dev)
+            ? StaleEntry(d.Dev, d.Iova, d.Size, d.Write) : (false, null);
+
+    private ulong? StaleDmaTarget(string dev, ulong iova, ulong size, bool write) =>
+        GroupFor(dev) is { Current.Role: DomainRole.Default } && !GroupFor(dev)!.Lagging.ContainsKey(dev) && size > 0
+            ? StaleTranslation(dev, iova, size, write) : null;
+}
