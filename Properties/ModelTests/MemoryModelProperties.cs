@@ -149,8 +149,8 @@ public sealed class MemoryModelProperties(ITestOutputHelper output)
     public void The_memory_run_meets_every_reachable_outcome_and_no_other()
     {
         var settings = TraceGenSettings.Default;
-        // 1,500 traces since the DMA API's rules joined (they take a share of the steps; the rarest mock unmap pair needs them)
-        var stats = GenerationStats.Measure(new CheckSettings() with { MaxTest = 1500 }, settings);
+        // 2,500 traces since the DMA API and PASID rules joined (they take a share of the steps; the rarest mock unmap pair needs them)
+        var stats = GenerationStats.Measure(new CheckSettings() with { MaxTest = 2500 }, settings);
         output.WriteLine(stats.ToMarkdown());
         Assert.Empty(stats.Unexpected());
         // the memory pairs must all be met (core pairs are the default run's job: this run spends its steps on memory)
