@@ -122,15 +122,16 @@ public static class BugCatalogue
             + "later CMD_SYNC (SMMUv3 spec §4.6.3; QEMU smmuv3 applies invalidations as it consumes them, so it cannot show this)",
             "smmuv3 arm_smmu_tlb_inv_range_asid queues its TLBI_NH_VA commands without the CMD_SYNC; the table pages are freed "
             + "and the unmap returns while the invalidation is still pending",
-            "probe dev0; domain_alloc_paging dev0 as d1; attach_device d1 dev0; map d1 X 4K; device_dma dev0 X; unmap d1 X 4K; "
-            + "device_dma dev0 X -> EIO translation expected, OK phys (stale IOTLB) buggy; 6 steps without the last DMA: the isolation "
-            + "check sees the stale IOTLB entry at the unmap", 6, [DriverNames.Smmuv3]),
+            "through the DMA API (strict default domain): probe dev0; dma_map dev0 as i1; device_dma dev0 i1 (fills the IOTLB); "
+            + "dma_unmap i1 -> the isolation check sees the stale IOTLB entry at the unmap (4 steps); through the IOMMU API: probe; "
+            + "domain_alloc_paging as d1; attach_device d1 dev0; map d1 X 4K; device_dma dev0 X; unmap d1 X 4K (6)", 4, [DriverNames.Smmuv3]),
         new(CdChangeSkipsCfgi,
             "synthetic, after arm_smmu_write_cd_entry without its CFGI_CD sync (arm_smmu_write_entry's sync of a changed CD)",
             "a device moved between two stage-1 domains keeps its STE and gets a new CD (ASID, TTB0) in memory, but no CFGI_CD: "
             + "the SMMU's cached config still translates through the old domain",
-            "config defaultDomain DMA or DMA-FQ: probe dev0; domain_alloc_paging dev0 as d1; map d1 X 4K; device_dma dev0 Y (caches "
-            + "the default domain's config); attach_device d1 dev0; device_dma dev0 X -> OK phys expected, EIO translation buggy", 6,
+            "probe dev0 (a DMA default domain); device_dma dev0 0 (caches its config); group_type_write dev0 auto (a new default "
+            + "domain, a new CD) -> the isolation check sees the cached config of the freed domain (3 steps); with a user domain: probe; "
+            + "domain_alloc_paging as d1; map d1 X 4K; device_dma dev0 Y; attach_device d1 dev0; device_dma dev0 X (6)", 3,
             [DriverNames.Smmuv3]),
         new(TableFreeLeafTlbi,
             "synthetic, after io-pgtable-arm's io_pgtable_tlb_flush_walk (arm_smmu_tlb_inv_walk, Leaf = 0) before a table page is "
