@@ -44,7 +44,8 @@ public static class InstructionCount
         return 0;
     }
 
-    private static int Model(Harness.Iommu.Traces.Trace trace)
+    /// <summary>The model alone over one trace (also StepBenchmarks.Model).</summary>
+    public static int Model(Harness.Iommu.Traces.Trace trace)
     {
         var answered = 0;
         var state = ModelState.Initial(trace.Config, trace.Topology);
@@ -57,7 +58,8 @@ public static class InstructionCount
         return answered;
     }
 
-    private static int Implementation(Harness.Iommu.Traces.Trace trace)
+    /// <summary>The implementation alone over one trace (also StepBenchmarks.Implementation).</summary>
+    public static int Implementation(Harness.Iommu.Traces.Trace trace)
     {
         var answered = 0;
         var system = IommuSystem.Create(trace.Config, trace.Topology, trace.Bugs);

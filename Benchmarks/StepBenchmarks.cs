@@ -31,16 +31,7 @@ public class StepBenchmarks
     public int Model()
     {
         var answered = 0;
-        foreach (var trace in _batch)
-        {
-            var state = ModelState.Initial(trace.Config, trace.Topology);
-            foreach (var step in trace.Steps)
-            {
-                var result = state.Step(step.Op);
-                state = result.Next;
-                answered += (int)result.Outcome.Errno;
-            }
-        }
+        foreach (var trace in _batch) answered += InstructionCount.Model(trace);
         return answered;
     }
 
@@ -48,12 +39,7 @@ public class StepBenchmarks
     public int Implementation()
     {
         var answered = 0;
-        foreach (var trace in _batch)
-        {
-            var system = IommuSystem.Create(trace.Config, trace.Topology, trace.Bugs);
-            foreach (var step in trace.Steps)
-                answered += (int)system.Execute(step.Op).Errno;
-        }
+        foreach (var trace in _batch) answered += InstructionCount.Implementation(trace);
         return answered;
     }
 
