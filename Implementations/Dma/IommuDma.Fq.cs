@@ -81,7 +81,7 @@ public sealed partial class IommuDma
             }
             var idx = fq.Tail;
             fq.Tail = (idx + 1) & fq.ModMask;
-            var entry = fq.Entries[idx];
+            var entry = fq.Entry(idx);
             entry.IovaPfn = pfn;
             entry.Pages = pages;
             entry.Freelist = freelist;
@@ -104,7 +104,7 @@ public sealed partial class IommuDma
         var counter = cookie.FqFlushFinishCnt;
         while (fq.Head != fq.Tail)
         {
-            var entry = fq.Entries[fq.Head];
+            var entry = fq.Entry(fq.Head);
             if (entry.Counter >= counter) break;
             entry.Freelist?.FreePages();
             entry.Freelist = null;
