@@ -22,7 +22,7 @@ public sealed partial class ModelState
     /// <summary>The DMA API part of the state.</summary>
     public ModelDma Dma { get; private init; } = ModelDma.Empty;
 
-    private ModelState WithDma(ModelDma dma) => new(machine, groups, bound, domains, nextSeq) { Pasid = Pasid, Dma = dma };
+    private ModelState WithDma(ModelDma dma) => With(dma: dma);
 
     /// <summary>Runs one operation; after the operations that set up DMA ops, the DMA set-up of the devices they touched.</summary>
     public ModelStep Step(Operation op) => StepFaulted(op, null);

@@ -28,8 +28,14 @@ public sealed partial class ModelState
         ImmutableSortedDictionary<string, GroupState>? groups = null,
         ImmutableSortedSet<string>? bound = null,
         ImmutableSortedDictionary<string, UserDomain>? domains = null,
-        long? nextSeq = null) =>
-        new(machine, groups ?? this.groups, bound ?? this.bound, domains ?? this.domains, nextSeq ?? this.nextSeq) { Pasid = Pasid, Dma = Dma };
+        long? nextSeq = null,
+        PasidState? pasid = null,
+        ModelDma? dma = null) =>
+        new(machine, groups ?? this.groups, bound ?? this.bound, domains ?? this.domains, nextSeq ?? this.nextSeq)
+        {
+            Pasid = pasid ?? Pasid,
+            Dma = dma ?? Dma,
+        };
 
     /// <summary>get_domain's name for a group's current domain.</summary>
     private static string DomainName(DomainRef? current) => current?.Role switch

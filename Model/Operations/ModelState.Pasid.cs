@@ -158,7 +158,7 @@ public sealed partial class ModelState
         machine.Driver(dev.Iommu) is { Caps.Paging.Pasid: true } ? Math.Min(dev.MaxPasids, DriverCapabilities.InstanceMaxPasids) : 0;
 
     private ModelState WithPasid(PasidState pasid) =>
-        ReferenceEquals(pasid, Pasid) ? this : new(machine, groups, bound, domains, nextSeq) { Pasid = pasid, Dma = Dma };
+        ReferenceEquals(pasid, Pasid) ? this : With(pasid: pasid);
 
     /// <summary>A failed PASID step: this state, unless it moved the mock's injector or left a PASID allocated (c.10 leftovers).</summary>
     private ModelStep FailPasid(Errno errno, PasidState after, IEnumerable<string> warnings) =>
