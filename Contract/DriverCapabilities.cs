@@ -35,6 +35,13 @@ public sealed record DriverCapabilities(
     public bool Sva { get; init; }
 
     /// <summary>
+    /// PASID-tagged DMA is translated by the hardware (smmuv3: the stream's CD table by SSID; vtd: the scalable-mode
+    /// PASID directory and table). Without it (the mock, whose PASIDs live in the selftest's xarray only; virtio, no
+    /// PASIDs) a <c>device_dma</c> with a PASID answers <c>no_domain</c>.
+    /// </summary>
+    public bool PasidTranslation { get; init; }
+
+    /// <summary>
     /// The iommufd selftest's fault injector on PASID 1024 (IOMMU_TEST_PASID_RESERVED) in <c>set_dev_pasid</c>: the first
     /// non-blocked set arms it, the next fails with -ENOMEM and disarms it, a blocked set disarms it.
     /// </summary>
@@ -56,7 +63,7 @@ public sealed record DriverCapabilities(
     public static readonly DriverCapabilities Smmuv3 = new(DriverNames.Smmuv3, [BusNames.Pci, BusNames.Platform],
         StaticBlockedDefault: false, IdentityDomain: true, DeferredFlush: true, DomainPerInstance: true,
         DirtyTracking: false, HonoursDefDomainType: true, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob],
-        Paging: PageTableCaps.Smmuv3) { Sva = true };
+        Paging: PageTableCaps.Smmuv3) { Sva = true, PasidTranslation = true };
 
     /// <summary>The iommufd selftest mock: its private bus (platform), a static BLOCKED default, dirty tracking.</summary>
     public static readonly DriverCapabilities Mock = new(DriverNames.Mock, [BusNames.Platform],

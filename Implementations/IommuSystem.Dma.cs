@@ -41,6 +41,21 @@ public sealed partial class IommuSystem
         return instance.Hardware.PossibleTranslations(dev, iova, write);
     }
 
+    /// <summary>
+    /// Every translation a DMA by (device, PASID) could get now (<see cref="IommuHardware.PossiblePasidTranslations"/>);
+    /// empty for an unknown device; 1:1 for a device behind no IOMMU. Changes no counter.
+    /// </summary>
+    public IReadOnlyList<PossibleTranslation> PossiblePasidTranslations(string dev, uint pasid, ulong iova, bool write)
+    {
+        if (!_devicesByName.TryGetValue(dev, out var device)) return [];
+        if (device.Fwspec is not { } instance) return [new(TranslationSource.FreshWalk, DmaTranslation.Ok(iova, ulong.MaxValue))];
+        return instance.Hardware.PossiblePasidTranslations(dev, pasid, iova, write);
+    }
+
+    /// <summary>The PASIDs the device's hardware has a valid or cached entry for (empty behind no IOMMU).</summary>
+    public IReadOnlyCollection<uint> PasidsInUse(string dev) =>
+        _devicesByName.TryGetValue(dev, out var device) && device.Fwspec is { } instance ? instance.Hardware.PasidsInUse(dev) : [];
+
     /// <summary>The live IOTLB entries of an instance (empty for an unknown one or hardware without an IOTLB). Read-only.</summary>
     public IReadOnlyList<IotlbEntry> LiveIotlbEntries(string instance) => HardwareOf(instance)?.LiveIotlbEntries() ?? [];
 

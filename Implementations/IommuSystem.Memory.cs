@@ -41,16 +41,25 @@ public sealed partial class IommuSystem
     }, touches: false);
 
     /// <summary>
-    /// device_dma through the test device: size 0 or a wrap → EINVAL; behind no IOMMU → the address itself; a PASID →
-    /// no_domain (nothing attaches to PASIDs in this slice); else the hardware translates, and a fault is named by
-    /// <see cref="FaultName"/>.
+    /// device_dma through the test device: size 0 or a wrap → EINVAL; behind no IOMMU → the address itself; a PASID (not 0)
+    /// → the hardware's PASID-tagged translation (IommuHardware.TranslatePasid); else the hardware translates, and a fault
+    /// is named by <see cref="FaultName"/>.
     /// </summary>
     private Outcome DeviceDma(DeviceDma op) => WithDevice(op.Dev, dev =>
     {
         if (op.Size == 0 || op.Iova + (op.Size - 1) < op.Iova) return Outcome.Of(EINVAL);
         if (dev.Fwspec is null) return Outcome.OkWith(DmaValues.Phys(op.Iova));
-        if (op.Pasid is not null) return new Outcome(EIO, DmaValues.Fault(Contract.DmaFaults.NoDomain), []);
         Touched.Device(dev.Name);   // the fault lands in the hardware's records
+        if (op.Pasid is { } pasid and > 0)
+        {
+            // PASID-tagged: no per-PASID blocking domain is visible (the blocked domain clears the entry), so any refusal of
+            // the PASID's entry (invalid CD, bad substream, abort STE, PASID entry not present) is no_domain
+            var tagged = DmaResult.Of(dev.Fwspec.Hardware.TranslatePasid(dev.Name, (uint)pasid, op.Iova, op.Size, op.Write));
+            if (tagged.Errno == OK) return Outcome.OkWith(DmaValues.Phys(tagged.Phys));
+            return new Outcome(EIO, DmaValues.Fault(tagged.Fault is DmaFault.Permission ? Contract.DmaFaults.Permission
+                : tagged.Fault is DmaFault.Blocked or DmaFault.BadSte or DmaFault.ContextEntry ? Contract.DmaFaults.NoDomain
+                : Contract.DmaFaults.Translation), []);
+        }
         var result = DeviceDma(op.Dev, op.Iova, op.Size, op.Write);
         if (result.Errno == OK) return Outcome.OkWith(DmaValues.Phys(result.Phys));
         if (result.Fault is not { } fault) return Outcome.Of(result.Errno);

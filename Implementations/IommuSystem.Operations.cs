@@ -37,7 +37,7 @@ public sealed partial class IommuSystem
         Unmap u => Unmap(u),
         IovaToPhys i => IovaToPhys(i),
         DeviceDma d => DeviceDma(d),
-        Contract.MmNew or Contract.MmExit or Contract.SvaBind or Contract.SvaUnbind or Contract.SvaGetPasid or Contract.AttachDevicePasid
+        Contract.MmNew or Contract.MmExit or Contract.MmMap or Contract.SvaBind or Contract.SvaUnbind or Contract.SvaGetPasid or Contract.AttachDevicePasid
             or Contract.ReplaceDevicePasid or Contract.DetachDevicePasid => DispatchPasid(op),
         Contract.DmaMap or Contract.DmaUnmap or Tick or Contract.FailNth => DmaApi(op),
         // A suite bug (an operation added to the contract without its handler), not an answer.

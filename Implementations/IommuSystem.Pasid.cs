@@ -15,8 +15,9 @@ public sealed partial class IommuSystem
 
     private Outcome DispatchPasid(Operation op) => op switch
     {
-        MmNew m => _sva.TryAddMm(m.As, out _) ? Outcome.Ok : Outcome.Of(EEXIST),
+        MmNew m => MmNew(m),
         MmExit m => MmExit(m),
+        MmMap m => MmMap(m),
         SvaBind b => SvaBind(b),
         SvaUnbind u => SvaUnbind(u),
         SvaGetPasid g => _sva.Bond(g.Handle) is { } bond ? Outcome.OkWith(OutcomeValues.Number(IommuCore.SvaGetPasid(bond))) : Outcome.Of(ENOENT),
@@ -25,6 +26,32 @@ public sealed partial class IommuSystem
         DetachDevicePasid x => WithDomain(x.Domain, d => WithGroup(x.Dev, group => DetachDevicePasid(d, group, (uint)x.Pasid))),
         _ => throw new NotSupportedException($"the implementation has no handler for operation '{op.Name}' ({op.GetType().Name})"),
     };
+
+    // A process: its mm with an empty CPU page table (pgd_alloc).
+    private Outcome MmNew(MmNew op)
+    {
+        if (!_sva.TryAddMm(op.As, out var mm)) return Outcome.Of(EEXIST);
+        if (CpuPageTable.Create(_platform.Allocator, out var table) is var r && r != OK)
+        {
+            _sva.RemoveMm(op.As);   // fork's -ENOMEM: no process
+            return Outcome.Of(r);
+        }
+        mm.PageTable = table;
+        return Outcome.Ok;
+    }
+
+    // The process maps and touches memory: 4 KiB pages in its CPU page table (the checks of mmap with MAP_FIXED_NOREPLACE).
+    private Outcome MmMap(MmMap op)
+    {
+        if (_sva.Mm(op.Mm) is not { PageTable: { } table }) return Outcome.Of(ENOENT);
+        if (PageTable.IommuProtNames.TryParse(op.Prot, out var prot) != OK
+            || (prot & (PageTable.IommuProt.Read | PageTable.IommuProt.Write)) == 0) return Outcome.Of(EINVAL);
+        if (((op.Va | op.Paddr | op.Size) & 0xFFF) != 0 || op.Size == 0) return Outcome.Of(EINVAL);
+        if (op.Va + op.Size < op.Va || op.Va + op.Size > PasidArgs.TaskSize || op.Paddr + op.Size < op.Paddr || op.Paddr + op.Size > PasidArgs.TaskSize)
+            return Outcome.Of(EINVAL);
+        if (table.Overlaps(op.Va, op.Size)) return Outcome.Of(EEXIST);
+        return Outcome.Of(table.Map(op.Va, op.Paddr, op.Size, prot & (PageTable.IommuProt.Read | PageTable.IommuProt.Write)));
+    }
 
     private Outcome MmExit(MmExit op)
     {

@@ -28,4 +28,43 @@ public sealed partial class ModelState
 
     /// <summary>The device's <c>max_pasids</c> (0 for an unknown device).</summary>
     public int MaxPasidsOf(string dev) => machine.Device(dev) is { } d ? MaxPasidsOf(d) : 0;
+
+    /// <summary>The PASIDs the device's driver has set (its hardware entries per the model), for the isolation check.</summary>
+    public IEnumerable<ulong> PasidEntriesOf(string dev) =>
+        Pasid.DevHw.GetValueOrDefault(dev)?.Keys ?? Enumerable.Empty<ulong>();
+
+    /// <summary>The mappings a (device, PASID) translates through: its paging domain's, its SVA domain's mm's; empty for none.</summary>
+    public DomainMappings PasidMappingsOf(string dev, ulong pasid) =>
+        Pasid.DevHw.GetValueOrDefault(dev)?.GetValueOrDefault(pasid) switch
+        {
+            { Sva: >= 0 } hw => Pasid.Mms.GetValueOrDefault(Pasid.Domains[hw.Sva].Mm)?.Mappings ?? DomainMappings.Empty,
+            { Handle: { } h } => MappingsOf(h),
+            _ => DomainMappings.Empty,
+        };
+
+    /// <summary>The devices whose PASID entries per the model may have changed since <paramref name="before"/>, or whose mm's table did.</summary>
+    public IEnumerable<string> PasidDevicesChangedSince(ModelState before)
+    {
+        if (ReferenceEquals(Pasid, before.Pasid)) yield break;
+        var a = Pasid.DevHw;
+        var b = before.Pasid.DevHw;
+        foreach (var dev in a.Keys.Union(b.Keys))
+        {
+            var x = a.GetValueOrDefault(dev);
+            var y = b.GetValueOrDefault(dev);
+            if (x is null || y is null || x.Count != y.Count || x.Any(e => !y.TryGetValue(e.Key, out var o) || o != e.Value)
+                || x.Values.Any(hw => hw.Sva >= 0 && !MmOfSva(hw.Sva).Equals(before.MmOfSva(hw.Sva))))
+                yield return dev;
+        }
+    }
+
+    // The mm mappings an SVA domain translates through (empty when the domain or its mm is gone).
+    private DomainMappings MmOfSva(int sva) =>
+        Pasid.Domains.GetValueOrDefault(sva) is { } d ? Pasid.Mms.GetValueOrDefault(d.Mm)?.Mappings ?? DomainMappings.Empty : DomainMappings.Empty;
+
+    /// <summary>What a one-byte DMA by (device, PASID) reaches per the model, or null where it faults.</summary>
+    public ulong? PasidDmaTarget(string dev, ulong pasid, ulong iova, bool write) =>
+        DeviceDma(new DeviceDma(dev, iova, 1, write, pasid)).Outcome is { Errno: Errno.OK, Value: var v }
+        && OutcomeValues.TryField(v, out var field, out var text) && field == DmaValues.PhysField
+        && OutcomeValues.TryNumber(text, out var phys) ? phys : null;
 }

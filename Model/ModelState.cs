@@ -78,6 +78,7 @@ public sealed partial class ModelState : IEquatable<ModelState>
         DeviceDma o => DeviceDma(o),
         MmNew o => MmNew(o),
         MmExit o => MmExit(o),
+        MmMap o => MmMap(o),
         SvaBind o => SvaBind(o),
         SvaUnbind o => SvaUnbind(o),
         SvaGetPasid o => SvaGetPasid(o),

@@ -24,7 +24,7 @@ public static class Operations
         // hardware
         DeviceDma.Entry,
         // PASID and SVA
-        MmNew.Entry, MmExit.Entry, SvaBind.Entry, SvaUnbind.Entry, SvaGetPasid.Entry,
+        MmNew.Entry, MmExit.Entry, MmMap.Entry, SvaBind.Entry, SvaUnbind.Entry, SvaGetPasid.Entry,
         AttachDevicePasid.Entry, ReplaceDevicePasid.Entry, DetachDevicePasid.Entry,
         // DMA API and faults
         DmaMap.Entry, DmaUnmap.Entry, Tick.Entry, FailNth.Entry,

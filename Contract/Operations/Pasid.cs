@@ -30,6 +30,12 @@ public static class PasidArgs
     /// <summary><c>handle</c>: a bond reference bound by an earlier <c>sva_bind</c> (possibly unbound since).</summary>
     public static readonly ArgSpec Sva = new("handle", ArgKind.Handle) { Space = SvaSpace };
 
+    /// <summary><c>va</c> of <c>mm_map</c>: a CPU virtual address of the process (4 KiB-aligned; a bad one is refused EINVAL).</summary>
+    public static readonly ArgSpec Va = new("va", ArgKind.Number) { Align = Args.PageAlign };
+
+    /// <summary>TASK_SIZE of the emulated CPU (arm64, 48-bit VA, 4K pages): <c>mm_map</c> past it is EINVAL.</summary>
+    public const ulong TaskSize = 1UL << 48;
+
     /// <summary><c>pasid</c> of the PASID attach operations: any 20-bit value (0 and values past the device's width are the kernel's to refuse).</summary>
     public static readonly ArgSpec Pasid = new("pasid", ArgKind.Number) { Max = PasidLimit - 1 };
 }
@@ -45,6 +51,17 @@ public sealed record MmNew(string As) : Operation
 public sealed record MmExit(string Mm) : Operation
 {
     public static readonly OpSpec<MmExit> Entry = new("mm_exit", [PasidArgs.Mm], v => new(S(v, 0)), o => [V(o.Mm)]);
+    public override OpSpec Spec => Entry;
+}
+
+/// <summary>
+/// <c>mm_map {mm, va, paddr, size, prot}</c>: the process maps [va, va + size) to [paddr, ...) with <c>prot</c> (its CPU
+/// page table gets 4 KiB pages, as a page fault would install them); SVA domains of the mm translate through it.
+/// </summary>
+public sealed record MmMap(string Mm, ulong Va, ulong Paddr, ulong Size, string Prot) : Operation
+{
+    public static readonly OpSpec<MmMap> Entry = new("mm_map", [PasidArgs.Mm, PasidArgs.Va, Args.Paddr, Args.Size, Args.Prot],
+        v => new(S(v, 0), U(v, 1), U(v, 2), U(v, 3), S(v, 4)), o => [V(o.Mm), N(o.Va), N(o.Paddr), N(o.Size), V(o.Prot)]);
     public override OpSpec Spec => Entry;
 }
 

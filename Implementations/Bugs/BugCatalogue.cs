@@ -41,6 +41,7 @@ public static class BugCatalogue
     public const string MagazineUseAfterFailedAlloc = "magazine_use_after_failed_alloc";
     public const string FqTimerAfterFree = "fq_timer_after_free";
     public const string RolloverNeverRearmed = "rollover_never_rearmed";
+    public const string PasidCdSkipsCfgi = "pasid_cd_skips_cfgi";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
@@ -225,6 +226,15 @@ public static class BugCatalogue
             + "NULL magazine, which its first fast allocation or free dereferences",
             "fail_nth 3 (the first magazine); probe dev0 -> [fault_injection_iova_magazine, dma_setup_failed] expected, the "
             + "set-up succeeding buggy (a dma_map on CPU 0 then oopses)", 2),
+        new(PasidCdSkipsCfgi,
+            "synthetic, after arm_smmu_write_cd_entry for a substream without arm_smmu_sync_cd (CMDQ_OP_CFGI_CD with the SSID); "
+            + "the SMMU may cache any CD it fetched (SMMUv3 §4.3.7)",
+            "smmuv3 set_dev_pasid (a paging or SVA domain, or the blocked domain clearing the CD) writes the substream's CD but "
+            + "issues no CFGI_CD: a CD the SMMU cached at an earlier PASID-tagged DMA stays in use",
+            "probe dev0; mm_new as mm1; mm_map mm1 X 4K; sva_bind dev0 mm1 as h1; device_dma dev0 X pasid 1 (caches CD 1); "
+            + "sva_unbind h1 (CD 1 cleared, still cached) -> the PASID isolation check sees the cached CD reach the mm's page "
+            + "(5 steps; with a paging domain: domain_alloc_paging; map; attach_device_pasid; device_dma; detach_device_pasid)", 5,
+            [DriverNames.Smmuv3]),
     ];
 
     /// <summary>The entry named <paramref name="name"/>, or null.</summary>

@@ -47,6 +47,9 @@ public sealed class MmStruct(int id)
 
     public int Count { get; set; } = 1;
 
+    /// <summary>mm->pgd: the process's CPU page table (SVA domains translate through it).</summary>
+    public CpuPageTable? PageTable { get; set; }
+
     public override string ToString() => $"mm #{Id}";
 }
 

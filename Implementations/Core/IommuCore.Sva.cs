@@ -179,6 +179,11 @@ public sealed partial class IommuCore
     public void MmExit(MmStruct mm)
     {
         mm.Users = 0;
+        // exit_mmap: the pages go; each SVA domain's secondary TLBs are told (arch_invalidate_secondary_tlbs)
+        mm.PageTable?.Clear();
+        lock (_svaLock)
+            foreach (var domain in mm.IommuMm?.SvaDomains ?? [])
+                domain.Ops.InvalidateSecondaryTlbs(domain);
         MmDrop(mm);
     }
 
@@ -188,6 +193,8 @@ public sealed partial class IommuCore
         if (--mm.Count > 0) return;
         if (mm.IommuMm is { } data) FreeGlobalPasid(data.Pasid);
         mm.IommuMm = null;
+        mm.PageTable?.Free();   // __mmdrop: free_pgtables, pgd_free
+        mm.PageTable = null;
     }
 
     /// <summary>

@@ -94,4 +94,10 @@ public interface IommuDomainOps
 
     /// <summary>set_dev_pasid(domain, dev, pasid, old): 0, or the driver's refusal.</summary>
     Errno SetDevPasid(IommuDomain domain, Device dev, uint pasid, IommuDomain? old) => Errno.EOPNOTSUPP;
+
+    /// <summary>
+    /// An SVA domain's mmu_notifier arch_invalidate_secondary_tlbs for the whole mm: its mm's page table changed (here
+    /// only at exit_mmap), so whatever the IOMMU cached of it goes (smmuv3: TLBI by the CD's ASID; vtd: PASID-based IOTLB).
+    /// </summary>
+    void InvalidateSecondaryTlbs(IommuDomain domain) { }
 }

@@ -56,21 +56,43 @@ public sealed class Smmuv3Device
     /// arm_smmu_write_entry, an entry that does not change is neither written nor synced (a move between two stage-1
     /// domains keeps the STE and changes only the CD).
     /// </summary>
-    public void WriteSte(int sid, ulong ste)
+    public void WriteSte(int sid, ulong ste, ulong ste1 = 0)
     {
-        if (Hardware.Memory.Read(SteAddr(sid)) == ste) return;
-        Hardware.Memory.Write(SteAddr(sid), ste);
+        var mem = Hardware.Memory;
+        if (mem.Read(SteAddr(sid)) == ste && mem.Read(SteAddr(sid) + 8) == ste1) return;
+        mem.Write(SteAddr(sid) + 8, ste1);
+        mem.Write(SteAddr(sid), ste);
         IssueCmdlist([Smmuv3Cmd.CfgiSteFor(sid)], sync: true);
     }
 
-    /// <summary>arm_smmu_write_cd_entry: TTB0 first, then word 0 with V; CFGI_CD and SYNC.</summary>
-    public void WriteCd(int sid, ulong cdTable, int asid, ulong ttb0, int ias)
+    /// <summary>
+    /// arm_smmu_write_cd_entry + arm_smmu_sync_cd: the CD at <paramref name="cdAddr"/> (substream <paramref name="ssid"/>),
+    /// TTB0 first, then word 0 with V; CFGI_CD of that SSID and SYNC.
+    /// </summary>
+    public void WriteCd(int sid, ulong cdAddr, uint ssid, int asid, ulong ttb0, int ias)
     {
         var mem = Hardware.Memory;
-        mem.Write(cdTable + 8, ttb0 & Smmuv3Cd.Ttb0Mask);
-        mem.Write(cdTable, Smmuv3Cd.Word0(asid, ias, ipsField: 5));
+        mem.Write(cdAddr + 8, ttb0 & Smmuv3Cd.Ttb0Mask);
+        mem.Write(cdAddr, Smmuv3Cd.Word0(asid, ias, ipsField: 5));
+        SyncCd(sid, ssid);
+    }
+
+    /// <summary>arm_smmu_clear_cd: word 0 without V (the substream is invalid: C_BAD_CD), then CFGI_CD and SYNC.</summary>
+    public void ClearCd(int sid, ulong cdAddr, uint ssid)
+    {
+        Hardware.Memory.Write(cdAddr, 0);
+        Hardware.Memory.Write(cdAddr + 8, 0);
+        SyncCd(sid, ssid);
+    }
+
+    // arm_smmu_sync_cd: CFGI_CD (leaf) for the SSID, then SYNC
+    private void SyncCd(int sid, uint ssid)
+    {
         // Seeded bug cd_change_skips_cfgi: the CD changes in memory but the SMMU's cached copy is not invalidated.
-        IssueCmdlist(_bugs.IsOn(BugCatalogue.CdChangeSkipsCfgi) ? [] : [Smmuv3Cmd.CfgiCdFor(sid)], sync: true);
+        var skip = ssid == 0 ? _bugs.IsOn(BugCatalogue.CdChangeSkipsCfgi)
+            // Seeded bug pasid_cd_skips_cfgi: a substream's CD is rewritten, its cached copy is not invalidated.
+            : _bugs.IsOn(BugCatalogue.PasidCdSkipsCfgi);
+        IssueCmdlist(skip ? [] : [Smmuv3Cmd.CfgiCdFor(sid, ssid)], sync: true);
     }
 
     /// <summary>

@@ -21,14 +21,12 @@ public sealed class Smmuv3Driver
     private readonly Smmuv3Ops _ops;
     private readonly Smmuv3Ops _opsNoIdentity;
     private readonly Dictionary<string, Smmuv3Device> _smmus = new(StringComparer.Ordinal);
-    private readonly PasidSlots _pasids;
 
     public Smmuv3Driver(IommuCore core, HardwarePlatform platform, BugSwitches bugs)
     {
         _core = core;
         _platform = platform;
         _bugs = bugs;
-        _pasids = new PasidSlots(core.Touched);
         DomainOps = new Smmuv3DomainOps(this);
         BlockedDomain = new IommuDomain(core.AllocDomainId(), DomainType.Blocked, DomainOps, DriverNames.Smmuv3, isStatic: true);
         IdentityDomain = new IommuDomain(core.AllocDomainId(), DomainType.Identity, DomainOps, DriverNames.Smmuv3, isStatic: true);
@@ -68,17 +66,39 @@ public sealed class Smmuv3Driver
             if (_bugs.IsOn(BugCatalogue.FreshDomainEinval) && smmuDomain.Type == DomainType.Unmanaged && !smmuDomain.EverAttached)
                 return Errno.EINVAL;
             smmuDomain.EverAttached = true;
-            master.Smmu.WriteCd(master.Sid, master.CdTable, smmuDomain.Asid, smmuDomain.Pgtable.RootPhys, smmuDomain.Pgtable.Ias);
-            WriteSte(dev, master, Smmuv3Ste.S1(master.CdTable));
+            master.Smmu.WriteCd(master.Sid, master.CdTable.CdPtr(0, alloc: true)!.Value, 0, smmuDomain.Asid, smmuDomain.Pgtable.RootPhys, smmuDomain.Pgtable.Ias);
+            master.Rid = Smmuv3RidConfig.Paging;
         }
-        else WriteSte(dev, master, domain.Type == DomainType.Identity ? Smmuv3Ste.Bypass() : Smmuv3Ste.Abort());
+        else master.Rid = domain.Type == DomainType.Identity ? Smmuv3RidConfig.Bypass : Smmuv3RidConfig.Abort;
+        SyncSte(dev, master);
         return Errno.OK;
     }
 
-    // The STE changes what the snapshot shows for the device the driver meant (an aliased stream it does not know of).
-    private void WriteSte(Device dev, Smmuv3Master master, ulong ste)
+    /// <summary>
+    /// The STE the master needs now (arm_smmu_make_cdtable_ste / _bypass_ste / _abort_ste): the CD table when the RID is
+    /// on a paging domain (S1DSS = SSID0: untagged DMA uses CD 0) or any substream is in use (S1DSS bypass or terminate,
+    /// as the RID's identity or blocked domain says); else a plain bypass or abort STE; an invalid one before any attach.
+    /// </summary>
+    private void SyncSte(Device dev, Smmuv3Master master)
     {
-        master.Smmu.WriteSte(master.Sid, ste);
+        var cdt = master.CdTable;
+        var cdTable = Smmuv3Ste.S1(cdt.Base, cdt.Fmt, cdt.CdMax);
+        var (ste, ste1) = master.Rid switch
+        {
+            Smmuv3RidConfig.Paging => (cdTable, Smmuv3Ste.S1DssSsid0),
+            _ when cdt.UsedSsids.Count > 0 =>
+                (cdTable, master.Rid == Smmuv3RidConfig.Bypass ? Smmuv3Ste.S1DssBypass : Smmuv3Ste.S1DssTerminate),
+            Smmuv3RidConfig.Bypass => (Smmuv3Ste.Bypass(), 0UL),
+            Smmuv3RidConfig.Abort => (Smmuv3Ste.Abort(), 0UL),
+            _ => (0UL, 0UL),
+        };
+        WriteSte(dev, master, ste, ste1);
+    }
+
+    // The STE changes what the snapshot shows for the device the driver meant (an aliased stream it does not know of).
+    private void WriteSte(Device dev, Smmuv3Master master, ulong ste, ulong ste1 = 0)
+    {
+        master.Smmu.WriteSte(master.Sid, ste, ste1);
         _core.Touched.Device(dev.Name);
     }
 
@@ -107,15 +127,15 @@ public sealed class Smmuv3Driver
         return Errno.OK;
     }
 
-    // arm_smmu_probe_device: the master and its CD table (one CD: no substreams in this emulation)
+    // arm_smmu_probe_device: the master and its CD table, sized by its ssid_bits (log2 of max_pasids; Smmuv3CdTable)
     internal Errno ProbeDevice(Device dev)
     {
         if (dev.Spec.Bus is not (BusNames.Pci or BusNames.Platform)) return Errno.ENODEV;
         var instance = dev.Iommu!.IommuDev;
         var smmu = SmmuOf(instance);
-        var r = _platform.Allocator.Alloc(0, out var cdTable);
+        var r = Smmuv3CdTable.Alloc(_platform.Allocator, _platform.Memory, dev.Iommu.MaxPasids, out var cdTable);
         if (r != Errno.OK) return r;
-        dev.Iommu.Priv = new Smmuv3Master(smmu, instance.Hardware.RequesterIdOf(dev.Name)!.Value, cdTable);
+        dev.Iommu.Priv = new Smmuv3Master(smmu, instance.Hardware.RequesterIdOf(dev.Name)!.Value, cdTable!);
         return Errno.OK;
     }
 
@@ -127,8 +147,7 @@ public sealed class Smmuv3Driver
         var devIommu = dev.Iommu!;
         var master = (Smmuv3Master)devIommu.Priv!;
         WriteSte(dev, master, 0);
-        _pasids.Release(dev);
-        _platform.Allocator.Free(master.CdTable);
+        master.CdTable.Free();   // its substreams' CDs with it (CFGI_STE dropped every cached CD of the stream)
         devIommu.Priv = null;
     }
 
@@ -136,19 +155,46 @@ public sealed class Smmuv3Driver
 
     /// <summary>
     /// arm_smmu_s1_set_dev_pasid / arm_smmu_sva_set_dev_pasid / the blocking domain's: a paging or SVA domain of another
-    /// SMMU → -EINVAL; else the substream's CD (SSID = PASID) is recorded (docs/pasid-sva.md).
+    /// SMMU → -EINVAL; else the substream's CD (SSID = PASID) is written and synced: a paging domain's ASID and table
+    /// (arm_smmu_make_s1_cd), an SVA domain's ASID and the mm's pgd (arm_smmu_make_sva_cd), the blocked domain clears it
+    /// (arm_smmu_clear_cd); then the STE the master needs (<see cref="SyncSte"/>).
     /// </summary>
     internal Errno SetDevPasid(IommuDomain domain, Device dev, uint pasid)
     {
         var instance = dev.Iommu!.IommuDev;
         if (domain is Smmuv3Domain { Smmu: var owner } && owner != instance) return Errno.EINVAL;
         if (domain is SvaDomain sva && sva.Iommu != instance) return Errno.EINVAL;
-        _pasids.Set(dev, pasid, domain);
+        if (dev.Iommu.Priv is not Smmuv3Master master) return Errno.OK;
+        var cdt = master.CdTable;
+        switch (domain)
+        {
+            case Smmuv3Domain paging:
+                if (cdt.CdPtr(pasid, alloc: true) is not { } cd) return Errno.ENOMEM;
+                master.Smmu.WriteCd(master.Sid, cd, pasid, paging.Asid, paging.Pgtable.RootPhys, paging.Pgtable.Ias);
+                cdt.UsedSsids.Add(pasid);
+                break;
+            case SvaDomain { Mm.PageTable: { } cpu } svaDomain:
+                if (cdt.CdPtr(pasid, alloc: true) is not { } svaCd) return Errno.ENOMEM;
+                master.Smmu.WriteCd(master.Sid, svaCd, pasid, SvaAsid(svaDomain), cpu.Pgd, 48);
+                cdt.UsedSsids.Add(pasid);
+                break;
+            default:
+                if (cdt.UsedSsids.Remove(pasid) && cdt.CdPtr(pasid, alloc: false) is { } old) master.Smmu.ClearCd(master.Sid, old, pasid);
+                break;
+        }
+        SyncSte(dev, master);
+        _core.Touched.Device(dev.Name);
         return Errno.OK;
     }
 
-    /// <summary>PASID-tagged lookups of the device's substreams (what its CD table holds at that SSID).</summary>
-    internal IommuDomain? PasidDomain(string dev, uint pasid) => _pasids.Get(dev, pasid);
+    /// <summary>The ASID of an SVA domain's CDs: its domain id (the kernel shares the mm's arm64 ASID; ids are never reused here).</summary>
+    private static int SvaAsid(IommuDomain sva) => sva.Id;
+
+    /// <summary>arm_smmu_mm_arch_invalidate_secondary_tlbs for the whole mm: TLBI by the SVA domain's ASID on its SMMU, then SYNC.</summary>
+    internal void InvalidateSecondaryTlbs(IommuDomain domain)
+    {
+        if (domain is SvaDomain { Iommu: { } smmu } && _smmus.TryGetValue(smmu.Name, out var device)) device.TlbInvAsid(SvaAsid(domain));
+    }
 
     /// <summary>arm_smmu_sva_domain_alloc(): an SVA domain on the device's SMMU (its ASID shared with the mm's).</summary>
     internal Errno DomainAllocSva(Device dev, MmStruct mm, out IommuDomain? domain)
@@ -198,6 +244,7 @@ public sealed class Smmuv3Driver
         public void Free(IommuDomain domain) => driver.Free(domain);
         public bool HasSetDevPasid => true;
         public Errno SetDevPasid(IommuDomain domain, Device dev, uint pasid, IommuDomain? old) => driver.SetDevPasid(domain, dev, pasid);
+        public void InvalidateSecondaryTlbs(IommuDomain domain) => driver.InvalidateSecondaryTlbs(domain);
     }
 }
 
@@ -230,4 +277,17 @@ public sealed class Smmuv3Domain(int id, IommuDomainOps ops, IommuDevice smmu, S
 }
 
 /// <summary>struct arm_smmu_master: the driver's per-device data (dev_iommu_priv): its SMMU, stream id and CD table.</summary>
-public sealed record Smmuv3Master(Smmuv3Device Smmu, int Sid, ulong CdTable);
+public sealed class Smmuv3Master(Smmuv3Device smmu, int sid, Smmuv3CdTable cdTable)
+{
+    public Smmuv3Device Smmu => smmu;
+
+    public int Sid => sid;
+
+    public Smmuv3CdTable CdTable => cdTable;
+
+    /// <summary>What the RID's domain asks of the STE (none before the first attach: the invalid STE reset left).</summary>
+    public Smmuv3RidConfig Rid { get; set; }
+}
+
+/// <summary>The RID's side of a master's STE: its domain's kind.</summary>
+public enum Smmuv3RidConfig { None, Abort, Bypass, Paging }

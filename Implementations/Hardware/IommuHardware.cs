@@ -59,24 +59,80 @@ public abstract class IommuHardware(string instance, HardwarePlatform platform)
         lock (Gate)
         {
             if (RequesterIdOf(dev) is not { } rid) return DmaTranslation.Faulted(DmaFault.ContextEntry);
-            var access = write ? IommuPerm.Write : IommuPerm.Read;
-            var last = size == 0 || iova + size - 1 < iova ? iova : iova + size - 1;
-            DmaTranslation first = default;
-            for (var at = iova; ; )
-            {
-                Translations++;
-                var t = TranslateOne(rid, at, access);
-                if (!t.IsOk)
-                {
-                    Faults++;
-                    return t;
-                }
-                if (at == iova) first = t;
-                if (t.LeafLast >= last || t.LeafLast == ulong.MaxValue) return first;
-                at = t.LeafLast + 1;
-            }
+            return Leaves(iova, size, write ? IommuPerm.Write : IommuPerm.Read, at => TranslateOne(rid, at, write ? IommuPerm.Write : IommuPerm.Read));
         }
     }
+
+    /// <summary>
+    /// One PASID-tagged DMA (PCIe PASID TLP prefix: SMMU SubstreamID, VT-d PASID): as <see cref="Translate"/>, through the
+    /// entry the device's PASID structures hold at <paramref name="pasid"/>. PASID 0 is IOMMU_NO_PASID, the RID's own
+    /// translation (SSID 0 = CD 0, RID_PASID). Hardware without PASID-tagged translation answers <c>context_entry</c>.
+    /// </summary>
+    public DmaTranslation TranslatePasid(string dev, uint pasid, ulong iova, ulong size, bool write)
+    {
+        if (pasid == 0) return Translate(dev, iova, size, write);
+        lock (Gate)
+        {
+            if (RequesterIdOf(dev) is not { } rid) return DmaTranslation.Faulted(DmaFault.ContextEntry);
+            var access = write ? IommuPerm.Write : IommuPerm.Read;
+            return Leaves(iova, size, access, at => TranslatePasidOne(rid, pasid, at, access));
+        }
+    }
+
+    // Each leaf the access spans, in order: the first byte's translation, or the first fault.
+    private DmaTranslation Leaves(ulong iova, ulong size, IommuPerm access, Func<ulong, DmaTranslation> one)
+    {
+        var last = size == 0 || iova + size - 1 < iova ? iova : iova + size - 1;
+        DmaTranslation first = default;
+        for (var at = iova; ; )
+        {
+            Translations++;
+            var t = one(at);
+            if (!t.IsOk)
+            {
+                Faults++;
+                return t;
+            }
+            if (at == iova) first = t;
+            if (t.LeafLast >= last || t.LeafLast == ulong.MaxValue) return first;
+            at = t.LeafLast + 1;
+        }
+    }
+
+    /// <summary>Every translation a PASID-tagged DMA could get now (fresh structures, cached entries); nothing counted.</summary>
+    public IReadOnlyList<PossibleTranslation> PossiblePasidTranslations(string dev, uint pasid, ulong iova, bool write)
+    {
+        if (pasid == 0) return PossibleTranslations(dev, iova, write);
+        lock (Gate)
+        {
+            if (RequesterIdOf(dev) is not { } rid) return [];
+            var found = new List<PossibleTranslation>(3);
+            PeekPasid(rid, pasid, iova, write ? IommuPerm.Write : IommuPerm.Read, found);
+            return found;
+        }
+    }
+
+    /// <summary>The PASIDs the device's structures hold a valid entry for, or its caches hold one for (read-only).</summary>
+    public IReadOnlyCollection<uint> PasidsInUse(string dev)
+    {
+        lock (Gate)
+        {
+            var found = new SortedSet<uint>();
+            if (RequesterIdOf(dev) is { } rid) CollectPasids(rid, found);
+            return found;
+        }
+    }
+
+    /// <summary>A PASID-tagged translation of one address (lock held); hardware without PASIDs refuses it.</summary>
+    protected virtual DmaTranslation TranslatePasidOne(int rid, uint pasid, ulong iova, IommuPerm access) =>
+        DmaTranslation.Faulted(DmaFault.ContextEntry);
+
+    /// <summary>Adds every translation a PASID-tagged DMA could get (lock held, nothing counted).</summary>
+    protected virtual void PeekPasid(int rid, uint pasid, ulong iova, IommuPerm access, List<PossibleTranslation> found) =>
+        found.Add(new(TranslationSource.FreshWalk, DmaTranslation.Faulted(DmaFault.ContextEntry)));
+
+    /// <summary>Adds the PASIDs with a valid or cached entry (lock held).</summary>
+    protected virtual void CollectPasids(int rid, SortedSet<uint> found) { }
 
     /// <summary>
     /// Every translation the hardware could produce now for (device, iova): by a fresh read of its structures and

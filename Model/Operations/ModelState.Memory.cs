@@ -52,8 +52,8 @@ public sealed partial class ModelState
     /// <summary>
     /// <c>device_dma {dev, iova, size, write, pasid?}</c> — the DMA test device: size 0 or a wrap → EINVAL; a device
     /// behind no IOMMU reaches iova itself. Else through the domain the device's hardware is on (<see cref="HardwareOf"/>:
-    /// its group's current domain, unless a refused MUST_SUCCEED switch or revert left it behind): no group, nothing
-    /// attached since its probe, or a PASID (nothing is attached to PASIDs in this slice) → EIO <c>no_domain</c>;
+    /// its group's current domain, unless a refused MUST_SUCCEED switch or revert left it behind; a PASID: <see cref="PasidDma"/>):
+    /// no group, or nothing attached since its probe → EIO <c>no_domain</c>;
     /// blocking (also a BLOCKED default) → EIO <c>blocked</c>; identity → OK iova; a DMA default domain (the DMA API
     /// maps nothing here) → EIO <c>translation</c>; a user domain: every byte in order must be mapped
     /// (<c>translation</c>) with the right the access needs (<c>permission</c>; on LPAE stage 1 a <c>w</c> leaf is
@@ -66,9 +66,28 @@ public sealed partial class ModelState
         if (op.Size == 0 || op.Iova + (op.Size - 1) < op.Iova) return Fail(Errno.EINVAL);
         if (machine.Device(op.Dev) is not { } dev) return Fail(Errno.ENODEV);
         if (dev.Iommu is null) return Value(DmaValues.Phys(op.Iova));
-        if (op.Pasid is not null || GroupFor(op.Dev) is not { } g) return DmaFault(DmaFaults.NoDomain);
+        if (op.Pasid is { } pasid and > 0) return PasidDma(dev, pasid, op);   // PASID 0 is IOMMU_NO_PASID: the RID's own
+        if (GroupFor(op.Dev) is not { } g) return DmaFault(DmaFaults.NoDomain);
         var step = DmaThrough(g, HardwareOf(g, op.Dev), op);
         return g.Current is null && step.Outcome.Errno != Errno.OK ? DmaFault(DmaFaults.NoDomain) : step;
+    }
+
+    /// <summary>
+    /// A PASID-tagged DMA: through what the device's driver last set at that PASID (<see cref="PasidState.DevHw"/>), on a
+    /// driver whose hardware translates PASIDs (<see cref="DriverCapabilities.PasidTranslation"/>): a trace's paging
+    /// domain → its mappings; an SVA domain → its mm's CPU page table (arm64 stage-1 rights: a writable page is
+    /// readable); nothing set (never, blocked, released, a hot-added member, a device without PASIDs), or a driver
+    /// without PASID translation → <c>no_domain</c> (an invalid CD, a PASID entry not present, a bad substream).
+    /// </summary>
+    private ModelStep PasidDma(DeviceSpec dev, ulong pasid, DeviceDma op)
+    {
+        if (machine.Driver(dev.Iommu!) is not { Caps.PasidTranslation: true }) return DmaFault(DmaFaults.NoDomain);
+        if (Pasid.DevHw.GetValueOrDefault(dev.Name)?.GetValueOrDefault(pasid) is not { } hw) return DmaFault(DmaFaults.NoDomain);
+        if (hw.Sva >= 0)
+            return Translate(Pasid.Mms.GetValueOrDefault(Pasid.Domains[hw.Sva].Mm)?.Mappings ?? DomainMappings.Empty, writeReads: true, op);
+        return domains.GetValueOrDefault(hw.Handle!) is { } user && user.Seq == hw.Seq
+            ? Translate(user.Mappings, PagingOf(user).WriteImpliesRead, op)
+            : DmaFault(DmaFaults.Translation);
     }
 
     /// <summary>A DMA through what the device's hardware is on (<paramref name="hw"/>) in group <paramref name="g"/>.</summary>

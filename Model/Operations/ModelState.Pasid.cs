@@ -46,8 +46,8 @@ public sealed partial class ModelState
         if (target.Driver != driver.Driver || pasid == PasidArgs.NoPasid) return (Errno.EINVAL, p, []);
         if (PastWidth(g, pasid)) return (Errno.EINVAL, p, []);
         if (p.ArrayOf(g.Id).ContainsKey(pasid)) return (Errno.EBUSY, p, []);
-        var (errno, armed, warnings) = SetGroupPasid(g, target, pasid, old: null, p.Armed);
-        p = p with { Armed = armed };
+        var (errno, after, warnings) = SetGroupPasid(g, target, pasid, old: null, p);
+        p = after;
         return errno == Errno.OK ? (errno, p.WithArray(g.Id, p.ArrayOf(g.Id).Add(pasid, entry)), warnings) : (errno, p, warnings);
     }
 
@@ -69,8 +69,7 @@ public sealed partial class ModelState
         if (Pasid.ArrayOf(g.Id).GetValueOrDefault(op.Pasid) is not { IsSva: false, Handle: { } oldHandle }) return Fail(Errno.EINVAL);
         if (oldHandle == op.Domain) return Ok(this);
         var old = domains[oldHandle];
-        var (errno, armed, warnings) = SetGroupPasid(g, new PasidTarget(domain, null), op.Pasid, new PasidTarget(old, null), Pasid.Armed);
-        var p = Pasid with { Armed = armed };
+        var (errno, p, warnings) = SetGroupPasid(g, new PasidTarget(domain, null), op.Pasid, new PasidTarget(old, null), Pasid);
         if (errno != Errno.OK) return FailPasid(errno, p, warnings);
         return Ok(WithPasid(p.WithArray(g.Id, p.ArrayOf(g.Id).SetItem(op.Pasid, PasidEntry.User(domain.Handle, domain.Seq)))), warnings);
     }
@@ -91,43 +90,43 @@ public sealed partial class ModelState
     /// <summary><c>iommu_detach_device_pasid</c>'s work: the blocked domain on every member with PASIDs, the slot erased.</summary>
     private PasidState RemoveGroupPasid(GroupState g, ulong pasid, PasidState p)
     {
-        var armed = p.Armed;
         foreach (var dev in MemberSpecs(g))
-            if (MaxPasidsOf(dev) > 0) SetDevPasid(DriverOf(g), dev, PasidTarget.Blocked, pasid, ref armed);
-        return (p with { Armed = armed }).WithArray(g.Id, p.ArrayOf(g.Id).Remove(pasid));
+            if (MaxPasidsOf(dev) > 0) SetDevPasid(DriverOf(g), dev, PasidTarget.Blocked, pasid, ref p);
+        return p.WithArray(g.Id, p.ArrayOf(g.Id).Remove(pasid));
     }
 
     /// <summary>
     /// <c>__iommu_set_group_pasid</c>: <c>set_dev_pasid</c> on each member with PASIDs in order; on a refusal, the members
     /// before it go back to <paramref name="old"/> (a refusal of that warns) or, without one, to the blocked domain.
     /// </summary>
-    private (Errno Errno, ImmutableSortedSet<string> Armed, string[] Warnings) SetGroupPasid(
-        GroupState g, PasidTarget target, ulong pasid, PasidTarget? old, ImmutableSortedSet<string> armed)
+    private (Errno Errno, PasidState Next, string[] Warnings) SetGroupPasid(
+        GroupState g, PasidTarget target, ulong pasid, PasidTarget? old, PasidState p)
     {
         var driver = DriverOf(g);
         var members = MemberSpecs(g).Where(d => MaxPasidsOf(d) > 0).ToList();
         for (var i = 0; i < members.Count; i++)
         {
-            var errno = SetDevPasid(driver, members[i], target, pasid, ref armed);
+            var errno = SetDevPasid(driver, members[i], target, pasid, ref p);
             if (errno == Errno.OK) continue;
             var warnings = new List<string>();
             for (var j = 0; j < i; j++)
             {
-                if (old is { } back && SetDevPasid(driver, members[j], back, pasid, ref armed) == Errno.OK) continue;
+                if (old is { } back && SetDevPasid(driver, members[j], back, pasid, ref p) == Errno.OK) continue;
                 if (old is not null) warnings.Add(Warn.SetDevPasidRevertFailed);
-                SetDevPasid(driver, members[j], PasidTarget.Blocked, pasid, ref armed);
+                SetDevPasid(driver, members[j], PasidTarget.Blocked, pasid, ref p);
             }
-            return (errno, armed, [.. warnings]);
+            return (errno, p, [.. warnings]);
         }
-        return (Errno.OK, armed, []);
+        return (Errno.OK, p, []);
     }
 
     /// <summary>
     /// One driver's <c>set_dev_pasid</c>: the blocked domain always takes; a paging domain as the driver's attach rule says
     /// (another instance's where domains are per instance, dirty tracking on a noDirty device → EINVAL); an SVA domain of
-    /// another instance where domains are per instance → EINVAL. Then the mock's PASID-1024 injector.
+    /// another instance where domains are per instance → EINVAL. Then the mock's PASID-1024 injector. What it set is the
+    /// device's entry at the PASID (<see cref="PasidState.DevHw"/>; the blocked domain removes it).
     /// </summary>
-    private static Errno SetDevPasid(DriverFacts driver, DeviceSpec dev, PasidTarget target, ulong pasid, ref ImmutableSortedSet<string> armed)
+    private static Errno SetDevPasid(DriverFacts driver, DeviceSpec dev, PasidTarget target, ulong pasid, ref PasidState p)
     {
         var errno = target switch
         {
@@ -135,14 +134,25 @@ public sealed partial class ModelState
             { Sva: { } sva } when driver.Caps.DomainPerInstance && sva.Iommu != dev.Iommu => Errno.EINVAL,
             _ => Errno.OK,
         };
-        if (errno != Errno.OK || !driver.Caps.PasidFaultInjector || pasid != DriverCapabilities.InjectorPasid) return errno;
-        if (target.IsBlocked) armed = armed.Remove(dev.Name);
-        else if (armed.Contains(dev.Name))
+        if (errno == Errno.OK && driver.Caps.PasidFaultInjector && pasid == DriverCapabilities.InjectorPasid)
         {
-            armed = armed.Remove(dev.Name);
-            return Errno.ENOMEM;
+            var armed = p.Armed;
+            if (target.IsBlocked) armed = armed.Remove(dev.Name);
+            else if (armed.Contains(dev.Name))
+            {
+                armed = armed.Remove(dev.Name);
+                errno = Errno.ENOMEM;
+            }
+            else armed = armed.Add(dev.Name);
+            p = p with { Armed = armed };
         }
-        else armed = armed.Add(dev.Name);
+        if (errno != Errno.OK) return errno;
+        p = p.WithDevHw(dev.Name, pasid, target switch
+        {
+            { User: { } u } => new PasidHw(u.Handle, u.Seq, -1),
+            { Sva: { } sva } => new PasidHw(null, -1, sva.Id),
+            _ => null,
+        });
         return Errno.OK;
     }
 

@@ -56,7 +56,7 @@ public sealed partial class ModelState
 
     /// <summary>
     /// <c>release {dev}</c> — device removal: the driver core unbinds a bound driver (as <c>driver_unbind</c>),
-    /// then <c>iommu_release_device</c>: a device not probed → nothing more; else it leaves its group, with
+    /// then <c>iommu_release_device</c> (the device's PASID entries go with its driver's tables): a device not probed → nothing more; else it leaves its group, with
     /// <see cref="Warn.ReleaseDeviceGroupInUse"/> when the group became empty while <c>owner_cnt != 0</c> or
     /// <c>domain != default_domain</c> (both NULL is no warning); an empty group is freed with its default, blocking
     /// and current domain (the release_domain attach and <c>release_device</c> touch only the device). Always OK.
@@ -64,6 +64,8 @@ public sealed partial class ModelState
     private ModelStep ReleaseDevice(Release op)
     {
         var self = GroupFor(op.Dev) is { } last ? WithoutPasidsOf(last) : this;
+        // release_device: the driver's PASID table of the device goes with it (its CD table, its PASID directory)
+        if (self.Pasid.DevHw.ContainsKey(op.Dev)) self = self.WithPasid(self.Pasid with { DevHw = self.Pasid.DevHw.Remove(op.Dev) });
         var (state, warnings) = self.bound.Contains(op.Dev) ? self.UnbindDriver(op.Dev) : (self, []);
         if (state.GroupFor(op.Dev) is not { } group) return Ok(state, warnings);
 

@@ -28,7 +28,27 @@ public sealed partial class ModelState
     {
         if (!Pasid.MmNames.TryGetValue(op.Mm, out var id)) return Fail(Errno.ENOENT);
         var p = Pasid with { MmNames = Pasid.MmNames.Remove(op.Mm) };
-        return Ok(WithPasid(DropIfUnused(p, p.Mms[id] with { Exited = true })));
+        return Ok(WithPasid(DropIfUnused(p, p.Mms[id] with { Exited = true, Mappings = DomainMappings.Empty })));
+    }
+
+    /// <summary>
+    /// <c>mm_map {mm, va, paddr, size, prot}</c> — the process maps memory and touches it (its CPU page table gets 4 KiB
+    /// pages): not live → ENOENT; a prot with an unknown or repeated letter, or neither <c>r</c> nor <c>w</c> → EINVAL;
+    /// va, paddr or size not 4 KiB-aligned, size 0, a wrap, va or paddr past 2^48 → EINVAL; a page already mapped →
+    /// EEXIST (nothing mapped). OK. No invalidation is needed: nothing not present is cached on this path.
+    /// </summary>
+    private ModelStep MmMap(MmMap op)
+    {
+        if (!Pasid.MmNames.TryGetValue(op.Mm, out var id)) return Fail(Errno.ENOENT);
+        if (!ProtFlags.TryParse(op.Prot, out var prot) || (prot & (ProtFlags.ReadBit | ProtFlags.WriteBit)) == 0) return Fail(Errno.EINVAL);
+        const ulong page = Args.PageAlign;
+        if (((op.Va | op.Paddr | op.Size) & (page - 1)) != 0 || op.Size == 0) return Fail(Errno.EINVAL);
+        if (op.Va + op.Size < op.Va || op.Va + op.Size > PasidArgs.TaskSize || op.Paddr + op.Size < op.Paddr || op.Paddr + op.Size > PasidArgs.TaskSize)
+            return Fail(Errno.EINVAL);
+        var mm = Pasid.Mms[id];
+        if (mm.Mappings.Overlapping(op.Va, op.Va + op.Size).Any()) return Fail(Errno.EEXIST);
+        var run = new Run(op.Va, op.Size, op.Paddr, prot & (ProtFlags.ReadBit | ProtFlags.WriteBit), page);
+        return Ok(WithPasid(Pasid with { Mms = Pasid.Mms.SetItem(id, mm with { Mappings = mm.Mappings.Add(run) }) }));
     }
 
     /// <summary>An exited mm no SVA domain holds any more goes with its PASID (mm_pasid_drop); else it is stored.</summary>
@@ -81,7 +101,7 @@ public sealed partial class ModelState
             var (errno, tried, _) = AttachPasid(g, new PasidTarget(null, existing), pasid, PasidEntry.Sva(bond.Id), p);
             if (errno != Errno.OK)
             {
-                p = p with { Armed = tried.Armed };
+                p = p with { Armed = tried.Armed, DevHw = tried.DevHw };
                 continue;
             }
             tried = tried with { Domains = tried.Domains.SetItem(id, existing with { Users = existing.Users + 1 }) };

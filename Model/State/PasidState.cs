@@ -23,11 +23,23 @@ public sealed record PasidEntry(string? Handle, long Seq, int Bond)
 /// </summary>
 public sealed record MmState(int Id, ulong? Pasid, bool Exited, ImmutableList<int> Domains)
 {
+    /// <summary>What its CPU page table maps (<c>mm_map</c>, 4 KiB leaves); empty once the process exited (exit_mmap).</summary>
+    public DomainMappings Mappings { get; init; } = DomainMappings.Empty;
+
     public bool Equals(MmState? other) =>
-        other is not null && Id == other.Id && Pasid == other.Pasid && Exited == other.Exited && Domains.SequenceEqual(other.Domains);
+        other is not null && Id == other.Id && Pasid == other.Pasid && Exited == other.Exited && Domains.SequenceEqual(other.Domains)
+        && Mappings.Equals(other.Mappings);
 
     public override int GetHashCode() => HashCode.Combine(Id, Pasid, Exited, Domains.Count);
 }
+
+/// <summary>
+/// What one device's hardware has at one PASID (its CD at that SSID, its PASID-table entry): a trace's paging domain
+/// (<see cref="Handle"/> with its allocation <see cref="Seq"/>) or an SVA domain (<see cref="Sva"/> ≥ 0). The group's
+/// array says what the core stored; this says what each member's driver was told (a hot-added member was told nothing,
+/// a refused rollback left a member blocked).
+/// </summary>
+public sealed record PasidHw(string? Handle, long Seq, int Sva);
 
 /// <summary>An SVA domain: its mm, its driver (<c>domain->owner</c>) and instance, and <c>users</c> (the bonds on it).</summary>
 public sealed record SvaDomainState(int Id, int Mm, string Driver, string Iommu, int Users);
@@ -54,6 +66,18 @@ public sealed record PasidState(
     ImmutableSortedSet<string> Armed,
     int NextId)
 {
+    /// <summary>Per device, per PASID: what its driver's <c>set_dev_pasid</c> last set (the blocked domain removes the entry).</summary>
+    public ImmutableSortedDictionary<string, ImmutableSortedDictionary<ulong, PasidHw>> DevHw { get; init; } =
+        ImmutableSortedDictionary<string, ImmutableSortedDictionary<ulong, PasidHw>>.Empty.WithComparers(StringComparer.Ordinal);
+
+    /// <summary>The state with the device's entry at <paramref name="pasid"/> set (null: removed, the blocked domain).</summary>
+    public PasidState WithDevHw(string dev, ulong pasid, PasidHw? hw)
+    {
+        var of = DevHw.GetValueOrDefault(dev) ?? ImmutableSortedDictionary<ulong, PasidHw>.Empty;
+        of = hw is null ? of.Remove(pasid) : of.SetItem(pasid, hw);
+        return this with { DevHw = of.IsEmpty ? DevHw.Remove(dev) : DevHw.SetItem(dev, of) };
+    }
+
     public static readonly ImmutableSortedDictionary<ulong, PasidEntry> NoEntries = ImmutableSortedDictionary<ulong, PasidEntry>.Empty;
 
     public static readonly PasidState Empty = new(
@@ -78,7 +102,8 @@ public sealed record PasidState(
         other is not null && NextId == other.NextId && Same(Arrays, other.Arrays, (a, b) => a.Count == b.Count && a.All(e => b.TryGetValue(e.Key, out var o) && e.Value == o))
         && Same(MmNames, other.MmNames, (a, b) => a == b) && Same(Mms, other.Mms, (a, b) => a == b)
         && Same(Domains, other.Domains, (a, b) => a == b) && Same(Bonds, other.Bonds, (a, b) => a == b)
-        && Same(Handles, other.Handles, (a, b) => a == b) && UsedPasids.SetEquals(other.UsedPasids) && Armed.SetEquals(other.Armed);
+        && Same(Handles, other.Handles, (a, b) => a == b) && UsedPasids.SetEquals(other.UsedPasids) && Armed.SetEquals(other.Armed)
+        && Same(DevHw, other.DevHw, (a, b) => a.Count == b.Count && a.All(e => b.TryGetValue(e.Key, out var o) && e.Value == o));
 
     private static bool Same<TKey, TValue>(ImmutableSortedDictionary<TKey, TValue> a, ImmutableSortedDictionary<TKey, TValue> b, Func<TValue, TValue, bool> same)
         where TKey : notnull =>

@@ -23,4 +23,10 @@ public interface IHardwareView
 
     /// <summary>The order of the live allocator block at <paramref name="phys"/>, or -1 when free.</summary>
     int TableBlockOrder(ulong phys);
+
+    /// <summary>Every translation a DMA tagged with <paramref name="pasid"/> could get now (none where PASIDs are not shown).</summary>
+    IReadOnlyList<PossibleTranslation> PossiblePasidTranslations(string dev, uint pasid, ulong iova, bool write) => [];
+
+    /// <summary>The PASIDs the device's hardware structures or caches hold an entry for.</summary>
+    IReadOnlyCollection<uint> PasidsInUse(string dev) => [];
 }

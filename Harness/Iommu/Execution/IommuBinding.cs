@@ -34,7 +34,11 @@ public sealed class IommuBinding(ExecutorChecks checks = ExecutorChecks.All, Fun
             pipeline.Add(new PasidCheck(run));
         }
         if (checks.HasFlag(ExecutorChecks.PageTables)) pipeline.Add(new PageTableCheck(run));
-        if (checks.HasFlag(ExecutorChecks.Isolation)) pipeline.Add(new IsolationCheck(run));
+        if (checks.HasFlag(ExecutorChecks.Isolation))
+        {
+            pipeline.Add(new IsolationCheck(run));
+            pipeline.Add(new PasidIsolationCheck(run));
+        }
         return new RunSetup { Model = model, System = implementation, Checks = pipeline, SweepEvery = SweepEvery, SweepDue = run.SweepDue };
     }
 

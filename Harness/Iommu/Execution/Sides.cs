@@ -99,6 +99,11 @@ public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem, IHa
     public IReadOnlyList<Implementations.Hardware.PossibleTranslation> PossibleTranslations(string dev, ulong iova, bool write) =>
         system.PossibleTranslations(dev, iova, write);
 
+    public IReadOnlyList<Implementations.Hardware.PossibleTranslation> PossiblePasidTranslations(string dev, uint pasid, ulong iova, bool write) =>
+        system.PossiblePasidTranslations(dev, pasid, iova, write);
+
+    public IReadOnlyCollection<uint> PasidsInUse(string dev) => system.PasidsInUse(dev);
+
     public IReadOnlyList<Implementations.Hardware.IotlbEntry> LiveIotlbEntries(string instance) => system.LiveIotlbEntries(instance);
 
     public IReadOnlyList<Implementations.Hardware.HardwareTable> HardwareTablesOf(string dev, bool withPages) =>

@@ -247,6 +247,18 @@ public static class MemoryRules
         else iova = Region(s, handle is null ? PageTableCaps.Smmuv3 : Caps(s, handle), K4) + (ulong)s.Random.Below(0x1000);
         var size = s.Random.Below(10) switch { < 6 => (ulong)s.Random.Between(1, 64), < 9 => (ulong)s.Random.Between(0x800, 0x3000), _ => 0UL };
         var pasid = s.Random.Chance(0.03) ? (ulong?)s.Random.Between(1, 16) : null;
+        // a PASID the device's driver was given, mostly inside what it maps: the PASID-tagged walk and its caches
+        var entries = s.State.PasidEntriesOf(dev).ToList();
+        if (entries.Count > 0 && s.Random.Chance(0.4))
+        {
+            pasid = s.Random.Pick(entries);
+            var runs = s.State.PasidMappingsOf(dev, pasid.Value).Runs;
+            if (runs.Count > 0 && s.Random.Chance(0.8))
+            {
+                var run = runs[s.Random.Below(runs.Count)];
+                iova = run.Iova + (ulong)s.Random.Below((int)Math.Min(run.Size, 1 << 30));
+            }
+        }
         return new DeviceDma(dev, iova, size, s.Random.Chance(0.5), pasid);
     }
 }

@@ -136,7 +136,7 @@ public static partial class OutcomeCatalogue
         O(FreeOp, Errno.OK, Warn.MockFreeNotEmpty),
     ];
 
-    private static readonly OpSpecName MmNewOp = new(MmNew.Entry.Name), MmExitOp = new(MmExit.Entry.Name), SvaBindOp = new(SvaBind.Entry.Name),
+    private static readonly OpSpecName MmNewOp = new(MmNew.Entry.Name), MmExitOp = new(MmExit.Entry.Name), MmMapOp = new(MmMap.Entry.Name), SvaBindOp = new(SvaBind.Entry.Name),
         SvaUnbindOp = new(SvaUnbind.Entry.Name), SvaPasidOp = new(SvaGetPasid.Entry.Name), PasidAttachOp = new(AttachDevicePasid.Entry.Name),
         PasidReplaceOp = new(ReplaceDevicePasid.Entry.Name), PasidDetachOp = new(DetachDevicePasid.Entry.Name);
 
@@ -147,6 +147,8 @@ public static partial class OutcomeCatalogue
     public static readonly IReadOnlyList<(string Op, string Key)> PasidPairs =
     [
         O(MmNewOp, Errno.OK), O(MmNewOp, Errno.EEXIST), O(MmExitOp, Errno.OK), O(MmExitOp, Errno.ENOENT),
+        // mm_map: ENOENT dead mm; EINVAL no rights or misaligned; EEXIST a page already mapped
+        O(MmMapOp, Errno.OK), O(MmMapOp, Errno.ENOENT), O(MmMapOp, Errno.EINVAL), O(MmMapOp, Errno.EEXIST),
         // sva_bind: ENOENT dead mm; ENODEV no group; EOVERFLOW the mm's PASID too wide; ENOSPC none left or no PASIDs;
         // EBUSY another mm's bond or an iommufd attach; EOPNOTSUPP the mock (no domain_alloc_sva); EINVAL a member
         // narrower than the PASID

@@ -13,7 +13,7 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// </summary>
 public static class PasidRules
 {
-    public const double MmNewWeight = 0.6, MmExitWeight = 0.5, BindWeight = 1.2, UnbindWeight = 0.8, GetPasidWeight = 0.3;
+    public const double MmNewWeight = 0.6, MmExitWeight = 0.5, MmMapWeight = 0.8, BindWeight = 1.2, UnbindWeight = 0.8, GetPasidWeight = 0.3;
     public const double AttachWeight = 1, ReplaceWeight = 0.5, DetachWeight = 0.5, ShareWeight = 0.4, InjectWeight = 0.6, OverAttachWeight = 0.4;
 
     /// <summary>The mock's fault-injecting PASID (IOMMU_TEST_PASID_RESERVED).</summary>
@@ -25,6 +25,16 @@ public static class PasidRules
             s => s.Emit(new MmNew(Binder(s, PasidArgs.MmSpace, s.State.LiveMms))));
         yield return Op(MmExit.Entry.Name, MmExitWeight, s => s.State.LiveMms.Count > 0 ? 1 : Stale(s, PasidArgs.MmSpace),
             s => s.Emit(new MmExit(Handle(s, PasidArgs.MmSpace, s.State.LiveMms))));
+        yield return Op(MmMap.Entry.Name, MmMapWeight, s => s.State.LiveMms.Count > 0 ? 1 : Stale(s, PasidArgs.MmSpace), s =>
+        {
+            // a few pages in the process's low 16 MiB (often next to what it maps already), mostly r or rw, now and then bad
+            var va = 0x40_0000UL + (ulong)s.Random.Below(0xC00) * 0x1000;
+            var size = (ulong)s.Random.Between(1, 8) * 0x1000;
+            var paddr = 0x8000_0000UL + (ulong)s.Random.Below(1 << 16) * 0x1000;
+            var prot = s.Random.Below(10) switch { < 4 => ProtFlags.ReadWrite, < 7 => ProtFlags.Read, < 9 => ProtFlags.Write, _ => "c" };
+            if (s.Random.Chance(0.04)) va |= 0x800;
+            s.Emit(new MmMap(Handle(s, PasidArgs.MmSpace, s.State.LiveMms), va, paddr, size, prot));
+        });
         yield return Op(SvaBind.Entry.Name, BindWeight, s => s.State.LiveMms.Count > 0 ? (s.Probed.Count > 0 ? 1 : 0.05) : Stale(s, PasidArgs.MmSpace),
             s => s.Emit(new SvaBind(s.Devices[BindDevice(s)], Handle(s, PasidArgs.MmSpace, s.State.LiveMms), Binder(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
         yield return Op(SvaUnbind.Entry.Name, UnbindWeight, s => s.State.LiveSvaHandles.Count > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),

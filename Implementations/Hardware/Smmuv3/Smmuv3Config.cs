@@ -10,6 +10,9 @@ public enum Smmuv3ConfigKind { Abort, Bypass, S1 }
 /// </summary>
 public sealed record Smmuv3Config(Smmuv3ConfigKind Kind, int Asid, ArmLpaePgtable? Walker, bool RecordFaults, byte FailedEvent = 0, ulong FetchAddr = 0)
 {
+    /// <summary>An S1 STE's CD table (S1ContextPtr, S1Fmt, S1CDMax), kept even when S1DSS makes untagged DMA bypass or abort.</summary>
+    public (ulong Base, ulong Fmt, int CdMax)? CdTable { get; init; }
+
     public bool Failed => FailedEvent != 0;
 
     public static Smmuv3Config Fail(byte eventId, ulong fetchAddr = 0) => new(Smmuv3ConfigKind.Abort, 0, null, true, eventId, fetchAddr);

@@ -38,9 +38,27 @@ public static class Smmuv3Ste
     public const ulong CfgAbort = 0, CfgBypass = 4, CfgS1Trans = 5;
     public const ulong S1CtxPtrMask = ((1UL << 52) - 1) & ~0x3FUL;   // [51:6]
 
+    public const int S1FmtShift = 4;            // S1Fmt [5:4]: 0 = linear, 2 = two-level with 64K leaf tables (1024 CDs)
+    public const ulong S1FmtLinear = 0, S1Fmt64KL2 = 2;
+    public const int S1CdMaxShift = 59;         // S1CDMax [63:59]: log2 of the CDs (0: no substreams)
+    public const ulong S1DssMask = 3;           // word 1 S1DSS [1:0]: what a transaction without SSID uses
+    public const ulong S1DssTerminate = 0, S1DssBypass = 1, S1DssSsid0 = 2;
+
     public static ulong Abort() => V | (CfgAbort << CfgShift);
     public static ulong Bypass() => V | (CfgBypass << CfgShift);
-    public static ulong S1(ulong cdPtr) => V | (CfgS1Trans << CfgShift) | (cdPtr & S1CtxPtrMask);
+
+    /// <summary>arm_smmu_make_cdtable_ste: S1 translate through the CD table (word 0); word 1 is the S1DSS.</summary>
+    public static ulong S1(ulong cdPtr, ulong fmt = S1FmtLinear, int cdMax = 0) =>
+        V | (CfgS1Trans << CfgShift) | (fmt << S1FmtShift) | (cdPtr & S1CtxPtrMask) | ((ulong)(cdMax & 31) << S1CdMaxShift);
+}
+
+/// <summary>CTXDESC_L1_DESC: one 8-byte level-1 descriptor of a two-level CD table: V [0], L2Ptr [51:12].</summary>
+public static class Smmuv3CdL1
+{
+    public const int Bytes = 8;
+    public const int L2Bits = 10;               // CTXDESC_L2_ENTRIES = 1024 CDs of 64 bytes: 64 KiB
+    public const ulong V = 1;
+    public const ulong L2PtrMask = ((1UL << 52) - 1) & ~0xFFFUL;
 }
 
 public static class Smmuv3Cd
@@ -79,7 +97,10 @@ public static class Smmuv3Cmd
     public const ulong MsiAddrMask = ((1UL << 52) - 1) & ~3UL;
 
     public static (ulong, ulong) CfgiSteFor(int sid) => (CfgiSte | ((ulong)(uint)sid << SidShift), 1);
-    public static (ulong, ulong) CfgiCdFor(int sid) => (CfgiCd | ((ulong)(uint)sid << SidShift), 1);
+    public const int SsidShift = 12;                // CFGI_CD: SSID [31:12]
+
+    public static (ulong, ulong) CfgiCdFor(int sid, uint ssid = 0) =>
+        (CfgiCd | ((ulong)(ssid & 0xFFFFF) << SsidShift) | ((ulong)(uint)sid << SidShift), 1);
     public static (ulong, ulong) TlbiAsid(int asid) => (TlbiNhAsid | ((ulong)(ushort)asid << AsidShift), 0);
     public static (ulong, ulong) TlbiAll() => (TlbiNsnhAll, 0);
 
@@ -97,6 +118,7 @@ public static class Smmuv3Cmd
 public static class Smmuv3Event
 {
     public const int Bytes = 32;
+    public const byte BadSubstreamId = 0x08;
     public const byte BadStreamId = 0x02, SteFetch = 0x03, BadSte = 0x04, CdFetch = 0x09, BadCd = 0x0a, WalkEabt = 0x0b;
     public const byte Translation = 0x10, AddrSize = 0x11, Access = 0x12, Permission = 0x13;
     public const ulong RnW = 1UL << 35;    // word 1: 1 = read

@@ -67,9 +67,13 @@ public sealed partial class Smmuv3Hardware
         switch ((byte)w0)
         {
             case Smmuv3Cmd.CfgiSte:
-            case Smmuv3Cmd.CfgiCd:
                 var sid = (int)(w0 >> Smmuv3Cmd.SidShift);
-                _pending.Add(() => InvalidateConfig(BusSid(sid)));
+                _pending.Add(() => InvalidateConfig(BusSid(sid)));   // the STE and every CD cached under it (QEMU's flush)
+                return Smmuv3CmdqError.None;
+            case Smmuv3Cmd.CfgiCd:
+                var cdSid = BusSid((int)(w0 >> Smmuv3Cmd.SidShift));
+                var ssid = (uint)((w0 >> Smmuv3Cmd.SsidShift) & 0xFFFFF);
+                _pending.Add(ssid == 0 ? () => InvalidateConfig(cdSid, withCds: false) : () => InvalidateCd(cdSid, ssid));
                 return Smmuv3CmdqError.None;
             case Smmuv3Cmd.CfgiAll:
                 _pending.Add(() => InvalidateConfig(null));

@@ -99,7 +99,20 @@ public sealed partial class Smmuv3Hardware : IommuHardware
             case Smmuv3Ste.CfgS1Trans: break;
             default: return Smmuv3Config.Fail(Smmuv3Event.BadSte);
         }
-        var cdAddr = ste & Smmuv3Ste.S1CtxPtrMask;
+        if (Memory.Load64(steAddr + 8, out var ste1) != MemAccess.Ok) return Smmuv3Config.Fail(Smmuv3Event.SteFetch, steAddr + 8);
+        var table = (ste & Smmuv3Ste.S1CtxPtrMask, (ste >> Smmuv3Ste.S1FmtShift) & 3, (int)((ste >> Smmuv3Ste.S1CdMaxShift) & 31));
+        // S1DSS applies only with substreams: untagged DMA bypasses, aborts, or uses CD 0
+        if (table.Item3 > 0 && (ste1 & Smmuv3Ste.S1DssMask) == Smmuv3Ste.S1DssBypass)
+            return new Smmuv3Config(Smmuv3ConfigKind.Bypass, 0, null, false) { CdTable = table };
+        if (table.Item3 > 0 && (ste1 & Smmuv3Ste.S1DssMask) != Smmuv3Ste.S1DssSsid0)
+            return new Smmuv3Config(Smmuv3ConfigKind.Abort, 0, null, false) { CdTable = table };
+        var cd = CdAddress(table, 0, out var failed) is { } at ? DecodeCd(at) : failed!;
+        return cd with { CdTable = table };
+    }
+
+    /// <summary>Decodes the CD at <paramref name="cdAddr"/>: a stage-1 config, or the event a bad or unreadable CD raises.</summary>
+    private Smmuv3Config DecodeCd(ulong cdAddr)
+    {
         if (Memory.Load64(cdAddr, out var cd0) != MemAccess.Ok || Memory.Load64(cdAddr + 8, out var cd1) != MemAccess.Ok)
             return Smmuv3Config.Fail(Smmuv3Event.CdFetch, cdAddr);
         if ((cd0 & Smmuv3Cd.V) == 0 || (cd0 & Smmuv3Cd.Aa64) == 0) return Smmuv3Config.Fail(Smmuv3Event.BadCd);
@@ -139,7 +152,12 @@ public sealed partial class Smmuv3Hardware : IommuHardware
     protected override DmaTranslation TranslateOne(int rid, ulong iova, IommuPerm access)
     {
         var sid = BusSid(rid);
-        var cfg = ConfigFor(sid);
+        return TranslateWith(ConfigFor(sid), sid, iova, access);
+    }
+
+    // A translation through a decoded config (the STE's, or a substream's CD).
+    private DmaTranslation TranslateWith(Smmuv3Config cfg, int sid, ulong iova, IommuPerm access)
+    {
         if (cfg.Failed)
         {
             RecordEvent(cfg.FailedEvent, sid, iova, access, cfg.FetchAddr);
@@ -190,14 +208,18 @@ public sealed partial class Smmuv3Hardware : IommuHardware
         found.Add(new(TranslationSource.FreshWalk, Resolve(fresh, iova, access, fresh.Walker?.Walk(iova))));
         if (_configCache.TryGetValue(sid, out var cached) && cached != fresh)
             found.Add(new(TranslationSource.CachedConfig, Resolve(cached, iova, access, cached.Walker?.Walk(iova))));
-        foreach (var cfg in cached is null || cached == fresh ? [fresh] : new[] { fresh, cached })
-        {
-            if (cfg is { Failed: false, Kind: Smmuv3ConfigKind.S1 } && PeekCachedWalk(cfg.Asid, cfg.Walker!, iova) is { } resumed)
-                found.Add(new(TranslationSource.WalkCache, Resolve(cfg, iova, access, resumed)));
-            if (cfg is { Failed: false, Kind: Smmuv3ConfigKind.S1 } && Iotlb.Peek(cfg.Asid, iova) is { } e)
-                found.Add(new(TranslationSource.Iotlb, (e.Perm & access) == access
-                    ? DmaTranslation.Ok(e.Translate(iova), e.Iova + e.Size - 1) : DmaTranslation.Faulted(DmaFault.Permission)));
-        }
+        foreach (var cfg in cached is null || cached == fresh ? [fresh] : new[] { fresh, cached }) PeekCaches(cfg, iova, access, found);
+    }
+
+    // What the walk cache and the IOTLB could answer under a stage-1 config.
+    private void PeekCaches(Smmuv3Config cfg, ulong iova, IommuPerm access, List<PossibleTranslation> found)
+    {
+        if (cfg is not { Failed: false, Kind: Smmuv3ConfigKind.S1 }) return;
+        if (PeekCachedWalk(cfg.Asid, cfg.Walker!, iova) is { } resumed)
+            found.Add(new(TranslationSource.WalkCache, Resolve(cfg, iova, access, resumed)));
+        if (Iotlb.Peek(cfg.Asid, iova) is { } e)
+            found.Add(new(TranslationSource.Iotlb, (e.Perm & access) == access
+                ? DmaTranslation.Ok(e.Translate(iova), e.Iova + e.Size - 1) : DmaTranslation.Faulted(DmaFault.Permission)));
     }
 
     protected override void CollectIotlb(List<IotlbEntry> entries) => entries.AddRange(Iotlb.Entries);
@@ -226,8 +248,9 @@ public sealed partial class Smmuv3Hardware : IommuHardware
     }
 
     /// <summary>Applies a CFGI once its SYNC completes: the cached config goes; a new one naming a freed domain is a use-after-free.</summary>
-    private void InvalidateConfig(int? sid)
+    private void InvalidateConfig(int? sid, bool withCds = true)
     {
+        if (withCds) foreach (var key in _cdCache.Keys.Where(k => sid is null || k.Sid == sid).ToList()) _cdCache.Remove(key);
         foreach (var s in sid is { } one ? [one] : _configCache.Keys.ToArray())
         {
             _configCache.Remove(s);

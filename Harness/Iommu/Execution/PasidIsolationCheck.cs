@@ -1,0 +1,101 @@
+using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Implementations.Hardware;
+using IommuConformance.Model.State;
+
+namespace IommuConformance.Harness.Iommu.Execution;
+
+/// <summary>
+/// DMA isolation per (device, PASID) (issue #8): every translation the hardware could produce for a DMA tagged with the
+/// PASID — the fresh walk of its PASID structures (smmuv3: STE → CD table → CD[SSID] → TTB0; vtd: context → PASID
+/// directory → PASID entry → table), a cached STE or CD / PASID entry, a live IOTLB or walk-cache entry
+/// (<see cref="IHardwareView.PossiblePasidTranslations"/>) — reaches exactly what the model says that (device, PASID)'s
+/// domain maps (<c>ModelState.PasidDmaTarget</c>: a paging domain's mappings, an SVA domain's mm's page table), or faults
+/// where the model faults. Per step it probes the pairs the step could have changed: the PASIDs the model had or has on
+/// the devices the implementation reported touched and the devices whose PASID entries or mm mappings moved in the
+/// model, with the PASIDs their hardware holds an entry or cache for; a sweep probes every device's pairs. Addresses:
+/// <see cref="IsolationCheck.Probes"/>, and the leaves of the pair's mappings before and after the step.
+/// </summary>
+public sealed class PasidIsolationCheck(IommuRun run) : IStepCheck
+{
+    /// <summary>Leaves probed from each end of a run, and runs sampled per pair.</summary>
+    public const int LeavesPerEnd = 4, RunsPerPair = 16;
+
+    private readonly IHardwareView? _hw = run.Implementation as IHardwareView;
+    private readonly HashSet<string> _devices = [.. run.Trace.Topology.Devices.Where(d => d.Iommu is not null).Select(d => d.Name)];
+    private readonly SortedSet<ulong> _at = [];
+
+    public string Name => "pasid isolation";
+
+    /// <summary>(device, PASID) pairs probed by the last checked step, for tests.</summary>
+    public int LastPairs { get; private set; }
+
+    public Problem? Check(StepContext step)
+    {
+        LastPairs = 0;
+        if (_hw is null || !step.Checked) return null;
+        var model = run.Model;
+        IEnumerable<string> devices = step.Sweep ? _devices
+            : run.Scope.Devices.Where(_devices.Contains).Union(model.State.PasidDevicesChangedSince(model.Before));
+        var check = step.Sweep && step.Mode == CheckMode.Incremental ? Name + " (sweep)" : Name;
+        foreach (var dev in devices.ToList())
+        {
+            var pasids = new SortedSet<ulong>(model.State.PasidEntriesOf(dev));
+            pasids.UnionWith(model.Before.PasidEntriesOf(dev));
+            foreach (var p in _hw.PasidsInUse(dev)) pasids.Add(p);
+            foreach (var pasid in pasids)
+            {
+                LastPairs++;
+                if (CheckPair(dev, pasid) is { } message) return new Problem(ProblemKind.Invariant, check, message);
+            }
+        }
+        return null;
+    }
+
+    private string? CheckPair(string dev, ulong pasid)
+    {
+        _at.Clear();
+        foreach (var p in IsolationCheck.Probes) _at.Add(p);
+        AddLeaves(run.Model.State.PasidMappingsOf(dev, pasid));
+        AddLeaves(run.Model.Before.PasidMappingsOf(dev, pasid));
+        foreach (var iova in _at)
+            if ((Compare(dev, pasid, iova, write: false) ?? Compare(dev, pasid, iova, write: true)) is { } message) return message;
+        return null;
+    }
+
+    // First and last byte of the first and last leaves of each sampled run, and one byte either side of the run.
+    private void AddLeaves(DomainMappings mappings)
+    {
+        if (mappings.IsEmpty) return;
+        var runs = mappings.Runs;
+        var take = Math.Min(runs.Count, RunsPerPair);
+        for (var k = 0; k < take; k++)
+        {
+            var r = runs[(int)((long)k * runs.Count / take)];
+            var leaf = r.Leaf == 0 ? r.Size : r.Leaf;
+            var leaves = r.Size / leaf;
+            for (var i = 0UL; i < leaves; i++)
+            {
+                if (leaves > 2 * LeavesPerEnd && i == LeavesPerEnd) i = leaves - LeavesPerEnd;
+                _at.Add(r.Iova + i * leaf);
+                _at.Add(r.Iova + i * leaf + (leaf - 1));
+            }
+            if (r.Iova > 0) _at.Add(r.Iova - 1);
+            _at.Add(r.End);
+        }
+    }
+
+    private string? Compare(string dev, ulong pasid, ulong iova, bool write)
+    {
+        var expected = run.Model.State.PasidDmaTarget(dev, pasid, iova, write);
+        foreach (var p in _hw!.PossiblePasidTranslations(dev, (uint)pasid, iova, write))
+        {
+            var t = p.Translation;
+            if (expected is { } e ? t.IsOk && t.Phys == e : !t.IsOk) continue;
+            var model = expected is { } phys ? $"maps it to 0x{phys:x}" : "faults";
+            var hardware = t.Fault is { } f ? $"faults ({DmaFaults.Name(f)})" : $"reaches 0x{t.Phys:x}";
+            return $"pasid isolation: a {(write ? "write" : "read")} by {dev} with PASID {pasid} at 0x{iova:x}: the model {model}, " +
+                $"but the hardware's {p.Source switch { TranslationSource.FreshWalk => "fresh walk", TranslationSource.CachedConfig => "cached config", TranslationSource.WalkCache => "walk cache", _ => "IOTLB entry" }} {hardware}";
+        }
+        return null;
+    }
+}
