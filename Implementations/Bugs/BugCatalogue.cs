@@ -231,9 +231,9 @@ public static class BugCatalogue
             + "the SMMU may cache any CD it fetched (SMMUv3 §4.3.7)",
             "smmuv3 set_dev_pasid (a paging or SVA domain, or the blocked domain clearing the CD) writes the substream's CD but "
             + "issues no CFGI_CD: a CD the SMMU cached at an earlier PASID-tagged DMA stays in use",
-            "probe dev0; mm_new as mm1; mm_map mm1 X 4K; sva_bind dev0 mm1 as h1; device_dma dev0 X pasid 1 (caches CD 1); "
-            + "sva_unbind h1 (CD 1 cleared, still cached) -> the PASID isolation check sees the cached CD reach the mm's page "
-            + "(5 steps; with a paging domain: domain_alloc_paging; map; attach_device_pasid; device_dma; detach_device_pasid)", 5,
+            "probe dev0; domain_alloc_paging dev0 as d1; map d1 X 4K; attach_device_pasid d1 dev0 1; device_dma dev0 X pasid 1 "
+            + "(caches CD 1); detach_device_pasid d1 dev0 1 (CD 1 cleared, still cached) -> the PASID isolation check sees the "
+            + "cached CD reach X's page (6 steps; through SVA: probe; mm_new; mm_map; sva_bind; device_dma; sva_unbind, also 6)", 6,
             [DriverNames.Smmuv3]),
     ];
 

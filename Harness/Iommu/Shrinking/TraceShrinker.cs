@@ -18,6 +18,7 @@ public static class TraceShrinker
         ShrinkPasses.DeleteChunks<Trace>(),
         ShrinkPasses.DeleteHandleLifecycles<Trace>(),
         ShrinkPasses.MergeHandles<Trace>(),
+        ShrinkPass<Trace>.Of("a PASID replace into a detach", PasidShrinks.ReplaceToDetach),
         ShrinkPass<Trace>.Of("delete a device", LifecycleShrinks.DeleteDevices),
         ShrinkPass<Trace>.Of("merge two devices", LifecycleShrinks.MergeDevices),
         ShrinkPass<Trace>.Of("probes of a bus into one bus probe", LifecycleShrinks.ProbesToBusProbe),
