@@ -55,6 +55,7 @@ internal static class Fixtures
             new(new DeviceDma("dev0", 0x10, 4, true), new Expect(Errno.OK, "phys=0x10")),
             new(new DeviceDma("dev0", 0x10, 4, false, 5), new Expect(Errno.EIO, "fault=no_domain")),
             new(new MmNew("mm1")),
+            new(new MmMap("mm1", 0x40_0000, 0x8000_0000, 0x2000, "rw")),
             new(new SvaBind("dev1", "mm1", "h1")),
             new(new SvaGetPasid("h1")),
             new(new SvaUnbind("h1")),

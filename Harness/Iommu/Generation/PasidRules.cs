@@ -28,7 +28,7 @@ public static class PasidRules
         yield return Op(MmMap.Entry.Name, MmMapWeight, s => s.State.LiveMms.Count > 0 ? 1 : Stale(s, PasidArgs.MmSpace), s =>
         {
             // a few pages in the process's low 16 MiB (often next to what it maps already), mostly r or rw, now and then bad
-            var va = 0x40_0000UL + (ulong)s.Random.Below(0xC00) * 0x1000;
+            var va = 0x40_0000UL + (ulong)s.Random.Below(0x40) * 0x1000;
             var size = (ulong)s.Random.Between(1, 8) * 0x1000;
             var paddr = 0x8000_0000UL + (ulong)s.Random.Below(1 << 16) * 0x1000;
             var prot = s.Random.Below(10) switch { < 4 => ProtFlags.ReadWrite, < 7 => ProtFlags.Read, < 9 => ProtFlags.Write, _ => "c" };
