@@ -27,6 +27,7 @@ public static class BugCatalogue
     public const string CdChangeSkipsCfgi = "move_skips_cfgi_cd";
     public const string TableFreeLeafTlbi = "table_free_leaf_tlbi";
     public const string PartialUnmapInvalRequestedOnly = "partial_unmap_inval_requested_only";
+    public const string RangeTlbiTtlNumScaleZero = "range_tlbi_ttl_num_scale_zero";
     public const string SvaBondNotRecorded = "sva_bond_not_recorded";
     public const string HandleGetBusyAsFree = "handle_get_busy_as_free";
     public const string SvaDomainNoOwner = "sva_domain_no_owner";
@@ -151,6 +152,15 @@ public static class BugCatalogue
             + "page of the leaf); unmap d1 A 4K (answers 0x200000); device_dma dev0 A+4K -> EIO translation expected, OK phys "
             + "(stale IOTLB) buggy; 6 steps without the last DMA: the isolation check sees the stale entry at the unmap", 6,
             [DriverNames.Vtd]),
+        new(RangeTlbiTtlNumScaleZero,
+            "eb6c97647be2 \"iommu/arm-smmu-v3: Avoid constructing invalid range commands\" (v6.6), fixing 6833b8f2e199 "
+            + "\"Set TTL invalidation hint better\" (non-leaf range invalidations leave TTL 0)",
+            "smmuv3 arm_smmu_tlb_inv_range_cmd: a non-leaf range whose page count is 1 modulo 32 starts with a one-page TLBI_NH_VA "
+            + "of TTL = NUM = SCALE = 0, which the SMMU refuses (CERROR_ILL); arm_smmu_cmdq_skip_err logs \"CMDQ error\" and the "
+            + "page's invalidation is lost",
+            "probe dev0; domain_alloc_paging dev0 as d1; map d1 X+4K 2M (a table over [X, X+2M) and one page past it); "
+            + "unmap d1 X 2M+4K (unlinks the table: a non-leaf range of 513 pages) -> the hardware error \"CMDQ error ... Ill\"", 4,
+            [DriverNames.Smmuv3]),
         new(SvaBondNotRecorded,
             "6384c56c99d9 \"iommu/sva: Fix SVA handle sharing in multi device case\" (v6.8-rc7), §d#9; in 7.0 terms: the "
             + "reused domain's PASID entry is stored without the bond's attach handle",

@@ -96,15 +96,19 @@ public sealed partial class Smmuv3Hardware
     }
 
     // TLBI_NH_VA: TG 0 is the one entry holding ADDR; TG 1..3 the range (NUM + 1) << SCALE pages of that granule.
-    // Leaf = 1: last-level entries only; Leaf = 0: the walk cache's entries of the range too.
+    // Leaf = 1: last-level entries only; Leaf = 0: the walk cache's entries of the range too. TTL is a hint of the
+    // leaves' level that this SMMU may ignore (it invalidates every level: over-invalidating is always allowed), but a
+    // range with TTL, NUM and SCALE all 0 is ILLEGAL (the case arm_smmu_tlb_inv_range_cmd steps around).
     private Smmuv3CmdqError QueueTlbiVa(ulong w0, ulong w1)
     {
         var asid = (int)(w0 >> Smmuv3Cmd.AsidShift);
         var addr = w1 & Smmuv3Cmd.AddrMask;
         var tg = (int)((w1 >> Smmuv3Cmd.TgShift) & 3);
+        var ttl = (int)((w1 >> Smmuv3Cmd.TtlShift) & 3);
         var num = (int)((w0 >> Smmuv3Cmd.NumShift) & 31);
         var scale = (int)((w0 >> Smmuv3Cmd.ScaleShift) & 31);
-        if (tg == 0 && (num | scale) != 0) return Smmuv3CmdqError.Ill;   // a range without a granule is malformed
+        if (tg == 0 && (num | scale | ttl) != 0) return Smmuv3CmdqError.Ill;   // a range or level without a granule
+        if (tg != 0 && (num | scale | ttl) == 0) return Smmuv3CmdqError.Ill;
         var size = tg == 0 ? 1UL : ((ulong)(num + 1) << scale) << (12 + 2 * (tg - 1));
         var leaf = (w1 & Smmuv3Cmd.Leaf) != 0;
         _pending.Add(() =>
