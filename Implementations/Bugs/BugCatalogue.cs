@@ -28,6 +28,7 @@ public static class BugCatalogue
     public const string TableFreeLeafTlbi = "table_free_leaf_tlbi";
     public const string PartialUnmapInvalRequestedOnly = "partial_unmap_inval_requested_only";
     public const string RangeTlbiTtlNumScaleZero = "range_tlbi_ttl_num_scale_zero";
+    public const string MalformedCmdNotLatched = "malformed_cmd_not_latched";
     public const string SvaBondNotRecorded = "sva_bond_not_recorded";
     public const string HandleGetBusyAsFree = "handle_get_busy_as_free";
     public const string SvaDomainNoOwner = "sva_domain_no_owner";
@@ -238,5 +239,21 @@ public static class BugCatalogue
     ];
 
     /// <summary>The entry named <paramref name="name"/>, or null.</summary>
-    public static SeededBug? Find(string name) => All.FirstOrDefault(b => b.Name == name);
+    /// <summary>
+    /// The emulator's own bugs: what the hardware does with a command no correct driver sends, so no trace reaches
+    /// them. The command-stream property (Harness/Iommu/HardwareQueues) finds them; their length counts its actions.
+    /// </summary>
+    public static IReadOnlyList<SeededBug> HardwareQueue { get; } =
+    [
+        new(MalformedCmdNotLatched,
+            "synthetic, against the SMMUv3 architecture's command-queue error rule (QEMU smmuv3_cmdq_consume stops and "
+            + "latches; hardware-and-peers.md S17)",
+            "the emulated SMMU passes over an illegal command as if it had run: CONS moves on, GERROR.CMDQ_ERR is not "
+            + "toggled, and the commands after it run",
+            "write an illegal command; publish PROD -> CONS stays at it with CERROR_ILL expected, CONS past it buggy", 2,
+            [DriverNames.Smmuv3]),
+    ];
+
+    /// <summary>Any seeded bug, of a trace or of the hardware queues.</summary>
+    public static SeededBug? Find(string name) => All.FirstOrDefault(b => b.Name == name) ?? HardwareQueue.FirstOrDefault(b => b.Name == name);
 }

@@ -51,6 +51,8 @@ public sealed partial class Smmuv3Hardware
             var addr = (_cmdqBase & Smmuv3Regs.QBaseAddrMask) + (_cmdqCons & IdxMask(log2)) * (ulong)Smmuv3Cmd.Bytes;
             var error = Memory.Load64(addr, out var w0) == MemAccess.Ok && Memory.Load64(addr + 8, out var w1) == MemAccess.Ok
                 ? Execute(w0, w1) : Smmuv3CmdqError.Abt;
+            // Seeded bug malformed_cmd_not_latched: a refused command is passed over as if it had run.
+            if (error == Smmuv3CmdqError.Ill && _bugs.IsOn(Bugs.BugCatalogue.MalformedCmdNotLatched)) error = Smmuv3CmdqError.None;
             if (error != Smmuv3CmdqError.None)
             {
                 _cmdqCons = (_cmdqCons & QMask(log2)) | ((uint)error << Smmuv3Regs.ConsErrShift);
