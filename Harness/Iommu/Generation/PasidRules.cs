@@ -21,11 +21,11 @@ public static class PasidRules
 
     public static IEnumerable<Rule<IommuSession>> All()
     {
-        yield return Op(MmNew.Entry.Name, MmNewWeight, s => s.State.LiveMms.Count < 3 ? 1 : 0.1,
+        yield return Op(MmNew.Entry.Name, MmNewWeight, s => s.State.LiveMmCount < 3 ? 1 : 0.1,
             s => s.Emit(new MmNew(Binder(s, PasidArgs.MmSpace, s.State.LiveMms))));
-        yield return Op(MmExit.Entry.Name, MmExitWeight, s => s.State.LiveMms.Count > 0 ? 1 : Stale(s, PasidArgs.MmSpace),
+        yield return Op(MmExit.Entry.Name, MmExitWeight, s => s.State.LiveMmCount > 0 ? 1 : Stale(s, PasidArgs.MmSpace),
             s => s.Emit(new MmExit(Handle(s, PasidArgs.MmSpace, s.State.LiveMms))));
-        yield return Op(MmMap.Entry.Name, MmMapWeight, s => s.State.LiveMms.Count > 0 ? 1 : Stale(s, PasidArgs.MmSpace), s =>
+        yield return Op(MmMap.Entry.Name, MmMapWeight, s => s.State.LiveMmCount > 0 ? 1 : Stale(s, PasidArgs.MmSpace), s =>
         {
             // a few pages in the process's low 16 MiB (often next to what it maps already), mostly r or rw, now and then bad
             var va = 0x40_0000UL + (ulong)s.Random.Below(0x40) * 0x1000;
@@ -35,11 +35,11 @@ public static class PasidRules
             if (s.Random.Chance(0.04)) va |= 0x800;
             s.Emit(new MmMap(Handle(s, PasidArgs.MmSpace, s.State.LiveMms), va, paddr, size, prot));
         });
-        yield return Op(SvaBind.Entry.Name, BindWeight, s => s.State.LiveMms.Count > 0 ? (s.Probed.Count > 0 ? 1 : 0.05) : Stale(s, PasidArgs.MmSpace),
+        yield return Op(SvaBind.Entry.Name, BindWeight, s => s.State.LiveMmCount > 0 ? (s.Probed.Count > 0 ? 1 : 0.05) : Stale(s, PasidArgs.MmSpace),
             s => s.Emit(new SvaBind(s.Devices[BindDevice(s)], Handle(s, PasidArgs.MmSpace, s.State.LiveMms), Binder(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
-        yield return Op(SvaUnbind.Entry.Name, UnbindWeight, s => s.State.LiveSvaHandles.Count > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
+        yield return Op(SvaUnbind.Entry.Name, UnbindWeight, s => s.State.LiveSvaHandleCount > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
             s => s.Emit(new SvaUnbind(Handle(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
-        yield return Op(SvaGetPasid.Entry.Name, GetPasidWeight, s => s.State.LiveSvaHandles.Count > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
+        yield return Op(SvaGetPasid.Entry.Name, GetPasidWeight, s => s.State.LiveSvaHandleCount > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
             s => s.Emit(new SvaGetPasid(Handle(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
 
         yield return Op(AttachDevicePasid.Entry.Name, AttachWeight, s => s.Live.Count > 0 && s.Probed.Count > 0 ? 1 : AnyDomain(s), s =>
@@ -47,7 +47,7 @@ public static class PasidRules
             var d = PasidDevice(s);
             s.Emit(new AttachDevicePasid(DomainFor(s, d), s.Devices[d], PasidFor(s, d)));
         });
-        yield return Op(ReplaceDevicePasid.Entry.Name, ReplaceWeight, s => Attached(s).Count > 0 ? 1 : s.Live.Count > 0 ? 0.1 : 0.2 * AnyDomain(s), s =>
+        yield return Op(ReplaceDevicePasid.Entry.Name, ReplaceWeight, s => AnyAttached(s) ? 1 : s.Live.Count > 0 ? 0.1 : 0.2 * AnyDomain(s), s =>
         {
             var attached = Attached(s);
             if (attached.Count > 0 && s.Random.Chance(0.85))
@@ -62,7 +62,7 @@ public static class PasidRules
             var dev = PasidDevice(s);
             s.Emit(new ReplaceDevicePasid(DomainFor(s, dev), s.Devices[dev], PasidFor(s, dev)));
         });
-        yield return Op(DetachDevicePasid.Entry.Name, DetachWeight, s => Attached(s).Count > 0 ? 1 : s.Live.Count > 0 ? 0.1 : 0.2 * AnyDomain(s), s =>
+        yield return Op(DetachDevicePasid.Entry.Name, DetachWeight, s => AnyAttached(s) ? 1 : s.Live.Count > 0 ? 0.1 : 0.2 * AnyDomain(s), s =>
         {
             var attached = Attached(s);
             if (attached.Count > 0 && s.Random.Chance(0.85))
@@ -134,14 +134,7 @@ public static class PasidRules
     // On a machine without a PASID-capable device (a third of them; every virtio one) the rules fire a tenth as often:
     // their bad-input paths stay covered without taking the steps of the machine's other operations.
     private static Rule<IommuSession> Op(string name, double weight, Func<IommuSession, double> guard, Action<IommuSession> fire) =>
-        new(name, weight, s => guard(s) * (HasPasidDevices(s) ? 1 : 0.1), fire) { Operation = name };
-
-    private static bool HasPasidDevices(IommuSession s)
-    {
-        foreach (var d in s.Topology.Devices)
-            if (s.State.MaxPasidsOf(d) > 0) return true;
-        return false;
-    }
+        new(name, weight, s => guard(s) * (s.AnyPasidDevice ? 1 : 0.1), fire) { Operation = name };
 
     private static double Stale(IommuSession s, string space) => s.Names.Bound(space).Count > 0 ? 0.03 : 0;
 
@@ -228,6 +221,18 @@ public static class PasidRules
         if (roll < 0.15 && max > InjectorPasid) return InjectorPasid;
         var top = Math.Min(Math.Max(max, 2), 8UL);
         return (ulong)s.Random.Between(1, (int)top - 1);
+    }
+
+    /// <summary>Whether <see cref="Attached"/> has any (what the guards ask every step, without the list).</summary>
+    private static bool AnyAttached(IommuSession s)
+    {
+        foreach (var (_, g) in s.State.Groups)
+        {
+            if (g.Members.Count == 0) continue;
+            foreach (var (_, entry) in s.State.PasidsOf(g.Members[0]))
+                if (entry is { IsSva: false, Handle: not null }) return true;
+        }
+        return false;
     }
 
     /// <summary>(device, PASID, handle) of every iommufd attach in the model, one member per group.</summary>
