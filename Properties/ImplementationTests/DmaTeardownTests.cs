@@ -7,7 +7,7 @@ namespace IommuConformance.Properties.ImplementationTests;
 
 /// <summary>
 /// Nothing leaks (c.19) through the DMA layer: after a generated trace (DMA API, ticks and fail_nth mixed in), releasing
-/// every device and freeing every handle leaves no IOVA cookie, no flush-queue timer and exactly the table frames the
+/// every device, freeing every handle and exiting every mm leaves no IOVA cookie, no flush-queue timer and exactly the table frames the
 /// machine had when it was built. 300 traces of up to 60 steps (about 2 s in Release).
 /// </summary>
 public sealed class DmaTeardownTests
@@ -40,6 +40,8 @@ public sealed class DmaTeardownTests
             foreach (var dev in trace.Topology.Devices) system.Execute(new Release(dev.Name));
             foreach (var step in trace.Steps)
                 if (step.Op is DomainAllocPaging a) system.Execute(new DomainFree(a.As));
+            foreach (var step in trace.Steps)   // a live mm keeps its CPU page table (its pgd) until it exits
+                if (step.Op is MmNew m) system.Execute(new MmExit(m.As));
             if (system.Dma.Cookies.Count != 0) return $"seed {seed}: {system.Dma.Cookies.Count} IOVA cookies left after teardown";
             if (system.LiveFrames != baseline) return $"seed {seed}: {system.LiveFrames - baseline} table frames left after teardown";
             checkedTraces++;

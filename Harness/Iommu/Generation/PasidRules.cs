@@ -8,13 +8,13 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// Rules for the PASID and SVA operations (issue #8), read off the model's PASID arrays, mms and bonds: attaches to
 /// PASIDs that fit the device mostly (0, past the width and the mock's fault-injecting 1024 now and then), replaces and
 /// detaches of what is attached, binds of live mms to PASID-capable devices, unbinds of live references; macros for
-/// the shared bond across two groups (§d#9) and the mock's failing replace (§e.3). Weighted low: a default trace has a
-/// few of them.
+/// the shared bond across two groups (§d#9), the mock's failing replace (§e.3) and the bad input around an mm's
+/// exit. Weighted low: a default trace has a few of them.
 /// </summary>
 public static class PasidRules
 {
     public const double MmNewWeight = 0.6, MmExitWeight = 0.5, MmMapWeight = 0.8, BindWeight = 1.2, UnbindWeight = 0.8, GetPasidWeight = 0.3;
-    public const double AttachWeight = 1, ReplaceWeight = 0.5, DetachWeight = 0.5, ShareWeight = 0.4, InjectWeight = 0.6, OverAttachWeight = 0.4;
+    public const double AttachWeight = 1, ReplaceWeight = 0.5, DetachWeight = 0.5, ShareWeight = 0.4, InjectWeight = 0.6, OverAttachWeight = 0.4, AfterExitWeight = 0.15;
 
     /// <summary>The mock's fault-injecting PASID (IOMMU_TEST_PASID_RESERVED).</summary>
     public const ulong InjectorPasid = DriverCapabilities.InjectorPasid;
@@ -115,6 +115,20 @@ public static class PasidRules
             }
             if (s.Emit(new AttachDevicePasid(DomainFor(s, d), dev, pasid)) is null) return;
             s.Emit(new SvaBind(dev, mm, s.Names.Fresh(PasidArgs.SvaSpace)));
+        });
+
+        // The issue's bad input around an exit: a bond made, its mm exited, a bind of the dead name (ENOENT), the bond still
+        // there (its PASID kept until the last unbind), unbound twice (ENOENT) and asked for its PASID after (ENOENT).
+        yield return new Rule<IommuSession>("sva_after_exit", AfterExitWeight, s => SvaDevices(s).Count > 0 ? 1 : 0, s =>
+        {
+            var dev = s.Devices[s.Random.Pick(SvaDevices(s))];
+            var mm = s.Names.Fresh(PasidArgs.MmSpace);
+            var h = s.Names.Fresh(PasidArgs.SvaSpace);
+            if (s.Emit(new MmNew(mm)) is null || s.Emit(new SvaBind(dev, mm, h)) is null || s.Emit(new MmExit(mm)) is null) return;
+            if (s.Emit(new SvaBind(dev, mm, s.Names.Fresh(PasidArgs.SvaSpace))) is null || s.Emit(new SvaGetPasid(h)) is null) return;
+            if (s.Random.Chance(0.3)) return;   // the bond outlives its mm's name for the rest of the trace
+            if (s.Emit(new SvaUnbind(h)) is null || s.Emit(new SvaUnbind(h)) is null) return;
+            s.Emit(new SvaGetPasid(h));
         });
 
         // The selftest's failing replace: PASID 1024 of a mock device attached (armed), replaced by another domain

@@ -7,8 +7,9 @@ namespace IommuConformance.Harness.Iommu.Shrinking;
 /// <summary>
 /// The trace shrinker: the generic passes of <see cref="ShrinkPasses"/> with this machine's inserted. In order: cut
 /// everything after the failing step; delete chunks of steps, large to small, from the back; delete a handle's
-/// lifecycle; delete a device; let one device stand in for another; simplify arguments by kind; simplify the
-/// machine; finally give devices and handles a canonical spelling. Every candidate is repaired into a valid trace.
+/// lifecycle; turn a PASID replace into a detach and a user domain's round trip into a sysfs type change; delete a
+/// device; let one device stand in for another; simplify arguments by kind; simplify the machine; finally give
+/// devices and handles a canonical spelling. Every candidate is repaired into a valid trace.
 /// </summary>
 public static class TraceShrinker
 {
@@ -19,6 +20,7 @@ public static class TraceShrinker
         ShrinkPasses.DeleteHandleLifecycles<Trace>(),
         ShrinkPasses.MergeHandles<Trace>(),
         ShrinkPass<Trace>.Of("a PASID replace into a detach", PasidShrinks.ReplaceToDetach),
+        ShrinkPass<Trace>.Of("a user domain's round trip into a type change", DomainShrinks.RoundTripToTypeChange),
         ShrinkPass<Trace>.Of("delete a device", LifecycleShrinks.DeleteDevices),
         ShrinkPass<Trace>.Of("merge two devices", LifecycleShrinks.MergeDevices),
         ShrinkPass<Trace>.Of("probes of a bus into one bus probe", LifecycleShrinks.ProbesToBusProbe),
