@@ -225,6 +225,21 @@ public static class BugCatalogue
             + "NULL magazine, which its first fast allocation or free dereferences",
             "fail_nth 3 (the first magazine); probe dev0 -> [fault_injection_iova_magazine, dma_setup_failed] expected, the "
             + "set-up succeeding buggy (a dma_map on CPU 0 then oopses)", 2),
+        new(NoCookieMutex,
+            "ac9a5d522bb8 \"iommu/dma: Fix race condition during iova_domain initialization\" (v6.0) undone, §d#1; of the era when "
+            + "iommu_setup_dma_ops() ran from each device's dma_configure() without the group mutex",
+            "iommu_dma_init_domain's start_pfn check and init_iova_domain are not serialised: at a bus probe the members of a "
+            + "group set up as concurrent probes would in their worst interleaving (every member checks start_pfn, then each "
+            + "initialises), so the second init_iova_domain resets the domain over the first's, whose rcaches and nodes are lost",
+            "bus_probe pci (dev0, dev1 in one group) -> every answer OK, but after the teardown that ends every property trace "
+            + "an IOVA domain was never put (its magazines and nodes leaked)", 1),
+        new(AllocIovaNoOverflowGuard,
+            "dcdb3ba7e2a8 \"iommu/iova: Fix alloc iova overflows issue\" (v6.2-rc4, Yunfei Wang) undone, §d#4",
+            "__alloc_and_insert_iova_range() without the high_pfn < size guard and with retry_pfn = pfn_hi + 1, which wraps to 0 "
+            + "on the anchor: a request larger than the space below the limit, with the cached node on the anchor, retries "
+            + "down to pfn 0 and inserts a node below start_pfn (alloc_iova_fast returns its pfn 0: a failure to the caller)",
+            "probe dev0; dma_map dev0 16 MiB with a 24-bit mask -> DMA_MAPPING_ERROR on both sides, but the IOVA tree holds "
+            + "[0, 0xfff] below start_pfn 1 (c.13 on the implementation); a further 4 KiB map with that mask fails (3)", 2),
     ];
 
     /// <summary>The entry named <paramref name="name"/>, or null.</summary>
