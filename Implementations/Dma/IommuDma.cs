@@ -158,6 +158,7 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
         {
             IgnoreMagazineFailure = bugs.IsOn(BugCatalogue.MagazineUseAfterFailedAlloc),
             NoOverflowGuard = bugs.IsOn(BugCatalogue.AllocIovaNoOverflowGuard),
+            UnalignedFastAlloc = bugs.IsOn(BugCatalogue.FastAllocUnaligned),
         };
         iovad.AdvanceTo(NowMs);
         cookie.Iovad = iovad;
@@ -299,7 +300,8 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
         var pfn = iova >> iovad.IovaShift;
         var pages = size >> iovad.IovaShift;
         if (queuedGather is not null) QueueIova(cookie, pfn, pages, queuedGather, cpu);
-        else iovad.FreeIovaFast(cpu, pfn, pages);
+        // Seeded bug fq_queued_and_freed: a queued IOVA goes back to the rcache at once as well.
+        if (queuedGather is null || bugs.IsOn(BugCatalogue.FqQueuedAndFreed)) iovad.FreeIovaFast(cpu, pfn, pages);
     }
 
     private static ulong IovaAlign(IovaDomain iovad, ulong size) => (size + iovad.Granule - 1) & ~(iovad.Granule - 1);

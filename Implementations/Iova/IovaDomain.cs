@@ -83,6 +83,9 @@ public sealed partial class IovaDomain
     /// </summary>
     public bool NoOverflowGuard { get; init; }
 
+    /// <summary>The seeded bug fast_alloc_unaligned: alloc_iova_fast() falls back to alloc_iova() with size_aligned false.</summary>
+    public bool UnalignedFastAlloc { get; init; }
+
     /// <summary>True once the range caches are set up (iovad->rcaches != NULL).</summary>
     public bool HasRcaches => _rcaches is not null;
 
