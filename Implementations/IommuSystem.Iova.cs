@@ -34,7 +34,7 @@ public sealed partial class IommuSystem
             foreach (var e in cookie.Fq![q].Queued()) queued.Add(new IovaQueued(q, e.IovaPfn, e.Pages, e.Counter));
         var aperture = domain.Pgtable.Ias >= 64 ? ulong.MaxValue : (1UL << domain.Pgtable.Ias) - 1;
         return new IovaDomainSnapshot(domainId, iovad.StartPfn, aperture >> shift, [.. iovad.Nodes()],
-            [.. IommuDma.ReservedRegions(domain.Driver).Select(r => (r.Start >> shift, r.Last >> shift))],
+            [.. IommuDma.ReservedRegions(domain.Driver).Except(cookie.FailedReservations).Select(r => (r.Start >> shift, r.Last >> shift))],
             mapped.ToImmutable(), queued.ToImmutable(), cookie.FqFlushStartCnt, cookie.FqFlushFinishCnt,
             iovad.HasRcaches, [.. iovad.Bins()]);
     }
@@ -66,7 +66,7 @@ public sealed partial class IommuSystem
 
 /// <summary>
 /// One DMA domain's IOVA state: start_pfn, the last pfn of the aperture, the tree's nodes (anchor excluded), the
-/// reserved ranges its devices report, the DMA API's live mappings, the flush-queue entries with the flush counters,
+/// reserved ranges its devices report (but those whose reserve_iova() failed: the documented leftover), the DMA API's live mappings, the flush-queue entries with the flush counters,
 /// and the range-cache bins (empty without rcaches).
 /// </summary>
 public sealed record IovaDomainSnapshot(

@@ -116,6 +116,7 @@ public static class IovaInvariants
 
     internal static string? Reserved(IovaDomainSnapshot s)
     {
+        if (s.Reserved.IsEmpty) return null;
         foreach (var m in s.Mapped)
             if (Meets(s, m.Pfn, m.Pfn + AllocPages(m.Pages) - 1) is { } r) return $"c.18: {Describe(s)}: {m.Dev}'s mapping at pfn {m.Pfn:x} meets reserved {r}";
         foreach (var q in s.Queued)
@@ -128,11 +129,7 @@ public static class IovaInvariants
 
     internal static string? NothingLeaked(IovaDomainSnapshot s)
     {
-        var owned = new HashSet<ulong>(s.Mapped.Select(m => m.Pfn));
-        foreach (var q in s.Queued) owned.Add(q.Pfn);
-        foreach (var bin in s.Bins)
-            foreach (var pfn in bin.Cpus.SelectMany(c => (c.Loaded ?? []).Concat(c.Prev ?? [])).Concat(bin.Depot.SelectMany(d => d.Pfns)))
-                owned.Add(pfn);
+        var owned = Owned(s);
         foreach (var n in s.Nodes)
             if (!owned.Contains(n.PfnLo) && !InReserved(s, n.PfnLo, n.PfnHi))
                 return $"c.19: {Describe(s)}: node [{n.PfnLo:x}, {n.PfnHi:x}] is no reservation, mapping, queued entry or cached pfn (leaked)";
@@ -148,6 +145,16 @@ public static class IovaInvariants
         foreach (var r in s.Reserved)
             if (r.PfnLo <= hi && lo <= r.PfnHi) return $"[{r.PfnLo:x}, {r.PfnHi:x}]";
         return null;
+    }
+
+    private static HashSet<ulong> Owned(IovaDomainSnapshot s)
+    {
+        var owned = new HashSet<ulong>(s.Mapped.Select(m => m.Pfn));
+        foreach (var q in s.Queued) owned.Add(q.Pfn);
+        foreach (var bin in s.Bins)
+            foreach (var pfn in bin.Cpus.SelectMany(c => (c.Loaded ?? []).Concat(c.Prev ?? [])).Concat(bin.Depot.SelectMany(d => d.Pfns)))
+                owned.Add(pfn);
+        return owned;
     }
 
     private static Dictionary<ulong, ulong> NodesByStart(IovaDomainSnapshot s)
