@@ -238,7 +238,6 @@ public static class BugCatalogue
             + "set-up succeeding buggy (a dma_map on CPU 0 then oopses)", 2),
     ];
 
-    /// <summary>The entry named <paramref name="name"/>, or null.</summary>
     /// <summary>
     /// The emulator's own bugs: what the hardware does with a command no correct driver sends, so no trace reaches
     /// them. The command-stream property (Harness/Iommu/HardwareQueues) finds them; their length counts its actions.
@@ -254,6 +253,6 @@ public static class BugCatalogue
             [DriverNames.Smmuv3]),
     ];
 
-    /// <summary>Any seeded bug, of a trace or of the hardware queues.</summary>
+    /// <summary>The seeded bug named <paramref name="name"/>, of a trace or of the hardware queues, or null.</summary>
     public static SeededBug? Find(string name) => All.FirstOrDefault(b => b.Name == name) ?? HardwareQueue.FirstOrDefault(b => b.Name == name);
 }
