@@ -20,7 +20,7 @@ public static class InstructionCount
         if (args.Length != 3 || !int.TryParse(args[2], out var rounds) || rounds < 1
             || !Enum.TryParse<Slice>(args[1], ignoreCase: true, out var slice) || !Enum.IsDefined(slice))
         {
-            Console.Error.WriteLine("usage: instructions {model|implementation|executor|pipeline} {core|default} ROUNDS (ROUNDS >= 1)");
+            Console.Error.WriteLine("usage: instructions {model|implementation|executor|pipeline|generation} {core|default} ROUNDS (ROUNDS >= 1)");
             return 64;
         }
         Func<Harness.Iommu.Traces.Trace, int>? part = args[0] switch
@@ -29,12 +29,20 @@ public static class InstructionCount
             "implementation" => Implementation,
             "executor" => t => Executor.Run(t).Conformant ? 1 : 0,
             "pipeline" => t => Executor.Run(t, IssueFivePipeline).Conformant ? 1 : 0,
+            "generation" => _ => 0,
             _ => null,
         };
         if (part is null)
         {
-            Console.Error.WriteLine($"instructions: unknown part '{args[0]}' (model, implementation, executor, pipeline)");
+            Console.Error.WriteLine($"instructions: unknown part '{args[0]}' (model, implementation, executor, pipeline, generation)");
             return 64;
+        }
+        if (args[0] == "generation")
+        {
+            long drawn = 0;
+            for (var r = 0; r < rounds; r++) drawn += StepBatch.Drawn(slice).Sum(t => t.Steps.Length);
+            Console.WriteLine($"generation {slice}: {rounds} rounds, {drawn / rounds} steps drawn per round");
+            return 0;
         }
         var batch = StepBatch.Of(slice);
         long sink = 0;

@@ -25,9 +25,12 @@ public static class StepBatch
 
     public static TraceGenSettings Settings(Slice slice) => TraceGenSettings.Default with { MemoryOps = slice == Slice.Default };
 
+    /// <summary>The traces drawn before the cut: what the generator makes for one batch.</summary>
+    public static Trace[] Drawn(Slice slice) => Gen.Sample(TraceGen.Trace(Settings(slice)), 100, new Rnd(Seed, Gamma), Traces);
+
     public static Trace[] Of(Slice slice)
     {
-        var all = Gen.Sample(TraceGen.Trace(Settings(slice)), 100, new Rnd(Seed, Gamma), Traces);
+        var all = Drawn(slice);
         var left = Steps;
         var batch = new List<Trace>();
         foreach (var trace in all)

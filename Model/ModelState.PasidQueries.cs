@@ -20,6 +20,12 @@ public sealed partial class ModelState
     /// <summary>Live mm names.</summary>
     public IReadOnlyCollection<string> LiveMms => Pasid.MmNames.Keys.ToList();
 
+    /// <summary>How many mms are live (what a guard asks, without the list).</summary>
+    public int LiveMmCount => Pasid.MmNames.Count;
+
+    /// <summary>How many bond references are live.</summary>
+    public int LiveSvaHandleCount => Pasid.Handles.Count;
+
     /// <summary>Live bond references (trace names).</summary>
     public IReadOnlyCollection<string> LiveSvaHandles => Pasid.Handles.Keys.ToList();
 

@@ -27,6 +27,8 @@ public static class BugCatalogue
     public const string CdChangeSkipsCfgi = "move_skips_cfgi_cd";
     public const string TableFreeLeafTlbi = "table_free_leaf_tlbi";
     public const string PartialUnmapInvalRequestedOnly = "partial_unmap_inval_requested_only";
+    public const string RangeTlbiTtlNumScaleZero = "range_tlbi_ttl_num_scale_zero";
+    public const string MalformedCmdNotLatched = "malformed_cmd_not_latched";
     public const string SvaBondNotRecorded = "sva_bond_not_recorded";
     public const string HandleGetBusyAsFree = "handle_get_busy_as_free";
     public const string SvaDomainNoOwner = "sva_domain_no_owner";
@@ -153,6 +155,15 @@ public static class BugCatalogue
             + "page of the leaf); unmap d1 A 4K (answers 0x200000); device_dma dev0 A+4K -> EIO translation expected, OK phys "
             + "(stale IOTLB) buggy; 6 steps without the last DMA: the isolation check sees the stale entry at the unmap", 6,
             [DriverNames.Vtd]),
+        new(RangeTlbiTtlNumScaleZero,
+            "eb6c97647be2 \"iommu/arm-smmu-v3: Avoid constructing invalid range commands\" (v6.6), fixing 6833b8f2e199 "
+            + "\"Set TTL invalidation hint better\" (non-leaf range invalidations leave TTL 0)",
+            "smmuv3 arm_smmu_tlb_inv_range_cmd: a non-leaf range whose page count is 1 modulo 32 starts with a one-page TLBI_NH_VA "
+            + "of TTL = NUM = SCALE = 0, which the SMMU refuses (CERROR_ILL); arm_smmu_cmdq_skip_err logs \"CMDQ error\" and the "
+            + "page's invalidation is lost",
+            "probe dev0; domain_alloc_paging dev0 as d1; map d1 X+4K 2M (a table over [X, X+2M) and one page past it); "
+            + "unmap d1 X 2M+4K (unlinks the table: a non-leaf range of 513 pages) -> the hardware error \"CMDQ error ... Ill\"", 4,
+            [DriverNames.Smmuv3]),
         new(SvaBondNotRecorded,
             "6384c56c99d9 \"iommu/sva: Fix SVA handle sharing in multi device case\" (v6.8-rc7), §d#9; in 7.0 terms: the "
             + "reused domain's PASID entry is stored without the bond's attach handle",
@@ -258,6 +269,21 @@ public static class BugCatalogue
             + "a further dma_map of the size on that CPU returns it while queued (the model's c.17, 4)", 3),
     ];
 
-    /// <summary>The entry named <paramref name="name"/>, or null.</summary>
-    public static SeededBug? Find(string name) => All.FirstOrDefault(b => b.Name == name);
+    /// <summary>
+    /// The emulator's own bugs: what the hardware does with a command no correct driver sends, so no trace reaches
+    /// them. The command-stream property (Harness/Iommu/HardwareQueues) finds them; their length counts its actions.
+    /// </summary>
+    public static IReadOnlyList<SeededBug> HardwareQueue { get; } =
+    [
+        new(MalformedCmdNotLatched,
+            "synthetic, against the SMMUv3 architecture's command-queue error rule (QEMU smmuv3_cmdq_consume stops and "
+            + "latches; hardware-and-peers.md S17)",
+            "the emulated SMMU passes over an illegal command as if it had run: CONS moves on, GERROR.CMDQ_ERR is not "
+            + "toggled, and the commands after it run",
+            "write an illegal command; publish PROD -> CONS stays at it with CERROR_ILL expected, CONS past it buggy", 2,
+            [DriverNames.Smmuv3]),
+    ];
+
+    /// <summary>The seeded bug named <paramref name="name"/>, of a trace or of the hardware queues, or null.</summary>
+    public static SeededBug? Find(string name) => All.FirstOrDefault(b => b.Name == name) ?? HardwareQueue.FirstOrDefault(b => b.Name == name);
 }

@@ -100,7 +100,8 @@ public sealed class Smmuv3Device
         }
     }
 
-    // arm_smmu_cmdq_skip_err: replace the faulting command with a CMD_SYNC, then acknowledge GERROR.CMDQ_ERR
+    // arm_smmu_cmdq_skip_err: log the error and the command (dev_err: no correct driver ever sees one), replace the
+    // faulting command with a CMD_SYNC, then acknowledge GERROR.CMDQ_ERR
     private void SkipErrorIfAny()
     {
         var gerror = (uint)Hardware.ReadReg(Smmuv3Regs.Gerror);
@@ -108,6 +109,9 @@ public sealed class Smmuv3Device
         if (((gerror ^ gerrorn) & Smmuv3Regs.GerrorCmdqErr) == 0) return;
         var cons = (uint)Hardware.ReadReg(Smmuv3Regs.CmdqCons);
         var slot = _cmdq + (cons & ((1u << CmdqLog2) - 1)) * (ulong)Smmuv3Cmd.Bytes;
+        var error = (Smmuv3CmdqError)((cons >> Smmuv3Regs.ConsErrShift) & 0x7F);
+        Hardware.Platform.Errors.Add($"{Hardware.Instance}: CMDQ error (cons 0x{cons:x8}): {error}; skipping command in error state: "
+            + $"0x{Hardware.Memory.Read(slot):x16} 0x{Hardware.Memory.Read(slot + 8):x16}");
         var (w0, w1) = Smmuv3Cmd.Sync(0, 0);
         Hardware.Memory.Write(slot, w0);
         Hardware.Memory.Write(slot + 8, w1);
@@ -116,18 +120,23 @@ public sealed class Smmuv3Device
 
     /// <summary>
     /// arm_smmu_tlb_inv_range_asid with range invalidation: TLBI_NH_VA commands of (NUM + 1) × 2^SCALE 4K pages
-    /// covering [iova, iova + size), then a SYNC.
+    /// covering [iova, iova + size), then a SYNC. arm_smmu_tlb_inv_range_cmd: a leaf invalidation carries the TTL of
+    /// its granule's level; a non-leaf one leaves TTL 0, and then a first command of one page (NUM = SCALE = 0, which
+    /// with TTL 0 is an illegal command) is avoided by invalidating one page more (eb6c97647be2).
     /// </summary>
-    public void TlbInvRange(int asid, ulong iova, ulong size, bool leaf)
+    public void TlbInvRange(int asid, ulong iova, ulong size, ulong granule, bool leaf)
     {
         var cmds = new List<(ulong, ulong)>();
         // Seeded bug range_inval_first_page: one command for the first page stands for the whole range.
         var numPages = _bugs.IsOn(BugCatalogue.RangeInvalFirstPage) ? 1 : size >> 12;
+        var ttl = leaf && granule >= 4096 ? 4 - (System.Numerics.BitOperations.Log2(granule) - 3) / 9 : 0;
+        // Seeded bug range_tlbi_ttl_num_scale_zero: the extra page is not added (6833b8f2e199 before its fix).
+        if (ttl == 0 && (numPages & 31) == 1 && !_bugs.IsOn(BugCatalogue.RangeTlbiTtlNumScaleZero)) numPages++;
         while (numPages != 0)
         {
             var scale = System.Numerics.BitOperations.TrailingZeroCount(numPages);
             var num = (int)((numPages >> scale) & 31);   // odd, so at least 1
-            cmds.Add(Smmuv3Cmd.TlbiVa(asid, iova, num - 1, scale, tg: 1, leaf));
+            cmds.Add(Smmuv3Cmd.TlbiVa(asid, iova, num - 1, scale, tg: 1, leaf, ttl));
             var pages = (ulong)num << scale;
             numPages -= pages;
             iova += pages << 12;

@@ -221,7 +221,7 @@ public sealed class Smmuv3Domain(int id, IommuDomainOps ops, IommuDevice smmu, S
     {
         // Seeded bug table_free_leaf_tlbi: a leaf-only TLBI although tables were unlinked; their pages are freed under the walk cache.
         var leaf = gather.FreelistCount == 0 || pgtable.Bugs.IsOn(BugCatalogue.TableFreeLeafTlbi);
-        if (!gather.IsEmpty) device.TlbInvRange(Asid, gather.Start, gather.End - gather.Start + 1, leaf);
+        if (!gather.IsEmpty) device.TlbInvRange(Asid, gather.Start, gather.End - gather.Start + 1, gather.Pgsize, leaf);
         gather.FreePages();
     }
 

@@ -32,7 +32,9 @@ public sealed partial class ModelState
         var step = StepCore(op);
         if (op is DmaMap or DmaUnmap or Tick or FailNth) return step;
         var next = step.Next.AfterCoreStep(this, op, step.Outcome, faultSite, out var extra);
-        if (extra.Length == 0 && next.Dma.Equals(step.Next.Dma) && ReferenceEquals(step.Next, this)) return step;
+        // Nothing to set up is by far the common case: the same instance back, so no structural compare is needed.
+        if (extra.Length == 0 && (ReferenceEquals(next, step.Next) || (ReferenceEquals(step.Next, this) && next.Dma.Equals(Dma))))
+            return step;
         return new(extra.Length == 0 ? step.Outcome : step.Outcome.WithWarnings(extra), next);
     }
 
@@ -46,6 +48,8 @@ public sealed partial class ModelState
     private ModelState AfterCoreStep(ModelState before, Operation op, Outcome outcome, string? faultSite, out string[] warnings)
     {
         warnings = [];
+        // No group changed and nothing to set up: the DMA state was reconciled after the step before, so it still is.
+        if (ReferenceEquals(groups, before.groups) && op is not (Probe or Contract.BusProbe or GroupTypeWrite)) return this;
         var dma = Dma;
         var next = this;
         // The in-place DMA → DMA-FQ flip of a sysfs "DMA-FQ" write keeps the domain; any other type change is a new one.
@@ -87,7 +91,7 @@ public sealed partial class ModelState
         var warns = new List<string>();
         foreach (var dev in setup) (next, dma) = next.SetupDmaOps(dev, dma, ref faultSite, warns);
         warnings = [.. warns];
-        return next.WithDma(dma);
+        return ReferenceEquals(next, this) && ReferenceEquals(dma, Dma) ? this : next.WithDma(dma);
     }
 
     // iommu_setup_dma_ops() for one device, then iommu_dma_init_domain() when its group's default is a DMA domain.

@@ -58,7 +58,7 @@ public class S17_QueueErrorLatching
         var hw = system.Smmu();
         var cons = (uint)hw.ReadReg(Smmuv3Regs.CmdqCons) & 0xFF_FFFF;
         var consumed = hw.CommandsConsumed;
-        IssueAll(hw, Smmuv3Cmd.TlbiVa(domain.Id, A, 0, 0, tg: 1, leaf: true), (0xFF, 0), Smmuv3Cmd.TlbiVa(domain.Id, B, 0, 0, tg: 1, leaf: true), Smmuv3Cmd.Sync(0, 0));
+        IssueAll(hw, Smmuv3Cmd.TlbiVa(domain.Id, A, 0, 0, tg: 1, leaf: true, ttl: 3), (0xFF, 0), Smmuv3Cmd.TlbiVa(domain.Id, B, 0, 0, tg: 1, leaf: true, ttl: 3), Smmuv3Cmd.Sync(0, 0));
 
         var consReg = (uint)hw.ReadReg(Smmuv3Regs.CmdqCons);
         Assert.Equal(cons + 1, consReg & 0xFF_FFFF);                                              // at the illegal entry

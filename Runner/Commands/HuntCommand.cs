@@ -20,7 +20,7 @@ internal static class HuntCommand
 
     public static Command Create(RunnerIo io)
     {
-        var options = new RunOptions(SettingsCall.DefaultMaxTest);
+        var options = new RunOptions(SettingsCall.DefaultMaxTest, SeededBugs.HuntNames);
         var command = new Command("hunt", $"switch on each seeded bug in turn; writes DIR/{ReportFile} (exit 0 all found and shrunk, 1 not)");
         options.AddTo(command);
         command.SetAction(parse => options.Resolve(parse, io, [ReportFile, HuntJson.File], out var code) is { } request ? Run(request, io) : code);
@@ -33,9 +33,10 @@ internal static class HuntCommand
         var bugs = SeededBugs.All.Where(b => names.Count == 0 || names.Contains(b.Name)).ToArray();
         var table = new StringBuilder()
             .AppendLine("# Seeded-bug hunt").AppendLine()
-            .AppendLine($"Default property run, `{SettingsCall.SeedVariable}={settings.Replay}`, at most {settings.MaxTest} traces per bug.").AppendLine()
-            .AppendLine("| bug | found | traces | failing steps | shrinks | shrunk steps | documented | time (s) | shrink time (ms) |")
-            .AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+            .AppendLine($"Default property run, `{SettingsCall.SeedVariable}={settings.Replay}`, at most {settings.MaxTest} traces per bug.").AppendLine();
+        if (bugs.Length > 0)
+            table.AppendLine("| bug | found | traces | failing steps | shrinks | shrunk steps | documented | time (s) | shrink time (ms) |")
+                .AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         var rows = new List<HuntRow>();
         var lines = new List<string>();
         var clock = Stopwatch.StartNew();
@@ -63,6 +64,23 @@ internal static class HuntCommand
             }
             return 0;
         });
+        var queueBugs = SeededBugs.HardwareQueue.Where(b => names.Count == 0 || names.Contains(b.Name)).ToArray();
+        if (queueBugs.Length > 0)
+            table.AppendLine().AppendLine("Bugs of the emulated hardware's command queue, hunted by the command-stream property "
+                + "(Harness/Iommu/HardwareQueues): streams instead of traces, actions instead of steps.").AppendLine()
+                .AppendLine("| bug | found | streams | shrinks | shrunk actions | documented | time (s) |")
+                .AppendLine("|---|---|---:|---:|---:|---:|---:|");
+        foreach (var bug in queueBugs)
+        {
+            var (result, shrunk) = HuntCall.HuntQueue(bug.Name, settings);
+            var length = shrunk?.Actions.Length;
+            rows.Add(new HuntRow(bug.Name, result.Found, result.Tests, null, length, bug.MinimalSteps, result.Elapsed.TotalSeconds, 0));
+            var row = $"| `{bug.Name}` | {(result.Found ? "yes" : "**no**")} | {result.Tests} | {result.Shrinks} | "
+                + $"{length?.ToString(CultureInfo.InvariantCulture) ?? "-"} | {bug.MinimalSteps} | {result.Elapsed.TotalSeconds:F2} |";
+            table.AppendLine(row);
+            lines.Add(row);
+            if (shrunk is not null) table.AppendLine().AppendLine("```").AppendLine(shrunk.ToString()).AppendLine("```");
+        }
         foreach (var line in lines) io.Output.WriteLine(line);
         var allGood = rows.All(r => r.Found && r.ShrunkSteps <= r.Documented);
         OutDirectory.WriteAtomically(Path.Combine(dir, HuntJson.File), HuntJson.Write(settings.Replay, settings.MaxTest, rows));

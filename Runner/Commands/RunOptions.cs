@@ -17,7 +17,8 @@ internal sealed class RunOptions
 {
     private readonly int _defaultMaxTest;
 
-    public RunOptions(int defaultMaxTest)
+    /// <param name="knownBugs">What <c>--bug</c> accepts (default: the trace bugs).</param>
+    public RunOptions(int defaultMaxTest, IReadOnlyList<string>? knownBugs = null)
     {
         _defaultMaxTest = defaultMaxTest;
         MaxTest = new Option<int?>("--max-test")
@@ -32,7 +33,7 @@ internal sealed class RunOptions
             Description = $"FsCheck seed to replay a run: {SettingsCall.ReplayFormat} (default fixed, or {SettingsCall.SeedVariable})",
         };
         Seed.Validators.Add(ValidateSeed);
-        Bugs = BugOption.Create("switch a seeded bug on (repeatable); 'bugs' lists them");
+        Bugs = BugOption.Create("switch a seeded bug on (repeatable); 'bugs' lists them", knownBugs);
         Out = new Option<string>("--out")
         {
             HelpName = "DIR",

@@ -1,5 +1,6 @@
 using IommuConformance.Harness.Checking;
 using IommuConformance.Harness.Core.Checking;
+using IommuConformance.Harness.Iommu.HardwareQueues;
 
 namespace IommuConformance.Runner.HarnessCalls;
 
@@ -27,5 +28,12 @@ internal static class HuntCall
             ShrinkElapsed = result.ShrinkElapsed,
             Steps = result.StepsChecked,
         };
+    }
+
+    /// <summary>An emulator bug: the command-stream property with it on; the shrunk stream's actions count as steps.</summary>
+    public static (HuntOutcome Outcome, CmdqVerdict? Shrunk) HuntQueue(string bug, CheckSettings settings)
+    {
+        var result = CmdqProperty.Check(settings, bug);
+        return (new HuntOutcome(result.Failed, result.Tests, result.Shrinks, result.Elapsed, null), result.Shrunk);
     }
 }

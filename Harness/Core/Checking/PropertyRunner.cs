@@ -117,12 +117,7 @@ public static class PropertyRunner
             return report.Conformant;
         });
         var runner = new CapturingRunner();
-        var config = Config.Quick
-            .WithMaxTest(settings.MaxTest)
-            .WithEndSize(settings.EndSize)
-            .WithQuietOnSuccess(true)
-            .WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(settings.Seed, settings.Gamma), FSharpOption<int>.None)))
-            .WithRunner(runner);
+        var config = ConfigFor(settings, runner);
         var clock = Stopwatch.StartNew();
         Check.One(config, property);
         clock.Stop();
@@ -135,20 +130,11 @@ public static class PropertyRunner
         };
     }
 
-    /// <summary>Keeps FsCheck's verdict and counts; prints nothing.</summary>
-    private sealed class CapturingRunner : IRunner
-    {
-        public TestResult? Result { get; private set; }
-        public int Tests { get; private set; }
-        public int Shrinks { get; private set; }
-
-        public void OnStartFixture(Type type) { }
-
-        public void OnArguments(int ntest, FSharpList<object> args, FSharpFunc<int, FSharpFunc<FSharpList<object>, string>> every) =>
-            Tests++;
-
-        public void OnShrink(FSharpList<object> args, FSharpFunc<FSharpList<object>, string> everyShrink) => Shrinks++;
-
-        public void OnFinished(string name, TestResult testResult) => Result = testResult;
-    }
+    /// <summary>The FsCheck configuration of a run: its count, size, replay seed, and a runner that keeps the verdict.</summary>
+    internal static Config ConfigFor(CheckSettings settings, IRunner runner) => Config.Quick
+        .WithMaxTest(settings.MaxTest)
+        .WithEndSize(settings.EndSize)
+        .WithQuietOnSuccess(true)
+        .WithReplay(FSharpOption<Replay>.Some(new Replay(new Rnd(settings.Seed, settings.Gamma), FSharpOption<int>.None)))
+        .WithRunner(runner);
 }

@@ -95,6 +95,11 @@ public sealed class IommuSession : GenerationSession<ModelState>
 
     public Topology Topology { get; }
 
+    private bool? _anyPasidDevice;
+
+    /// <summary>Whether the machine has a device with PASIDs (fixed for the trace: asked by every PASID rule's guard).</summary>
+    public bool AnyPasidDevice => _anyPasidDevice ??= Topology.Devices.Any(d => State.MaxPasidsOf(d) > 0);
+
     /// <summary>The case's mix of bad and unusual argument values.</summary>
     public ArgMix Mix { get; }
 

@@ -21,15 +21,15 @@ public static class PasidRules
 
     public static IEnumerable<Rule<IommuSession>> All()
     {
-        yield return Op(MmNew.Entry.Name, MmNewWeight, s => s.State.LiveMms.Count < 3 ? 1 : 0.1,
+        yield return Op(MmNew.Entry.Name, MmNewWeight, s => s.State.LiveMmCount < 3 ? 1 : 0.1,
             s => s.Emit(new MmNew(Binder(s, PasidArgs.MmSpace, s.State.LiveMms))));
-        yield return Op(MmExit.Entry.Name, MmExitWeight, s => s.State.LiveMms.Count > 0 ? 1 : Stale(s, PasidArgs.MmSpace),
+        yield return Op(MmExit.Entry.Name, MmExitWeight, s => s.State.LiveMmCount > 0 ? 1 : Stale(s, PasidArgs.MmSpace),
             s => s.Emit(new MmExit(Handle(s, PasidArgs.MmSpace, s.State.LiveMms))));
-        yield return Op(SvaBind.Entry.Name, BindWeight, s => s.State.LiveMms.Count > 0 ? (s.Probed.Count > 0 ? 1 : 0.05) : Stale(s, PasidArgs.MmSpace),
+        yield return Op(SvaBind.Entry.Name, BindWeight, s => s.State.LiveMmCount > 0 ? (s.Probed.Count > 0 ? 1 : 0.05) : Stale(s, PasidArgs.MmSpace),
             s => s.Emit(new SvaBind(s.Devices[BindDevice(s)], Handle(s, PasidArgs.MmSpace, s.State.LiveMms), Binder(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
-        yield return Op(SvaUnbind.Entry.Name, UnbindWeight, s => s.State.LiveSvaHandles.Count > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
+        yield return Op(SvaUnbind.Entry.Name, UnbindWeight, s => s.State.LiveSvaHandleCount > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
             s => s.Emit(new SvaUnbind(Handle(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
-        yield return Op(SvaGetPasid.Entry.Name, GetPasidWeight, s => s.State.LiveSvaHandles.Count > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
+        yield return Op(SvaGetPasid.Entry.Name, GetPasidWeight, s => s.State.LiveSvaHandleCount > 0 ? 1 : Stale(s, PasidArgs.SvaSpace),
             s => s.Emit(new SvaGetPasid(Handle(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles))));
 
         yield return Op(AttachDevicePasid.Entry.Name, AttachWeight, s => s.Live.Count > 0 && s.Probed.Count > 0 ? 1 : AnyDomain(s), s =>
@@ -37,7 +37,7 @@ public static class PasidRules
             var d = PasidDevice(s);
             s.Emit(new AttachDevicePasid(DomainFor(s, d), s.Devices[d], PasidFor(s, d)));
         });
-        yield return Op(ReplaceDevicePasid.Entry.Name, ReplaceWeight, s => Attached(s).Count > 0 ? 1 : s.Live.Count > 0 ? 0.1 : 0.2 * AnyDomain(s), s =>
+        yield return Op(ReplaceDevicePasid.Entry.Name, ReplaceWeight, s => AnyAttached(s) ? 1 : s.Live.Count > 0 ? 0.1 : 0.2 * AnyDomain(s), s =>
         {
             var attached = Attached(s);
             if (attached.Count > 0 && s.Random.Chance(0.85))
@@ -52,7 +52,7 @@ public static class PasidRules
             var dev = PasidDevice(s);
             s.Emit(new ReplaceDevicePasid(DomainFor(s, dev), s.Devices[dev], PasidFor(s, dev)));
         });
-        yield return Op(DetachDevicePasid.Entry.Name, DetachWeight, s => Attached(s).Count > 0 ? 1 : s.Live.Count > 0 ? 0.1 : 0.2 * AnyDomain(s), s =>
+        yield return Op(DetachDevicePasid.Entry.Name, DetachWeight, s => AnyAttached(s) ? 1 : s.Live.Count > 0 ? 0.1 : 0.2 * AnyDomain(s), s =>
         {
             var attached = Attached(s);
             if (attached.Count > 0 && s.Random.Chance(0.85))
@@ -67,7 +67,7 @@ public static class PasidRules
         });
 
         // One mm bound through two groups of one instance, then through the second again: the bond is shared (§d#9).
-        yield return new Rule<IommuSession>("sva_share", ShareWeight, s => SvaDevices(s).Count >= 2 ? 1 : 0, s =>
+        yield return new Rule<IommuSession>("sva_share", ShareWeight, s => Count(s, IsSvaDevice, 2) >= 2 ? 1 : 0, s =>
         {
             var devices = SvaDevices(s);
             var a = s.Random.Pick(devices);
@@ -85,7 +85,7 @@ public static class PasidRules
 
         // A bind onto a PASID that iommufd holds: a paging domain attached at the mm's PASID (the one it has, or the one
         // its first bind will get), then the bind (EBUSY: another type of domain holds the slot).
-        yield return new Rule<IommuSession>("sva_over_attach", OverAttachWeight, s => s.Live.Count > 0 && PasidCapable(s).Count > 0 ? 1 : 0, s =>
+        yield return new Rule<IommuSession>("sva_over_attach", OverAttachWeight, s => s.Live.Count > 0 && Count(s, IsPasidCapable, 1) > 0 ? 1 : 0, s =>
         {
             var d = s.Random.Pick(PasidCapable(s));
             var dev = s.Devices[d];
@@ -109,7 +109,7 @@ public static class PasidRules
 
         // The selftest's failing replace: PASID 1024 of a mock device attached (armed), replaced by another domain
         // (ENOMEM, the old domain kept), then attached again (EBUSY) or detached.
-        yield return new Rule<IommuSession>("pasid_replace_fails", InjectWeight, s => MockPasidDevices(s).Count > 0 ? 1 : 0, s =>
+        yield return new Rule<IommuSession>("pasid_replace_fails", InjectWeight, s => Count(s, IsMockPasidDevice, 1) > 0 ? 1 : 0, s =>
         {
             var d = s.Random.Pick(MockPasidDevices(s));
             var dev = s.Devices[d];
@@ -124,14 +124,7 @@ public static class PasidRules
     // On a machine without a PASID-capable device (a third of them; every virtio one) the rules fire a tenth as often:
     // their bad-input paths stay covered without taking the steps of the machine's other operations.
     private static Rule<IommuSession> Op(string name, double weight, Func<IommuSession, double> guard, Action<IommuSession> fire) =>
-        new(name, weight, s => guard(s) * (HasPasidDevices(s) ? 1 : 0.1), fire) { Operation = name };
-
-    private static bool HasPasidDevices(IommuSession s)
-    {
-        foreach (var d in s.Topology.Devices)
-            if (s.State.MaxPasidsOf(d) > 0) return true;
-        return false;
-    }
+        new(name, weight, s => guard(s) * (s.AnyPasidDevice ? 1 : 0.1), fire) { Operation = name };
 
     private static double Stale(IommuSession s, string space) => s.Names.Bound(space).Count > 0 ? 0.03 : 0;
 
@@ -162,12 +155,25 @@ public static class PasidRules
     }
 
     /// <summary>Probed devices with PASIDs behind an instance whose driver has SVA.</summary>
-    private static List<int> SvaDevices(IommuSession s) =>
-        [.. s.Probed.Where(x => s.State.MaxPasidsOf(s.Devices[x]) > 0 && s.IommuOf(x) is var i and >= 0
-            && DriverCapabilities.For(s.Topology.Iommus[i])?.Sva == true)];
+    private static List<int> SvaDevices(IommuSession s) => [.. s.Probed.Where(x => IsSvaDevice(s, x))];
+
+    private static bool IsSvaDevice(IommuSession s, int x) =>
+        s.State.MaxPasidsOf(s.Devices[x]) > 0 && s.IommuOf(x) is var i and >= 0 && DriverCapabilities.For(s.Topology.Iommus[i])?.Sva == true;
 
     /// <summary>Probed devices with PASIDs.</summary>
-    private static List<int> PasidCapable(IommuSession s) => [.. s.Probed.Where(x => s.State.MaxPasidsOf(s.Devices[x]) > 1)];
+    private static List<int> PasidCapable(IommuSession s) => [.. s.Probed.Where(x => IsPasidCapable(s, x))];
+
+    private static bool IsPasidCapable(IommuSession s, int x) => s.State.MaxPasidsOf(s.Devices[x]) > 1;
+
+    /// <summary>How many probed devices match, counting no further than <paramref name="enough"/> (a guard's question, without a list).</summary>
+    private static int Count(IommuSession s, Func<IommuSession, int, bool> match, int enough)
+    {
+        var n = 0;
+        var probed = s.Probed;
+        for (var k = 0; k < probed.Count && n < enough; k++)
+            if (match(s, probed[k])) n++;
+        return n;
+    }
 
     /// <summary>The PASID the global IDA hands out next: the lowest one not in use.</summary>
     private static ulong NextGlobalPasid(IommuSession s)
@@ -178,9 +184,11 @@ public static class PasidRules
     }
 
     /// <summary>Probed mock devices wide enough for PASID 1024.</summary>
-    private static List<int> MockPasidDevices(IommuSession s) =>
-        [.. s.Probed.Where(x => (ulong)s.State.MaxPasidsOf(s.Devices[x]) > InjectorPasid && s.IommuOf(x) is var i and >= 0
-            && DriverCapabilities.For(s.Topology.Iommus[i])?.PasidFaultInjector == true)];
+    private static List<int> MockPasidDevices(IommuSession s) => [.. s.Probed.Where(x => IsMockPasidDevice(s, x))];
+
+    private static bool IsMockPasidDevice(IommuSession s, int x) =>
+        (ulong)s.State.MaxPasidsOf(s.Devices[x]) > InjectorPasid && s.IommuOf(x) is var i and >= 0
+        && DriverCapabilities.For(s.Topology.Iommus[i])?.PasidFaultInjector == true;
 
     /// <summary>A live domain allocated on the device's instance mostly, else any handle.</summary>
     private static string DomainFor(IommuSession s, int d)
@@ -218,6 +226,18 @@ public static class PasidRules
         if (roll < 0.15 && max > InjectorPasid) return InjectorPasid;
         var top = Math.Min(Math.Max(max, 2), 8UL);
         return (ulong)s.Random.Between(1, (int)top - 1);
+    }
+
+    /// <summary>Whether <see cref="Attached"/> has any (what the guards ask every step, without the list).</summary>
+    private static bool AnyAttached(IommuSession s)
+    {
+        foreach (var (_, g) in s.State.Groups)
+        {
+            if (g.Members.Count == 0) continue;
+            foreach (var (_, entry) in s.State.PasidsOf(g.Members[0]))
+                if (entry is { IsSva: false, Handle: not null }) return true;
+        }
+        return false;
     }
 
     /// <summary>(device, PASID, handle) of every iommufd attach in the model, one member per group.</summary>

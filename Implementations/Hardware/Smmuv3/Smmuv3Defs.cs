@@ -70,7 +70,7 @@ public static class Smmuv3Cmd
     public const byte TlbiNhAsid = 0x11, TlbiNhVa = 0x12, TlbiNsnhAll = 0x30, CmdSync = 0x46;
 
     // TLBI_NH_VA: word 0 NUM [16:12], SCALE [24:20], ASID [63:48]; word 1 LEAF [0], TTL [9:8], TG [11:10], ADDR [63:12]
-    public const int NumShift = 12, ScaleShift = 20, AsidShift = 48, TgShift = 10;
+    public const int NumShift = 12, ScaleShift = 20, AsidShift = 48, TgShift = 10, TtlShift = 8;
     public const ulong Leaf = 1;   // TLBI_NH_VA word 1 bit 0
     public const ulong AddrMask = ~0xFFFUL;
     public const int SidShift = 32;                 // CFGI_STE / CFGI_CD: SID [63:32]
@@ -83,10 +83,13 @@ public static class Smmuv3Cmd
     public static (ulong, ulong) TlbiAsid(int asid) => (TlbiNhAsid | ((ulong)(ushort)asid << AsidShift), 0);
     public static (ulong, ulong) TlbiAll() => (TlbiNsnhAll, 0);
 
-    /// <summary>TLBI_NH_VA, range form: (NUM + 1) × 2^SCALE pages of granule TG (1 = 4K) from ADDR; TG 0 = the one entry holding ADDR.</summary>
-    public static (ulong, ulong) TlbiVa(int asid, ulong addr, int num, int scale, int tg, bool leaf) =>
+    /// <summary>
+    /// TLBI_NH_VA, range form: (NUM + 1) × 2^SCALE pages of granule TG (1 = 4K) from ADDR, TTL the leaves' level
+    /// (1..3, 0 = any); TG 0 = the one entry holding ADDR.
+    /// </summary>
+    public static (ulong, ulong) TlbiVa(int asid, ulong addr, int num, int scale, int tg, bool leaf, int ttl = 0) =>
         (TlbiNhVa | ((ulong)(num & 31) << NumShift) | ((ulong)(scale & 31) << ScaleShift) | ((ulong)(ushort)asid << AsidShift),
-         (leaf ? Leaf : 0) | ((ulong)(tg & 3) << TgShift) | (addr & AddrMask));
+         (leaf ? Leaf : 0) | ((ulong)(ttl & 3) << TtlShift) | ((ulong)(tg & 3) << TgShift) | (addr & AddrMask));
 
     /// <summary>CMD_SYNC with an MSI write of <paramref name="data"/> to <paramref name="msiAddr"/> on completion (0 = no write).</summary>
     public static (ulong, ulong) Sync(ulong msiAddr, uint data) =>

@@ -51,6 +51,8 @@ public sealed partial class Smmuv3Hardware
             var addr = (_cmdqBase & Smmuv3Regs.QBaseAddrMask) + (_cmdqCons & IdxMask(log2)) * (ulong)Smmuv3Cmd.Bytes;
             var error = Memory.Load64(addr, out var w0) == MemAccess.Ok && Memory.Load64(addr + 8, out var w1) == MemAccess.Ok
                 ? Execute(w0, w1) : Smmuv3CmdqError.Abt;
+            // Seeded bug malformed_cmd_not_latched: a refused command is passed over as if it had run.
+            if (error == Smmuv3CmdqError.Ill && _bugs.IsOn(Bugs.BugCatalogue.MalformedCmdNotLatched)) error = Smmuv3CmdqError.None;
             if (error != Smmuv3CmdqError.None)
             {
                 _cmdqCons = (_cmdqCons & QMask(log2)) | ((uint)error << Smmuv3Regs.ConsErrShift);
@@ -96,15 +98,19 @@ public sealed partial class Smmuv3Hardware
     }
 
     // TLBI_NH_VA: TG 0 is the one entry holding ADDR; TG 1..3 the range (NUM + 1) << SCALE pages of that granule.
-    // Leaf = 1: last-level entries only; Leaf = 0: the walk cache's entries of the range too.
+    // Leaf = 1: last-level entries only; Leaf = 0: the walk cache's entries of the range too. TTL is a hint of the
+    // leaves' level that this SMMU may ignore (it invalidates every level: over-invalidating is always allowed), but a
+    // range with TTL, NUM and SCALE all 0 is ILLEGAL (the case arm_smmu_tlb_inv_range_cmd steps around).
     private Smmuv3CmdqError QueueTlbiVa(ulong w0, ulong w1)
     {
         var asid = (int)(w0 >> Smmuv3Cmd.AsidShift);
         var addr = w1 & Smmuv3Cmd.AddrMask;
         var tg = (int)((w1 >> Smmuv3Cmd.TgShift) & 3);
+        var ttl = (int)((w1 >> Smmuv3Cmd.TtlShift) & 3);
         var num = (int)((w0 >> Smmuv3Cmd.NumShift) & 31);
         var scale = (int)((w0 >> Smmuv3Cmd.ScaleShift) & 31);
-        if (tg == 0 && (num | scale) != 0) return Smmuv3CmdqError.Ill;   // a range without a granule is malformed
+        if (tg == 0 && (num | scale | ttl) != 0) return Smmuv3CmdqError.Ill;   // a range or level without a granule
+        if (tg != 0 && (num | scale | ttl) == 0) return Smmuv3CmdqError.Ill;
         var size = tg == 0 ? 1UL : ((ulong)(num + 1) << scale) << (12 + 2 * (tg - 1));
         var leaf = (w1 & Smmuv3Cmd.Leaf) != 0;
         _pending.Add(() =>

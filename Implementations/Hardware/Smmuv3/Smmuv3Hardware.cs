@@ -19,12 +19,16 @@ public sealed partial class Smmuv3Hardware : IommuHardware
     private readonly Dictionary<int, Smmuv3Config> _configCache = [];
     private readonly Dictionary<(ulong Root, int Ias, int Oas), ArmLpaePgtable> _walkers = [];
     private readonly int _sidBits;
+    private readonly Bugs.BugSwitches _bugs;
     private ulong _strtabBase, _strtabCfg;
 
     /// <param name="sidBits">IDR1.SIDSIZE: stream-id bits the SMMU decodes (seeded bug stream_table_alias: 1).</param>
-    public Smmuv3Hardware(string instance, HardwarePlatform platform, int sidBits = DefaultSidBits) : base(instance, platform)
+    /// <param name="bugs">The emulator's own seeded bugs (<see cref="Bugs.BugCatalogue.HardwareQueue"/>).</param>
+    public Smmuv3Hardware(string instance, HardwarePlatform platform, int sidBits = DefaultSidBits, Bugs.BugSwitches? bugs = null)
+        : base(instance, platform)
     {
         _sidBits = sidBits;
+        _bugs = bugs ?? Bugs.BugSwitches.None;
         Iotlb = new Iotlb(IotlbEntries, [1UL << 12, 1UL << 21, 1UL << 30], IotlbFullPolicy.FlushAllWhenFull);
         platform.Allocator.Freed += OnFramesFreed;
     }

@@ -133,6 +133,23 @@ public class HardwareBugTests
         Assert.Equal(bug ? new DmaResult(Errno.EIO, 0, DmaFault.ExternalAbort) : new DmaResult(Errno.OK, 0x8000_0000_0UL + 0x1000, null), dma);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_non_leaf_range_of_one_page_modulo_32_must_not_start_with_an_illegal_tlbi(bool bug)
+    {
+        const ulong X = 0x4000_0000;   // 2M-aligned: map X+4K..X+2M+4K, so [X, X+2M) is one table and one page lies past it
+        var (system, domain) = Smmu(bug, BugCatalogue.RangeTlbiTtlNumScaleZero);
+        Assert.Equal(Errno.OK, domain.Map(X + 0x1000, Phys, 0x20_0000, Rw, out _));
+        Assert.Equal(Phys + 0x1F_F000, system.DeviceDma("dev0", X + 0x20_0000, 4, write: false).Phys);
+        Assert.Equal(0x20_1000UL, domain.Unmap(X, 0x20_1000, out _));   // the table goes whole: a non-leaf range of 513 pages
+
+        Assert.Equal(Unmapped, system.DeviceDma("dev0", X + 0x20_0000, 4, write: false));
+        var errors = system.HardwareErrors;
+        if (!bug) Assert.Empty(errors);
+        else Assert.Contains(errors, e => e.Contains("CMDQ error", StringComparison.Ordinal) && e.Contains("Ill", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void The_walk_cache_survives_a_leaf_tlbi_and_goes_with_a_non_leaf_one()
     {
@@ -143,7 +160,7 @@ public class HardwareBugTests
         var cached = hw.WalkCacheCount;
         Assert.Equal(3, cached);                                                     // levels 0, 1, 2 of a 48-bit stage 1
 
-        hw.Issue(Smmuv3Cmd.TlbiVa(domain.Id, Iova, 0, 0, tg: 1, leaf: true));
+        hw.Issue(Smmuv3Cmd.TlbiVa(domain.Id, Iova, 0, 0, tg: 1, leaf: true, ttl: 3));
         hw.Issue(Smmuv3Cmd.Sync(0, 0));
         Assert.Equal(cached, hw.WalkCacheCount);
         Assert.Contains(system.PossibleTranslations("dev0", Iova, write: false), p => p.Source == TranslationSource.WalkCache && p.Translation.Phys == Phys);
@@ -151,7 +168,7 @@ public class HardwareBugTests
         system.DeviceDma("dev0", Iova, 4, write: false);
         Assert.Equal(hits + 1, hw.WalkCacheHits);                                    // the IOTLB missed, the walk resumed at level 3
 
-        hw.Issue(Smmuv3Cmd.TlbiVa(domain.Id, Iova, 0, 0, tg: 1, leaf: false));
+        hw.Issue(Smmuv3Cmd.TlbiVa(domain.Id, Iova, 1, 0, tg: 1, leaf: false));
         hw.Issue(Smmuv3Cmd.Sync(0, 0));
         Assert.Equal(0, hw.WalkCacheCount);
     }

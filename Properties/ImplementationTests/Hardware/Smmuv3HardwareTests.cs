@@ -46,6 +46,25 @@ public class Smmuv3HardwareTests
         Assert.Equal(DmaFault.BadSte, system.DeviceDma("dev0", 0, 4, write: false).Fault);
     }
 
+    [Theory]
+    [InlineData(1, 0, 0, 0, false)]   // TG 4K, TTL = NUM = SCALE = 0: illegal
+    [InlineData(1, 3, 0, 0, true)]    // the same page with its level
+    [InlineData(1, 0, 1, 0, true)]    // two pages, no level
+    [InlineData(1, 0, 0, 1, true)]
+    [InlineData(0, 0, 0, 0, true)]    // TG 0: the one entry
+    [InlineData(0, 3, 0, 0, false)]   // a level without a granule
+    [InlineData(0, 0, 1, 0, false)]   // a range without a granule
+    public void A_range_tlbi_with_ttl_num_and_scale_all_zero_is_illegal(int tg, int ttl, int num, int scale, bool legal)
+    {
+        var (system, domain) = Attached(Smmu0, Pci("dev0"));
+        var hw = system.Smmu();
+        var consumed = hw.CommandsConsumed;
+        hw.Issue(Smmuv3Cmd.TlbiVa(domain.Id, Iova, num, scale, tg, leaf: true, ttl));
+        var cons = (uint)hw.ReadReg(Smmuv3Regs.CmdqCons);
+        Assert.Equal(legal ? 0u : (uint)Smmuv3CmdqError.Ill, (cons >> Smmuv3Regs.ConsErrShift) & 0x7F);
+        Assert.Equal(legal ? consumed + 1 : consumed, hw.CommandsConsumed);
+    }
+
     [Fact]
     public void A_tlbi_without_sync_has_not_happened_and_the_cached_translation_stays_until_it_does()
     {
@@ -61,7 +80,7 @@ public class Smmuv3HardwareTests
         Assert.Contains(new PossibleTranslation(TranslationSource.FreshWalk, DmaTranslation.Faulted(DmaFault.Translation)), possible);
         Assert.Contains(possible, p => p.Source == TranslationSource.Iotlb && p.Translation.Phys == Phys);
 
-        hw.Issue(Smmuv3Cmd.TlbiVa(domain.Id, Iova, 0, 0, tg: 1, leaf: true));
+        hw.Issue(Smmuv3Cmd.TlbiVa(domain.Id, Iova, 0, 0, tg: 1, leaf: true, ttl: 3));
         Assert.Equal(1, hw.PendingInvalidations);
         Assert.Equal(Phys, system.DeviceDma("dev0", Iova, 4, write: false).Phys);          // consumed, not complete
         hw.Issue(Smmuv3Cmd.Sync(0, 0));
