@@ -133,6 +133,7 @@ public sealed partial class IommuSystem
         touched.Clear();
         var system = new IommuSystem(core, platform, devices.ToImmutable());
         system.WireDma(config);
+        system._framesAtBuild = platform.Allocator.LiveFrames;
         return system;
     }
 

@@ -82,6 +82,12 @@ public sealed class HandleTable(TouchedSet? touched = null)
         }
     }
 
+    /// <summary>Every live handle's name, in no particular order (the teardown audit frees them).</summary>
+    public IReadOnlyList<string> LiveNames()
+    {
+        lock (_lock) return [.. _byName.Keys];
+    }
+
     /// <summary>The handle naming <paramref name="domain"/>, or null for core-owned domains.</summary>
     public string? NameOf(IommuDomain domain)
     {

@@ -38,6 +38,8 @@ public static class BugCatalogue
     public const string RcacheInitLeavesStartPfn = "rcache_init_leaves_start_pfn";
     public const string NoCookieMutex = "no_cookie_mutex";
     public const string AllocIovaNoOverflowGuard = "alloc_iova_no_overflow_guard";
+    public const string FastAllocUnaligned = "fast_alloc_unaligned";
+    public const string FqQueuedAndFreed = "fq_queued_and_freed";
     public const string FqFreeBeforeFlush = "fq_free_before_flush";
     public const string FqWithoutDeferredFlush = "fq_without_deferred_flush";
     public const string MagazineUseAfterFailedAlloc = "magazine_use_after_failed_alloc";
@@ -210,8 +212,9 @@ public static class BugCatalogue
             "synthetic, after §d#15 (the flush-queue counter rule: an entry is freed only after a flush that started after it "
             + "was queued has finished)",
             "queue_iova stamps an entry with finish_cnt − 1, so the next ring free releases it before any IOTLB flush",
-            "probe dev0; dma_map dev0 as i1; dma_unmap i1; dma_map dev0 as i2; dma_unmap i2 (frees i1's entry into the rcache); "
-            + "dma_map dev0 (same size) -> a fresh IOVA expected, i1's queued IOVA buggy (c.17)", 6),
+            "probe dev0; dma_map dev0 as i1; dma_unmap i1 -> the entry is stamped with flush count -1 where its enqueue saw 0 "
+            + "(c.17 on the implementation); through outcomes alone, 6: ...; dma_map dev0 as i2; dma_unmap i2 (frees i1's entry "
+            + "into the rcache); dma_map dev0 (same size) -> a fresh IOVA expected, i1's queued IOVA buggy (the model's c.17)", 3),
         new(FqWithoutDeferredFlush,
             "\"iommu: Use flush queue capability\" (6.4) undone, §d#13",
             "iommu_dma_init_domain sets up the flush queue without consulting IOMMU_CAP_DEFERRED_FLUSH",
@@ -221,8 +224,9 @@ public static class BugCatalogue
             "\"iommu/iova: Fix race between FQ timeout and teardown\" (d7061627d701, v5.16), §d#5, reachable sequentially: the "
             + "timer is not deleted (del_timer without _sync, the callback not yet run) when the domain goes",
             "iommu_dma_free_fq leaves the flush-queue timer pending; its expiry runs on the freed cookie (an oops)",
-            "probe dev0 (DMA-FQ); dma_map dev0 as i1; dma_unmap i1 (arms the 10 ms timer); release dev0 (the default domain is "
-            + "freed); tick 10 -> OK expected, an oops buggy", 5),
+            "probe dev0 (DMA-FQ); dma_map dev0 as i1; dma_unmap i1 (arms the 10 ms timer) -> the teardown after the trace frees "
+            + "the domain and its cookie stays with the timer pending (c.19); through an outcome, 5: ...; release dev0; tick 10 -> "
+            + "OK expected, an oops buggy", 3),
         new(RolloverNeverRearmed,
             "synthetic, after iommu_setup_dma_ops() re-arming pci_32bit_workaround (\"iommu/dma: Reset the 32-bit workaround\" "
             + "semantics of the rollover, kernel-semantics b.8)",
@@ -237,6 +241,33 @@ public static class BugCatalogue
             + "NULL magazine, which its first fast allocation or free dereferences",
             "fail_nth 3 (the first magazine); probe dev0 -> [fault_injection_iova_magazine, dma_setup_failed] expected, the "
             + "set-up succeeding buggy (a dma_map on CPU 0 then oopses)", 2),
+        new(NoCookieMutex,
+            "ac9a5d522bb8 \"iommu/dma: Fix race condition during iova_domain initialization\" (v6.0) undone, §d#1; of the era when "
+            + "iommu_setup_dma_ops() ran from each device's dma_configure() without the group mutex",
+            "iommu_dma_init_domain's start_pfn check and init_iova_domain are not serialised: at a bus probe the members of a "
+            + "group set up as concurrent probes would in their worst interleaving (every member checks start_pfn, then each "
+            + "initialises), so the second init_iova_domain resets the domain over the first's, whose rcaches and nodes are lost",
+            "bus_probe pci (dev0, dev1 in one group) -> every answer OK, but after the teardown that ends every property trace "
+            + "an IOVA domain was never put (its magazines and nodes leaked)", 1),
+        new(AllocIovaNoOverflowGuard,
+            "dcdb3ba7e2a8 \"iommu/iova: Fix alloc iova overflows issue\" (v6.2-rc4, Yunfei Wang) undone, §d#4",
+            "__alloc_and_insert_iova_range() without the high_pfn < size guard and with retry_pfn = pfn_hi + 1, which wraps to 0 "
+            + "on the anchor: a request larger than the space below the limit, with the cached node on the anchor, retries "
+            + "down to pfn 0 and inserts a node below start_pfn (alloc_iova_fast returns its pfn 0: a failure to the caller)",
+            "probe dev0; dma_map dev0 16 MiB with a 24-bit mask -> DMA_MAPPING_ERROR on both sides, but the IOVA tree holds "
+            + "[0, 0xfff] below start_pfn 1 (c.13 on the implementation); a further 4 KiB map with that mask fails (3)", 2),
+        new(FastAllocUnaligned,
+            "synthetic: alloc_iova_fast() has asked for size-aligned ranges since the rcaches came (9257b4a206fc); c.14",
+            "alloc_iova_fast's tree fallback calls alloc_iova with size_aligned false, so a range of two or more granules may "
+            + "start at any pfn below the cached node",
+            "probe dev0; dma_map dev0 33 pages (not rounded: 32 or more) -> 0xfffc0000 (aligned to 64 pages) expected, "
+            + "0xfffdf000 buggy (c.14 on the implementation; the model's allowed set refuses it too)", 2),
+        new(FqQueuedAndFreed,
+            "synthetic: a lazy unmap that queues its IOVA and frees it to the rcache as well; c.15",
+            "iommu_dma_free_iova() of a queued unmap also calls free_iova_fast(), so the pfn is in the flush queue and in a "
+            + "magazine at once, and the next map of its size reuses it before the flush",
+            "probe dev0; dma_map dev0 as i1; dma_unmap i1 (lazy) -> the pfn is queued and cached (c.15 on the implementation); "
+            + "a further dma_map of the size on that CPU returns it while queued (the model's c.17, 4)", 3),
         new(PasidCdSkipsCfgi,
             "synthetic, after arm_smmu_write_cd_entry for a substream without arm_smmu_sync_cd (CMDQ_OP_CFGI_CD with the SSID); "
             + "the SMMU may cache any CD it fetched (SMMUv3 §4.3.7)",
@@ -248,7 +279,6 @@ public static class BugCatalogue
             [DriverNames.Smmuv3]),
     ];
 
-    /// <summary>The entry named <paramref name="name"/>, or null.</summary>
     /// <summary>
     /// The emulator's own bugs: what the hardware does with a command no correct driver sends, so no trace reaches
     /// them. The command-stream property (Harness/Iommu/HardwareQueues) finds them; their length counts its actions.
@@ -264,6 +294,6 @@ public static class BugCatalogue
             [DriverNames.Smmuv3]),
     ];
 
-    /// <summary>Any seeded bug, of a trace or of the hardware queues.</summary>
+    /// <summary>The seeded bug named <paramref name="name"/>, of a trace or of the hardware queues, or null.</summary>
     public static SeededBug? Find(string name) => All.FirstOrDefault(b => b.Name == name) ?? HardwareQueue.FirstOrDefault(b => b.Name == name);
 }

@@ -34,7 +34,7 @@ public sealed partial class IommuCore
                 // from the first one alone).
                 var ret = SetupDefaultDomainLocked(group, DomainTypes.NoPreference);
                 if (ret != OK) return ret;
-                foreach (var gdev in group.Devices) SetupDmaOps(gdev.Dev, group.DefaultDomain!);
+                Dma.SetupGroupDmaOps([.. group.Devices.Select(g => g.Dev)], group.DefaultDomain!);
             }
         }
         return OK;

@@ -35,6 +35,24 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
     /// <summary>Live cookies (tests, invariants, benchmarks).</summary>
     public IReadOnlyList<IommuDmaCookie> Cookies => _cookies;
 
+    // Every IOVA domain init_iova_domain() set up and put_iova_domain() has not freed yet (the teardown audit).
+    private readonly List<IovaDomain> _iovaDomains = [];
+
+    /// <summary>IOVA domains initialised and not yet put: after a teardown, none.</summary>
+    public IReadOnlyList<IovaDomain> LiveIovaDomains => _iovaDomains;
+
+    // Every IOVA domain ever initialised on this machine (the audit checks each put one gave its memory back).
+    private readonly List<IovaDomain> _allIovaDomains = [];
+
+    /// <summary>Every IOVA domain this machine initialised, put or not.</summary>
+    public IReadOnlyList<IovaDomain> AllIovaDomains => _allIovaDomains;
+
+    private void PutIovaDomain(IovaDomain iovad)
+    {
+        iovad.PutIovaDomain();
+        _iovaDomains.Remove(iovad);
+    }
+
     /// <summary>iommu_get_dma_cookie() - give a DMA domain its IOVA cookie (-EEXIST if it has one).</summary>
     public Errno GetDmaCookie(IommuDomain domain)
     {
@@ -49,7 +67,7 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
     {
         if (domain.IovaCookie is not { } cookie) return;
         FreeFq(cookie);
-        cookie.Iovad?.PutIovaDomain();
+        if (cookie.Iovad is { } iovad) PutIovaDomain(iovad);
         cookie.Freed = true;
         domain.IovaCookie = null;
         // Seeded bug fq_timer_after_free: del_timer() without _sync left the timer pending on the freed cookie.
@@ -60,7 +78,28 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
     /// iommu_setup_dma_ops() - PCI devices re-arm the 32-bit-first workaround; a DMA domain gets iommu DMA ops if
     /// iommu_dma_init_domain() succeeds ("retaining platform DMA ops" otherwise); any other domain removes them.
     /// </summary>
-    public void SetupDmaOps(Device dev, IommuDomain domain)
+    public void SetupDmaOps(Device dev, IommuDomain domain) => SetupDmaOps(dev, domain, racedCheck: false);
+
+    /// <summary>
+    /// The iommu_setup_dma_ops() of every member of a group, at the end of a bus probe. With the seeded bug
+    /// no_cookie_mutex the members' set-ups run as the concurrent dma_configure() calls of the bug's era did, in their
+    /// worst interleaving (docs/seeded-bugs.md, 31): every member checks start_pfn before any of them initialises, so
+    /// each initialises the IOVA domain again over the last one's (whose memory is lost).
+    /// </summary>
+    public void SetupGroupDmaOps(IReadOnlyList<Device> devs, IommuDomain domain)
+    {
+        if (!bugs.IsOn(BugCatalogue.NoCookieMutex) || devs.Count < 2 || !domain.Type.IsDma())
+        {
+            foreach (var dev in devs) SetupDmaOps(dev, domain, racedCheck: false);
+            return;
+        }
+        // Seeded bug no_cookie_mutex: the start_pfn checks of all members, then each one's initialisation.
+        var sawStartPfnZero = devs.Select(_ => domain.IovaCookie is { Iovad: null }).ToList();
+        for (var i = 0; i < devs.Count; i++) SetupDmaOps(devs[i], domain, sawStartPfnZero[i]);
+    }
+
+    // racedCheck: the start_pfn check already ran (and saw 0) before another device's initialisation (no_cookie_mutex).
+    private void SetupDmaOps(Device dev, IommuDomain domain, bool racedCheck)
     {
         var devIommu = dev.Iommu!;
         // Seeded bug rollover_never_rearmed: only the first setup arms the workaround.
@@ -68,7 +107,7 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
             devIommu.Pci32BitWorkaround = true;   // !iommu_dma_forcedac
         devIommu.DmaSetupRan = true;
         devIommu.DmaIommu = domain.Type.IsDma();
-        if (devIommu.DmaIommu && InitDomain(domain, dev) != OK)
+        if (devIommu.DmaIommu && InitDomain(domain, dev, racedCheck) != OK)
         {
             warnings.Warn(Warn.DmaSetupFailed);
             devIommu.DmaIommu = false;
@@ -82,7 +121,9 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
     /// device retries), chooses the queue options, sets up the flush queue for DMA-FQ (silently strict without
     /// IOMMU_CAP_DEFERRED_FLUSH or when the queue cannot be allocated), and reserves the device's regions.
     /// </summary>
-    public Errno InitDomain(IommuDomain domain, Device dev)
+    public Errno InitDomain(IommuDomain domain, Device dev) => InitDomain(domain, dev, racedCheck: false);
+
+    private Errno InitDomain(IommuDomain domain, Device dev, bool racedCheck)
     {
         if (domain.IovaCookie is not { } cookie || domain is not PagingDomain paging) return EINVAL;
         var order = System.Numerics.BitOperations.TrailingZeroCount(paging.Pgtable.PgsizeBitmap);
@@ -91,7 +132,8 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
         var basePfn = 1UL;
         if (basePfn > apertureEnd >> order) return EFAULT;   // "specified DMA range outside IOMMU capability"
 
-        // Seeded bug no_cookie_mutex: the start_pfn check and init_iova_domain are not serialised (InitDomainRace).
+        // Seeded bug no_cookie_mutex: the start_pfn check ran before another device's init_iova_domain (SetupGroupDmaOps).
+        if (racedCheck) return InitIovaDomainLocked(cookie, paging, dev, granule, basePfn);
         lock (cookie.Mutex)
         {
             if (cookie.Iovad is { } iovad)
@@ -110,12 +152,18 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
     // The part of iommu_dma_init_domain() after the start_pfn check, cookie->mutex held.
     private Errno InitIovaDomainLocked(IommuDmaCookie cookie, PagingDomain domain, Device dev, ulong granule, ulong basePfn)
     {
-        var iovad = new IovaDomain(granule, basePfn, cpus, gate)   // init_iova_domain()
+        // init_iova_domain(). Over an initialised domain (no_cookie_mutex) the kernel resets the same struct: the old
+        // tree's nodes and rcaches are lost, as the old object is here (it is never put: LiveIovaDomains).
+        var iovad = new IovaDomain(granule, basePfn, cpus, gate)
         {
             IgnoreMagazineFailure = bugs.IsOn(BugCatalogue.MagazineUseAfterFailedAlloc),
+            NoOverflowGuard = bugs.IsOn(BugCatalogue.AllocIovaNoOverflowGuard),
+            UnalignedFastAlloc = bugs.IsOn(BugCatalogue.FastAllocUnaligned),
         };
         iovad.AdvanceTo(NowMs);
         cookie.Iovad = iovad;
+        _iovaDomains.Add(iovad);
+        _allIovaDomains.Add(iovad);
         var ret = iovad.InitRcaches();
         if (ret != OK)
         {
@@ -123,7 +171,7 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
             // kernel leaves start_pfn set: seeded bug rcache_init_leaves_start_pfn.
             if (!bugs.IsOn(BugCatalogue.RcacheInitLeavesStartPfn))
             {
-                iovad.PutIovaDomain();
+                PutIovaDomain(iovad);
                 cookie.Iovad = null;
             }
             return ret;
@@ -135,7 +183,7 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
             && ((!dev.Iommu!.IommuDev.Ops.Capable(dev, IommuCap.DeferredFlush) && !bugs.IsOn(BugCatalogue.FqWithoutDeferredFlush))
                 || InitFq(domain) != OK))
             domain.Type = DomainType.Dma;
-        return ReserveIommuRegions(dev, iovad);
+        return ReserveIommuRegions(cookie, dev, iovad);
     }
 
     // iommu_dma_init_options(): shadowing IOMMUs (virtio-iommu) flush the whole domain at once, so one big queue.
@@ -160,10 +208,11 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
     /// emulated platforms have one: VT-d's IOAPIC/MSI window (an IOMMU_RESV_MSI region of intel_iommu_get_resv_regions);
     /// the host bridges have no windows in the IOVA space. reserve_iova()'s NULL is not checked, as in the kernel.
     /// </summary>
-    private static Errno ReserveIommuRegions(Device dev, IovaDomain iovad)
+    private static Errno ReserveIommuRegions(IommuDmaCookie cookie, Device dev, IovaDomain iovad)
     {
         foreach (var (start, last) in ReservedRegions(dev.Iommu!.IommuDev.Spec.Driver))
-            iovad.ReserveIova(start >> iovad.IovaShift, last >> iovad.IovaShift);
+            if (iovad.ReserveIova(start >> iovad.IovaShift, last >> iovad.IovaShift) is null)
+                cookie.FailedReservations.Add((start, last));   // for the invariants: c.18's documented leftover
         return OK;
     }
 
@@ -252,7 +301,8 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
         var pfn = iova >> iovad.IovaShift;
         var pages = size >> iovad.IovaShift;
         if (queuedGather is not null) QueueIova(cookie, pfn, pages, queuedGather, cpu);
-        else iovad.FreeIovaFast(cpu, pfn, pages);
+        // Seeded bug fq_queued_and_freed: a queued IOVA goes back to the rcache at once as well.
+        if (queuedGather is null || bugs.IsOn(BugCatalogue.FqQueuedAndFreed)) iovad.FreeIovaFast(cpu, pfn, pages);
     }
 
     private static ulong IovaAlign(IovaDomain iovad, ulong size) => (size + iovad.Granule - 1) & ~(iovad.Granule - 1);

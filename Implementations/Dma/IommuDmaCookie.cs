@@ -42,6 +42,9 @@ public sealed class IommuDmaCookie
     /// <summary>fq_domain: the domain whose IOTLB the flush queue flushes; non-null ⇔ lazy unmap.</summary>
     public Drivers.PagingDomain? FqDomain { get; set; }
 
+    /// <summary>Reserved regions (first and last byte) whose reserve_iova() returned NULL: left unreserved, as in the kernel.</summary>
+    public List<(ulong Start, ulong Last)> FailedReservations { get; } = [];
+
     /// <summary>Set by iommu_put_dma_cookie(): the cookie is freed memory.</summary>
     public bool Freed { get; set; }
 

@@ -100,7 +100,8 @@ public sealed partial class IovaDomain
 
         while (true)
         {
-            var newIova = AllocIova(size, limitPfn, sizeAligned: true);
+            // Seeded bug fast_alloc_unaligned: the tree search is not size-aligned.
+            var newIova = AllocIova(size, limitPfn, sizeAligned: !UnalignedFastAlloc);
             if (newIova is not null) return newIova.PfnLo;
             if (!flushRcache) return 0;
             flushRcache = false;   // "Try replenishing IOVAs by flushing rcache", once

@@ -39,7 +39,9 @@ public sealed partial class IovaDomain
         {
             if (limitPfn <= Dma32BitPfn && size >= Max32AllocSize) return Errno.ENOMEM;   // iova32_full
             Iova? curr = GetCachedRbnodeLocked(limitPfn);
-            var retryPfn = curr.PfnHi;
+            // Seeded bug alloc_iova_no_overflow_guard (dcdb3ba7e2a8 undone): retry_pfn = pfn_hi + 1, which wraps to 0
+            // on the anchor, so the retry searches down to pfn 0, below start_pfn.
+            var retryPfn = NoOverflowGuard ? curr.PfnHi + 1 : curr.PfnHi;
             var retried = false;
             while (true)
             {
@@ -54,14 +56,14 @@ public sealed partial class IovaDomain
                 } while (curr is not null && newPfn <= curr.PfnHi && newPfn >= lowPfn);
 
                 // "iommu/iova: Fix alloc iova overflows issue" (dcdb3ba7e2a8) added the highPfn < size guard.
-                if (highPfn >= size && newPfn >= lowPfn) break;
+                if ((NoOverflowGuard || highPfn >= size) && newPfn >= lowPfn) break;
                 if (lowPfn == StartPfn && retryPfn < limitPfn)
                 {
                     // The cached start skipped the space above it: search that once, from the limit down.
                     if (retried) throw new IovaOopsException("__alloc_and_insert_iova_range retries forever (cached node ends below start_pfn)");
                     retried = true;
                     highPfn = limitPfn;
-                    lowPfn = retryPfn + 1;
+                    lowPfn = NoOverflowGuard ? retryPfn : retryPfn + 1;
                     curr = IovaFindLimitLocked(limitPfn);
                     continue;
                 }

@@ -76,6 +76,16 @@ public sealed partial class IovaDomain
     /// <summary>Magazines allocated and not yet freed: for leak checks.</summary>
     public long LiveMagazines => Interlocked.Read(ref _liveMagazines);
 
+    /// <summary>
+    /// The seeded bug alloc_iova_no_overflow_guard: __alloc_and_insert_iova_range() as before dcdb3ba7e2a8 ("iommu/iova:
+    /// Fix alloc iova overflows issue"): no <c>high_pfn &lt; size</c> guard, and the retry's low bound is the cached
+    /// node's pfn_hi + 1, which wraps to 0 when the cached node is the anchor.
+    /// </summary>
+    public bool NoOverflowGuard { get; init; }
+
+    /// <summary>The seeded bug fast_alloc_unaligned: alloc_iova_fast() falls back to alloc_iova() with size_aligned false.</summary>
+    public bool UnalignedFastAlloc { get; init; }
+
     /// <summary>True once the range caches are set up (iovad->rcaches != NULL).</summary>
     public bool HasRcaches => _rcaches is not null;
 

@@ -204,7 +204,8 @@ public class IsolationCheckTests
     {
         static string[] Names(ExecutorChecks checks) =>
             [.. new IommuBinding(checks).Start(TraceOn(DriverNames.Smmuv3), CheckMode.Incremental).Checks.Select(c => c.Name)];
-        Assert.Equal(["expect", "fresh domain", "outcome", "state", "observations", "pasids", "page tables", "isolation", "pasid isolation"], Names(ExecutorChecks.All));
+        Assert.Equal(["expect", "fresh domain", "outcome", "state", "observations", "pasids", "page tables", "isolation", "pasid isolation", "teardown"], Names(ExecutorChecks.All));
+        Assert.Equal(["expect", "state", "teardown"], Names(ExecutorChecks.Teardown));
         Assert.Equal(["expect", "state", "isolation", "pasid isolation"], Names(ExecutorChecks.Isolation));
         Assert.Equal(["expect", "state", "page tables"], Names(ExecutorChecks.PageTables));
         Assert.DoesNotContain("isolation", Names(ExecutorChecks.Outcomes | ExecutorChecks.Invariants | ExecutorChecks.Observations));

@@ -33,9 +33,10 @@ internal static class HuntCommand
         var bugs = SeededBugs.All.Where(b => names.Count == 0 || names.Contains(b.Name)).ToArray();
         var table = new StringBuilder()
             .AppendLine("# Seeded-bug hunt").AppendLine()
-            .AppendLine($"Default property run, `{SettingsCall.SeedVariable}={settings.Replay}`, at most {settings.MaxTest} traces per bug.").AppendLine()
-            .AppendLine("| bug | found | traces | failing steps | shrinks | shrunk steps | documented | time (s) | shrink time (ms) |")
-            .AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+            .AppendLine($"Default property run, `{SettingsCall.SeedVariable}={settings.Replay}`, at most {settings.MaxTest} traces per bug.").AppendLine();
+        if (bugs.Length > 0)
+            table.AppendLine("| bug | found | traces | failing steps | shrinks | shrunk steps | documented | time (s) | shrink time (ms) |")
+                .AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         var rows = new List<HuntRow>();
         var lines = new List<string>();
         var clock = Stopwatch.StartNew();

@@ -9,8 +9,10 @@ namespace IommuConformance.Harness.Core.Checking;
 /// <see cref="CaseKey"/>) gets that run's report. <b>Prefix cache</b>: per machine (<see cref="ICase{TSelf}.MachineKey"/>)
 /// a trie of the step sequences full runs passed; a candidate whose first p steps equal those of a run that passed
 /// its first k steps has min(p, k) steps known good, which are only executed, not checked
-/// (<see cref="CaseExecutor.RunFullAfter"/>). A candidate all of whose steps are known good passed already: its
-/// report is put together from the trie without running.
+/// (<see cref="CaseExecutor.RunFullAfter"/>). A candidate all of whose steps are known good and which a passing run
+/// ended with passed already: its report is put together from the trie without running. A run's end is marked apart
+/// from its steps because checks may run after the last step (the IOMMU binding's teardown audit): a prefix of a
+/// passing run is not known to pass its own end, so its last step is checked again.
 /// </summary>
 /// <param name="runFullAfter">Runs a case in full mode, checking only the steps after the first <c>knownGood</c>; null: vacuous.</param>
 /// <param name="knownGoodPrefixes">False when the runs are not full-mode runs: memo only, every step checked (knownGood 0).</param>
@@ -39,12 +41,12 @@ public sealed class ShrinkCache<TCase>(Func<TCase, int, RunReport<TCase>?> runFu
         }
         var (knownGood, path) = KnownGood(c);
         RunReport<TCase>? report;
-        if (knownGood == c.Steps.Length && c.Steps.Length > 0)
+        if (knownGood == c.Steps.Length && c.Steps.Length > 0 && path[^1].EndsGood)
         {
             _known++;
             report = new RunReport<TCase>(c, [.. path.Select(n => n.Report!)], Verdict.Conformant, null);
         }
-        else if ((report = runFullAfter(c, knownGood)) is not null)
+        else if ((report = runFullAfter(c, knownGood = Math.Max(0, Math.Min(knownGood, c.Steps.Length - 1)))) is not null)
         {
             _stepsRun += report.Steps.Length;
             _stepsUnchecked += Math.Min(knownGood, report.Steps.Length);
@@ -70,6 +72,7 @@ public sealed class ShrinkCache<TCase>(Func<TCase, int, RunReport<TCase>?> runFu
             if (!node.Next.TryGetValue(step, out var next)) node.Next[step] = next = new Node(report.Steps[i]);
             node = next;
         }
+        if (report.Conformant) node.EndsGood = true;
     }
 
     /// <summary>How many steps the report of a case took, when it failed (null: unknown or conformant).</summary>
@@ -97,5 +100,8 @@ public sealed class ShrinkCache<TCase>(Func<TCase, int, RunReport<TCase>?> runFu
     {
         public StepReport? Report { get; } = report;
         public Dictionary<TraceStep, Node> Next { get; } = [];
+
+        /// <summary>A passing run ended at this step (its end-of-case checks passed too).</summary>
+        public bool EndsGood { get; set; }
     }
 }

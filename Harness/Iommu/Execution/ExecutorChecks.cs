@@ -14,5 +14,7 @@ public enum ExecutorChecks
     PageTables = 8,
     /// <summary>DMA isolation (G1): every translation the hardware could produce (fresh walk, cached config, IOTLB) is the model's.</summary>
     Isolation = 16,
-    All = Outcomes | Invariants | Observations | PageTables | Isolation,
+    /// <summary>After the last step, tear the implementation down and check every allocation came back (c.19).</summary>
+    Teardown = 32,
+    All = Outcomes | Invariants | Observations | PageTables | Isolation | Teardown,
 }

@@ -30,3 +30,19 @@ public interface IHardwareView
     /// <summary>The PASIDs the device's hardware structures or caches hold an entry for.</summary>
     IReadOnlyCollection<uint> PasidsInUse(string dev) => [];
 }
+
+/// <summary>
+/// What a system under test with the DMA layer shows the IOVA invariants (c.13–c.19): its DMA domains' IOVA state and
+/// the teardown audit. A system without it is not checked by them.
+/// </summary>
+public interface IIovaView
+{
+    /// <summary>The ids of live domains with an initialised IOVA domain.</summary>
+    IEnumerable<int> IovaDomainIds();
+
+    /// <summary>A live DMA domain's IOVA state, or null when it has none.</summary>
+    IovaDomainSnapshot? SnapshotIova(int domainId);
+
+    /// <summary>Releases every device, frees every handle, and answers what did not come back (null: everything did).</summary>
+    string? TearDownAndAudit();
+}

@@ -9,8 +9,10 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// <summary>
 /// The IOMMU binding of the generic executor: the project's model and implementation, and the check pipeline
 /// composed from <see cref="ExecutorChecks"/>, in this order: expect, c.22, outcome, state (c.10, invariants,
-/// unreported changes at sweeps), observations, page tables (G3/G4), isolation (G1). The last two read the
-/// implementation's hardware (<see cref="IHardwareView"/>) and do nothing on a system without it.
+/// the IOVA invariants c.13–c.18, unreported changes at sweeps), observations, page tables (G3/G4), isolation (G1), and
+/// after the last step the teardown audit (c.19). Page tables and isolation read the implementation's hardware
+/// (<see cref="IHardwareView"/>), the IOVA invariants and the teardown its DMA layer (<see cref="IIovaView"/>); each does
+/// nothing on a system without it.
 /// </summary>
 public sealed class IommuBinding(ExecutorChecks checks = ExecutorChecks.All, Func<Trace, (IIommuJudge, IIommuSystem)>? sides = null)
     : IRunBinding<Trace>
@@ -39,6 +41,7 @@ public sealed class IommuBinding(ExecutorChecks checks = ExecutorChecks.All, Fun
             pipeline.Add(new IsolationCheck(run));
             pipeline.Add(new PasidIsolationCheck(run));
         }
+        if (checks.HasFlag(ExecutorChecks.Teardown)) pipeline.Add(new TeardownCheck(run));
         return new RunSetup { Model = model, System = implementation, Checks = pipeline, SweepEvery = SweepEvery, SweepDue = run.SweepDue };
     }
 

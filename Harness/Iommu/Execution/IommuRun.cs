@@ -30,6 +30,9 @@ public sealed class IommuRun
     public InvariantContext Context { get; }
     public StateView View { get; } = new();
 
+    /// <summary>What c.17 remembers of the IOVA domains' flush queues (the state check keeps it).</summary>
+    public IovaHistory IovaHistory { get; } = new();
+
     /// <summary>What the last step could have changed, widened; filled by the state check.</summary>
     public Scope Scope { get; } = new();
 

@@ -73,7 +73,7 @@ public sealed class ModelJudge(ModelState initial) : IIommuJudge
 }
 
 /// <summary>The kernel-shaped implementation as the run's system under test.</summary>
-public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem, IHardwareView
+public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem, IHardwareView, IIovaView
 {
     /// <summary>The machine itself (tests perturb its hardware through it).</summary>
     public IommuSystem Machine => system;
@@ -112,6 +112,12 @@ public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem, IHa
     public DomainTables? TablesOfDomain(int id) => system.TablesOfDomain(id);
 
     public int TableBlockOrder(ulong phys) => system.TableBlockOrder(phys);
+
+    public IEnumerable<int> IovaDomainIds() => system.IovaDomainIds();
+
+    public IovaDomainSnapshot? SnapshotIova(int domainId) => system.SnapshotIova(domainId);
+
+    public string? TearDownAndAudit() => system.TearDownAndAudit();
 }
 
 /// <summary>

@@ -44,6 +44,8 @@ public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
         }
         else view.SetHardwareErrors(system.HardwareErrors);
         Waivers.Observe(run, step, _changes);
+        // The IOVA invariants keep history (c.17), so they see every step, checked or not.
+        var iova = invariants ? IovaViolation(step) : null;
         if (!step.Checked || !invariants)
         {
             run.Context.HardwareErrorsJudged = view.HardwareErrors.Count;
@@ -52,6 +54,7 @@ public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
 
         var sweepName = step.Sweep && step.Mode == CheckMode.Incremental ? " (sweep)" : "";
         if (atomicity is not null) return new Problem(ProblemKind.Invariant, "atomicity", atomicity);
+        if (iova is not null) return new Problem(ProblemKind.Invariant, "invariants" + sweepName, iova);
         if (!step.Sweep && run.InvariantKey == run.InvariantsHeldAt && view.HardwareErrors.Count == run.Context.HardwareErrorsJudged)
             return null; // nothing changed since they last held (IommuRun.InvariantsHeldAt)
         var checkScope = step.Sweep ? scope.SetAll(view) : Widened(scope);
@@ -62,6 +65,34 @@ public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
         if (unreported is not null)
             return new Problem(ProblemKind.Unreported, "touched set" + sweepName, unreported);
         return null;
+    }
+
+    // c.13–c.18 on the IOVA domains the step touched (every one at a sweep or a tick, whose timers reach them all).
+    private string? IovaViolation(StepContext step)
+    {
+        if (run.Implementation is not IIovaView iova) return null;
+        string? first = null;
+        if (step.Sweep || step.Op is Tick)
+        {
+            _iovaDomains.Clear();
+            _iovaDomains.AddRange(iova.IovaDomainIds());
+            foreach (var id in _iovaDomains) first ??= IovaViolation(iova, id);
+        }
+        else
+            foreach (var id in run.Implementation.Touched.Domains) first ??= IovaViolation(iova, id);
+        return first;
+    }
+
+    private readonly List<int> _iovaDomains = [];
+
+    private string? IovaViolation(IIovaView iova, int id)
+    {
+        if (iova.SnapshotIova(id) is not { } snapshot)
+        {
+            run.IovaHistory.Forget(id);
+            return null;
+        }
+        return IovaInvariants.FirstViolation(snapshot, run.IovaHistory);
     }
 
     private Scope Widened(Scope scope)

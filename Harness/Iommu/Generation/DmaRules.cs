@@ -7,8 +7,8 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// Rules for the DMA API, the clock and fault injection (<c>dma_map</c>, <c>dma_unmap</c>, <c>tick</c>,
 /// <c>fail_nth</c>), read off the model's DMA state: maps of 1–40 pages (a sub-page offset now and then, a 32-bit mask
 /// now and then), unmaps of live mappings by name (rarely a bad one: another size, twice), ticks around the flush-queue
-/// timeouts (10 ms, 1 s), and <c>fail_nth</c> right before a probe or a map so that the failure meets DMA set-up or
-/// allocation. A macro maps, DMAs, unmaps, DMAs again and maps the same size (the reuse-before-flush check). Weights are
+/// timeouts (10 ms, 1 s), <c>fail_nth</c> right before a probe or a map so that the failure meets DMA set-up or
+/// allocation; now and then a map of size 0 or one larger than everything its mask reaches. A macro maps, DMAs, unmaps, DMAs again and maps the same size (the reuse-before-flush check). Weights are
 /// moderate: in the default run they take about a tenth of the steps.
 /// </summary>
 public static class DmaRules
@@ -81,8 +81,20 @@ public static class DmaRules
         var pages = s.Random.Chance(0.8) ? (ulong)s.Random.Between(1, 8) : (ulong)s.Random.Between(9, 40);
         var paddr = (ulong)s.Random.Between(1, 0x8000) * 0x1000 + (s.Random.Chance(0.1) ? (ulong)s.Random.Between(1, 0xfff) : 0);
         var size = pages * 0x1000 - (s.Random.Chance(0.1) ? (ulong)s.Random.Between(1, 0xfff) : 0);
-        return new DmaMap(s.Devices[device], paddr, s.Random.Chance(0.02) ? 0 : size, s.Random.Pick(DmaDirections.All),
+        var bad = s.Random.Chance(0.02);
+        var map = new DmaMap(s.Devices[device], paddr, bad ? 0 : size, s.Random.Pick(DmaDirections.All),
             (ulong)s.Random.Below(s.Config.Cpus), s.Names.Fresh(DmaArgs.IovaSpace), s.Random.Chance(0.1) ? 32 : null);
+        return bad && pages % 2 == 0 ? BeyondMask(map, pages) : map;
+    }
+
+    // Bad input: a mask too small for the map (all the 16–64 MiB its 24–26 bits reach, or more), which no IOVA fits:
+    // DMA_MAPPING_ERROR, after searches that fail from the anchor (alloc_iova's overflow guard and retry paths). Half of
+    // the bad-size draws, chosen from the page count already drawn so that the generator's random stream, and hence
+    // every other trace, is unchanged.
+    private static DmaMap BeyondMask(DmaMap map, ulong pages)
+    {
+        var bits = 24 + (int)(pages / 2 % 3);
+        return map with { Size = (1UL << bits) + (pages % 4 == 0 ? 0 : pages * 0x1000), Mask = (ulong)bits };
     }
 
     private static DmaUnmap UnmapChoice(IommuSession s)

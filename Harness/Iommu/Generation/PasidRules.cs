@@ -77,7 +77,7 @@ public static class PasidRules
         });
 
         // One mm bound through two groups of one instance, then through the second again: the bond is shared (§d#9).
-        yield return new Rule<IommuSession>("sva_share", ShareWeight, s => SvaDevices(s).Count >= 2 ? 1 : 0, s =>
+        yield return new Rule<IommuSession>("sva_share", ShareWeight, s => Count(s, IsSvaDevice, 2) >= 2 ? 1 : 0, s =>
         {
             var devices = SvaDevices(s);
             var a = s.Random.Pick(devices);
@@ -95,7 +95,7 @@ public static class PasidRules
 
         // A bind onto a PASID that iommufd holds: a paging domain attached at the mm's PASID (the one it has, or the one
         // its first bind will get), then the bind (EBUSY: another type of domain holds the slot).
-        yield return new Rule<IommuSession>("sva_over_attach", OverAttachWeight, s => s.Live.Count > 0 && PasidCapable(s).Count > 0 ? 1 : 0, s =>
+        yield return new Rule<IommuSession>("sva_over_attach", OverAttachWeight, s => s.Live.Count > 0 && Count(s, IsPasidCapable, 1) > 0 ? 1 : 0, s =>
         {
             var d = s.Random.Pick(PasidCapable(s));
             var dev = s.Devices[d];
@@ -133,7 +133,7 @@ public static class PasidRules
 
         // The selftest's failing replace: PASID 1024 of a mock device attached (armed), replaced by another domain
         // (ENOMEM, the old domain kept), then attached again (EBUSY) or detached.
-        yield return new Rule<IommuSession>("pasid_replace_fails", InjectWeight, s => MockPasidDevices(s).Count > 0 ? 1 : 0, s =>
+        yield return new Rule<IommuSession>("pasid_replace_fails", InjectWeight, s => Count(s, IsMockPasidDevice, 1) > 0 ? 1 : 0, s =>
         {
             var d = s.Random.Pick(MockPasidDevices(s));
             var dev = s.Devices[d];
@@ -179,12 +179,25 @@ public static class PasidRules
     }
 
     /// <summary>Probed devices with PASIDs behind an instance whose driver has SVA.</summary>
-    private static List<int> SvaDevices(IommuSession s) =>
-        [.. s.Probed.Where(x => s.State.MaxPasidsOf(s.Devices[x]) > 0 && s.IommuOf(x) is var i and >= 0
-            && DriverCapabilities.For(s.Topology.Iommus[i])?.Sva == true)];
+    private static List<int> SvaDevices(IommuSession s) => [.. s.Probed.Where(x => IsSvaDevice(s, x))];
+
+    private static bool IsSvaDevice(IommuSession s, int x) =>
+        s.State.MaxPasidsOf(s.Devices[x]) > 0 && s.IommuOf(x) is var i and >= 0 && DriverCapabilities.For(s.Topology.Iommus[i])?.Sva == true;
 
     /// <summary>Probed devices with PASIDs.</summary>
-    private static List<int> PasidCapable(IommuSession s) => [.. s.Probed.Where(x => s.State.MaxPasidsOf(s.Devices[x]) > 1)];
+    private static List<int> PasidCapable(IommuSession s) => [.. s.Probed.Where(x => IsPasidCapable(s, x))];
+
+    private static bool IsPasidCapable(IommuSession s, int x) => s.State.MaxPasidsOf(s.Devices[x]) > 1;
+
+    /// <summary>How many probed devices match, counting no further than <paramref name="enough"/> (a guard's question, without a list).</summary>
+    private static int Count(IommuSession s, Func<IommuSession, int, bool> match, int enough)
+    {
+        var n = 0;
+        var probed = s.Probed;
+        for (var k = 0; k < probed.Count && n < enough; k++)
+            if (match(s, probed[k])) n++;
+        return n;
+    }
 
     /// <summary>The PASID the global IDA hands out next: the lowest one not in use.</summary>
     private static ulong NextGlobalPasid(IommuSession s)
@@ -195,9 +208,11 @@ public static class PasidRules
     }
 
     /// <summary>Probed mock devices wide enough for PASID 1024.</summary>
-    private static List<int> MockPasidDevices(IommuSession s) =>
-        [.. s.Probed.Where(x => (ulong)s.State.MaxPasidsOf(s.Devices[x]) > InjectorPasid && s.IommuOf(x) is var i and >= 0
-            && DriverCapabilities.For(s.Topology.Iommus[i])?.PasidFaultInjector == true)];
+    private static List<int> MockPasidDevices(IommuSession s) => [.. s.Probed.Where(x => IsMockPasidDevice(s, x))];
+
+    private static bool IsMockPasidDevice(IommuSession s, int x) =>
+        (ulong)s.State.MaxPasidsOf(s.Devices[x]) > InjectorPasid && s.IommuOf(x) is var i and >= 0
+        && DriverCapabilities.For(s.Topology.Iommus[i])?.PasidFaultInjector == true;
 
     /// <summary>A live domain allocated on the device's instance mostly, else any handle.</summary>
     private static string DomainFor(IommuSession s, int d)

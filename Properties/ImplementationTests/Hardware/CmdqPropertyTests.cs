@@ -33,9 +33,10 @@ public class CmdqPropertyTests
             var wasLatched = false;
             foreach (var action in CmdqStreams.Build(seed, 100))
             {
+                var before = spec.Latched;
                 spec = spec.Apply(action);
-                if (spec.Latched) wasLatched = true;
-                else if (wasLatched && action.Kind == CmdqActionKind.Acknowledge) resumed++;
+                wasLatched |= spec.Latched;
+                if (before && !spec.Latched) resumed++;   // an acknowledgement that let a stopped queue run again
             }
             latched += wasLatched ? 1 : 0;
         }
