@@ -42,7 +42,7 @@ public sealed partial class IommuSystem
 
     /// <summary>
     /// The teardown that ends every property trace (kernel-semantics c.19, "after domain free, everything is gone"):
-    /// release every device, free every live domain handle, then everything the DMA layer allocated must have come back —
+    /// release every device, free every live domain handle, exit every live mm, then everything the DMA layer allocated must have come back —
     /// no IOVA cookie (a freed one whose flush-queue timer is still pending counts), no IOVA domain that was never put,
     /// no IOVA node or magazine of any IOVA domain, and exactly the table frames the machine was built with. Answers
     /// what did not come back, or null.
@@ -51,6 +51,7 @@ public sealed partial class IommuSystem
     {
         foreach (var dev in _devices) Execute(new Contract.Release(dev.Name));
         foreach (var name in _handles.LiveNames()) Execute(new Contract.DomainFree(name));
+        foreach (var mm in _sva.LiveMmNames()) Execute(new Contract.MmExit(mm));   // a live mm keeps its CPU page table
         var dma = _core.Dma;
         if (dma.Cookies.Count != 0)
             return $"{dma.Cookies.Count} IOVA cookie(s) left after teardown ({dma.Cookies.Count(c => c.FqTimerDueMs is not null)} with a pending flush-queue timer)";

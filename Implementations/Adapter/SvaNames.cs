@@ -33,6 +33,12 @@ public sealed class SvaNames
         lock (_lock) return _mms.Remove(name, out var mm) ? mm : null;
     }
 
+    /// <summary>The names of the live mms, in no particular order (a snapshot: the teardown exits them).</summary>
+    public IReadOnlyList<string> LiveMmNames()
+    {
+        lock (_lock) return [.. _mms.Keys];
+    }
+
     public bool IsBondLive(string name)
     {
         lock (_lock) return _bonds.ContainsKey(name);

@@ -127,7 +127,9 @@ public sealed class IsolationCheck : IStepCheck
         foreach (var dev in _instanceOf.Keys)
         {
             Moved(dev);
-            PlanDevice(dev, withBefore: false);
+            // with the domain it left at this step, as a step's plan has: a full run sweeps at every step, and a config
+            // cached from the old domain shows on the old domain's leaves alone
+            PlanDevice(dev, withBefore: true);
         }
     }
 
