@@ -17,7 +17,7 @@ public static class QemuCommand
             "-machine", "q35,kernel-irqchip=split", "-accel", "tcg", "-cpu", "max", "-m", "1024", "-smp", "1",
             "-nodefaults", "-display", "none", "-no-reboot",
             "-kernel", kernel, "-initrd", initrd,
-            "-append", "console=ttyS0 intel_iommu=on iommu=nopt panic=-1 quiet",
+            "-append", "console=ttyS0 intel_iommu=on iommu=nopt panic=-1 quiet no_timer_check",
             "-device", "intel-iommu,intremap=on,caching-mode=on",
         };
         // Root-complex devices (and bridges) first, in the machine's group order, then what sits behind each bridge.
