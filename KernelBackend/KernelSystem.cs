@@ -99,6 +99,18 @@ public sealed class KernelSystem : ISystem
                 var released = Ask(step, warnings, "vfio_release", group);
                 if (_era == KernelEra.V6_1) UnbindVfio(step, warnings);
                 return (released.Errno, null);
+            case DomainAllocPaging:
+                // Deferred: type1 allocates in VFIO_SET_IOMMU, which is the attach; that call's errno answers the pair.
+                return (0, null);
+            case AttachGroup or AttachDevice:
+                return (Ask(step, warnings, "vfio_set_iommu", _claimedGroup[_reach.GroupKey(device)]).Errno, null);
+            case Map m:
+                return (MapDma(m, step, warnings), null);
+            case Unmap u:
+                var unmap = Ask(step, warnings, "vfio_unmap", ContainerOf(u.Domain), Hex(u.Iova), Hex(u.Size));
+                if (unmap.Errno != 0) return (unmap.Errno, null);
+                if (!ulong.TryParse(unmap.Value, out var bytes)) throw new KernelBackendException($"{step}: the agent's unmap answered no byte count ({unmap.Value})");
+                return (0, OutcomeValues.Number(bytes));
             default:
                 throw new UnreachableStepException($"{step}: no kernel mapping"); // Reach refused it already
         }
@@ -127,6 +139,26 @@ public sealed class KernelSystem : ISystem
         if (claim.Errno == 0) _claimedGroup[_reach.GroupKey(device)] = group.Value!;
         return claim.Errno;
     }
+
+    /// <summary>
+    /// VFIO_IOMMU_MAP_DMA of the handle's container: the memory is the agent's buffer at an offset whose low bits are
+    /// the paddr's (an unaligned paddr is an unaligned vaddr, refused as iommu_map refuses it); the physical address
+    /// itself is the kernel's choice, not the trace's (only the answer is compared).
+    /// </summary>
+    private int MapDma(Map m, string step, List<string> warnings)
+    {
+        var offset = m.Paddr % VfioDomains.BufferBytes;
+        if (offset + m.Size > VfioDomains.BufferBytes) offset = m.Paddr % VfioDomains.Page;
+        var flags = (m.Prot.Contains('r') ? 1 : 0) | (m.Prot.Contains('w') ? 2 : 0); // VFIO_DMA_MAP_FLAG_READ, _WRITE
+        var reply = Ask(step, warnings, "vfio_map", ContainerOf(m.Domain), Hex(m.Iova), Hex(m.Size), Hex(offset), flags.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (reply.Errno != 0 && reply.Value is not null)
+            throw new KernelBackendException($"{step}: the agent could not map ({reply.Value}, errno {reply.Errno})");
+        return reply.Errno;
+    }
+
+    private string ContainerOf(string handle) => _claimedGroup[_reach.Domains.GroupOf(handle)!];
+
+    private static string Hex(ulong value) => $"0x{value:x}";
 
     /// <summary>
     /// 6.1's PCI core binds a re-added device's driver at rescan although drivers_autoprobe is 0 (the PCI core's, not

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <termios.h>
 #include <unistd.h>
@@ -259,6 +261,39 @@ static int vfio_release(int group)
     return err;
 }
 
+/* The memory VFIO maps: one anonymous buffer, mapped on first use. The host picks the offset (its low bits follow the
+ * trace's paddr, so an unaligned paddr is an unaligned vaddr) and keeps offset + size inside it. */
+#define DMA_BUF_BYTES (64UL << 20)
+static char *dma_buf;
+
+static int vfio_map(int group, unsigned long long iova, unsigned long long size, unsigned long long off, unsigned flags, const char **why)
+{
+    struct claim *c = find_claim(group);
+    if (!c) { *why = "not claimed"; return ENOENT; }
+    if (off > DMA_BUF_BYTES || size > DMA_BUF_BYTES - off) { *why = "outside-buffer"; return E2BIG; }
+    if (!dma_buf) {
+        void *b = mmap(NULL, DMA_BUF_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (b == MAP_FAILED) { *why = "mmap"; return errno; }
+        dma_buf = b;
+    }
+    struct vfio_iommu_type1_dma_map m = {
+        .argsz = sizeof m, .flags = flags, .vaddr = (uintptr_t)dma_buf + off, .iova = iova, .size = size,
+    };
+    *why = NULL;
+    return ioctl(c->cfd, VFIO_IOMMU_MAP_DMA, &m) ? errno : 0;
+}
+
+/* VFIO_IOMMU_UNMAP_DMA: the value is the bytes vfio unmapped (it writes them back into .size). */
+static int vfio_unmap(int group, unsigned long long iova, unsigned long long size, char *out, size_t cap)
+{
+    struct claim *c = find_claim(group);
+    if (!c) { snprintf(out, cap, "not-claimed"); return ENOENT; }
+    struct vfio_iommu_type1_dma_unmap u = {.argsz = sizeof u, .iova = iova, .size = size};
+    if (ioctl(c->cfd, VFIO_IOMMU_UNMAP_DMA, &u)) { out[0] = 0; return errno; }
+    snprintf(out, cap, "%llu", (unsigned long long)u.size);
+    return 0;
+}
+
 /* ---- reset: back to the state recorded at start, then compare ---- */
 static char big[REPLY_MAX / 2];
 
@@ -331,6 +366,15 @@ static void handle(char *line)
         finish_str(err, why);
     } else if (!strcmp(op, "vfio_set_iommu") && argc == 2) {
         finish_str(vfio_set_iommu(atoi(argv[1])), NULL);
+    } else if (!strcmp(op, "vfio_map") && argc == 6) {
+        const char *why = NULL;
+        int err = vfio_map(atoi(argv[1]), strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0),
+                           strtoull(argv[4], NULL, 0), (unsigned)strtoul(argv[5], NULL, 0), &why);
+        finish_str(err, why);
+    } else if (!strcmp(op, "vfio_unmap") && argc == 4) {
+        char n[32];
+        int err = vfio_unmap(atoi(argv[1]), strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0), n, sizeof n);
+        finish_str(err, n[0] ? n : NULL);
     } else if (!strcmp(op, "vfio_release") && argc == 2) {
         finish_str(vfio_release(atoi(argv[1])), NULL);
     } else if (!strcmp(op, "state")) {
