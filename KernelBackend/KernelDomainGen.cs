@@ -30,6 +30,17 @@ public static class KernelDomainGen
         }
         if (allocs.Count > 0) yield return With(random.Pick(allocs), 4);
         if (attaches.Count > 0) yield return With(random.Pick(attaches), 8);
+        for (var d = 0; d < names.Length; d++)
+        {
+            if (domains.AttachedIn(reach.GroupKey(d)) is not { } handle) continue;
+            for (var tries = 0; tries < 4; tries++)
+            {
+                var dma = DrawDma(names[d], domains.Maps(handle), random);
+                if (reach.Refusal(dma, d) is not null) continue;
+                yield return (dma, d, 6);
+                break;
+            }
+        }
         foreach (var handle in domains.Attached)
         {
             for (var tries = 0; tries < 4; tries++)
@@ -73,6 +84,21 @@ public static class KernelDomainGen
             case 3: size += (ulong)random.Between(1, 4095); break;
         }
         return new Map(handle, iova, paddr, size, prot);
+    }
+
+    /// <summary>A DMA by edu: inside a map (mostly), or at an IOVA of the first 16 MiB; a write mostly, 1 byte to 4 KiB − 1.</summary>
+    private static DeviceDma DrawDma(string dev, IReadOnlyList<(ulong Iova, ulong Size)> maps, Prng random)
+    {
+        var size = random.Chance(0.5) ? (ulong)random.Between(1, 64) : (ulong)random.Between(1, 4095);
+        ulong iova;
+        if (maps.Count > 0 && random.Chance(0.7))
+        {
+            var (at, bytes) = random.Pick(maps);
+            size = Math.Min(size, bytes);
+            iova = at + (ulong)random.Between(0, (int)Math.Min(bytes - size, 1UL << 20));
+        }
+        else iova = (ulong)random.Between(0, (16 << 20) - 4096);
+        return new DeviceDma(dev, iova, size, random.Chance(0.75));
     }
 
     /// <summary>An unmap of a run of adjacent earlier maps (one, mostly), or null when the domain maps nothing.</summary>

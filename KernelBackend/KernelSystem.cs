@@ -111,6 +111,8 @@ public sealed class KernelSystem : ISystem
                 if (unmap.Errno != 0) return (unmap.Errno, null);
                 if (!ulong.TryParse(unmap.Value, out var bytes)) throw new KernelBackendException($"{step}: the agent's unmap answered no byte count ({unmap.Value})");
                 return (0, OutcomeValues.Number(bytes));
+            case DeviceDma dma:
+                return Dma(dma, device, step, warnings);
             default:
                 throw new UnreachableStepException($"{step}: no kernel mapping"); // Reach refused it already
         }
@@ -147,14 +149,41 @@ public sealed class KernelSystem : ISystem
     /// </summary>
     private int MapDma(Map m, string step, List<string> warnings)
     {
-        var offset = m.Paddr % VfioDomains.BufferBytes;
-        if (offset + m.Size > VfioDomains.BufferBytes) offset = m.Paddr % VfioDomains.Page;
+        var offset = VfioDomains.BufferOffset(m.Paddr, m.Size);
         var flags = (m.Prot.Contains('r') ? 1 : 0) | (m.Prot.Contains('w') ? 2 : 0); // VFIO_DMA_MAP_FLAG_READ, _WRITE
         var reply = Ask(step, warnings, "vfio_map", ContainerOf(m.Domain), Hex(m.Iova), Hex(m.Size), Hex(offset), flags.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (reply.Errno != 0 && reply.Value is not null)
             throw new KernelBackendException($"{step}: the agent could not map ({reply.Value}, errno {reply.Errno})");
         return reply.Errno;
     }
+
+    /// <summary>
+    /// A DMA by the group's edu through its VFIO device fd: a write must land at the buffer offset of the map holding the
+    /// IOVA (the agent checks every byte); a fault is a DMAR fault interrupt (counted: the log record is ratelimited).
+    /// OK carries the trace's physical address of the map the bytes landed in (for a read: of the map, as no fault was
+    /// raised); a fault is <see cref="KernelJudge.VtdFault"/>, which VT-d raises alike for an unmapped IOVA and a
+    /// missing right. Anything else (some bytes landed, or landed and faulted) is an answer the model never allows.
+    /// </summary>
+    private (int, string?) Dma(DeviceDma op, int device, string step, List<string> warnings)
+    {
+        var handle = _reach.Domains.AttachedIn(_reach.GroupKey(device))!;
+        var map = _reach.Domains.MapAt(handle, op.Iova);
+        var landing = map is null || !op.Write ? "-" : Hex(VfioDomains.BufferOffset(map.Paddr, map.Size) + (op.Iova - map.Iova));
+        var reply = Ask(step, warnings, "vfio_dma", _claimedGroup[_reach.GroupKey(device)], _machine.Devices[device].Bdf, Hex(op.Iova), Hex(op.Size), op.Write ? "1" : "0", landing);
+        if (reply.Errno != 0) throw new KernelBackendException($"{step}: the agent's edu DMA failed at {reply.Value} (errno {reply.Errno})");
+        warnings.RemoveAll(w => w.StartsWith("dmar_fault(", StringComparison.Ordinal)); // the fault is the answer, not a warning
+        var parts = (reply.Value ?? "").Split(' ');
+        if (parts.Length != 2 || !int.TryParse(parts[1], out var faults) || faults < 0)
+            throw new KernelBackendException($"{step}: the agent's edu DMA answered '{reply.Value}' (no fault count)");
+        return (parts[0], faults) switch
+        {
+            ("1" or "-", 0) when map is not null => (0, DmaValues.Phys(map.Paddr + (op.Iova - map.Iova))),
+            ("0" or "-", > 0) => (EioErrno, KernelJudge.VtdFault),
+            _ => (map is null ? 0 : EioErrno, DmaValues.Fault($"inconsistent(landed {parts[0]}, {faults} fault interrupts)")),
+        };
+    }
+
+    private static readonly int EioErrno = 5;
 
     private string ContainerOf(string handle) => _claimedGroup[_reach.Domains.GroupOf(handle)!];
 

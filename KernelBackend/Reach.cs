@@ -102,6 +102,8 @@ public sealed class Reach
                 return "VFIO type1 detaches a domain only when its group leaves the container (VFIO_GROUP_UNSET_CONTAINER), which releases the DMA ownership too: that is release_group_dma_owner";
             case DomainFree:
                 return "VFIO type1 frees its domain itself when the last group leaves the container: userspace has no free";
+            case DeviceDma dma:
+                return DmaRefusal(dma, device);
             case IovaToPhys:
                 return "no userspace interface reads the IOMMU page table";
             default:
@@ -143,6 +145,20 @@ public sealed class Reach
                 _domains.Unmapped(u);
                 break;
         }
+    }
+
+    /// <summary>A DMA by the group's edu, opened through VFIO (docs/real-kernel.md "Device DMA through edu").</summary>
+    private string? DmaRefusal(DeviceDma op, int device)
+    {
+        if (op.Pasid is not null) return "the emulated VT-d runs in legacy mode: no PASID";
+        if (!_present[device]) return "an absent device does no DMA";
+        if (!_machine.Devices[device].VfioStandIn) return "only edu does DMA on command (through its VFIO device fd)";
+        if (!Claimed(device)) return "edu's DMA is reachable through VFIO only: the group must be held";
+        if (_domains.AttachedIn(GroupKey(device)) is not { } handle) return "VFIO opens a device fd only once the container's IOMMU is set (attach first)";
+        if (op.Size == 0 || op.Size > 4095)
+            return "edu's DMA buffer is 4 KiB and QEMU 7.2's edu_check_range needs the end inside it: a count of 0 or of 4096 and more aborts QEMU (hw_error)";
+        if (op.Iova + (op.Size - 1) >= 1UL << 28) return "edu's DMA mask is 28 bits (QEMU clamps the address)";
+        return _domains.DmaRefusal(handle, op);
     }
 
     private static string AttachedHandle(Operation op) => op switch { AttachGroup g => g.Domain, AttachDevice a => a.Domain, _ => "" };

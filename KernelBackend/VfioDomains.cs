@@ -30,7 +30,7 @@ public sealed class VfioDomains
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _waiting = new(StringComparer.Ordinal); // handle → group key
     private readonly Dictionary<string, string> _attached = new(StringComparer.Ordinal); // handle → group key
-    private readonly Dictionary<string, SortedDictionary<ulong, ulong>> _maps = new(StringComparer.Ordinal); // handle → iova → size
+    private readonly Dictionary<string, SortedDictionary<ulong, Map>> _maps = new(StringComparer.Ordinal); // handle → iova → its map
 
     /// <summary>The group key a handle is attached to (its container), or null.</summary>
     public string? GroupOf(string handle) => _attached.GetValueOrDefault(handle);
@@ -49,7 +49,24 @@ public sealed class VfioDomains
 
     /// <summary>The ranges a handle maps now, in IOVA order.</summary>
     public IReadOnlyList<(ulong Iova, ulong Size)> Maps(string handle) =>
-        _maps.TryGetValue(handle, out var m) ? [.. m.Select(p => (p.Key, p.Value))] : [];
+        _maps.TryGetValue(handle, out var m) ? [.. m.Select(p => (p.Key, p.Value.Size))] : [];
+
+    /// <summary>The handle attached in a group, or null.</summary>
+    public string? AttachedIn(string group) => _attached.FirstOrDefault(p => p.Value == group).Key;
+
+    /// <summary>The map of a handle holding <paramref name="iova"/>, or null.</summary>
+    public Map? MapAt(string handle, ulong iova) =>
+        _maps.TryGetValue(handle, out var m) ? m.Values.FirstOrDefault(x => x.Iova <= iova && iova - x.Iova < x.Size) : null;
+
+    /// <summary>
+    /// Where in the agent's buffer a map's memory starts: the paddr's offset in the buffer (its low bits kept, so an
+    /// unaligned paddr is an unaligned vaddr), or its page offset alone when the map would run past the buffer.
+    /// </summary>
+    public static ulong BufferOffset(ulong paddr, ulong size)
+    {
+        var offset = paddr % BufferBytes;
+        return offset + size > BufferBytes ? paddr % Page : offset;
+    }
 
     public string? AllocRefusal(DomainAllocPaging op, string group, bool claimed)
     {
@@ -105,6 +122,22 @@ public sealed class VfioDomains
         return null;
     }
 
+    /// <summary>
+    /// A DMA through an attached handle: inside one map or touching none (QEMU writes the mapped pages of a range that
+    /// is mapped in part and drops the rest, where the model faults the whole access); a read of a write-only map is
+    /// refused (the model's LPAE stand-in reads a write-only leaf; VT-d's second stage does not).
+    /// </summary>
+    public string? DmaRefusal(string handle, DeviceDma op)
+    {
+        var last = op.Iova + (op.Size - 1);
+        var touched = _maps[handle].Values.Where(m => m.Iova <= last && op.Iova < m.Iova + m.Size).ToList();
+        if (touched.Count > 1 || (touched.Count == 1 && (touched[0].Iova > op.Iova || touched[0].Iova + touched[0].Size - 1 < last)))
+            return "a DMA over mapped and unmapped bytes: QEMU writes the mapped part and faults the rest, the model faults it whole";
+        if (!op.Write && touched.Count == 1 && touched[0].Prot == ProtFlags.Write)
+            return "a read of a write-only map: the model's LPAE stand-in reads a write leaf, VT-d's second stage faults";
+        return null;
+    }
+
     private static bool Malformed(ulong iova, ulong size) =>
         size == 0 || iova % Page != 0 || size % Page != 0 || iova + (size - 1) < iova;
 
@@ -123,7 +156,7 @@ public sealed class VfioDomains
 
     public void Mapped(Map op)
     {
-        if (!Malformed(op.Iova, op.Size)) _maps[op.Domain][op.Iova] = op.Size;
+        if (!Malformed(op.Iova, op.Size)) _maps[op.Domain][op.Iova] = op;
     }
 
     public void Unmapped(Unmap op)

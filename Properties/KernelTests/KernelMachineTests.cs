@@ -190,7 +190,7 @@ public class KernelMachineTests
                 };
                 seen[key] = seen.GetValueOrDefault(key) + 1;
             }
-        foreach (var want in new[] { "domain_alloc_paging OK", "attach_group OK", "attach_device OK", "map OK", "map EINVAL", "unmap bytes" })
+        foreach (var want in new[] { "domain_alloc_paging OK", "attach_group OK", "attach_device OK", "map OK", "map EINVAL", "unmap bytes", "device_dma OK", "device_dma EIO" })
             Assert.True(seen.GetValueOrDefault(want) >= 3, $"{want}: {seen.GetValueOrDefault(want)} in 60 traces ({string.Join(", ", seen.Select(p => $"{p.Key} {p.Value}"))})");
         Assert.False(seen.ContainsKey("unmap 0"), "an unmap of nothing is not reachable (VFIO answers it without iommu_unmap)");
         Assert.False(seen.ContainsKey("attach_group ENODEV") || seen.ContainsKey("attach_device ENODEV"), "an attach through an absent device is not reachable");
