@@ -230,6 +230,9 @@ public sealed class KernelSystem : ISystem
     {
         var reply = _guest.Request(step, op, args);
         _log.AddRange(reply.Log);
+        // ENOSYS naming the request: the agent in the cache's initramfs is older than kernel/agent.c.
+        if (reply.Errno == 38 && reply.Value == op)
+            throw new KernelBackendException($"{step}: the guest's agent has no '{op}' request (it is older than kernel/agent.c): rerun scripts/kernel-setup.sh, which rebuilds the agent and the initramfs");
         // A stall report is the host's overload showing through TCG, not the step's behaviour: the run is void.
         if (reply.Log.FirstOrDefault(SplatParser.IsStall) is { } stall)
             throw new KernelBackendException($"{step}: the guest stalled ({stall}): the host is overloaded; the run is void, not a disagreement");
