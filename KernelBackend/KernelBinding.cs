@@ -75,7 +75,7 @@ public sealed class KernelBinding : IRunBinding<Trace>
         // The model alone: the emulated implementation is not run here (and refuses any era but 7.0).
         var model = new ModelJudge(ModelState.Initial(trace.Config, trace.Topology));
         Last = new KernelSystem(guest, trace.Topology, Era);
-        return new RunSetup { Model = model, System = Last, Checks = [new ExpectCheck(), new OutcomeCheck()] };
+        return new RunSetup { Model = new KernelJudge(model), System = Last, Checks = [new ExpectCheck(), new OutcomeCheck()] };
     }
 
     /// <summary>Back to the state the agent recorded at boot: VFIO closed, devices rescanned, drivers unbound, types reset; verified.</summary>

@@ -105,6 +105,7 @@ public static class KernelGen
                 var (chosen, device) = random.Pick(options);
                 candidates.Add((chosen, name == BusProbe.Entry.Name ? -1 : device, weight));
             }
+            candidates.AddRange(KernelDomainGen.Candidates(reach, names, random));
             var pick = candidates[random.Weighted([.. candidates.Select(c => c.Weight)])];
             Emit(session, reach, pick.Op, pick.Device);
         }

@@ -99,6 +99,20 @@ public sealed class KernelSystem : ISystem
                 var released = Ask(step, warnings, "vfio_release", group);
                 if (_era == KernelEra.V6_1) UnbindVfio(step, warnings);
                 return (released.Errno, null);
+            case DomainAllocPaging:
+                // Deferred: type1 allocates in VFIO_SET_IOMMU, which is the attach; that call's errno answers the pair.
+                return (0, null);
+            case AttachGroup or AttachDevice:
+                return (Ask(step, warnings, "vfio_set_iommu", _claimedGroup[_reach.GroupKey(device)]).Errno, null);
+            case Map m:
+                return (MapDma(m, step, warnings), null);
+            case Unmap u:
+                var unmap = Ask(step, warnings, "vfio_unmap", ContainerOf(u.Domain), Hex(u.Iova), Hex(u.Size));
+                if (unmap.Errno != 0) return (unmap.Errno, null);
+                if (!ulong.TryParse(unmap.Value, out var bytes)) throw new KernelBackendException($"{step}: the agent's unmap answered no byte count ({unmap.Value})");
+                return (0, OutcomeValues.Number(bytes));
+            case DeviceDma dma:
+                return Dma(dma, device, step, warnings);
             default:
                 throw new UnreachableStepException($"{step}: no kernel mapping"); // Reach refused it already
         }
@@ -127,6 +141,53 @@ public sealed class KernelSystem : ISystem
         if (claim.Errno == 0) _claimedGroup[_reach.GroupKey(device)] = group.Value!;
         return claim.Errno;
     }
+
+    /// <summary>
+    /// VFIO_IOMMU_MAP_DMA of the handle's container: the memory is the agent's buffer at an offset whose low bits are
+    /// the paddr's (an unaligned paddr is an unaligned vaddr, refused as iommu_map refuses it); the physical address
+    /// itself is the kernel's choice, not the trace's (only the answer is compared).
+    /// </summary>
+    private int MapDma(Map m, string step, List<string> warnings)
+    {
+        var offset = VfioDomains.BufferOffset(m.Paddr, m.Size);
+        var flags = (m.Prot.Contains('r') ? 1 : 0) | (m.Prot.Contains('w') ? 2 : 0); // VFIO_DMA_MAP_FLAG_READ, _WRITE
+        var reply = Ask(step, warnings, "vfio_map", ContainerOf(m.Domain), Hex(m.Iova), Hex(m.Size), Hex(offset), flags.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (reply.Errno != 0 && reply.Value is not null)
+            throw new KernelBackendException($"{step}: the agent could not map ({reply.Value}, errno {reply.Errno})");
+        return reply.Errno;
+    }
+
+    /// <summary>
+    /// A DMA by the group's edu through its VFIO device fd: a write must land at the buffer offset of the map holding the
+    /// IOVA (the agent checks every byte); a fault is a DMAR fault interrupt (counted: the log record is ratelimited).
+    /// OK carries the trace's physical address of the map the bytes landed in (for a read: of the map, as no fault was
+    /// raised); a fault is <see cref="KernelJudge.VtdFault"/>, which VT-d raises alike for an unmapped IOVA and a
+    /// missing right. Anything else (some bytes landed, or landed and faulted) is an answer the model never allows.
+    /// </summary>
+    private (int, string?) Dma(DeviceDma op, int device, string step, List<string> warnings)
+    {
+        var handle = _reach.Domains.AttachedIn(_reach.GroupKey(device))!;
+        var map = _reach.Domains.MapAt(handle, op.Iova);
+        var landing = map is null || !op.Write ? "-" : Hex(VfioDomains.BufferOffset(map.Paddr, map.Size) + (op.Iova - map.Iova));
+        var reply = Ask(step, warnings, "vfio_dma", _claimedGroup[_reach.GroupKey(device)], _machine.Devices[device].Bdf, Hex(op.Iova), Hex(op.Size), op.Write ? "1" : "0", landing);
+        if (reply.Errno != 0) throw new KernelBackendException($"{step}: the agent's edu DMA failed at {reply.Value} (errno {reply.Errno})");
+        warnings.RemoveAll(w => w.StartsWith("dmar_fault(", StringComparison.Ordinal)); // the fault is the answer, not a warning
+        var parts = (reply.Value ?? "").Split(' ');
+        if (parts.Length != 2 || !int.TryParse(parts[1], out var faults) || faults < 0)
+            throw new KernelBackendException($"{step}: the agent's edu DMA answered '{reply.Value}' (no fault count)");
+        return (parts[0], faults) switch
+        {
+            ("1" or "-", 0) when map is not null => (0, DmaValues.Phys(map.Paddr + (op.Iova - map.Iova))),
+            ("0" or "-", > 0) => (EioErrno, KernelJudge.VtdFault),
+            _ => (map is null ? 0 : EioErrno, DmaValues.Fault($"inconsistent(landed {parts[0]}, {faults} fault interrupts)")),
+        };
+    }
+
+    private static readonly int EioErrno = 5;
+
+    private string ContainerOf(string handle) => _claimedGroup[_reach.Domains.GroupOf(handle)!];
+
+    private static string Hex(ulong value) => $"0x{value:x}";
 
     /// <summary>
     /// 6.1's PCI core binds a re-added device's driver at rescan although drivers_autoprobe is 0 (the PCI core's, not
@@ -169,6 +230,9 @@ public sealed class KernelSystem : ISystem
     {
         var reply = _guest.Request(step, op, args);
         _log.AddRange(reply.Log);
+        // ENOSYS naming the request: the agent in the cache's initramfs is older than kernel/agent.c.
+        if (reply.Errno == 38 && reply.Value == op)
+            throw new KernelBackendException($"{step}: the guest's agent has no '{op}' request (it is older than kernel/agent.c): rerun scripts/kernel-setup.sh, which rebuilds the agent and the initramfs");
         // A stall report is the host's overload showing through TCG, not the step's behaviour: the run is void.
         if (reply.Log.FirstOrDefault(SplatParser.IsStall) is { } stall)
             throw new KernelBackendException($"{step}: the guest stalled ({stall}): the host is overloaded; the run is void, not a disagreement");

@@ -15,6 +15,7 @@ public sealed class Reach
     private readonly KernelMachine _machine;
     private readonly bool[] _present;
     private readonly HashSet<string> _claimed = new(StringComparer.Ordinal);
+    private readonly VfioDomains _domains = new();
 
     /// <summary>The facts of a trace on <paramref name="machine"/>, before its first step.</summary>
     public Reach(KernelMachine machine)
@@ -31,6 +32,9 @@ public sealed class Reach
     public bool Present(int device) => _present[device];
 
     public bool Claimed(int device) => _claimed.Contains(GroupKey(device));
+
+    /// <summary>The trace's paging domains as VFIO holds them (allocated, attached, their mappings).</summary>
+    public VfioDomains Domains => _domains;
 
     public string GroupKey(int device) => _machine.GroupKey(device);
 
@@ -81,8 +85,29 @@ public sealed class Reach
                 return "device DMA ownership is claimed by iommufd's VFIO cdev path, and the kernel has no CONFIG_IOMMUFD";
             case GetDomain:
                 return "no userspace interface reports a device's current domain";
+            case DomainAllocPaging a:
+                if (!_present[device]) return "an absent device has no group";
+                return _domains.AllocRefusal(a, GroupKey(device), Claimed(device));
+            case AttachGroup or AttachDevice when !_present[device]:
+                return "an absent device has no group (VFIO_SET_IOMMU would attach the rest of it)";
+            case AttachDevice when _machine.Devices.Count(x => x.Spec.Group == d!.Spec.Group) != 1:
+                return "VFIO attaches whole groups: attach_device in a group of several (EINVAL in the core) is never called";
+            case AttachGroup or AttachDevice:
+                return _domains.AttachRefusal(AttachedHandle(op), GroupKey(device), Claimed(device));
+            case Map m:
+                return _domains.MapRefusal(m);
+            case Unmap u:
+                return _domains.UnmapRefusal(u);
+            case DetachGroup or DetachDevice:
+                return "VFIO type1 detaches a domain only when its group leaves the container (VFIO_GROUP_UNSET_CONTAINER), which releases the DMA ownership too: that is release_group_dma_owner";
+            case DomainFree:
+                return "VFIO type1 frees its domain itself when the last group leaves the container: userspace has no free";
+            case DeviceDma dma:
+                return DmaRefusal(dma, device);
+            case IovaToPhys:
+                return "no userspace interface reads the IOMMU page table";
             default:
-                return $"{op.Name} is not user-reachable in this slice (a VFIO container's IOMMU allocates and attaches at once)";
+                return $"{op.Name} is not user-reachable in this slice";
         }
     }
 
@@ -105,7 +130,36 @@ public sealed class Reach
                 break;
             case ReleaseGroupDmaOwner: // the agent closes the group and container whatever the unset answered
                 _claimed.Remove(GroupKey(device));
+                _domains.Released(GroupKey(device));
+                break;
+            case DomainAllocPaging a when errno == Errno.OK:
+                _domains.Allocated(a.As, GroupKey(device));
+                break;
+            case AttachGroup or AttachDevice when errno == Errno.OK:
+                _domains.AttachedTo(AttachedHandle(op));
+                break;
+            case Map m when errno == Errno.OK:
+                _domains.Mapped(m);
+                break;
+            case Unmap u when errno == Errno.OK:
+                _domains.Unmapped(u);
                 break;
         }
     }
+
+    /// <summary>A DMA by the group's edu, opened through VFIO (docs/real-kernel.md "Device DMA through edu").</summary>
+    private string? DmaRefusal(DeviceDma op, int device)
+    {
+        if (op.Pasid is not null) return "the emulated VT-d runs in legacy mode: no PASID";
+        if (!_present[device]) return "an absent device does no DMA";
+        if (!_machine.Devices[device].VfioStandIn) return "only edu does DMA on command (through its VFIO device fd)";
+        if (!Claimed(device)) return "edu's DMA is reachable through VFIO only: the group must be held";
+        if (_domains.AttachedIn(GroupKey(device)) is not { } handle) return "VFIO opens a device fd only once the container's IOMMU is set (attach first)";
+        if (op.Size == 0 || op.Size > 4095)
+            return "edu's DMA buffer is 4 KiB and QEMU 7.2's edu_check_range needs the end inside it: a count of 0 or of 4096 and more aborts QEMU (hw_error)";
+        if (op.Iova + (op.Size - 1) >= 1UL << 28) return "edu's DMA mask is 28 bits (QEMU clamps the address)";
+        return _domains.DmaRefusal(handle, op);
+    }
+
+    private static string AttachedHandle(Operation op) => op switch { AttachGroup g => g.Domain, AttachDevice a => a.Domain, _ => "" };
 }

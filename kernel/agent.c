@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <termios.h>
 #include <unistd.h>
@@ -259,6 +261,114 @@ static int vfio_release(int group)
     return err;
 }
 
+/* The memory VFIO maps: one anonymous buffer, mapped on first use. The host picks the offset (its low bits follow the
+ * trace's paddr, so an unaligned paddr is an unaligned vaddr) and keeps offset + size inside it. */
+#define DMA_BUF_BYTES (64UL << 20)
+static char *dma_buf;
+
+static int vfio_map(int group, unsigned long long iova, unsigned long long size, unsigned long long off, unsigned flags, const char **why)
+{
+    struct claim *c = find_claim(group);
+    if (!c) { *why = "not claimed"; return ENOENT; }
+    if (off > DMA_BUF_BYTES || size > DMA_BUF_BYTES - off) { *why = "outside-buffer"; return E2BIG; }
+    if (!dma_buf) {
+        void *b = mmap(NULL, DMA_BUF_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (b == MAP_FAILED) { *why = "mmap"; return errno; }
+        dma_buf = b;
+    }
+    struct vfio_iommu_type1_dma_map m = {
+        .argsz = sizeof m, .flags = flags, .vaddr = (uintptr_t)dma_buf + off, .iova = iova, .size = size,
+    };
+    *why = NULL;
+    return ioctl(c->cfd, VFIO_IOMMU_MAP_DMA, &m) ? errno : 0;
+}
+
+/* VFIO_IOMMU_UNMAP_DMA: the value is the bytes vfio unmapped (it writes them back into .size). */
+static int vfio_unmap(int group, unsigned long long iova, unsigned long long size, char *out, size_t cap)
+{
+    struct claim *c = find_claim(group);
+    if (!c) { snprintf(out, cap, "not-claimed"); return ENOENT; }
+    struct vfio_iommu_type1_dma_unmap u = {.argsz = sizeof u, .iova = iova, .size = size};
+    if (ioctl(c->cfd, VFIO_IOMMU_UNMAP_DMA, &u)) { out[0] = 0; return errno; }
+    snprintf(out, cap, "%llu", (unsigned long long)u.size);
+    return 0;
+}
+
+/* DMAR fault interrupts so far (the "dmar" lines of /proc/interrupts): the fault's record in the log is ratelimited
+ * (dmar_fault prints at most 10 per 5 s), the interrupt is counted every time. */
+static long dmar_irqs(void)
+{
+    FILE *f = fopen("/proc/interrupts", "r");
+    if (!f) return -1;
+    char line[512];
+    long total = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strstr(line, "DMAR") && !strstr(line, "dmar")) continue;
+        char *p = strchr(line, ':');
+        if (p) total += strtol(p + 1, NULL, 10);
+    }
+    fclose(f);
+    return total;
+}
+
+static int region_offset(int dfd, unsigned index, unsigned long long *off)
+{
+    struct vfio_region_info ri = {.argsz = sizeof ri, .index = index};
+    if (ioctl(dfd, VFIO_DEVICE_GET_REGION_INFO, &ri)) return errno;
+    *off = ri.offset;
+    return 0;
+}
+
+/* A DMA by QEMU's edu through the VFIO device fd between its 4 KiB buffer (device address 0x40000) and IOVA: WRITE 1
+ * is edu to memory, 0 memory to edu. The edu buffer stays zero: it only ever reads the agent's buffer, which is zero
+ * but for a write's sentinel. OFF is where in the agent's buffer a write must land if the IOVA maps there (or "-"):
+ * it is filled with 0xa5 first. The value is "LANDED FAULTS": 1 when every byte at OFF was overwritten, 0 when none
+ * was, p when some were, - without OFF; and the DMAR fault interrupts the DMA raised. */
+static int vfio_dma(int group, const char *bdf, unsigned long long iova, unsigned long long size, int write,
+                    const char *offs, char *out, size_t cap)
+{
+    struct claim *c = find_claim(group);
+    if (!c) { snprintf(out, cap, "not-claimed"); return ENOENT; }
+    if (size == 0 || size > 4095) { snprintf(out, cap, "size"); return EINVAL; } /* edu_check_range: the end must be inside too */
+    long long off = strcmp(offs, "-") ? (long long)strtoull(offs, NULL, 0) : -1;
+    if (off >= 0 && (!dma_buf || (unsigned long long)off + size > DMA_BUF_BYTES)) { snprintf(out, cap, "offset"); return EINVAL; }
+    int dfd = ioctl(c->gfd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+    if (dfd < 0) { snprintf(out, cap, "GET_DEVICE_FD"); return errno; }
+    unsigned long long cfg, bar;
+    int err = region_offset(dfd, VFIO_PCI_CONFIG_REGION_INDEX, &cfg);
+    if (!err) err = region_offset(dfd, VFIO_PCI_BAR0_REGION_INDEX, &bar);
+    if (err) { close(dfd); snprintf(out, cap, "REGION_INFO"); return err; }
+    unsigned short cmd = 0;
+    if (pread(dfd, &cmd, 2, cfg + 4) != 2) { err = errno; close(dfd); snprintf(out, cap, "config read"); return err; }
+    cmd |= 0x6; /* memory space and bus master */
+    if (pwrite(dfd, &cmd, 2, cfg + 4) != 2) { err = errno; close(dfd); snprintf(out, cap, "config write"); return err; }
+    if (off >= 0 && !write) off = -1;
+    if (off >= 0) memset(dma_buf + off, 0xa5, size);
+    long before = dmar_irqs();
+    /* src, dst, count, cmd: RUN, and direction 2 for edu to memory */
+    unsigned long long regs[4] = {write ? 0x40000 : iova, write ? iova : 0x40000, size, write ? 0x3 : 0x1};
+    for (int i = 0; i < 4; i++)
+        if (pwrite(dfd, &regs[i], 8, bar + 0x80 + 8 * i) != 8) { err = errno; close(dfd); snprintf(out, cap, "BAR0 write"); return err; }
+    unsigned long long status = 1;
+    for (int i = 0; i < 1500 && (status & 1); i++) { /* edu completes on a 100 ms timer */
+        usleep(2000);
+        if (pread(dfd, &status, 8, bar + 0x98) != 8) { err = errno; close(dfd); snprintf(out, cap, "BAR0 read"); return err; }
+    }
+    if (status & 1) { close(dfd); snprintf(out, cap, "edu DMA did not complete in 3 s"); return ETIMEDOUT; }
+    const char *landed = "-";
+    if (off >= 0) {
+        size_t changed = 0;
+        for (unsigned long long i = 0; i < size; i++) changed += (unsigned char)dma_buf[off + i] != 0xa5;
+        landed = changed == size ? "1" : changed == 0 ? "0" : "p";
+        memset(dma_buf + off, 0, size);
+    }
+    long after = dmar_irqs();
+    for (int i = 0; i < 25 && after == before && strcmp(landed, "1"); i++) { usleep(2000); after = dmar_irqs(); }
+    close(dfd);
+    snprintf(out, cap, "%s %ld", landed, before < 0 || after < 0 ? -1L : after - before);
+    return 0;
+}
+
 /* ---- reset: back to the state recorded at start, then compare ---- */
 static char big[REPLY_MAX / 2];
 
@@ -331,6 +441,20 @@ static void handle(char *line)
         finish_str(err, why);
     } else if (!strcmp(op, "vfio_set_iommu") && argc == 2) {
         finish_str(vfio_set_iommu(atoi(argv[1])), NULL);
+    } else if (!strcmp(op, "vfio_map") && argc == 6) {
+        const char *why = NULL;
+        int err = vfio_map(atoi(argv[1]), strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0),
+                           strtoull(argv[4], NULL, 0), (unsigned)strtoul(argv[5], NULL, 0), &why);
+        finish_str(err, why);
+    } else if (!strcmp(op, "vfio_unmap") && argc == 4) {
+        char n[32];
+        int err = vfio_unmap(atoi(argv[1]), strtoull(argv[2], NULL, 0), strtoull(argv[3], NULL, 0), n, sizeof n);
+        finish_str(err, n[0] ? n : NULL);
+    } else if (!strcmp(op, "vfio_dma") && argc == 7) {
+        char v[128];
+        int err = vfio_dma(atoi(argv[1]), argv[2], strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0), atoi(argv[5]),
+                           argv[6], v, sizeof v);
+        finish_str(err, v);
     } else if (!strcmp(op, "vfio_release") && argc == 2) {
         finish_str(vfio_release(atoi(argv[1])), NULL);
     } else if (!strcmp(op, "state")) {

@@ -18,7 +18,7 @@ public static class QemuCommand
             "-nodefaults", "-display", "none", "-no-reboot",
             "-kernel", kernel, "-initrd", initrd,
             "-append", "console=ttyS0 intel_iommu=on iommu=nopt panic=-1 quiet no_timer_check",
-            "-device", "intel-iommu,intremap=on,caching-mode=on",
+            "-device", "intel-iommu,intremap=on,caching-mode=on,aw-bits=48",
         };
         // Root-complex devices (and bridges) first, in the machine's group order, then what sits behind each bridge.
         var devices = (machine ?? KernelMachine.Fixed).Devices;

@@ -119,7 +119,7 @@ public class KernelMachineTests
     {
         var args = QemuCommand.Arguments("K", "I", "C", "S");
         Assert.Equal(KernelMachine.Fixed.Devices.Length + 1, args.Count(a => a == "-device"));
-        Assert.Contains("intel-iommu,intremap=on,caching-mode=on", args);
+        Assert.Contains("intel-iommu,intremap=on,caching-mode=on,aw-bits=48", args);
         Assert.Contains("unix:S,server=on,wait=on", args);
     }
 
@@ -174,6 +174,77 @@ public class KernelMachineTests
                 reach.Update(step.Op, device, step.ModelOutcome.Errno);
             }
         }
+    }
+
+    [Fact]
+    public void Generated_kernel_traces_draw_the_vfio_domain_steps()
+    {
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var seed = 0UL; seed < 60; seed++)
+            foreach (var step in Executor.RunFull(KernelGen.Generate(seed)).Steps)
+            {
+                var key = step.Op switch
+                {
+                    Unmap => step.ModelOutcome.Value == "0x0" ? "unmap 0" : "unmap bytes",
+                    _ => $"{step.Op.Name} {step.ModelOutcome.Errno}",
+                };
+                seen[key] = seen.GetValueOrDefault(key) + 1;
+            }
+        foreach (var want in new[] { "domain_alloc_paging OK", "attach_group OK", "attach_device OK", "map OK", "map EINVAL", "unmap bytes", "device_dma OK", "device_dma EIO" })
+            Assert.True(seen.GetValueOrDefault(want) >= 3, $"{want}: {seen.GetValueOrDefault(want)} in 60 traces ({string.Join(", ", seen.Select(p => $"{p.Key} {p.Value}"))})");
+        Assert.False(seen.ContainsKey("unmap 0"), "an unmap of nothing is not reachable (VFIO answers it without iommu_unmap)");
+        Assert.False(seen.ContainsKey("attach_group ENODEV") || seen.ContainsKey("attach_device ENODEV"), "an attach through an absent device is not reachable");
+    }
+
+    [Fact]
+    public void Vfio_domains_admit_only_what_type1_and_the_model_answer_alike()
+    {
+        var reach = new Reach(KernelMachine.Fixed);
+        reach.Update(new BusProbe(BusNames.Pci), -1, Errno.OK);
+        Assert.Contains("claim_group_dma_owner first", reach.Refusal(new DomainAllocPaging("dev2", "d1"), 2));
+        reach.Update(new ClaimGroupDmaOwner("dev2", "o1"), 2, Errno.OK);
+        Assert.Contains("flags", reach.Refusal(new DomainAllocPaging("dev2", "d1", AllocFlags.DirtyTracking), 2));
+        Assert.Contains("not yet attached", reach.Refusal(new AttachGroup("d1", "dev2"), 2));
+        Assert.Null(reach.Refusal(new DomainAllocPaging("dev2", "d1"), 2));
+        reach.Update(new DomainAllocPaging("dev2", "d1"), 2, Errno.OK);
+        Assert.Contains("once per container", reach.Refusal(new DomainAllocPaging("dev2", "d2"), 2));
+        Assert.Contains("only while attached", reach.Refusal(new Map("d1", 0, 0, 4096, "rw"), -1));
+        Assert.Null(reach.Refusal(new AttachDevice("d1", "dev2"), 2));
+        Assert.Contains("groups", reach.Refusal(new AttachDevice("d1", "dev4"), 4));
+        reach.Update(new AttachGroup("d1", "dev2"), 2, Errno.OK);
+        Assert.Contains("DMA ownership", reach.Refusal(new DetachGroup("d1", "dev2"), 2));
+        Assert.Contains("frees", reach.Refusal(new DomainFree("d1"), -1));
+
+        Assert.Null(reach.Refusal(new Map("d1", 0x10000, 0x2000, 0x3000, "rw"), -1));
+        Assert.Null(reach.Refusal(new Map("d1", 0x10001, 0x2000, 0x3000, "rw"), -1)); // malformed: EINVAL on both sides
+        Assert.Null(reach.Refusal(new Map("d1", 0x10000, 0x2000, 0, "rw"), -1));
+        Assert.Contains("READ and WRITE", reach.Refusal(new Map("d1", 0x10000, 0x2000, 0x1000, "rwc"), -1));
+        Assert.Contains("MSI", reach.Refusal(new Map("d1", 0xfedff000, 0, 0x2000, "rw"), -1));
+        Assert.Contains("aperture", reach.Refusal(new Map("d1", 1UL << 48, 0, 0x1000, "rw"), -1));
+        Assert.Null(reach.Refusal(new Map("d1", (1UL << 48) - 0x1000, 0, 0x1000, "rw"), -1));
+        Assert.Contains("MiB", reach.Refusal(new Map("d1", 0, 0, 8UL << 20, "rw"), -1));
+        reach.Update(new Map("d1", 0x10000, 0x2000, 0x3000, "rw"), -1, Errno.OK);
+        reach.Update(new Map("d1", 0x13000, 0x2000, 0x1000, "r"), -1, Errno.OK);
+        reach.Update(new Map("d1", 0x20000, 0x2000, 0x1000, "r"), -1, Errno.OK);
+        Assert.Contains("overlap", reach.Refusal(new Map("d1", 0x12000, 0, 0x1000, "rw"), -1));
+
+        Assert.Contains("zero-size", reach.Refusal(new Unmap("d1", 0x10000, 0), -1));
+        Assert.Contains("unaligned", reach.Refusal(new Unmap("d1", 0x10000, 0x800), -1));
+        Assert.Contains("nothing", reach.Refusal(new Unmap("d1", 0x40000, 0x1000), -1));
+        Assert.Contains("bisects", reach.Refusal(new Unmap("d1", 0x11000, 0x1000), -1));
+        Assert.Contains("bisects", reach.Refusal(new Unmap("d1", 0x10000, 0x1000), -1));
+        Assert.Contains("holes", reach.Refusal(new Unmap("d1", 0x10000, 0x11000), -1));
+        Assert.Contains("holes", reach.Refusal(new Unmap("d1", 0xf000, 0x5000), -1));
+        Assert.Null(reach.Refusal(new Unmap("d1", 0x10000, 0x4000), -1)); // two adjacent maps, whole
+        reach.Update(new Unmap("d1", 0x10000, 0x4000), -1, Errno.OK);
+        Assert.Equal([(0x20000UL, 0x1000UL)], reach.Domains.Maps("d1"));
+
+        // The release frees the domain in type1: its handle is no longer reachable, nor reusable.
+        reach.Update(new ReleaseGroupDmaOwner("dev2"), 2, Errno.OK);
+        Assert.Contains("only while attached", reach.Refusal(new Unmap("d1", 0x20000, 0x1000), -1));
+        reach.Update(new ClaimGroupDmaOwner("dev2", "o1"), 2, Errno.OK);
+        Assert.Contains("used before", reach.Refusal(new DomainAllocPaging("dev2", "d1"), 2));
+        Assert.Contains("not yet attached", reach.Refusal(new AttachGroup("d1", "dev2"), 2));
     }
 
     private static KernelMachine Booted(Topology topology) =>
