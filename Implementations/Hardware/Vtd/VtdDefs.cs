@@ -7,6 +7,7 @@ namespace IommuConformance.Implementations.Hardware.Vtd;
 public static class VtdRegs
 {
     public const int Cap = 0x08;       // CM bit 7 (caching mode), NFR [47:40] (fault records − 1)
+    public const int Ecap = 0x10;      // SMTS bit 43 (scalable mode)
     public const int Fsts = 0x34;      // PFO bit 0, PPF bit 1, IQE bit 4 (write 1 to clear)
     public const int Rtaddr = 0x20;
     public const int Fectl = 0x38, Fedata = 0x3C, Feaddr = 0x40;   // FECTL: IM bit 31 (masked at reset), IP bit 30
@@ -64,4 +65,11 @@ public static class VtdFaultReason
 {
     public const byte RootNotPresent = 0x01, ContextNotPresent = 0x02, AddressBeyondMgaw = 0x04;
     public const byte Write = 0x05, Read = 0x06, PagingEntryAccess = 0x07;
+
+    // Scalable mode (dmar.c dma_remap_sm_fault_reasons, from 0x30): root entry access / not present, context entry
+    // access / not present, PASID past the directory, PASID directory entry access / not present, PASID-table entry
+    // access / not present, and an invalid PASID entry (a PGTT this unit does not implement: nested).
+    public const byte SmRootAccess = 0x38, SmRootNotPresent = 0x39, SmContextAccess = 0x40, SmContextNotPresent = 0x41;
+    public const byte SmPasidTooLarge = 0x46, SmPasidDirAccess = 0x50, SmPasidDirNotPresent = 0x51;
+    public const byte SmPasidEntryAccess = 0x58, SmPasidEntryNotPresent = 0x59, SmPasidEntryInvalid = 0x5B;
 }
