@@ -57,6 +57,21 @@ public static class VtdQi
     public static (ulong, ulong) IotlbPage(int did, ulong addr, int am) =>
         (IotlbType | (3UL << GranShift) | ((ulong)(ushort)did << DidShift), (addr & ~0xFFFUL) | (uint)(am & 0x3F));
 
+    // Scalable mode: 256-bit descriptors (IQA.DW bit 11; the upper 128 bits are zero for every type used here).
+    public const ulong IqaDw = 1UL << 11;
+    public const int WideBytes = 32;
+    public const byte PiotlbType = 6, PcType = 7;      // p_iotlb_inv_dsc, pc_inv_dsc
+    public const int PasidShift = 32;                  // PASID [51:32]
+
+    /// <summary>qi_flush_pasid_cache: QI_PC_PASID_SEL (1), or QI_PC_ALL_PASIDS (0) of a DID, or QI_PC_GLOBAL (3).</summary>
+    public static (ulong, ulong) PasidCache(int gran, int did, uint pasid) =>
+        (PcType | ((ulong)(gran & 3) << GranShift) | ((ulong)(ushort)did << DidShift) | ((ulong)(pasid & 0xFFFFF) << PasidShift), 0);
+
+    /// <summary>qi_flush_piotlb: all of (DID, PASID) (QI_GRAN_NONG_PASID, 2) when <paramref name="am"/> is null, else 2^AM pages from ADDR (QI_GRAN_PSI_PASID, 3).</summary>
+    public static (ulong, ulong) PasidIotlb(int did, uint pasid, ulong addr = 0, int? am = null) =>
+        (PiotlbType | ((am is null ? 2UL : 3UL) << GranShift) | ((ulong)(ushort)did << DidShift) | ((ulong)(pasid & 0xFFFFF) << PasidShift),
+            am is { } a ? (addr & ~0xFFFUL) | (uint)(a & 0x3F) : 0);
+
     public static (ulong, ulong) Wait(ulong statusAddr, uint data) => (WaitType | WaitSw | ((ulong)data << 32), statusAddr & ~3UL);
 }
 

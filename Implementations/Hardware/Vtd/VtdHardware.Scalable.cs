@@ -8,7 +8,10 @@ namespace IommuConformance.Implementations.Hardware.Vtd;
 /// (2^(PDTS+7) entries), the directory entry a PASID table of 64 entries, and the PASID entry the translation: PGTT 1
 /// first level (an x86-64 table, <see cref="VtdFirstLevelWalk"/>), 2 second level (the legacy walk, DID-tagged
 /// IOTLB), 4 pass-through. A request without PASID uses the context entry's RID_PASID. Context entries are cached
-/// per request id as in legacy mode; PASID entries are read from memory at each request (no PASID cache yet).
+/// per request id as in legacy mode; PASID entries per (request id, PASID), tagged by their DID, until a pc_inv_dsc
+/// covering them or a context-cache invalidation of the device; first-level translations in an IOTLB tagged by
+/// (DID, PASID) until a p_iotlb_inv_dsc or a global IOTLB invalidation (a domain-selective iotlb_inv_dsc reaches the
+/// DID-tagged second-level entries only: the narrower reading, so a driver that relies on it for first level shows).
 /// A not-present or FPD-cleared PASID entry blocks; FPD in the context entry or the PASID entry suppresses recording.
 /// </summary>
 public sealed partial class VtdHardware
@@ -20,6 +23,20 @@ public sealed partial class VtdHardware
     public bool Scalable => ScalableSupported && (_rtaddr & VtdSm.RtaddrTtmMask) == VtdSm.RtaddrTtmScalable;
 
     /// <summary>What a (request id, PASID) resolved to: a PASID entry, or a fault with its reason and the word holding FPD.</summary>
+    private readonly Dictionary<(int Rid, uint Pasid), SmConfig> _pasidCache = [];
+    private readonly Dictionary<(int Did, uint Pasid), int> _pasidTags = [];
+
+    /// <summary>The first-level IOTLB; its tags stand for (DID, PASID) pairs (<see cref="PasidTag"/>).</summary>
+    public Iotlb PasidIotlb { get; } = new(IotlbEntries, [1UL << 12, 1UL << 21, 1UL << 30], IotlbFullPolicy.FlushAllWhenFull);
+
+    private int PasidTag(int did, uint pasid)
+    {
+        if (!_pasidTags.TryGetValue((did, pasid), out var tag)) _pasidTags[(did, pasid)] = tag = _pasidTags.Count;
+        return tag;
+    }
+
+    private int? PeekPasidTag(int did, uint pasid) => _pasidTags.TryGetValue((did, pasid), out var tag) ? tag : null;
+
     private readonly record struct SmConfig(byte Reason, DmaFault Fault, ulong FpdWord, VtdPasidEntry Entry)
     {
         public bool Failed => Reason != 0;
@@ -75,10 +92,16 @@ public sealed partial class VtdHardware
     {
         var ctx = SmContextFor(rid);
         if (ctx.Reason != 0) return Fault(rid, iova, access, ctx.Reason, ctx.Fault, record: true, ctx.Lo);
-        return ResolveSm(rid, FetchPasidEntry(ctx.Lo, pasid ?? RidPasid(ctx.Hi)), iova, access, useIotlb: true, record: true);
+        var p = pasid ?? RidPasid(ctx.Hi);
+        if (!_pasidCache.TryGetValue((rid, p), out var cfg))
+        {
+            cfg = FetchPasidEntry(ctx.Lo, p);
+            if (!cfg.Failed) _pasidCache[(rid, p)] = cfg;
+        }
+        return ResolveSm(rid, p, cfg, iova, access, useIotlb: true, record: true);
     }
 
-    private DmaTranslation ResolveSm(int rid, SmConfig cfg, ulong iova, IommuPerm access, bool useIotlb, bool record)
+    private DmaTranslation ResolveSm(int rid, uint pasid, SmConfig cfg, ulong iova, IommuPerm access, bool useIotlb, bool record)
     {
         if (cfg.Failed) return Fault(rid, iova, access, cfg.Reason, cfg.Fault, record, cfg.FpdWord);
         var e = cfg.Entry;
@@ -91,14 +114,18 @@ public sealed partial class VtdHardware
                     return Fault(rid, iova, access, VtdFaultReason.SmPasidEntryInvalid, DmaFault.ContextEntry, record, cfg.FpdWord);
                 return WalkSecondLevel(rid, e.Did, walker, iova, access, useIotlb, record, cfg.FpdWord);
             default:
-                if (useIotlb) Walks++;
+                var tag = PasidTag(e.Did, pasid);
+                if (useIotlb && PasidIotlb.Lookup(tag, iova) is { } hit) return FromEntry(rid, hit, iova, access, record, cfg.FpdWord);
+                if (useIotlb) { Walks++; PasidIotlb.RecordWalk(); }
                 var w = VtdFirstLevelWalk.Walk(Memory, e.Flptptr, e.Flpm, iova);
                 if (!w.IsOk)
                 {
                     var reason = w.Status == PageTable.WalkStatus.ExternalAbort ? VtdFaultReason.PagingEntryAccess : access == IommuPerm.Write ? VtdFaultReason.Write : VtdFaultReason.Read;
                     return Fault(rid, iova, access, reason, FaultOf(w.Status), record, cfg.FpdWord);
                 }
-                return FromEntry(rid, w.ToIotlbEntry(e.Did), iova, access, record, cfg.FpdWord);
+                var leaf = w.ToIotlbEntry(tag);
+                if (useIotlb) PasidIotlb.Insert(Splinter(leaf, iova));
+                return FromEntry(rid, leaf, iova, access, record, cfg.FpdWord);
         }
     }
 
@@ -115,33 +142,75 @@ public sealed partial class VtdHardware
     }
 
     /// <summary>The PASID entries a DMA could use: through the context entry in memory and through the cached one.</summary>
-    private List<(TranslationSource Source, SmConfig Config)> SmConfigs(int rid, uint? pasid)
+    private List<(TranslationSource Source, uint Pasid, SmConfig Config)> SmConfigs(int rid, uint? pasid)
     {
-        var configs = new List<(TranslationSource, SmConfig)>(2);
+        var configs = new List<(TranslationSource, uint, SmConfig)>(3);
         var fresh = FetchSmContext(rid);
-        var freshCfg = fresh.Reason != 0 ? SmConfig.Fail(fresh.Reason, fresh.Fault, fresh.Lo) : FetchPasidEntry(fresh.Lo, pasid ?? RidPasid(fresh.Hi));
-        configs.Add((TranslationSource.FreshWalk, freshCfg));
-        if (_contextCache.TryGetValue(rid, out var ctx) && FetchPasidEntry(ctx.Lo, pasid ?? RidPasid(ctx.Hi)) is var viaCached && viaCached != freshCfg)
-            configs.Add((TranslationSource.CachedConfig, viaCached));
+        var freshPasid = pasid ?? RidPasid(fresh.Hi);
+        var freshCfg = fresh.Reason != 0 ? SmConfig.Fail(fresh.Reason, fresh.Fault, fresh.Lo) : FetchPasidEntry(fresh.Lo, freshPasid);
+        configs.Add((TranslationSource.FreshWalk, freshPasid, freshCfg));
+        if (_contextCache.TryGetValue(rid, out var ctx))
+        {
+            // a DMA with the context entry cached reads the PASID entry through it, or finds that PASID entry cached
+            var p = pasid ?? RidPasid(ctx.Hi);
+            Add(p, FetchPasidEntry(ctx.Lo, p));
+            if (_pasidCache.TryGetValue((rid, p), out var cached)) Add(p, cached);
+        }
+        else if (fresh.Reason == 0 && _pasidCache.TryGetValue((rid, freshPasid), out var cached)) Add(freshPasid, cached);
         return configs;
+
+        void Add(uint p, SmConfig cfg)
+        {
+            if (!configs.Exists(c => c.Item2 == p && c.Item3 == cfg)) configs.Add((TranslationSource.CachedConfig, p, cfg));
+        }
     }
 
     private void PeekSm(int rid, uint? pasid, ulong iova, IommuPerm access, List<PossibleTranslation> found)
     {
         var configs = SmConfigs(rid, pasid);
-        foreach (var (source, cfg) in configs) found.Add(new(source, ResolveSm(rid, cfg, iova, access, useIotlb: false, record: false)));
-        foreach (var (_, cfg) in configs)
-            if (!cfg.Failed && cfg.Entry.Pgtt == VtdPasidEntry.PgttSecondLevel && Iotlb.Peek(cfg.Entry.Did, iova) is { } e)
-                found.Add(new(TranslationSource.Iotlb, (e.Perm & access) == access && e.Perm != IommuPerm.None
-                    ? DmaTranslation.Ok(e.Translate(iova), e.Iova + e.Size - 1)
-                    : DmaTranslation.Faulted(e.Perm == IommuPerm.None ? DmaFault.Translation : DmaFault.Permission)));
+        foreach (var (source, p, cfg) in configs) found.Add(new(source, ResolveSm(rid, p, cfg, iova, access, useIotlb: false, record: false)));
+        foreach (var (_, p, cfg) in configs)
+        {
+            if (cfg.Failed) continue;
+            var e = cfg.Entry.Pgtt switch
+            {
+                VtdPasidEntry.PgttSecondLevel => Iotlb.Peek(cfg.Entry.Did, iova),
+                VtdPasidEntry.PgttFirstLevel when PeekPasidTag(cfg.Entry.Did, p) is { } tag => PasidIotlb.Peek(tag, iova),
+                _ => null,
+            };
+            if (e is { } hit)
+                found.Add(new(TranslationSource.Iotlb, (hit.Perm & access) == access && hit.Perm != IommuPerm.None
+                    ? DmaTranslation.Ok(hit.Translate(iova), hit.Iova + hit.Size - 1)
+                    : DmaTranslation.Faulted(hit.Perm == IommuPerm.None ? DmaFault.Translation : DmaFault.Permission)));
+        }
     }
 
     private void CollectTablesSm(int rid, bool withPages, List<HardwareTable> found)
     {
-        foreach (var (source, cfg) in SmConfigs(rid, null))
+        foreach (var (source, _, cfg) in SmConfigs(rid, null))
             if (!cfg.Failed && cfg.Entry.Pgtt == VtdPasidEntry.PgttSecondLevel && WalkerOf(cfg.Entry.Slptptr, cfg.Entry.Aw) is { } w)
                 found.Add(new(source, cfg.Entry.Did, w.RootPhys, withPages ? w.ReachableTablePages() : []));
+    }
+
+    // pc_inv_dsc: granularity 0 all PASIDs of a DID, 1 one PASID of a DID, 3 global (QI_PC_ALL_PASIDS / PASID_SEL / GLOBAL)
+    private void InvalidatePasidCache(int gran, int did, uint pasid)
+    {
+        foreach (var key in _pasidCache.Where(kv => gran == 3 || (kv.Value.Entry.Did == did && (gran == 0 || kv.Key.Pasid == pasid))).Select(kv => kv.Key).ToList())
+            _pasidCache.Remove(key);
+    }
+
+    // p_iotlb_inv_dsc: granularity 2 all of (DID, PASID), 3 a page range of it
+    private void InvalidatePasidIotlb(int did, uint pasid, ulong? addr, ulong size)
+    {
+        if (PeekPasidTag(did, pasid) is not { } tag) return;
+        if (addr is { } a) PasidIotlb.InvalidateRange(tag, a, size);
+        else PasidIotlb.InvalidateTag(tag);
+    }
+
+    // A context-cache invalidation drops the PASID entries cached under the context entries it covers.
+    private void DropPasidCacheOf(int? rid)
+    {
+        foreach (var key in _pasidCache.Keys.Where(k => rid is null || k.Rid == rid).ToList()) _pasidCache.Remove(key);
     }
 
     protected override DmaTranslation TranslatePasidOne(int rid, uint pasid, ulong iova, IommuPerm access) =>
@@ -156,6 +225,8 @@ public sealed partial class VtdHardware
     protected override void CollectPasids(int rid, SortedSet<uint> found)
     {
         if (!Scalable) return;
+        foreach (var (key, _) in _pasidCache)
+            if (key.Rid == rid && key.Pasid != 0) found.Add(key.Pasid);
         var fresh = FetchSmContext(rid);
         if (fresh.Reason == 0) AddPresent(fresh.Lo);
         if (_contextCache.TryGetValue(rid, out var ctx)) AddPresent(ctx.Lo);

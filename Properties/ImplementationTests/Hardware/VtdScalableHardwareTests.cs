@@ -86,8 +86,11 @@ public class VtdScalableHardwareTests
         Assert.Equal(Errno.OK, domain.Map(Iova, Phys, 0x1000, IommuProt.Read | IommuProt.Write, out _));
         Assert.Equal(Phys + 0x10, system.DeviceDma("dev0", Iova + 0x10, 4, write: true).Phys);
         Assert.Equal(new HwContext(HwContextKind.Translate, domain.Id), hw.ReadContext("dev0"));
-        // A cleared RID_PASID entry blocks the RID; FPD in it keeps the fault out of the records.
+        // A cleared RID_PASID entry (its cached copy invalidated) blocks the RID; FPD in it keeps the fault out of the records.
         WritePasid(hw, 0, new VtdPasidEntry(VtdPasidEntry.Fpd, 0, 0));
+        WideQueue(hw);
+        SubmitWide(hw, VtdQi.PasidCache(1, domain.Id, 0));
+        Wait(hw);
         var recorded = hw.FaultsRecorded;
         Assert.Equal(DmaFault.Blocked, system.DeviceDma("dev0", Iova + 0x2000, 4, write: false).Fault);
         Assert.Equal(recorded, hw.FaultsRecorded);
@@ -128,8 +131,12 @@ public class VtdScalableHardwareTests
         // A PGTT this unit does not implement (nested) is an invalid entry.
         WritePasid(hw, 66, new VtdPasidEntry(VtdPasidEntry.P | ((ulong)VtdPasidEntry.PgttNested << VtdPasidEntry.PgttShift), 7, 0));
         Assert.Equal(DmaFault.ContextEntry, hw.TranslatePasid("dev0", 66, 0, 4, write: false).Fault);
-        // A table page gone: the entry fetch aborts.
+        // A table page gone: the entry fetch aborts (once the cached entry is invalidated).
         hw.Memory.Unback(Table1);
+        Assert.True(hw.TranslatePasid("dev0", 65, 0x5000, 4, write: false).IsOk);
+        WideQueue(hw);
+        SubmitWide(hw, VtdQi.PasidCache(1, 7, 65));
+        Wait(hw);
         Assert.Equal(DmaFault.ExternalAbort, hw.TranslatePasid("dev0", 65, 0x5000, 4, write: false).Fault);
         Assert.Equal(HwContextKind.Abort, hw.ReadContext("spare").Kind);   // devfn 1's context entry not present
     }
@@ -179,5 +186,121 @@ public class VtdScalableHardwareTests
         Assert.Equal(Phys, system.DeviceDma("dev0", Iova, 4, write: false).Phys);
         Assert.Contains(system.PossibleTranslations("dev0", Iova, write: false), p => p.Source == TranslationSource.CachedConfig && p.Translation.Phys == Phys);
         Assert.Contains(system.PossibleTranslations("dev0", Iova, write: false), p => p.Source == TranslationSource.FreshWalk && p.Translation.Phys == Iova);
+    }
+
+    /// <summary>Re-programs the queue with 256-bit descriptors (IQA.DW) at its page, head and tail 0.</summary>
+    private static void WideQueue(VtdHardware hw)
+    {
+        hw.WriteReg(VtdRegs.Iqa, (hw.ReadReg(VtdRegs.Iqa) & ~0xFFFUL) | VtdQi.IqaDw);
+        hw.WriteReg(VtdRegs.Iqt, 0);
+    }
+
+    private static void SubmitWide(VtdHardware hw, params (ulong Lo, ulong Hi)[] descs)
+    {
+        var qbase = hw.ReadReg(VtdRegs.Iqa) & ~0xFFFUL;
+        foreach (var d in descs)
+        {
+            var tail = hw.ReadReg(VtdRegs.Iqt);
+            hw.Memory.Write(qbase + tail, d.Lo);
+            hw.Memory.Write(qbase + tail + 8, d.Hi);
+            hw.Memory.Write(qbase + tail + 16, 0);
+            hw.Memory.Write(qbase + tail + 24, 0);
+            hw.WriteReg(VtdRegs.Iqt, (tail + 32) % 4096);
+        }
+    }
+
+    private static void Wait(VtdHardware hw)
+    {
+        const ulong status = Root + 0x20_0000;
+        hw.Memory.Back(status);
+        SubmitWide(hw, VtdQi.Wait(status, 1));
+        Assert.Equal(1UL, hw.Memory.Read(status) & 0xFFFF_FFFF);
+    }
+
+    [Fact]
+    public void A_cached_pasid_entry_is_used_until_its_pasid_cache_invalidation()
+    {
+        var (_, hw, _) = Rig();
+        WideQueue(hw);
+        WritePasid(hw, 6, VtdPasidEntry.PassThrough(2, 43));
+        Assert.Equal(0x9000UL, hw.TranslatePasid("dev0", 6, 0x9000, 4, write: false).Phys);
+        WritePasid(hw, 6, new VtdPasidEntry(0, 0, 0));                       // torn down in memory only
+        Assert.Equal(0x9000UL, hw.TranslatePasid("dev0", 6, 0x9000, 4, write: false).Phys);
+        Assert.Contains(hw.PossiblePasidTranslations("dev0", 6, 0x9000, write: false), p => p.Source == TranslationSource.CachedConfig && p.Translation.IsOk);
+        Assert.Contains(6u, hw.PasidsInUse("dev0"));
+        // Another DID's or another PASID's invalidation leaves it; its own drops it at the wait.
+        SubmitWide(hw, VtdQi.PasidCache(1, 42, 6), VtdQi.PasidCache(1, 43, 7));
+        Wait(hw);
+        Assert.True(hw.TranslatePasid("dev0", 6, 0x9000, 4, write: false).IsOk);
+        SubmitWide(hw, VtdQi.PasidCache(1, 43, 6));
+        Assert.True(hw.TranslatePasid("dev0", 6, 0x9000, 4, write: false).IsOk);   // pending until the wait
+        Wait(hw);
+        Assert.Equal(DmaFault.Blocked, hw.TranslatePasid("dev0", 6, 0x9000, 4, write: false).Fault);
+        Assert.DoesNotContain(6u, hw.PasidsInUse("dev0"));
+    }
+
+    [Fact]
+    public void All_pasids_of_a_did_global_and_context_invalidations_drop_cached_pasid_entries()
+    {
+        var (_, hw, _) = Rig();
+        WideQueue(hw);
+        foreach (var (gran, desc) in new[] { (0, VtdQi.PasidCache(0, 43, 0)), (3, VtdQi.PasidCache(3, 0, 0)), (-1, VtdQi.ContextDevice(0, 0)) })
+        {
+            WritePasid(hw, 6, VtdPasidEntry.PassThrough(2, 43));
+            Assert.True(hw.TranslatePasid("dev0", 6, 0x9000, 4, write: false).IsOk);
+            WritePasid(hw, 6, new VtdPasidEntry(0, 0, 0));
+            SubmitWide(hw, desc);
+            Wait(hw);
+            Assert.Equal(DmaFault.Blocked, hw.TranslatePasid("dev0", 6, 0x9000, 4, write: false).Fault);
+        }
+    }
+
+    [Fact]
+    public void A_first_level_translation_stays_in_the_pasid_iotlb_until_a_pasid_based_invalidation()
+    {
+        var (_, hw, _) = Rig();
+        WideQueue(hw);
+        MapX86(hw, 0x7000_0000, Phys + 0x8000, writable: true);
+        WritePasid(hw, 5, VtdPasidEntry.FirstLevel(Fl, 0, 2, 42));
+        Assert.Equal(Phys + 0x8000, hw.TranslatePasid("dev0", 5, 0x7000_0000, 4, write: true).Phys);
+        hw.Memory.Write(Fl + 0x3000 + ((0x7000_0000UL >> 12) & 511) * 8, 0);   // the leaf gone behind the IOTLB's back
+        Assert.Equal(Phys + 0x8000, hw.TranslatePasid("dev0", 5, 0x7000_0000, 4, write: true).Phys);
+        Assert.Contains(hw.PossiblePasidTranslations("dev0", 5, 0x7000_0000, write: true), p => p.Source == TranslationSource.Iotlb && p.Translation.IsOk);
+        // A domain-selective IOTLB invalidation reaches DID-tagged (second-level) entries only; another PASID's
+        // p_iotlb nothing; a page range elsewhere nothing; its own page range drops it.
+        SubmitWide(hw, VtdQi.IotlbDomain(42), VtdQi.PasidIotlb(42, 6), VtdQi.PasidIotlb(42, 5, 0x7000_1000, 0));
+        Wait(hw);
+        Assert.True(hw.TranslatePasid("dev0", 5, 0x7000_0000, 4, write: true).IsOk);
+        SubmitWide(hw, VtdQi.PasidIotlb(42, 5, 0x7000_0000, 0));
+        Wait(hw);
+        Assert.Equal(DmaFault.Translation, hw.TranslatePasid("dev0", 5, 0x7000_0000, 4, write: true).Fault);
+        // All of (DID, PASID), and a global IOTLB invalidation, drop it as well.
+        foreach (var desc in new[] { VtdQi.PasidIotlb(42, 5), VtdQi.IotlbGlobal() })
+        {
+            MapX86(hw, 0x7000_0000, Phys + 0x8000, writable: true);
+            Assert.True(hw.TranslatePasid("dev0", 5, 0x7000_0000, 4, write: true).IsOk);
+            hw.Memory.Write(Fl + 0x3000 + ((0x7000_0000UL >> 12) & 511) * 8, 0);
+            SubmitWide(hw, desc);
+            Wait(hw);
+            Assert.Equal(DmaFault.Translation, hw.TranslatePasid("dev0", 5, 0x7000_0000, 4, write: true).Fault);
+        }
+    }
+
+    [Fact]
+    public void Pasid_based_descriptors_need_the_wide_queue()
+    {
+        var (_, hw, _) = Rig();
+        var qbase = hw.ReadReg(VtdRegs.Iqa) & ~0xFFFUL;
+        var tail = hw.ReadReg(VtdRegs.Iqt);
+        var (lo, hi) = VtdQi.PasidCache(1, 43, 6);
+        hw.Memory.Write(qbase + tail, lo);
+        hw.Memory.Write(qbase + tail + 8, hi);
+        hw.WriteReg(VtdRegs.Iqt, (tail + 16) % 4096);
+        Assert.Equal(VtdRegs.FstsIqe, (uint)hw.ReadReg(VtdRegs.Fsts) & VtdRegs.FstsIqe);
+        // A wide queue takes only 32-byte-aligned tails.
+        hw.WriteReg(VtdRegs.Fsts, VtdRegs.FstsIqe);
+        WideQueue(hw);
+        hw.WriteReg(VtdRegs.Iqt, 16);
+        Assert.Equal(VtdRegs.FstsIqe, (uint)hw.ReadReg(VtdRegs.Fsts) & VtdRegs.FstsIqe);
     }
 }
