@@ -303,4 +303,21 @@ public class VtdScalableHardwareTests
         hw.WriteReg(VtdRegs.Iqt, 16);
         Assert.Equal(VtdRegs.FstsIqe, (uint)hw.ReadReg(VtdRegs.Fsts) & VtdRegs.FstsIqe);
     }
+
+    [Fact]
+    public void The_driver_programs_the_rid_through_rid_pasid_on_a_scalable_unit()
+    {
+        var (system, domain) = Attached(Vtd0Sm, Pci("dev0", "vtd0"));
+        var hw = Hw(system);
+        Assert.True(hw.Scalable);
+        Assert.Equal(VtdQi.IqaDw, hw.ReadReg(VtdRegs.Iqa) & VtdQi.IqaDw);
+        Assert.Equal(new HwContext(HwContextKind.Translate, domain.Id), hw.ReadContext("dev0"));
+        Assert.Equal(Errno.OK, domain.Map(Iova, Phys, 0x1000, IommuProt.Read | IommuProt.Write, out _));
+        Assert.Equal(Phys + 8, system.DeviceDma("dev0", Iova + 8, 4, write: true).Phys);
+        // Release: RID_PASID torn down, the context entry cleared and its caches invalidated: nothing stale translates.
+        Assert.All(system.Run(new Release("dev0")), o => Assert.Equal(Errno.OK, o.Errno));
+        Assert.Equal(HwContextKind.Abort, hw.ReadContext("dev0").Kind);
+        Assert.All(system.PossibleTranslations("dev0", Iova, write: false), p => Assert.False(p.Translation.IsOk));
+        Assert.Empty(hw.PasidsInUse("dev0"));
+    }
 }
