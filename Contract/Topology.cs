@@ -31,7 +31,8 @@ public sealed record IommuOptions(
     bool? IdentityDomain = null,
     bool? Pasid = null,
     int? IotlbEntries = null,
-    bool? CachingMode = null)
+    bool? CachingMode = null,
+    bool? Scalable = null)
 {
     public static readonly IommuOptions None = new();
 }

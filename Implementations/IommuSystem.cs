@@ -88,7 +88,8 @@ public sealed partial class IommuSystem
 
         (IommuOps, IommuHardware) Vtd(IommuSpec spec)
         {
-            var hw = new VtdHardware(spec.Name, platform, cachingMode: spec.Options.CachingMode ?? false);
+            var hw = new VtdHardware(spec.Name, platform, cachingMode: spec.Options.CachingMode ?? false,
+                scalableMode: spec.Options.Scalable ?? false);
             return ((vtd ??= new VtdDriver(core, platform, switches)).AddInstance(spec, hw), hw);
         }
 

@@ -58,6 +58,14 @@ public sealed class VtdDriver : IommuOps
     // intel_iommu_release_device: the core attached the blocking domain; the driver clears the entry itself.
     public void ReleaseDevice(Device dev)
     {
+        if (ScalableUnit(dev) is { } sm)
+        {
+            sm.Unit.TearDownPasidEntry(sm.Bdf, 0, faultIgnore: false);
+            sm.Unit.TeardownSmContext(sm.Bdf);
+            _core.Touched.Device(dev.Name);
+            _pasids.Release(dev);
+            return;
+        }
         WriteContext(dev, (0, 0));
         _pasids.Release(dev);
     }
@@ -119,10 +127,31 @@ public sealed class VtdDriver : IommuOps
     internal Errno AttachDev(IommuDomain domain, Device dev)
     {
         if (!_units.ContainsKey(dev.Iommu!.IommuDev.Name)) return Errno.OK;   // trusting the core: a foreign device has no entry here
+        if (ScalableUnit(dev) is { } sm) return AttachDevScalable(domain, dev, sm.Unit, sm.Bdf);
         if (domain is VtdDomain paging)
             WriteContext(dev, VtdEntry.Translate(paging.Pgtable.RootPhys, ((VtdssPgtable)paging.Pgtable).AddressWidthField, paging.Id));
         else WriteContext(dev, domain.Type == DomainType.Identity ? VtdEntry.PassThrough(PassThroughDid) : (0, 0));
         return Errno.OK;
+    }
+
+    private (VtdUnit Unit, int Bdf)? ScalableUnit(Device dev) =>
+        dev.Iommu is { } di && _units.TryGetValue(di.IommuDev.Name, out var unit) && unit.Scalable && unit.Hardware.RequesterIdOf(dev.Name) is { } bdf
+            ? (unit, bdf) : null;
+
+    /// <summary>
+    /// Scalable mode's attach of the RID (device_block_translation, then dmar_domain_attach_device /
+    /// identity_domain_attach_dev): the RID_PASID entry is torn down, then set to the domain's second level (paging)
+    /// or pass-through (identity); blocking leaves it cleared. The context entry is written once, at the first attach.
+    /// </summary>
+    private Errno AttachDevScalable(IommuDomain domain, Device dev, VtdUnit unit, int bdf)
+    {
+        var r = unit.EnsureSmContext(bdf, dev.Spec.MaxPasids);
+        if (r != Errno.OK) return r;
+        unit.TearDownPasidEntry(bdf, 0, faultIgnore: false);
+        _core.Touched.Device(dev.Name);
+        if (domain is VtdDomain paging)
+            return unit.SetupPasidEntry(bdf, 0, VtdPasidEntry.SecondLevel(paging.Pgtable.RootPhys, ((VtdssPgtable)paging.Pgtable).AddressWidthField, paging.Id));
+        return domain.Type == DomainType.Identity ? unit.SetupPasidEntry(bdf, 0, VtdPasidEntry.PassThrough(2, PassThroughDid)) : Errno.OK;
     }
 
     private void WriteContext(Device dev, (ulong Lo, ulong Hi) entry)

@@ -9,23 +9,29 @@ namespace IommuConformance.Implementations.Drivers;
 /// context table (every entry not present, so a device never attached is blocked), the invalidation queue and a
 /// status word; qi_submit_sync() appends descriptors and a wait descriptor and polls the status word.
 /// </summary>
-public sealed class VtdUnit
+public sealed partial class VtdUnit
 {
     private const uint WaitDone = 1;   // QI_DONE
 
     private readonly Lock _qiLock = new();   // iommu->register_lock around the queue
-    private readonly ulong _root, _context, _queue, _status;
+    private readonly ulong _root, _context, _contextHigh, _queue, _status;
+    private readonly FrameAllocator _allocator;
     private ulong _tail;
 
     public VtdUnit(VtdHardware hw, FrameAllocator allocator)
     {
         Hardware = hw;
+        _allocator = allocator;
+        // sm_supported(): scalable mode whenever the unit has ECAP.SMTS (intel_iommu=sm_on, the default)
+        Scalable = (hw.ReadReg(VtdRegs.Ecap) & VtdSm.EcapSmts) != 0;
         if (allocator.Alloc(0, out _root) != Errno.OK || allocator.Alloc(0, out _context) != Errno.OK
-            || allocator.Alloc(0, out _queue) != Errno.OK || allocator.Alloc(0, out _status) != Errno.OK)
+            || allocator.Alloc(0, out _queue) != Errno.OK || allocator.Alloc(0, out _status) != Errno.OK
+            || (Scalable && allocator.Alloc(0, out _contextHigh) != Errno.OK))
             throw new InvalidOperationException("no memory for the remapping unit's tables at boot");
         hw.Memory.Write(_root, (_context & VtdEntry.AddrMask) | VtdEntry.P);
-        hw.WriteReg(VtdRegs.Rtaddr, _root);
-        hw.WriteReg(VtdRegs.Iqa, _queue);   // QS 0: 256 descriptors
+        if (Scalable) hw.Memory.Write(_root + 8, (_contextHigh & VtdEntry.AddrMask) | VtdEntry.P);   // UCTP
+        hw.WriteReg(VtdRegs.Rtaddr, _root | (Scalable ? VtdSm.RtaddrTtmScalable : 0));
+        hw.WriteReg(VtdRegs.Iqa, _queue | (Scalable ? VtdQi.IqaDw : 0));   // QS 0: 4 KiB, 256 (128 wide) descriptors
         CachingMode = (hw.ReadReg(VtdRegs.Cap) & VtdRegs.CapCm) != 0;
     }
 
@@ -67,11 +73,17 @@ public sealed class VtdUnit
         {
             var mem = Hardware.Memory;
             mem.Write(_status, 0);
+            var bytes = Scalable ? (ulong)VtdQi.WideBytes : VtdQi.Bytes;
             foreach (var (lo, hi) in descs.Append(VtdQi.Wait(_status, WaitDone)))
             {
                 mem.Write(_queue + _tail, lo);
                 mem.Write(_queue + _tail + 8, hi);
-                _tail = (_tail + VtdQi.Bytes) % (256 * VtdQi.Bytes);
+                if (Scalable)
+                {
+                    mem.Write(_queue + _tail + 16, 0);
+                    mem.Write(_queue + _tail + 24, 0);
+                }
+                _tail = (_tail + bytes) % (256 * VtdQi.Bytes);
                 Hardware.WriteReg(VtdRegs.Iqt, _tail);
             }
             if ((uint)mem.Read(_status) != WaitDone) throw new InvalidOperationException("invalidation wait did not complete (IQE)");

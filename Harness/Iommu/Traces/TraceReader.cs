@@ -95,7 +95,8 @@ internal static class TraceReader
             fields.OptionalBool("identityDomain"),
             fields.OptionalBool("pasid"),
             fields.OptionalInt("iotlbEntries"),
-            fields.OptionalBool("cachingMode"));
+            fields.OptionalBool("cachingMode"),
+            fields.OptionalBool("scalable"));
         fields.EnsureNoOthers();
         return options;
     }

@@ -44,7 +44,8 @@ internal static class TraceWriter
             .AddIf(o.IdentityDomain is not null, "identityDomain", Bool(o.IdentityDomain))
             .AddIf(o.Pasid is not null, "pasid", Bool(o.Pasid))
             .AddIf(o.IotlbEntries is not null, "iotlbEntries", o.IotlbEntries.ToString()!)
-            .AddIf(o.CachingMode is not null, "cachingMode", Bool(o.CachingMode));
+            .AddIf(o.CachingMode is not null, "cachingMode", Bool(o.CachingMode))
+            .AddIf(o.Scalable is not null, "scalable", Bool(o.Scalable));
         if (!options.IsEmpty) line.Add("options", options.ToString());
         return line.ToString();
     }

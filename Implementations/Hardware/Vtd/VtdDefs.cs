@@ -7,6 +7,7 @@ namespace IommuConformance.Implementations.Hardware.Vtd;
 public static class VtdRegs
 {
     public const int Cap = 0x08;       // CM bit 7 (caching mode), NFR [47:40] (fault records − 1)
+    public const int Ecap = 0x10;      // SMTS bit 43 (scalable mode)
     public const int Fsts = 0x34;      // PFO bit 0, PPF bit 1, IQE bit 4 (write 1 to clear)
     public const int Rtaddr = 0x20;
     public const int Fectl = 0x38, Fedata = 0x3C, Feaddr = 0x40;   // FECTL: IM bit 31 (masked at reset), IP bit 30
@@ -56,6 +57,21 @@ public static class VtdQi
     public static (ulong, ulong) IotlbPage(int did, ulong addr, int am) =>
         (IotlbType | (3UL << GranShift) | ((ulong)(ushort)did << DidShift), (addr & ~0xFFFUL) | (uint)(am & 0x3F));
 
+    // Scalable mode: 256-bit descriptors (IQA.DW bit 11; the upper 128 bits are zero for every type used here).
+    public const ulong IqaDw = 1UL << 11;
+    public const int WideBytes = 32;
+    public const byte PiotlbType = 6, PcType = 7;      // p_iotlb_inv_dsc, pc_inv_dsc
+    public const int PasidShift = 32;                  // PASID [51:32]
+
+    /// <summary>qi_flush_pasid_cache: QI_PC_PASID_SEL (1), or QI_PC_ALL_PASIDS (0) of a DID, or QI_PC_GLOBAL (3).</summary>
+    public static (ulong, ulong) PasidCache(int gran, int did, uint pasid) =>
+        (PcType | ((ulong)(gran & 3) << GranShift) | ((ulong)(ushort)did << DidShift) | ((ulong)(pasid & 0xFFFFF) << PasidShift), 0);
+
+    /// <summary>qi_flush_piotlb: all of (DID, PASID) (QI_GRAN_NONG_PASID, 2) when <paramref name="am"/> is null, else 2^AM pages from ADDR (QI_GRAN_PSI_PASID, 3).</summary>
+    public static (ulong, ulong) PasidIotlb(int did, uint pasid, ulong addr = 0, int? am = null) =>
+        (PiotlbType | ((am is null ? 2UL : 3UL) << GranShift) | ((ulong)(ushort)did << DidShift) | ((ulong)(pasid & 0xFFFFF) << PasidShift),
+            am is { } a ? (addr & ~0xFFFUL) | (uint)(a & 0x3F) : 0);
+
     public static (ulong, ulong) Wait(ulong statusAddr, uint data) => (WaitType | WaitSw | ((ulong)data << 32), statusAddr & ~3UL);
 }
 
@@ -64,4 +80,11 @@ public static class VtdFaultReason
 {
     public const byte RootNotPresent = 0x01, ContextNotPresent = 0x02, AddressBeyondMgaw = 0x04;
     public const byte Write = 0x05, Read = 0x06, PagingEntryAccess = 0x07;
+
+    // Scalable mode (dmar.c dma_remap_sm_fault_reasons, from 0x30): root entry access / not present, context entry
+    // access / not present, PASID past the directory, PASID directory entry access / not present, PASID-table entry
+    // access / not present, and an invalid PASID entry (a PGTT this unit does not implement: nested).
+    public const byte SmRootAccess = 0x38, SmRootNotPresent = 0x39, SmContextAccess = 0x40, SmContextNotPresent = 0x41;
+    public const byte SmPasidTooLarge = 0x46, SmPasidDirAccess = 0x50, SmPasidDirNotPresent = 0x51;
+    public const byte SmPasidEntryAccess = 0x58, SmPasidEntryNotPresent = 0x59, SmPasidEntryInvalid = 0x5B;
 }

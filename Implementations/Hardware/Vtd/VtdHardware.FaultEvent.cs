@@ -22,7 +22,8 @@ public sealed partial class VtdHardware
     /// <summary>Faults not recorded because the context entry has FPD set.</summary>
     public long FaultsSuppressed { get; private set; }
 
-    private static bool Qualified(byte reason) => reason != VtdFaultReason.RootNotPresent;
+    private static bool Qualified(byte reason) =>
+        reason is not (VtdFaultReason.RootNotPresent or VtdFaultReason.SmRootAccess or VtdFaultReason.SmRootNotPresent);
 
     private bool FaultReportingDisabled(ulong contextLo, byte reason)
     {

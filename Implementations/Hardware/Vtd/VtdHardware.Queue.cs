@@ -30,13 +30,18 @@ public sealed partial class VtdHardware
 
     private ulong QueueBytes => (1UL << (int)(_iqa & 7)) * 256 * VtdQi.Bytes;
 
+    /// <summary>IQA.DW: 256-bit descriptors (scalable mode's PASID-based descriptors need them).</summary>
+    private bool WideDescriptors => ScalableSupported && (_iqa & VtdQi.IqaDw) != 0;
+
+    private ulong DescriptorBytes => WideDescriptors ? (ulong)VtdQi.WideBytes : VtdQi.Bytes;
+
     // vtd_fetch_inv_desc / vtd_process_inv_desc
     private void ProcessQueue()
     {
         if (_iqa == 0 || (_fsts & VtdRegs.FstsIqe) != 0) return;
         while (_iqh != _iqt)
         {
-            if (_iqt >= QueueBytes || (_iqt & 0xF) != 0) { _fsts |= VtdRegs.FstsIqe; return; }
+            if (_iqt >= QueueBytes || (_iqt & (DescriptorBytes - 1)) != 0) { _fsts |= VtdRegs.FstsIqe; return; }
             var at = (_iqa & ~0xFFFUL) + _iqh;
             if (Memory.Load64(at, out var lo) != MemAccess.Ok || Memory.Load64(at + 8, out var hi) != MemAccess.Ok || !Execute(lo, hi))
             {
@@ -44,7 +49,7 @@ public sealed partial class VtdHardware
                 return;
             }
             DescriptorsProcessed++;
-            _iqh = (_iqh + VtdQi.Bytes) % QueueBytes;
+            _iqh = (_iqh + DescriptorBytes) % QueueBytes;
         }
     }
 
@@ -57,10 +62,27 @@ public sealed partial class VtdHardware
             case VtdQi.CcType when gran is 1 or 2 or 3:
                 var sid = (int)((lo >> VtdQi.SidShift) & 0xFFFF);
                 // Domain-selective is done as global (QEMU does too): over-invalidation is allowed.
-                _pending.Add(gran == 3 ? () => _contextCache.Remove(sid) : _contextCache.Clear);
+                _pending.Add(gran == 3 ? () => { _contextCache.Remove(sid); DropPasidCacheOf(sid); } : () => { _contextCache.Clear(); DropPasidCacheOf(null); });
+                return true;
+            case VtdQi.PcType when WideDescriptors && gran is 0 or 1 or 3:
+                var pcPasid = (uint)((lo >> VtdQi.PasidShift) & VtdSm.RidPasidMask);
+                _pending.Add(() => InvalidatePasidCache(gran, did, pcPasid));
+                return true;
+            case VtdQi.PiotlbType when WideDescriptors && gran is 2 or 3:
+                var pPasid = (uint)((lo >> VtdQi.PasidShift) & VtdSm.RidPasidMask);
+                if (gran == 2)
+                {
+                    _pending.Add(() => InvalidatePasidIotlb(did, pPasid, null, 0));
+                    return true;
+                }
+                var pam = (int)(hi & 0x3F);
+                if (pam > VtdQi.MaxAm) return false;
+                var psize = 0x1000UL << pam;
+                var paddr = hi & ~0xFFFUL & ~(psize - 1);
+                _pending.Add(() => InvalidatePasidIotlb(did, pPasid, paddr, psize));
                 return true;
             case VtdQi.IotlbType when gran is 1 or 2:
-                _pending.Add(gran == 1 ? () => Iotlb.InvalidateAll() : () => Iotlb.InvalidateTag(did));
+                _pending.Add(gran == 1 ? () => { Iotlb.InvalidateAll(); PasidIotlb.InvalidateAll(); } : () => Iotlb.InvalidateTag(did));
                 return true;
             case VtdQi.IotlbType when gran == 3:
                 var am = (int)(hi & 0x3F);

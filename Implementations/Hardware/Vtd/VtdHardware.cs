@@ -22,9 +22,10 @@ public sealed partial class VtdHardware : IommuHardware
     private readonly Dictionary<(ulong Root, int Aw), VtdssPgtable> _walkers = [];
     private ulong _rtaddr;
 
-    public VtdHardware(string instance, HardwarePlatform platform, bool cachingMode = false) : base(instance, platform)
+    public VtdHardware(string instance, HardwarePlatform platform, bool cachingMode = false, bool scalableMode = false) : base(instance, platform)
     {
         CachingMode = cachingMode;
+        ScalableSupported = scalableMode;
         Iotlb = new Iotlb(IotlbEntries, [1UL << 12, 1UL << 21, 1UL << 30], IotlbFullPolicy.FlushAllWhenFull);
     }
 
@@ -47,6 +48,7 @@ public sealed partial class VtdHardware : IommuHardware
             return offset switch
             {
                 VtdRegs.Cap => (CachingMode ? VtdRegs.CapCm : 0) | ((ulong)(FaultRecords - 1) << 40),
+                VtdRegs.Ecap => ScalableSupported ? VtdSm.EcapSmts : 0,
                 VtdRegs.Rtaddr => _rtaddr,
                 VtdRegs.Fsts => _fsts,
                 VtdRegs.Iqa => _iqa,
@@ -100,6 +102,7 @@ public sealed partial class VtdHardware : IommuHardware
     // Legacy mode has no "abort" entry: a blocked device's context entry is cleared (device_block_translation).
     protected override HwContext Decode(int rid)
     {
+        if (Scalable) return DecodeSm(rid);
         var (rootPresent, lo, hi, _) = FetchContext(rid);
         if (!rootPresent) return HwContext.None;
         if ((lo & VtdEntry.P) == 0) return new HwContext(HwContextKind.Abort, null);
@@ -108,9 +111,11 @@ public sealed partial class VtdHardware : IommuHardware
             : new HwContext(HwContextKind.Translate, (int)((hi >> VtdEntry.DidShift) & 0xFFFF));
     }
 
-    private VtdssPgtable? WalkerOf(ulong lo, ulong hi)
+    private VtdssPgtable? WalkerOf(ulong lo, ulong hi) => WalkerOf(lo & VtdEntry.AddrMask, (int)(hi & 7));
+
+    private VtdssPgtable? WalkerOf(ulong root, int aw)
     {
-        var key = (lo & VtdEntry.AddrMask, (int)(hi & 7));
+        var key = (root, aw);
         if (_walkers.TryGetValue(key, out var w)) return w;
         w = VtdssPgtable.ForWalk(Platform.Allocator, key.Item1, key.Item2);
         if (w is not null) _walkers[key] = w;
@@ -127,6 +132,13 @@ public sealed partial class VtdHardware : IommuHardware
         var did = (int)((hi >> VtdEntry.DidShift) & 0xFFFF);
         var walker = WalkerOf(lo, hi);
         if (walker is null) return Fault(rid, iova, access, VtdFaultReason.ContextNotPresent, DmaFault.ContextEntry, record, lo);
+        return WalkSecondLevel(rid, did, walker, iova, access, useIotlb, record, lo);
+    }
+
+    // The second-level walk through the DID-tagged IOTLB (legacy mode, and a scalable-mode PGTT 2 entry); fpdWord
+    // is the entry whose FPD bit decides whether a fault is recorded.
+    private DmaTranslation WalkSecondLevel(int rid, int did, VtdssPgtable walker, ulong iova, IommuPerm access, bool useIotlb, bool record, ulong lo)
+    {
         if (useIotlb && Iotlb.Lookup(did, iova) is { } e) return FromEntry(rid, e, iova, access, record, lo);
         if (useIotlb) { Walks++; Iotlb.RecordWalk(); }
         if (iova >> walker.Ias != 0) return Fault(rid, iova, access, VtdFaultReason.AddressBeyondMgaw, DmaFault.AddressSize, record, lo);
@@ -165,6 +177,7 @@ public sealed partial class VtdHardware : IommuHardware
 
     protected override DmaTranslation TranslateOne(int rid, ulong iova, IommuPerm access)
     {
+        if (Scalable) return TranslateSm(rid, null, iova, access);
         if (!_contextCache.TryGetValue(rid, out var ctx))
         {
             var (rootPresent, lo, hi, abortAt) = FetchContext(rid);
@@ -179,6 +192,11 @@ public sealed partial class VtdHardware : IommuHardware
 
     protected override void CollectTables(int rid, bool withPages, List<HardwareTable> found)
     {
+        if (Scalable)
+        {
+            CollectTablesSm(rid, withPages, found);
+            return;
+        }
         var (rootPresent, lo, hi, abortAt) = FetchContext(rid);
         if (rootPresent && abortAt == 0) Add(lo, hi, TranslationSource.FreshWalk);
         if (_contextCache.TryGetValue(rid, out var ctx) && (!rootPresent || abortAt != 0 || ctx != (lo, hi)))
@@ -193,6 +211,11 @@ public sealed partial class VtdHardware : IommuHardware
 
     protected override void Peek(int rid, ulong iova, IommuPerm access, List<PossibleTranslation> found)
     {
+        if (Scalable)
+        {
+            PeekSm(rid, null, iova, access, found);
+            return;
+        }
         var (rootPresent, lo, hi, abortAt) = FetchContext(rid);
         found.Add(new(TranslationSource.FreshWalk, Resolve(rid, lo, hi, rootPresent, abortAt, iova, access, useIotlb: false, record: false)));
         if (_contextCache.TryGetValue(rid, out var ctx) && ctx != (lo, hi))
