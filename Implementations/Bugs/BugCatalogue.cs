@@ -45,6 +45,7 @@ public static class BugCatalogue
     public const string MagazineUseAfterFailedAlloc = "magazine_use_after_failed_alloc";
     public const string FqTimerAfterFree = "fq_timer_after_free";
     public const string RolloverNeverRearmed = "rollover_never_rearmed";
+    public const string MapFailureNotUnwound = "map_failure_not_unwound";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
@@ -267,6 +268,15 @@ public static class BugCatalogue
             + "magazine at once, and the next map of its size reuses it before the flush",
             "probe dev0; dma_map dev0 as i1; dma_unmap i1 (lazy) -> the pfn is queued and cached (c.15 on the implementation); "
             + "a further dma_map of the size on that CPU returns it while queued (the model's c.17, 4)", 3),
+        new(MapFailureNotUnwound,
+            "synthetic: __iommu_map() without its \"unroll mapping in case something went wrong\" (the core's rule since the "
+            + "page-size split of iommu_map; the map_pages accounting keeps even a failing call's pages for it: \"Some pages may "
+            + "have been mapped, even if an error occurred\"); issue #7 item 3",
+            "a map whose later chunk fails (a table page's -ENOMEM from fail_nth) answers -ENOMEM but leaves the chunks before "
+            + "it mapped",
+            "probe dev0 (smmuv3); domain_alloc_paging dev0 as d1; fail_nth 4 (the fourth table page: the second chunk's "
+            + "last-level table); map d1 0x1ff000 8 KiB -> ENOMEM [fault_injection_iommu_pages] on both sides; iova_to_phys d1 "
+            + "0x1ff000 -> 0 expected, the first chunk's page buggy", 5, [DriverNames.Smmuv3, DriverNames.Vtd, DriverNames.Mock]),
     ];
 
     /// <summary>
