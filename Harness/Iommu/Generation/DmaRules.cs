@@ -24,10 +24,18 @@ public static class DmaRules
         yield return Op(DmaMap.Entry.Name, MapWeight, s => s.Probed.Count > 0 ? 1 : 0.05, s => s.Emit(MapChoice(s, IommuArgs.Device(s))));
         yield return Op(DmaUnmap.Entry.Name, UnmapWeight, s => s.State.Dma.Debug.Count > 0 ? 1 : 0.02, s => s.Emit(UnmapChoice(s)));
         yield return Op(Tick.Entry.Name, TickWeight, s => s.State.Dma.Groups.Count > 0 ? 1 : 0.05, s => s.Emit(new Tick((ulong)s.Random.Pick(Ticks))));
+        // n spreads over a probe's allocations in the kernel's order (dev_iommu, the group, the group_device, the default
+        // domain and its cookie, the rcaches, the magazines, the flush queue: docs/dma.md) and a map's IOVA node.
         yield return Op(FailNth.Entry.Name, FailWeight, s => 1, s =>
         {
-            s.Emit(new FailNth(s.Random.Chance(0.6) ? 1 : (ulong)s.Random.Between(2, 8)));
-            if (s.Fresh.Count > 0 && s.Random.Chance(0.7)) s.Emit(new Probe(s.Devices[s.Pick(s.Fresh)]));
+            s.Emit(new FailNth(s.Random.Chance(0.35) ? 1 : (ulong)s.Random.Between(2, 12)));
+            if (s.Fresh.Count > 0 && s.Random.Chance(0.65))
+            {
+                var d = s.Pick(s.Fresh);
+                s.Emit(s.Random.Chance(0.3) ? new BusProbe(s.Spec(d).Bus) : new Probe(s.Devices[d]));
+            }
+            else if (s.Probed.Count > 0 && s.Random.Chance(0.2))
+                s.Emit(new DomainAllocPaging(s.Devices[s.Pick(s.Probed)], IommuArgs.Instance.Binder(s, DomainAllocPaging.Entry.Args[1]).Text!));
             else s.Emit(MapChoice(s, IommuArgs.Device(s)));
         });
 
