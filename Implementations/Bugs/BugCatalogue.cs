@@ -205,8 +205,8 @@ public static class BugCatalogue
             + "Not good.\"), §d#2",
             "the IOVA domain keeps start_pfn after its rcaches failed; the next device of the group finds it initialised, gets "
             + "iommu DMA ops with rcaches == NULL, and its first dma_map dereferences them (an oops)",
-            "fail_nth 1; bus_probe pci (devA, devB in one group: devA's set-up fails [fault_injection_iova_rcaches, "
-            + "dma_setup_failed], devB's \"succeeds\"); dma_map devB -> an IOVA expected, an oops buggy (with hot probes, 4: fail_nth 1; probe devA; probe devB; "
+            "fail_nth 8 (after both devices' structures, the domain and the cookie); bus_probe pci (devA, devB in one group: devA's set-up fails [fault_injection_iova_rcaches, "
+            + "dma_setup_failed], devB's \"succeeds\"); dma_map devB -> an IOVA expected, an oops buggy (with hot probes, 4: fail_nth 6; probe devA; probe devB; "
             + "dma_map devB)", 3),
         new(FqFreeBeforeFlush,
             "synthetic, after §d#15 (the flush-queue counter rule: an entry is freed only after a flush that started after it "
@@ -239,7 +239,7 @@ public static class BugCatalogue
             + "checks\" made the failure fatal, §d#14",
             "iova_domain_init_rcaches ignores a failed magazine allocation: the DMA set-up succeeds and the CPU's cache holds a "
             + "NULL magazine, which its first fast allocation or free dereferences",
-            "fail_nth 3 (the first magazine); probe dev0 -> [fault_injection_iova_magazine, dma_setup_failed] expected, the "
+            "fail_nth 8 (the first magazine, after dev_iommu, group, group_device, domain, cookie, rcaches, cpu rcaches); probe dev0 -> [fault_injection_iova_magazine, dma_setup_failed] expected, the "
             + "set-up succeeding buggy (a dma_map on CPU 0 then oopses)", 2),
         new(NoCookieMutex,
             "ac9a5d522bb8 \"iommu/dma: Fix race condition during iova_domain initialization\" (v6.0) undone, §d#1; of the era when "

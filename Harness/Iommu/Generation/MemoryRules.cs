@@ -15,20 +15,13 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// </summary>
 public static class MemoryRules
 {
-    public const double MapWeight = 5, UnmapWeight = 3.5, IovaToPhysWeight = 1.5, DmaWeight = 4, MoveWeight = 1.5, UnmapAcrossDmaWeight = 1.5,
-        FailMapWeight = 0.3;
+    public const double MapWeight = 5, UnmapWeight = 3.5, IovaToPhysWeight = 1.5, DmaWeight = 4, MoveWeight = 1.5, UnmapAcrossDmaWeight = 1.5;
 
     private const ulong K4 = PageTableCaps.K4, M2 = PageTableCaps.M2, G1 = PageTableCaps.G1;
 
     public static IEnumerable<Rule<IommuSession>> All()
     {
         yield return Op(Map.Entry.Name, MapWeight, s => s.Live.Count > 0 ? 1 : Stale(s), s => s.Emit(MapChoice(s)));
-        // A table page of the map fails (fail_nth within the few tables one map allocates): -ENOMEM, nothing left mapped.
-        yield return new Rule<IommuSession>("fail_nth_map", FailMapWeight, s => s.Live.Count > 0 ? 1 : 0, s =>
-        {
-            s.Emit(new FailNth(s.Random.Chance(0.5) ? 1 : (ulong)s.Random.Between(2, 4)));
-            s.Emit(MapChoice(s));
-        });
         yield return Op(Unmap.Entry.Name, UnmapWeight, s => s.Live.Count > 0 ? 1 : Stale(s), s => s.Emit(UnmapChoice(s)));
         yield return Op(IovaToPhys.Entry.Name, IovaToPhysWeight, s => s.Live.Count > 0 ? 1 : Stale(s), s =>
         {
@@ -124,7 +117,7 @@ public static class MemoryRules
         return iova - iova % align + (iova % align == 0 ? 0 : align);
     }
 
-    private static Map MapChoice(IommuSession s)
+    internal static Map MapChoice(IommuSession s)
     {
         var handle = Handle(s);
         var caps = Caps(s, handle);
