@@ -99,7 +99,8 @@ public static class Warn
         MockMapOverwrite, MockUnmapEmpty, MockUnmapNotStart, MockUnmapNotLast, MockIovaToPhysUnmapped, MockFreeNotEmpty,
         SetDevPasidRevertFailed,
         DmaSetupFailed, DmaInitIncompatible, IovaFqInitFailed, Dma32BitRollover, DmaUnmapSize, DmaDebugBadUnmap, DmaMapZeroSize,
-        .. FaultSites.All.Select(site => FaultInjectionPrefix + site),
+        DefaultDomainFallbackDma,
+        .. FaultSites.All.Except(FaultSites.PerDevice).Select(site => FaultInjectionPrefix + site),
     ];
 
     /// <summary>The implementation's fault-injection sites (allocations <c>fail_nth</c> can fail), by their log names.</summary>
@@ -107,8 +108,52 @@ public static class Warn
     {
         public const string IovaNode = "iova", Magazine = "iova_magazine", Rcaches = "iova_rcaches", CpuRcaches = "iova_cpu_rcaches", Fq = "iova_fq";
 
-        public static readonly IReadOnlyList<string> All = [IovaNode, Magazine, Rcaches, CpuRcaches, Fq];
+        /// <summary>dev_iommu_get() (kzalloc of struct dev_iommu), at a probe; the line names the device.</summary>
+        public const string DevIommu = "dev_iommu";
+
+        /// <summary>iommu_group_alloc() (kzalloc of struct iommu_group), reached through ops->device_group; names the device.</summary>
+        public const string Group = "iommu_group";
+
+        /// <summary>iommu_group_alloc_device() (kzalloc of struct group_device), at a probe; names the device.</summary>
+        public const string GroupDevice = "group_device";
+
+        /// <summary>ops->domain_alloc_paging's struct (the driver's domain); names the device it was asked for.</summary>
+        public const string Domain = "iommu_domain";
+
+        /// <summary>iommu_get_dma_cookie() (kzalloc of the IOVA cookie) for a new DMA domain; names the device.</summary>
+        public const string Cookie = "iommu_dma_cookie";
+
+        /// <summary>iommu_alloc_pages_node_sz() of an io-pgtable's table page met by a map.</summary>
+        public const string TablePage = "iommu_pages";
+
+        public static readonly IReadOnlyList<string> All = [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, Group, GroupDevice, Domain, Cookie, TablePage];
+
+        /// <summary>The sites whose line names the device they were met for (<see cref="Line"/>).</summary>
+        public static readonly IReadOnlyList<string> PerDevice = [DevIommu, Group, GroupDevice, Domain, Cookie];
+
+        /// <summary>The gate's site key: the site, then <c>@</c> and the device for a per-device site.</summary>
+        public static string Key(string site, string? dev) => dev is null ? site : site + "@" + dev;
+
+        /// <summary>
+        /// Splits a fault-injection line (<c>fault_injection_SITE</c> or <c>fault_injection_SITE@DEV</c>) into its site and
+        /// device; false for any other line.
+        /// </summary>
+        public static bool TryParse(string line, out string site, out string? dev)
+        {
+            site = "";
+            dev = null;
+            if (!line.StartsWith(FaultInjectionPrefix, StringComparison.Ordinal)) return false;
+            var key = line[FaultInjectionPrefix.Length..];
+            var at = key.IndexOf('@', StringComparison.Ordinal);
+            site = at < 0 ? key : key[..at];
+            dev = at < 0 ? null : key[(at + 1)..];
+            return at < 0 ? All.Contains(site) && !PerDevice.Contains(site) : PerDevice.Contains(site) && dev!.Length > 0;
+        }
     }
+
+    /// <summary>Whether <paramref name="line"/> is a warning of this contract (a name in <see cref="All"/>, or a per-device fault line).</summary>
+    public static bool IsKnown(string line) =>
+        All.Contains(line) || (FaultSites.TryParse(line, out var site, out var dev) && dev is not null && FaultSites.PerDevice.Contains(site));
 
     // ---- the DMA API (dma-iommu.c) and fault injection: kernel log lines the contract compares like WARNs ----
 
@@ -129,6 +174,12 @@ public static class Warn
 
     /// <summary>dma-debug check_unmap(): the driver frees DMA memory it has not mapped, or with another size or direction.</summary>
     public const string DmaDebugBadUnmap = "dma_debug_bad_unmap";
+
+    /// <summary>
+    /// iommu_group_alloc_default_domain(): the global default type could not be allocated, "Failed to allocate default IOMMU
+    /// domain of type %u for group %s - Falling back to IOMMU_DOMAIN_DMA" (pr_warn); the group gets a DMA domain.
+    /// </summary>
+    public const string DefaultDomainFallbackDma = "default_domain_fallback_dma";
 
     /// <summary>Ours: dma_map of size 0 (the kernel rounds it to an undefined shift); answered DMA_MAPPING_ERROR.</summary>
     public const string DmaMapZeroSize = "dma_map_zero_size";

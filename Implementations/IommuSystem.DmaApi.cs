@@ -81,5 +81,6 @@ public sealed partial class IommuSystem
     {
         _gate = new ReportingGate(_core.Warnings);
         _core.Dma = new IommuDma(config.Cpus, _gate, _core.Bugs, _core.Warnings);
+        _platform.Allocator.TableGate = _gate;
     }
 }

@@ -46,6 +46,7 @@ public static class BugCatalogue
     public const string FqTimerAfterFree = "fq_timer_after_free";
     public const string RolloverNeverRearmed = "rollover_never_rearmed";
     public const string PasidCdSkipsCfgi = "pasid_cd_skips_cfgi";
+    public const string MapFailureNotUnwound = "map_failure_not_unwound";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
@@ -205,8 +206,8 @@ public static class BugCatalogue
             + "Not good.\"), §d#2",
             "the IOVA domain keeps start_pfn after its rcaches failed; the next device of the group finds it initialised, gets "
             + "iommu DMA ops with rcaches == NULL, and its first dma_map dereferences them (an oops)",
-            "fail_nth 1; bus_probe pci (devA, devB in one group: devA's set-up fails [fault_injection_iova_rcaches, "
-            + "dma_setup_failed], devB's \"succeeds\"); dma_map devB -> an IOVA expected, an oops buggy (with hot probes, 4: fail_nth 1; probe devA; probe devB; "
+            "fail_nth 8 (after both devices' structures, the domain and the cookie); bus_probe pci (devA, devB in one group: devA's set-up fails [fault_injection_iova_rcaches, "
+            + "dma_setup_failed], devB's \"succeeds\"); dma_map devB -> an IOVA expected, an oops buggy (with hot probes, 4: fail_nth 6; probe devA; probe devB; "
             + "dma_map devB)", 3),
         new(FqFreeBeforeFlush,
             "synthetic, after §d#15 (the flush-queue counter rule: an entry is freed only after a flush that started after it "
@@ -239,7 +240,7 @@ public static class BugCatalogue
             + "checks\" made the failure fatal, §d#14",
             "iova_domain_init_rcaches ignores a failed magazine allocation: the DMA set-up succeeds and the CPU's cache holds a "
             + "NULL magazine, which its first fast allocation or free dereferences",
-            "fail_nth 3 (the first magazine); probe dev0 -> [fault_injection_iova_magazine, dma_setup_failed] expected, the "
+            "fail_nth 8 (the first magazine, after dev_iommu, group, group_device, domain, cookie, rcaches, cpu rcaches); probe dev0 -> [fault_injection_iova_magazine, dma_setup_failed] expected, the "
             + "set-up succeeding buggy (a dma_map on CPU 0 then oopses)", 2),
         new(NoCookieMutex,
             "ac9a5d522bb8 \"iommu/dma: Fix race condition during iova_domain initialization\" (v6.0) undone, §d#1; of the era when "
@@ -277,6 +278,15 @@ public static class BugCatalogue
             + "(caches CD 1); detach_device_pasid d1 dev0 1 (CD 1 cleared, still cached) -> the PASID isolation check sees the "
             + "cached CD reach X's page (6 steps; through SVA: probe; mm_new; mm_map; sva_bind; device_dma; sva_unbind, also 6)", 6,
             [DriverNames.Smmuv3]),
+        new(MapFailureNotUnwound,
+            "synthetic: __iommu_map() without its \"unroll mapping in case something went wrong\" (the core's rule since the "
+            + "page-size split of iommu_map; the map_pages accounting keeps even a failing call's pages for it: \"Some pages may "
+            + "have been mapped, even if an error occurred\"); issue #7 item 3",
+            "a map whose later chunk fails (a table page's -ENOMEM from fail_nth) answers -ENOMEM but leaves the chunks before "
+            + "it mapped",
+            "probe dev0 (smmuv3); domain_alloc_paging dev0 as d1; fail_nth 4 (the fourth table page: the second chunk's "
+            + "last-level table); map d1 0x1ff000 8 KiB -> ENOMEM [fault_injection_iommu_pages] on both sides; iova_to_phys d1 "
+            + "0x1ff000 -> 0 expected, the first chunk's page buggy", 5, [DriverNames.Smmuv3, DriverNames.Vtd, DriverNames.Mock]),
     ];
 
     /// <summary>

@@ -22,8 +22,6 @@ public sealed partial class IommuCore
         if (ret != OK) return ret;
         if (group.DefaultDomain == dom) return OK;
 
-        // iommu_get_dma_cookie(): a new DMA domain gets its IOVA cookie (initialised by iommu_dma_init_domain()).
-        if (dom!.Type.IsDma() && dom.IovaCookie is null) Dma.GetDmaCookie(dom);
         // Set default_domain early: __iommu_device_set_domain() compares against it.
         group.DefaultDomain = dom;
         if (group.Domain is null)
@@ -112,10 +110,15 @@ public sealed partial class IommuCore
         }
         if (reqType != DomainTypes.NoPreference) return AllocDefaultDomainOfTypeLocked(group, reqType, out dom);
 
-        // The driver gave no guidance: try the global default, then DMA.
+        // The driver gave no guidance: try the global default, then (IDENTITY and DMA-FQ) DMA. A failed DMA default
+        // answers -EINVAL, whatever the allocation's errno, as the kernel does.
         var ret = AllocDefaultDomainOfTypeLocked(group, DefDomainType, out dom);
-        if (ret == OK || DefDomainType == DomainType.Dma) return ret;
-        return AllocDefaultDomainOfTypeLocked(group, DomainType.Dma, out dom);
+        if (ret == OK) return OK;
+        if (DefDomainType == DomainType.Dma) return EINVAL;
+        ret = AllocDefaultDomainOfTypeLocked(group, DomainType.Dma, out dom);
+        if (ret != OK) return ret;
+        Warnings.Warn(Warn.DefaultDomainFallbackDma);   // pr_warn "... - Falling back to IOMMU_DOMAIN_DMA"
+        return OK;
     }
 
     // __iommu_group_alloc_default_domain(): allocated for the first device so that every member can use it.

@@ -26,7 +26,18 @@ public sealed partial class IommuCore
         // iommu_domain_init()
         domain!.Type = type;
         domain.Owner = ops.Owner;
+        if (domain is PagingDomain paging) paging.Bugs = Bugs;
         TrackDomain(domain);
+        if (!type.IsDma()) return OK;
+        // iommu_get_dma_cookie(): a DMA domain's IOVA cookie (initialised later by iommu_dma_init_domain()); on
+        // failure the domain is freed and the error returned.
+        if (AllocFails(Warn.FaultSites.Cookie, dev))
+        {
+            DomainFree(domain);
+            domain = null;
+            return ENOMEM;
+        }
+        Dma.GetDmaCookie(domain);
         return OK;
     }
 

@@ -29,6 +29,13 @@ public sealed partial class IommuCore
         // A replay from the driver's own probe path means someone misuses dma_configure outside bus code.
         if (dev.DriverBound) WarnOn(Warn.LateProbeAtDriverBind);
         var group = dev.Group!;
+        // iommu_group_alloc_device(): kzalloc of the group_device; on failure err_put_group unwinds the device.
+        if (AllocFails(Warn.FaultSites.GroupDevice, dev))
+        {
+            lock (group.Mutex) DeinitDeviceLocked(dev);
+            GroupPut(group);
+            return ENOMEM;
+        }
         var gdev = new GroupDevice(dev);
 
         lock (group.Mutex)
@@ -73,6 +80,7 @@ public sealed partial class IommuCore
         if (dev.Fwspec is not { } iommu) return ENODEV;   // no fwspec: no IOMMU covers the device
         var ops = iommu.Ops;
         var spec = dev.Spec;
+        if (AllocFails(Warn.FaultSites.DevIommu, dev)) return ENOMEM;   // dev_iommu_get(): kzalloc of dev->iommu
         dev.Iommu = new DevIommu(iommu)
         {
             RequireDirect = spec.RequireDirect,
@@ -86,7 +94,14 @@ public sealed partial class IommuCore
             dev.Iommu = null;
             return ret;
         }
-        dev.Group = ops.DeviceGroup(dev);
+        // ops->device_group(): an ERR_PTR (iommu_group_alloc()'s -ENOMEM) goes to err_release.
+        if (ops.DeviceGroup(dev) is not { } group)
+        {
+            ops.ReleaseDevice(dev);
+            dev.Iommu = null;
+            return ENOMEM;
+        }
+        dev.Group = group;
         return OK;
     }
 

@@ -108,13 +108,15 @@ public sealed partial class IommuCore
     /// alias (same instance, same key), else allocate a new group. Returns a referenced group. Called from
     /// probe_device's caller, under the probe lock.
     /// </summary>
-    public IommuGroup AliasGroupOrAllocLocked(Device dev)
+    public IommuGroup? AliasGroupOrAllocLocked(Device dev)
     {
         AssertProbeLocked();
         var iommu = dev.Iommu!.IommuDev;
         var alias = _devices.FirstOrDefault(d => d != dev && d.Group is not null
             && d.Group.Iommu == iommu && d.Group.Key == dev.Spec.Group);
-        return alias is null ? GroupAlloc(iommu, dev.Spec.Group) : GroupGet(alias)!;
+        if (alias is not null) return GroupGet(alias)!;
+        // iommu_group_alloc(): kzalloc of the group; NULL is the ERR_PTR(-ENOMEM) device_group() hands back.
+        return AllocFails(Warn.FaultSites.Group, dev) ? null : GroupAlloc(iommu, dev.Spec.Group);
     }
 
     /// <summary>iommu_group_alloc(): a new group holding one reference.</summary>

@@ -42,8 +42,8 @@ public interface IommuOps
     /// <summary>release_device(): stop using any domain pointer for the device.</summary>
     void ReleaseDevice(Device dev);
 
-    /// <summary>device_group(): the group the device belongs to, referenced for the caller (cannot fail in this slice).</summary>
-    IommuGroup DeviceGroup(Device dev);
+    /// <summary>device_group(): the group the device belongs to, referenced for the caller; null when iommu_group_alloc() failed (-ENOMEM).</summary>
+    IommuGroup? DeviceGroup(Device dev);
 
     /// <summary>def_domain_type(): IDENTITY, DMA, or 0 for no preference.</summary>
     DomainType DefDomainType(Device dev);

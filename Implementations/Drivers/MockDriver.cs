@@ -80,7 +80,7 @@ public sealed class MockDriver : IommuOps, IommuDomainOps
     internal IommuDomain? PasidDomain(string dev, uint pasid) => _pasids.Get(dev, pasid);
 
     /// <summary>Unlike the selftest mock's one group per device, devices sharing a key share a group (docs/operations.md).</summary>
-    public IommuGroup DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);
+    public IommuGroup? DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);
 
     /// <summary>Never consulted: the static default domain decides.</summary>
     public DomainType DefDomainType(Device dev) => DomainTypes.NoPreference;
@@ -91,6 +91,7 @@ public sealed class MockDriver : IommuOps, IommuDomainOps
         domain = null;
         var dirty = (flags & HwptAllocFlags.DirtyTracking) != 0;
         if (dirty && dev.Spec.NoDirty) return Errno.EOPNOTSUPP;
+        if (_core.AllocFails(Warn.FaultSites.Domain, dev)) return Errno.ENOMEM;   // mock_domain_alloc_paging_flags(): kzalloc
         var r = MockPgtable.Create(_platform.Allocator, out var pgtable);
         if (r != Errno.OK) return r;
         domain = new MockDomain(_core.AllocDomainId(), this, dirty, pgtable!) { Iommu = dev.Iommu!.IommuDev };

@@ -14,7 +14,7 @@ internal sealed class NoIdentityOps(IommuOps driver) : IommuOps
     public IommuOps Owner => driver;
     public Errno ProbeDevice(Device dev) => driver.ProbeDevice(dev);
     public void ReleaseDevice(Device dev) => driver.ReleaseDevice(dev);
-    public IommuGroup DeviceGroup(Device dev) => driver.DeviceGroup(dev);
+    public IommuGroup? DeviceGroup(Device dev) => driver.DeviceGroup(dev);
     public DomainType DefDomainType(Device dev) => driver.DefDomainType(dev);
     public Errno DomainAllocPagingFlags(Device dev, HwptAllocFlags flags, out IommuDomain? domain) =>
         driver.DomainAllocPagingFlags(dev, flags, out domain);

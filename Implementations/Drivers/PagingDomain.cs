@@ -1,4 +1,5 @@
 using IommuConformance.Contract;
+using IommuConformance.Implementations.Bugs;
 using IommuConformance.Implementations.Core;
 using IommuConformance.Implementations.PageTable;
 
@@ -16,6 +17,9 @@ public abstract class PagingDomain(int id, IommuDomainOps ops, string driver, II
 {
     public IIoPgtableOps Pgtable => pgtable;
 
+    /// <summary>The machine's seeded-bug switches (<c>map_failure_not_unwound</c> in <see cref="Map"/>); set by the core at iommu_domain_init.</summary>
+    public BugSwitches Bugs { get; set; } = BugSwitches.None;
+
     /// <summary>Table frames the domain holds now (root included): 0 after free.</summary>
     public long TableFrames => Pgtable.TableFrames;
 
@@ -25,7 +29,7 @@ public abstract class PagingDomain(int id, IommuDomainOps ops, string driver, II
         warnings = [];
         if (Freed) return Errno.EINVAL;
         var gather = new IotlbGather();
-        var ret = IommuMapping.Map(Pgtable, iova, paddr, size, prot, gather);
+        var ret = IommuMapping.Map(Pgtable, iova, paddr, size, prot, gather, unroll: !Bugs.IsOn(BugCatalogue.MapFailureNotUnwound));
         // A map that replaced tables, or a failed map that unwound, leaves a gather to invalidate before its pages go.
         if (!gather.IsEmpty || gather.FreelistCount != 0) IotlbSync(gather);
         if (ret == Errno.OK) ret = IotlbSyncMap(iova, size);

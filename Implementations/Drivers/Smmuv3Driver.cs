@@ -119,6 +119,7 @@ public sealed class Smmuv3Driver
     {
         domain = null;
         if ((flags & ~HwptAllocFlags.Pasid) != 0) return Errno.EOPNOTSUPP;
+        if (_core.AllocFails(Warn.FaultSites.Domain, dev)) return Errno.ENOMEM;   // arm_smmu_domain_alloc(): kzalloc
         var instance = dev.Iommu!.IommuDev;
         var r = ArmLpaePgtable.Create(new ArmLpaeConfig(ArmLpaeStage.Stage1, 4096, 48, 48), _platform.Allocator, out var pgtable);
         if (r != Errno.OK) return r;
@@ -151,7 +152,7 @@ public sealed class Smmuv3Driver
         devIommu.Priv = null;
     }
 
-    internal IommuGroup DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);
+    internal IommuGroup? DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);
 
     /// <summary>
     /// arm_smmu_s1_set_dev_pasid / arm_smmu_sva_set_dev_pasid / the blocking domain's: a paging or SVA domain of another
@@ -211,7 +212,7 @@ public sealed class Smmuv3Driver
         public IommuOps Owner => driver._ops;
         public Errno ProbeDevice(Device dev) => driver.ProbeDevice(dev);
         public void ReleaseDevice(Device dev) => driver.ReleaseDevice(dev);
-        public IommuGroup DeviceGroup(Device dev) => driver.DeviceGroup(dev);
+        public IommuGroup? DeviceGroup(Device dev) => driver.DeviceGroup(dev);
 
         /// <summary>The device's firmware preference (DeviceSpec.DefDomainType).</summary>
         public DomainType DefDomainType(Device dev) => dev.Spec.DefDomainType switch

@@ -97,7 +97,7 @@ public sealed class VirtioDriver : IommuOps
     }
 
     // viommu_device_group: pci_device_group / generic_device_group (devices sharing a key alias, docs/operations.md)
-    public IommuGroup DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);
+    public IommuGroup? DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);
 
     /// <summary>virtio-iommu has no def_domain_type.</summary>
     public DomainType DefDomainType(Device dev) => DomainTypes.NoPreference;
@@ -110,6 +110,7 @@ public sealed class VirtioDriver : IommuOps
         if (dev.Iommu?.Priv is not ViommuEndpoint vdev) return Errno.ENODEV;
         // The granule must not exceed the CPU page size.
         if ((vdev.Viommu.PgsizeBitmap & (~vdev.Viommu.PgsizeBitmap + 1)) > 0x1000) return Errno.ENODEV;
+        if (_core.AllocFails(Warn.FaultSites.Domain, dev)) return Errno.ENOMEM;   // viommu_domain_alloc_paging(): kzalloc
         domain = new VirtioDomain(_core.AllocDomainId(), _domainOps, vdev.Viommu) { Iommu = dev.Iommu.IommuDev };
         return Errno.OK;
     }

@@ -92,7 +92,7 @@ public sealed class VtdDriver : IommuOps
     /// <summary>What the device's PASID-table entry at <paramref name="pasid"/> points at.</summary>
     internal IommuDomain? PasidDomain(string dev, uint pasid) => _pasids.Get(dev, pasid);
 
-    public IommuGroup DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);
+    public IommuGroup? DeviceGroup(Device dev) => _core.AliasGroupOrAllocLocked(dev);
 
     public DomainType DefDomainType(Device dev) => dev.Spec.DefDomainType switch
     {
@@ -106,6 +106,7 @@ public sealed class VtdDriver : IommuOps
     {
         domain = null;
         if ((flags & ~HwptAllocFlags.Pasid) != 0) return Errno.EOPNOTSUPP;
+        if (_core.AllocFails(Warn.FaultSites.Domain, dev)) return Errno.ENOMEM;   // paging_domain_alloc(): kzalloc
         // generic_pt's VT-d second stage: hw_max_oasz_lg2 = 52 (the SS-PTE address field [51:12]); PageTableCaps.Vtd
         var r = VtdssPgtable.Create(_platform.Allocator, out var pgtable, vaBits: 48, oaBits: 52);
         if (r != Errno.OK) return r;

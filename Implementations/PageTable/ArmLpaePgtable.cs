@@ -166,7 +166,7 @@ public sealed partial class ArmLpaePgtable : IIoPgtableOps
             var pte = _pages.Read(ptep);
             if (pte == 0)
             {
-                var r = _pages.Alloc(_tableOrder, out var child);
+                var r = _pages.AllocTable(_tableOrder, out var child);
                 if (r != Errno.OK) return Errno.ENOMEM;
                 pte = (child & AddrMask) | TypeTable;                                      // arm_lpae_install_table
                 _pages.Write(ptep, pte);

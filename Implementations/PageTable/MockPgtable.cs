@@ -77,7 +77,7 @@ public sealed class MockPgtable : IIoPgtableOps
             var e = _pages.Read(ptep);
             if (e == 0)
             {
-                if (!create || _pages.Alloc(0, out var child) != Errno.OK) return 0;
+                if (!create || _pages.AllocTable(0, out var child) != Errno.OK) return 0;
                 e = (child & TableMask) | Valid;
                 _pages.Write(ptep, e);
             }

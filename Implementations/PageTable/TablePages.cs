@@ -19,6 +19,17 @@ internal sealed class TablePages(FrameAllocator allocator)
     /// <summary>Frames of pages still linked into this table.</summary>
     public long Frames { get; private set; }
 
+    /// <summary>
+    /// A table page a map needs on its way down (iommu_alloc_pages_node_sz from __arm_lpae_alloc_pages, pt_iommu_new_table,
+    /// the mock's xarray node): asks the machine's gate first, -ENOMEM when it fails.
+    /// </summary>
+    public Errno AllocTable(int order, out ulong phys)
+    {
+        phys = 0;
+        if (allocator.TableGate?.ShouldFail(Contract.Warn.FaultSites.TablePage) == true) return Errno.ENOMEM;
+        return Alloc(order, out phys);
+    }
+
     public Errno Alloc(int order, out ulong phys)
     {
         var r = allocator.Alloc(order, out phys);

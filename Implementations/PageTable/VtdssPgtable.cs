@@ -143,7 +143,7 @@ public sealed class VtdssPgtable : IIoPgtableOps
             var entry = _pages.Read(ptep);
             if (entry == 0)
             {
-                if (_pages.Alloc(0, out var child) != Errno.OK) return Errno.ENOMEM;   // pt_iommu_new_table
+                if (_pages.AllocTable(0, out var child) != Errno.OK) return Errno.ENOMEM;   // pt_iommu_new_table
                 entry = R | W | (child & OaMask);                                        // vtdss_pt_install_table
                 _pages.Write(ptep, entry);
             }

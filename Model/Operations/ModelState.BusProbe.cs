@@ -14,8 +14,16 @@ public sealed partial class ModelState
     /// later queued groups keep their members without a default domain. Not atomic: what was probed or set up before
     /// the abort stays (a documented leftover, docs/operations.md).
     /// </summary>
-    private ModelStep BusProbe(BusProbe op)
+    private ModelStep BusProbe(BusProbe op) => BusProbe(op, null, out _);
+
+    /// <summary>
+    /// <see cref="BusProbe(Contract.BusProbe)"/>, with <paramref name="mark"/> the number of warnings logged by the time
+    /// <paramref name="through"/>'s DMA ops are set up in the kernel's order: right after its probe when it joined a group
+    /// that has a default domain, else right after its queued group's default domain (-1 if neither happens).
+    /// </summary>
+    private ModelStep BusProbe(BusProbe op, string? through, out int mark)
     {
+        mark = -1;
         var state = this;
         var warnings = new List<string>();
         var queue = new List<string>();
@@ -28,6 +36,7 @@ public sealed partial class ModelState
             if (errno != Errno.OK) return Done(errno, state, warnings);
             state = next;
             if (deferred is { } id && !queue.Contains(id)) queue.Add(id);
+            else if (deferred is null && dev.Name == through) mark = warnings.Count;
         }
 
         foreach (var id in queue)
@@ -35,6 +44,7 @@ public sealed partial class ModelState
             var (errno, group, setupWarnings) = state.SetupDefaultDomain(state.groups[id], target: null);
             warnings.AddRange(setupWarnings);
             state = ReferenceEquals(group, state.groups[id]) ? state : state.WithGroup(group);
+            if (through is not null && group.Members.Contains(through)) mark = warnings.Count;
             if (errno != Errno.OK) return Done(errno, state, warnings);
         }
         return Done(Errno.OK, state, warnings);

@@ -31,11 +31,19 @@ public sealed partial class ModelState
     {
         var step = StepCore(op);
         if (op is DmaMap or DmaUnmap or Tick or FailNth) return step;
-        var next = step.Next.AfterCoreStep(this, op, step.Outcome, faultSite, out var extra);
+        var next = step.Next.AfterCoreStep(this, op, step.Outcome, faultSite, out var extra, out var logger);
         // Nothing to set up is by far the common case: the same instance back, so no structural compare is needed.
         if (extra.Length == 0 && (ReferenceEquals(next, step.Next) || (ReferenceEquals(step.Next, this) && next.Dma.Equals(Dma))))
             return step;
-        return new(extra.Length == 0 ? step.Outcome : step.Outcome.WithWarnings(extra), next);
+        if (extra.Length == 0) return new(step.Outcome, next);
+        // A bus probe sets up each device's DMA ops between the other devices' probes and groups' default domains: the
+        // set-up's lines (one device logs them: the one that met the failure) go where that device's set-up comes.
+        if (op is Contract.BusProbe bp && logger is not null && BusProbe(bp, logger, out var mark).Outcome.Warnings.Length >= mark && mark >= 0)
+        {
+            var core = step.Outcome.Warnings;
+            return new(step.Outcome with { Warnings = [.. core.Take(mark), .. extra, .. core.Skip(mark)] }, next);
+        }
+        return new(step.Outcome.WithWarnings(extra), next);
     }
 
     // ---- DMA set-up after core operations ----
@@ -45,9 +53,10 @@ public sealed partial class ModelState
     /// a new default domain drops its DMA state; the devices that joined a group, or every member after a type change,
     /// run iommu_setup_dma_ops; a DMA → DMA-FQ flip brings up the flush queue in place.
     /// </summary>
-    private ModelState AfterCoreStep(ModelState before, Operation op, Outcome outcome, string? faultSite, out string[] warnings)
+    private ModelState AfterCoreStep(ModelState before, Operation op, Outcome outcome, string? faultSite, out string[] warnings, out string? logger)
     {
         warnings = [];
+        logger = null;
         // No group changed and nothing to set up: the DMA state was reconciled after the step before, so it still is.
         if (ReferenceEquals(groups, before.groups) && op is not (Probe or Contract.BusProbe or GroupTypeWrite)) return this;
         var dma = Dma;
@@ -89,7 +98,12 @@ public sealed partial class ModelState
             else setup.AddRange(tg.Members);   // every successful write re-runs iommu_setup_dma_ops, a no-op one too
         }
         var warns = new List<string>();
-        foreach (var dev in setup) (next, dma) = next.SetupDmaOps(dev, dma, ref faultSite, warns);
+        foreach (var dev in setup)
+        {
+            var logged = warns.Count;
+            (next, dma) = next.SetupDmaOps(dev, dma, ref faultSite, warns);
+            if (warns.Count > logged) logger ??= dev;
+        }
         warnings = [.. warns];
         return ReferenceEquals(next, this) && ReferenceEquals(dma, Dma) ? this : next.WithDma(dma);
     }

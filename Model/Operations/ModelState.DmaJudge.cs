@@ -19,6 +19,7 @@ public sealed partial class ModelState
             var site = fault[Warn.FaultInjectionPrefix.Length..];
             var cleared = WithDma(Dma with { FaultPending = false });
             if (!Dma.FaultPending) return new(false, Step(op).Outcome, Step(op).Next);
+            if (JudgeCoreFault(op, observed, fault, cleared) is { } core) return core;
             switch (op)
             {
                 case GroupTypeWrite w when site == "iova_fq" && GroupFor(w.Dev) is { Default: DefaultKind.Dma }

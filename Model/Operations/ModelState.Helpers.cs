@@ -35,6 +35,7 @@ public sealed partial class ModelState
         {
             Pasid = pasid ?? Pasid,
             Dma = dma ?? Dma,
+            Injected = Injected,
         };
 
     /// <summary>get_domain's name for a group's current domain.</summary>

@@ -31,11 +31,15 @@ public sealed partial class ModelState
         if (machine.Device(name) is not { } dev) return (Errno.ENODEV, this, [], null);
         if (GroupFor(name) is not null) return (Errno.OK, this, [], null);
         if (Machine.GroupId(dev) is not { } id || machine.Driver(dev.Iommu) is not { } driver) return (Errno.ENODEV, this, [], null);
+        // A failed allocation of the probe's own structures (dev_iommu, a new group, the group_device): -ENOMEM, unwound.
+        if (InjectedFor(name, Warn.FaultSites.DevIommu) is { } noDevIommu) return (Errno.ENOMEM, this, [noDevIommu], null);
         var refused = driver.ProbeDevice(dev);
         if (refused != Errno.OK) return (refused, this, [], null);
 
-        string[] warnings = bound.Contains(name) ? [Warn.LateProbeAtDriverBind] : [];
         var existing = groups.GetValueOrDefault(id);
+        if (existing is null && InjectedFor(name, Warn.FaultSites.Group) is { } noGroup) return (Errno.ENOMEM, this, [noGroup], null);
+        string[] warnings = bound.Contains(name) ? [Warn.LateProbeAtDriverBind] : [];
+        if (InjectedFor(name, Warn.FaultSites.GroupDevice) is { } noGdev) return (Errno.ENOMEM, this, [.. warnings, noGdev], null);
         var group = existing ?? GroupState.Create(id, driver.Instance);
         group = group with { Members = group.Members.Add(name) };
         if (group.Current is { } current)

@@ -148,15 +148,18 @@ public sealed partial class ModelState
     private (Errno Errno, GroupState Group, string[] Warnings) SetupDefaultDomain(GroupState g, DefaultKind? target)
     {
         var driver = DriverOf(g);
-        var (errno, kind) = DefaultDomainRules.Resolve(driver, MemberSpecs(g), target, machine.Config.DefaultDomain);
-        if (errno != Errno.OK) return (errno, g, []);
-        if (g.Default == kind) return (Errno.OK, g, []);
+        var fault = InjectedAt(g, Warn.FaultSites.Domain, Warn.FaultSites.Cookie);
+        var (errno, kind, fellBack, met) = DefaultDomainRules.Resolve(driver, MemberSpecs(g), target, machine.Config.DefaultDomain,
+            g.Default, fault is not null);
+        string[] lines = [.. met ? [fault!] : Array.Empty<string>(), .. fellBack ? [Warn.DefaultDomainFallbackDma] : Array.Empty<string>()];
+        if (errno != Errno.OK) return (errno, g, lines);
+        if (g.Default == kind) return (Errno.OK, g, lines);
         var switched = g with { Default = kind, Current = DomainRef.Default, Lagging = GroupState.NoLag };
         (var failed, errno) = FirstRefusal(switched, DomainRef.Default);
-        if (errno == Errno.OK) return (Errno.OK, switched with { Default = kind }, []);
+        if (errno == Errno.OK) return (Errno.OK, switched with { Default = kind }, lines);
         if (g.Current is null)
-            return (errno, switched with { Lagging = RefusersKeep(switched, g, DomainRef.Default) }, [Warn.DefaultDomainFirstAttachFailed]);
+            return (errno, switched with { Lagging = RefusersKeep(switched, g, DomainRef.Default) }, [.. lines, Warn.DefaultDomainFirstAttachFailed]);
         var (reverted, warnings) = Revert(g, failed, HardwareDomain.Dangling);
-        return (errno, reverted, warnings);
+        return (errno, reverted, [.. lines, .. warnings]);
     }
 }

@@ -18,15 +18,40 @@ public static class DefaultDomainRules
     public static (Errno Errno, DefaultKind Kind) Resolve(
         DriverFacts driver, IEnumerable<DeviceSpec> members, DefaultKind? target, DefaultDomainType global)
     {
+        var r = Resolve(driver, members, target, global, current: null, allocFails: false);
+        return (r.Errno, r.Kind);
+    }
+
+    /// <summary>
+    /// <see cref="Resolve(DriverFacts, IEnumerable{DeviceSpec}, DefaultKind?, DefaultDomainType)"/> with the allocation
+    /// facts: a type equal to <paramref name="current"/> is reused, not allocated; with <paramref name="allocFails"/> the
+    /// first paging allocation fails (<c>fail_nth</c> met in the domain or its cookie: -ENOMEM), once. A requested type
+    /// answers that failure; the global default falls back to DMA (<c>FellBack</c>: the "Falling back to
+    /// IOMMU_DOMAIN_DMA" line), except a DMA default, which answers -EINVAL. <c>FaultMet</c>: the failure happened.
+    /// </summary>
+    public static (Errno Errno, DefaultKind Kind, bool FellBack, bool FaultMet) Resolve(
+        DriverFacts driver, IEnumerable<DeviceSpec> members, DefaultKind? target, DefaultDomainType global,
+        DefaultKind? current, bool allocFails)
+    {
         var (ok, requested) = RequestedType(driver, members, target);
-        if (!ok) return (Errno.EINVAL, default);
+        if (!ok) return (Errno.EINVAL, default, false, false);
         if (driver.StaticBlockedDefault)
-            return requested is null or DefaultKind.Blocked ? (Errno.OK, DefaultKind.Blocked) : (Errno.EINVAL, default);
-        if (requested is { } kind) return (Allocate(driver, kind), kind);
+            return requested is null or DefaultKind.Blocked ? (Errno.OK, DefaultKind.Blocked, false, false) : (Errno.EINVAL, default, false, false);
+        var met = false;
+        Errno Alloc(DefaultKind kind)
+        {
+            if (kind == current) return Errno.OK;   // __iommu_group_alloc_default_domain() reuses the default of that type
+            var r = Allocate(driver, kind);
+            if (r != Errno.OK || !allocFails || met || kind is not (DefaultKind.Dma or DefaultKind.DmaFq)) return r;
+            met = true;
+            return Errno.ENOMEM;
+        }
+        if (requested is { } kind) { var r = Alloc(kind); return (r, kind, false, met); }
         var globalKind = DefaultKinds.From(global);
-        if (Allocate(driver, globalKind) == Errno.OK) return (Errno.OK, globalKind);
-        if (globalKind == DefaultKind.Dma) return (Errno.EINVAL, default);
-        return (Allocate(driver, DefaultKind.Dma), DefaultKind.Dma);
+        if (Alloc(globalKind) == Errno.OK) return (Errno.OK, globalKind, false, met);
+        if (globalKind == DefaultKind.Dma) return (Errno.EINVAL, default, false, met);
+        var dma = Alloc(DefaultKind.Dma);
+        return (dma, DefaultKind.Dma, dma == Errno.OK, met);
     }
 
     /// <summary>

@@ -132,6 +132,19 @@ public class SeededBugTests
         Assert.Equal(Outcome.OkWith(expected), outcomes[1]);
     }
 
+    [Theory]
+    [InlineData(null, 0UL)]
+    [InlineData(BugCatalogue.MapFailureNotUnwound, 0x10000UL)]
+    public void MapFailureNotUnwound(string? bug, ulong left)
+    {
+        // the fourth table page is the second chunk's last-level table: the map fails after its first chunk
+        var outcomes = OneSmmuDevice(Pci("dev0"), bug).Run(
+            new Probe("dev0"), new DomainAllocPaging("dev0", "d1"), new FailNth(4),
+            new Map("d1", 0x1ff000, 0x10000, 0x2000, "rw"), new IovaToPhys("d1", 0x1ff000));
+        Assert.Equal(Errno.ENOMEM, outcomes[3].Errno);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(left)), outcomes[4]);
+    }
+
     [Fact]
     public void CatalogueNamesAreUniqueAndUnknownNamesAreRefused()
     {

@@ -66,12 +66,13 @@ public sealed class ModelExamples
 
     [Fact] // global identity on an smmuv3 without identity domain falls back to DMA; an identity target is refused.
     public void IdentityFallsBackToDma() =>
+        // the fall back is iommu_group_alloc_default_domain()'s pr_warn "... - Falling back to IOMMU_DOMAIN_DMA"
         Of([Smmu(options: new IommuOptions(IdentityDomain: false))], [Pci("dev0")], DefaultDomainType.Identity)
-            .Ok(new Probe("dev0"))
+            .Expect(new Probe("dev0"), Errno.OK, null, Warn.DefaultDomainFallbackDma)
             .Expect(new GroupTypeRead("dev0"), Errno.OK, GroupTypeStrings.Dma)
             .Expect(new GroupTypeWrite("dev0", GroupTypeStrings.Identity), Errno.EOPNOTSUPP)
             .Expect(new GroupTypeWrite("dev0", "passthrough"), Errno.EINVAL)
-            .Ok(new GroupTypeWrite("dev0", GroupTypeStrings.Auto))
+            .Expect(new GroupTypeWrite("dev0", GroupTypeStrings.Auto), Errno.OK, null, Warn.DefaultDomainFallbackDma)
             .Expect(new GroupTypeRead("dev0"), Errno.OK, GroupTypeStrings.Dma);
 
     [Fact] // mock: the blocking domain is the default one, so an owned group still answers "default".

@@ -9,9 +9,10 @@ namespace IommuConformance.Harness.Core.Json;
 
 /// <summary>
 /// Steps as JSON, derived from an operation table: <c>{ "op": NAME, ARG: VALUE, ..., "expect": {...} }</c>. Every
-/// argument is read and written by its kind; no operation has reader or writer code of its own.
+/// argument is read and written by its kind; no operation has reader or writer code of its own. A warning is known when
+/// it is one of <paramref name="warnings"/> or <paramref name="isKnown"/> admits it (open families such as per-device lines).
 /// </summary>
-public sealed class StepJson(OpTable table, IReadOnlyCollection<string> warnings)
+public sealed class StepJson(OpTable table, IReadOnlyCollection<string> warnings, Func<string, bool>? isKnown = null)
 {
     private static readonly FrozenDictionary<string, Errno> Errnos = Enum.GetValues<Errno>().ToFrozenDictionary(e => e.ToString());
 
@@ -66,7 +67,7 @@ public sealed class StepJson(OpTable table, IReadOnlyCollection<string> warnings
             throw fields.Fail("errno", $"unknown errno \"{errnoName}\"; known: {string.Join(", ", Enum.GetNames<Errno>())}");
         var value = ReadValue(fields, shape);
         var warns = fields.OptionalStrings("warnings");
-        if (warns?.FirstOrDefault(w => !warnings.Contains(w)) is { } unknown)
+        if (warns?.FirstOrDefault(w => !warnings.Contains(w) && isKnown?.Invoke(w) != true) is { } unknown)
             throw fields.Fail("warnings", $"unknown warning \"{unknown}\"; known: {string.Join(", ", warnings)}");
         fields.EnsureNoOthers();
         return new Expect(errno, value, warns is null ? null : [.. warns]);

@@ -19,16 +19,42 @@ public static class DmaRules
 
     private static readonly long[] Ticks = [1, 5, 9, 10, 11, 100, 999, 1000, 1001];
 
-    public static IEnumerable<Rule<IommuSession>> All()
+    /// <summary>The rules; with <paramref name="memory"/> (the memory operations' rule set) a <c>fail_nth</c> may also precede a map.</summary>
+    public static IEnumerable<Rule<IommuSession>> All(bool memory = false)
     {
         yield return Op(DmaMap.Entry.Name, MapWeight, s => s.Probed.Count > 0 ? 1 : 0.05, s => s.Emit(MapChoice(s, IommuArgs.Device(s))));
         yield return Op(DmaUnmap.Entry.Name, UnmapWeight, s => s.State.Dma.Debug.Count > 0 ? 1 : 0.02, s => s.Emit(UnmapChoice(s)));
         yield return Op(Tick.Entry.Name, TickWeight, s => s.State.Dma.Groups.Count > 0 ? 1 : 0.05, s => s.Emit(new Tick((ulong)s.Random.Pick(Ticks))));
+        // n by what follows: a probe's allocations come in the kernel's order (dev_iommu, the group, the group_device, the
+        // default domain and its cookie, the rcaches, the magazines, the flush queue: docs/dma.md), a bus probe's after every
+        // device's structures; a map takes at most three table pages, a user domain one struct; a dma_map's IOVA node first.
         yield return Op(FailNth.Entry.Name, FailWeight, s => 1, s =>
         {
-            s.Emit(new FailNth(s.Random.Chance(0.6) ? 1 : (ulong)s.Random.Between(2, 8)));
-            if (s.Fresh.Count > 0 && s.Random.Chance(0.7)) s.Emit(new Probe(s.Devices[s.Pick(s.Fresh)]));
-            else s.Emit(MapChoice(s, IommuArgs.Device(s)));
+            if (s.Fresh.Count > 0 && s.Random.Chance(0.65))
+            {
+                var d = s.Pick(s.Fresh);
+                // a bus probe's first allocations are device structures, which hot probes meet too: its n starts later
+                var bus = s.Random.Chance(0.4);
+                var n = !bus ? (s.Random.Chance(0.25) ? 1UL : (ulong)s.Random.Between(2, 10))
+                    : s.Random.Chance(0.5) ? BusSetupAsks(s, s.Spec(d).Bus) + (ulong)s.Random.Between(1, 3) : (ulong)s.Random.Between(4, 16);
+                s.Emit(new FailNth(n));
+                s.Emit(bus ? new BusProbe(s.Spec(d).Bus) : new Probe(s.Devices[d]));
+            }
+            else if (memory && s.Live.Count > 0 && s.Random.Chance(0.3))
+            {
+                s.Emit(new FailNth(s.Random.Chance(0.6) ? 1UL : 2UL));
+                s.Emit(MemoryRules.MapChoice(s));
+            }
+            else if (s.Probed.Count > 0 && s.Random.Chance(0.2))
+            {
+                s.Emit(new FailNth(1));
+                s.Emit(new DomainAllocPaging(s.Devices[s.Pick(s.Probed)], IommuArgs.Instance.Binder(s, DomainAllocPaging.Entry.Args[1]).Text!));
+            }
+            else
+            {
+                s.Emit(new FailNth(s.Random.Chance(0.6) ? 1 : (ulong)s.Random.Between(2, 8)));
+                s.Emit(MapChoice(s, IommuArgs.Device(s)));
+            }
         });
 
         // Reuse before flush: map A, DMA at it, unmap A (lazily queued on a DMA-FQ domain), map and unmap B of the same
@@ -74,6 +100,28 @@ public static class DmaRules
             s.Emit(new GroupTypeWrite(s.Devices[d], s.Random.Pick(TypeWrites)));
             s.Emit(MapChoice(s, d));
         });
+    }
+
+    /// <summary>
+    /// The allocations a bus probe of <paramref name="bus"/> makes before its first queued group's DMA set-up, counted in
+    /// the kernel's order (docs/dma.md): per device to probe, <c>dev_iommu</c>, the group when it is new, the
+    /// <c>group_device</c> (the mock refuses a PCI device after its <c>dev_iommu</c>); then that group's domain and cookie.
+    /// A guess that makes the next 1–3 (rcaches, per-CPU rcaches, a magazine) likely; a wrong one lands elsewhere.
+    /// </summary>
+    private static ulong BusSetupAsks(IommuSession s, string bus)
+    {
+        ulong asks = 0;
+        var groups = new HashSet<(string?, string)>();
+        foreach (var dev in s.Topology.Devices)
+        {
+            if (dev.Bus != bus || dev.Iommu is null || s.State.GroupOf(dev.Name) is not null) continue;
+            asks++;
+            if (s.Topology.FindIommu(dev.Iommu)?.Driver == DriverNames.Mock && bus == BusNames.Pci) continue;
+            var alias = s.Topology.Devices.Any(o => o.Iommu == dev.Iommu && o.Group == dev.Group && s.State.GroupOf(o.Name) is not null);
+            if (!alias && groups.Add((dev.Iommu, dev.Group))) asks++;
+            asks++;
+        }
+        return asks + 2;
     }
 
     private static DmaMap MapChoice(IommuSession s, int device)

@@ -71,7 +71,7 @@ public static class IommuRules
     private static RuleSet<IommuSession> Build(OpTable table, bool memory)
     {
         var set = new RuleSet<IommuSession>(Defaults.Rules.Where(r => table.Find(r.Name) is not null));
-        foreach (var rule in Overrides().Concat(Macros(table)).Concat(memory ? MemoryRules.All() : []).Concat(PasidRules.All()).Concat(DmaRules.All())) set = set.With(rule);
+        foreach (var rule in Overrides().Concat(Macros(table)).Concat(memory ? MemoryRules.All() : []).Concat(PasidRules.All()).Concat(DmaRules.All(memory))) set = set.With(rule);
         return set;
     }
 

@@ -117,7 +117,7 @@ public static class MemoryRules
         return iova - iova % align + (iova % align == 0 ? 0 : align);
     }
 
-    private static Map MapChoice(IommuSession s)
+    internal static Map MapChoice(IommuSession s)
     {
         var handle = Handle(s);
         var caps = Caps(s, handle);

@@ -41,5 +41,38 @@ public static partial class OutcomeCatalogue
         (BusProbe.Entry.Name, Key(Errno.OK, Rcaches, Warn.DmaSetupFailed)), (BusProbe.Entry.Name, Key(Errno.OK, FqFault, Warn.IovaFqInitFailed)),
         (GroupTypeWrite.Entry.Name, Key(Errno.OK, Rcaches, Warn.DmaSetupFailed)), (GroupTypeWrite.Entry.Name, Key(Errno.OK, FqFault, Warn.IovaFqInitFailed)),
         (GroupTypeWrite.Entry.Name, Key(Errno.ENOMEM, FqFault, Warn.IovaFqInitFailed)),
+        .. CoreFaultPairs,
     ];
+
+    /// <summary>
+    /// What a failed allocation of a device, group, domain, cookie or table page answers (ModelState.Faults.cs): the
+    /// probe's own structures -ENOMEM; a default domain of the global type the DMA fallback (a DMA default -EINVAL), a
+    /// requested one -ENOMEM; a user domain -ENOMEM; a map -ENOMEM, a dma_map DMA_MAPPING_ERROR.
+    /// </summary>
+    private static IEnumerable<(string Op, string Key)> CoreFaultPairs
+    {
+        get
+        {
+            string[] structures = [Dev(Warn.FaultSites.DevIommu), Dev(Warn.FaultSites.Group), Dev(Warn.FaultSites.GroupDevice)];
+            string[] domain = [Dev(Warn.FaultSites.Domain), Dev(Warn.FaultSites.Cookie)];
+            string page = Warn.FaultInjectionPrefix + Warn.FaultSites.TablePage;
+            foreach (var op in new[] { Probe.Entry.Name, BusProbe.Entry.Name })
+            {
+                foreach (var s in structures) yield return (op, Key(Errno.ENOMEM, s));
+                yield return (op, Key(Errno.ENOMEM, LateProbe, Dev(Warn.FaultSites.GroupDevice)));
+                foreach (var d in domain)
+                {
+                    yield return (op, Key(Errno.OK, d, Fallback));
+                    yield return (op, Key(Errno.OK, LateProbe, d, Fallback));
+                    yield return (op, Key(Errno.EINVAL, d));
+                    yield return (op, Key(Errno.ENOMEM, d));
+                }
+            }
+            foreach (var d in domain) yield return (GroupTypeWrite.Entry.Name, Key(Errno.ENOMEM, d));
+            yield return (DomainAllocPaging.Entry.Name, Key(Errno.ENOMEM, Dev(Warn.FaultSites.Domain)));
+            yield return (Map.Entry.Name, Key(Errno.ENOMEM, page));
+            yield return (DmaMap.Entry.Name, Key(Errno.OK, page));
+            yield return (DmaMap.Entry.Name, Key(Errno.OK, Warn.Dma32BitRollover, page));
+        }
+    }
 }

@@ -21,6 +21,7 @@ public static partial class OutcomeCatalogue
     private const string InUse = Warn.ReleaseDeviceGroupInUse;
     private const string NotOwned = Warn.ReleaseDmaOwnerNotOwned;
     private const string ClaimNull = Warn.ClaimDmaOwnerNull;
+    private const string Fallback = Warn.DefaultDomainFallbackDma;
 
     /// <summary>The catalogue key of an outcome: the errno, then the warnings in the order raised, each once.</summary>
     public static string Key(Outcome outcome) => Key(outcome.Errno, [.. outcome.Warnings]);
@@ -29,10 +30,16 @@ public static partial class OutcomeCatalogue
     {
         if (warnings.Length == 0) return errno.ToString();
         var distinct = new List<string>(warnings.Length);
-        foreach (var w in warnings)
+        foreach (var w in warnings.Select(Generic))
             if (!distinct.Contains(w)) distinct.Add(w);
         return $"{errno} [{string.Join(", ", distinct)}]";
     }
+
+    /// <summary>A per-device fault line with its device left out (<c>fault_injection_dev_iommu@DEV</c>): one key for every device.</summary>
+    public static string Generic(string warning) =>
+        Warn.FaultSites.TryParse(warning, out var site, out var dev) && dev is not null ? Dev(site) : warning;
+
+    private static string Dev(string site) => Warn.FaultInjectionPrefix + Warn.FaultSites.Key(site, "DEV");
 
     private static (string Op, string Key) O(OpSpecName op, Errno errno, params string[] warnings) => (op.Name, Key(errno, warnings));
 
@@ -59,6 +66,10 @@ public static partial class OutcomeCatalogue
         O(BusProbeOp, Errno.OK), O(BusProbeOp, Errno.OK, LateProbe), O(BusProbeOp, Errno.EINVAL),
         O(BusProbeOp, Errno.EINVAL, LateProbe), O(BusProbeOp, Errno.EINVAL, FirstAttach),
         O(BusProbeOp, Errno.EINVAL, LateProbe, FirstAttach), O(BusProbeOp, Errno.EOPNOTSUPP), O(BusProbeOp, Errno.EOPNOTSUPP, LateProbe),
+        // a global IDENTITY default on a driver without an identity domain falls back to DMA with its pr_warn
+        O(ProbeOp, Errno.OK, Fallback), O(ProbeOp, Errno.OK, LateProbe, Fallback), O(BusProbeOp, Errno.OK, Fallback),
+        O(BusProbeOp, Errno.OK, LateProbe, Fallback), O(BusProbeOp, Errno.EINVAL, Fallback, FirstAttach),
+        O(BusProbeOp, Errno.EOPNOTSUPP, Fallback), O(TypeWriteOp, Errno.OK, Fallback),
         O(ReleaseOp, Errno.OK), O(ReleaseOp, Errno.OK, Unbalanced), O(ReleaseOp, Errno.OK, InUse), O(ReleaseOp, Errno.OK, Unbalanced, InUse),
         O(GetDomainOp, Errno.OK),
         O(TypeReadOp, Errno.OK), O(TypeReadOp, Errno.ENODEV),

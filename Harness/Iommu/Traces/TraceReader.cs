@@ -18,7 +18,7 @@ internal static class TraceReader
         MaxDepth = 16,
     };
 
-    internal static readonly StepJson Steps = new(Operations.All, Warn.All.ToHashSet(StringComparer.Ordinal));
+    internal static readonly StepJson Steps = new(Operations.All, Warn.All.ToHashSet(StringComparer.Ordinal), Warn.IsKnown);
 
     public static Trace Parse(string json)
     {

@@ -43,6 +43,13 @@ public sealed class FrameAllocator
     /// <summary>Fault injection: consulted before each allocation; true makes it fail with -ENOMEM.</summary>
     public Func<bool>? ShouldFail { get; set; }
 
+    /// <summary>
+    /// Fault injection of the table pages an io-pgtable allocates while it maps (<c>TablePages.AllocTable</c>): the machine's
+    /// gate, asked with the site <c>iommu_pages</c>. The other users of this allocator (roots, stream and context tables,
+    /// queues) do not ask it (docs/dma.md).
+    /// </summary>
+    public Iova.IFaultGate? TableGate { get; set; }
+
     /// <summary>After a block is freed (base, bytes): lets an emulated IOMMU report a page its caches still point at.</summary>
     public event Action<ulong, ulong>? Freed;
 

@@ -1,0 +1,72 @@
+using IommuConformance.Contract;
+using IommuConformance.Model.State;
+
+namespace IommuConformance.Model;
+
+/// <summary>
+/// The fault rule of the allocations outside the IOVA allocator and the flush queue (docs/dma.md, "Fault injection"):
+/// the operation that meets a pending <c>fail_nth</c> answers its documented errno and leaves the state as before. The
+/// failslab line names the site and, for device, group, domain and cookie structures, the device it was allocated for
+/// (<c>fault_injection_group_device@dev1</c>); the model runs the operation with that one allocation failing
+/// (<see cref="Injected"/>) and the line must appear exactly where the model meets it.
+/// </summary>
+public sealed partial class ModelState
+{
+    /// <summary>The fault line of the one allocation that fails in the step being judged, or null (every other step).</summary>
+    private string? Injected { get; init; }
+
+    private ModelState WithInjected(string? line) =>
+        new(machine, groups, bound, domains, nextSeq) { Pasid = Pasid, Dma = Dma, Injected = line };
+
+    /// <summary>The injected line if it is the allocation at <paramref name="site"/> for device <paramref name="dev"/>.</summary>
+    private string? InjectedFor(string dev, string site) =>
+        Injected is { } line && Warn.FaultSites.TryParse(line, out var s, out var d) && s == site && d == dev ? line : null;
+
+    /// <summary>The injected line if it is one of <paramref name="sites"/> for a member of <paramref name="g"/>.</summary>
+    private string? InjectedAt(GroupState g, params string[] sites) =>
+        Injected is { } line && Warn.FaultSites.TryParse(line, out var s, out var d) && sites.Contains(s) && d is not null
+        && g.Members.Contains(d) ? line : null;
+
+    /// <summary>
+    /// The judgement of an outcome carrying the fault line of a device, group, domain, cookie or table-page site (null
+    /// for the IOVA allocator's and the flush queue's sites, judged by <see cref="JudgeDma"/>). The state after is the
+    /// model's with the failure pending no more.
+    /// </summary>
+    private ModelJudgement? JudgeCoreFault(Operation op, Outcome observed, string line, ModelState cleared)
+    {
+        if (!Warn.FaultSites.TryParse(line, out var site, out var dev)) return new(false, Step(op).Outcome, Step(op).Next);
+        if (dev is null && site != Warn.FaultSites.TablePage) return null;
+        switch (op)
+        {
+            // ops->domain_alloc_paging's kzalloc, after the driver's flag checks: -ENOMEM, no handle.
+            case DomainAllocPaging a when site == Warn.FaultSites.Domain && dev == a.Dev:
+            {
+                var free = cleared.Step(op);
+                var expected = free.Outcome.Errno == Errno.OK ? new Outcome(Errno.ENOMEM, null, [line]) : free.Outcome;
+                return new(expected.Equals(observed), expected, cleared);
+            }
+            // A probe's own structures, or a default domain (with its cookie) at a probe or a sysfs type change.
+            case Probe or Contract.BusProbe or GroupTypeWrite when dev is not null:
+            {
+                var step = cleared.WithInjected(line).StepFaulted(op, null);
+                return new(step.Outcome.Equals(observed), step.Outcome, step.Next.WithInjected(null));
+            }
+            // A table page of iommu_map: __iommu_map unmaps what it mapped and answers -ENOMEM (the emptied tables stay).
+            case Map m when dev is null && domains.ContainsKey(m.Domain) && ProtFlags.TryParse(m.Prot, out _):
+            {
+                var expected = new Outcome(Errno.ENOMEM, null, [line]);
+                return new(expected.Equals(observed), expected, cleared);
+            }
+            // The same under __iommu_dma_map: the IOVA is freed at once, DMA_MAPPING_ERROR (after the rollover, if any).
+            case DmaMap m when dev is null && m.Size != 0 && m.Cpu < (ulong)machine.Config.Cpus && (m.As is null || !Dma.Names.ContainsKey(m.As))
+                               && DmaTarget(m.Dev) is var (g, gd):
+            {
+                var rollover = observed.Warnings.Contains(Warn.Dma32BitRollover) && cleared.WorkaroundApplies(m, g);
+                var failed = cleared.MapFailed(m, g, gd, rollover, rollover ? [Warn.Dma32BitRollover, line] : [line]);
+                return new(failed.Outcome.Equals(observed), failed.Outcome, failed.Next);
+            }
+            default:
+                return new(false, Step(op).Outcome, Step(op).Next);
+        }
+    }
+}

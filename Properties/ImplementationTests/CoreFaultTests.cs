@@ -1,0 +1,131 @@
+using IommuConformance.Contract;
+using Xunit;
+using static IommuConformance.Properties.ImplementationTests.Machine;
+
+namespace IommuConformance.Properties.ImplementationTests;
+
+/// <summary>
+/// The fault gate at the core's and the drivers' allocations (issue #7 item 3, docs/dma.md): each site, met by
+/// <c>fail_nth</c>, answers what iommu.c / dma-iommu.c answer on a NULL from the allocator, and leaves nothing behind
+/// (the teardown audit finds no frame, cookie or IOVA domain left).
+/// </summary>
+public class CoreFaultTests
+{
+    private static string Line(string site, string? dev = null) => Warn.FaultInjectionPrefix + Warn.FaultSites.Key(site, dev);
+
+    private static Outcome Fails(Errno errno, params string[] warnings) => new(errno, null, [.. warnings]);
+
+    [Theory]
+    [InlineData(1, Warn.FaultSites.DevIommu)]      // dev_iommu_get()
+    [InlineData(2, Warn.FaultSites.Group)]         // iommu_group_alloc() through device_group()
+    [InlineData(3, Warn.FaultSites.GroupDevice)]   // iommu_group_alloc_device()
+    public void A_probe_whose_own_structure_fails_answers_enomem_and_leaves_the_device_unprobed(int n, string site)
+    {
+        var system = Create([Smmu0], [Pci("dev0")]);
+        var outcomes = system.Run(new FailNth((ulong)n), new Probe("dev0"), new GetDomain("dev0"), new Probe("dev0"));
+        Assert.Equal([Outcome.Ok, Fails(Errno.ENOMEM, Line(site, "dev0")), Outcome.OkWith(DomainNames.None), Outcome.Ok], outcomes);
+        Assert.Null(system.TearDownAndAudit());
+    }
+
+    [Fact]
+    public void A_bus_probe_aborts_at_the_device_whose_structure_fails_and_keeps_the_devices_before_it()
+    {
+        // dev0: dev_iommu 1, group 2, group_device 3; dev1 (its own group g1): dev_iommu 4, group 5
+        var system = Create([Smmu0], [Pci("dev0"), Pci("dev1", group: "g1")]);
+        var outcomes = system.Run(new FailNth(5), new BusProbe(BusNames.Pci), new GetDomain("dev1"), new Probe("dev1"), new GetDomain("dev0"));
+        Assert.Equal(Fails(Errno.ENOMEM, Line(Warn.FaultSites.Group, "dev1")), outcomes[1]);
+        Assert.Equal(Outcome.OkWith(DomainNames.None), outcomes[2]);
+        // dev0 was probed and queued; the abort came before the queued groups' default domains (bus_iommu_probe returns
+        // at once), so dev0's group has none yet: a hot probe of dev1 does not give it one either.
+        Assert.Equal(Outcome.Ok, outcomes[3]);
+        Assert.Equal(Outcome.OkWith(DomainNames.None), outcomes[4]);
+    }
+
+    [Theory]
+    [InlineData(4, Warn.FaultSites.Domain)]   // ops->domain_alloc_paging's struct
+    [InlineData(5, Warn.FaultSites.Cookie)]   // iommu_get_dma_cookie(): the domain is freed
+    public void A_failed_dma_fq_default_domain_falls_back_to_dma_with_the_kernel_warning(int n, string site)
+    {
+        var system = Create([Smmu0], [Pci("dev0")]);
+        var outcomes = system.Run(new FailNth((ulong)n), new Probe("dev0"), new GroupTypeRead("dev0"));
+        Assert.Equal(Fails(Errno.OK, Line(site, "dev0"), Warn.DefaultDomainFallbackDma), outcomes[1]);
+        Assert.Equal(Outcome.OkWith(GroupTypeStrings.Dma), outcomes[2]);
+        Assert.Null(system.TearDownAndAudit());
+    }
+
+    [Fact]
+    public void A_failed_dma_default_domain_is_einval_without_a_fallback()
+    {
+        // iommu_group_alloc_default_domain(): "if (iommu_def_domain_type == IOMMU_DOMAIN_DMA) return ERR_PTR(-EINVAL)"
+        var system = Create([Smmu0], [Pci("dev0")], config: SystemConfig.Default with { DefaultDomain = DefaultDomainType.Dma });
+        var outcomes = system.Run(new FailNth(4), new Probe("dev0"), new GetDomain("dev0"));
+        Assert.Equal([Outcome.Ok, Fails(Errno.EINVAL, Line(Warn.FaultSites.Domain, "dev0")), Outcome.OkWith(DomainNames.None)], outcomes);
+        Assert.Null(system.TearDownAndAudit());
+    }
+
+    [Fact]
+    public void A_failed_requested_dma_domain_is_enomem()
+    {
+        // an untrusted device requests DMA: no fallback, the allocation's -ENOMEM
+        var system = Create([Smmu0], [Pci("dev0") with { Untrusted = true }]);
+        var outcomes = system.Run(new FailNth(5), new Probe("dev0"), new GetDomain("dev0"));
+        Assert.Equal([Outcome.Ok, Fails(Errno.ENOMEM, Line(Warn.FaultSites.Cookie, "dev0")), Outcome.OkWith(DomainNames.None)], outcomes);
+    }
+
+    [Fact]
+    public void A_sysfs_type_write_whose_domain_fails_answers_enomem_and_keeps_the_old_default()
+    {
+        var system = Create([Smmu0], [Pci("dev0")]);
+        var outcomes = system.Run(new Probe("dev0"), new FailNth(1), new GroupTypeWrite("dev0", GroupTypeStrings.Identity),
+            new GroupTypeWrite("dev0", GroupTypeStrings.Dma), new GroupTypeRead("dev0"), new DmaMap("dev0", 0x1000, 0x1000, DmaDirections.ToDevice, 0));
+        // identity is static (no allocation): the write succeeds; the DMA write meets the failure
+        Assert.Equal(Outcome.Ok, outcomes[2]);
+        Assert.Equal(Fails(Errno.ENOMEM, Line(Warn.FaultSites.Domain, "dev0")), outcomes[3]);
+        Assert.Equal(Outcome.OkWith(GroupTypeStrings.Identity), outcomes[4]);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0x1000)), outcomes[5]);   // still dma-direct
+    }
+
+    [Fact]
+    public void A_user_domain_whose_struct_fails_is_enomem_and_takes_no_handle()
+    {
+        var system = Create([Smmu0], [Pci("dev0")]);
+        var outcomes = system.Run(new Probe("dev0"), new FailNth(1), new DomainAllocPaging("dev0", "d1"), new DomainFree("d1"),
+            new DomainAllocPaging("dev0", "d1"));
+        Assert.Equal([Outcome.Ok, Outcome.Ok, Fails(Errno.ENOMEM, Line(Warn.FaultSites.Domain, "dev0")), Outcome.Of(Errno.ENOENT), Outcome.Ok],
+            outcomes);
+    }
+
+    [Fact]
+    public void A_failed_table_page_fails_the_map_after_unmapping_what_it_mapped()
+    {
+        var system = Create([Smmu0], [Pci("dev0")]);
+        var outcomes = system.Run(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"), new FailNth(4),
+            new Map("d1", 0x1ff000, 0x10000, 0x2000, "rw"), new IovaToPhys("d1", 0x1ff000), new Map("d1", 0x1ff000, 0x10000, 0x2000, "rw"));
+        Assert.Equal(Fails(Errno.ENOMEM, Line(Warn.FaultSites.TablePage)), outcomes[3]);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0)), outcomes[4]);   // the first chunk was unmapped again
+        Assert.Equal(Outcome.Ok, outcomes[5]);
+        Assert.Null(system.TearDownAndAudit());                              // the emptied tables went with the domain
+    }
+
+    [Fact]
+    public void The_same_map_with_the_seeded_bug_leaves_its_first_chunk_mapped()
+    {
+        var system = Create([Smmu0], [Pci("dev0")], bugs: ["map_failure_not_unwound"]);
+        var outcomes = system.Run(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"), new FailNth(4),
+            new Map("d1", 0x1ff000, 0x10000, 0x2000, "rw"), new IovaToPhys("d1", 0x1ff000));
+        Assert.Equal(Fails(Errno.ENOMEM, Line(Warn.FaultSites.TablePage)), outcomes[3]);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0x10000)), outcomes[4]);
+    }
+
+    [Fact]
+    public void A_failed_table_page_under_dma_map_frees_the_iova_and_answers_dma_mapping_error()
+    {
+        var system = Create([Smmu0], [Pci("dev0")]);
+        // the first dma_map: the IOVA node (1), then the tables below the root (2-4); n = 2 fails the first table
+        var outcomes = system.Run(new Probe("dev0"), new FailNth(2), new DmaMap("dev0", 0x1000, 0x1000, DmaDirections.ToDevice, 0),
+            new DmaMap("dev0", 0x1000, 0x1000, DmaDirections.ToDevice, 0));
+        Assert.Equal(Fails(Errno.OK, Line(Warn.FaultSites.TablePage)) with { Value = OutcomeValues.Number(DmaArgs.MappingError) }, outcomes[2]);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0xfffff000)), outcomes[3]);   // the freed IOVA is handed out again
+        Assert.Null(system.TearDownAndAudit());
+    }
+}

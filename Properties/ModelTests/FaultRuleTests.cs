@@ -1,0 +1,90 @@
+using IommuConformance.Contract;
+using IommuConformance.Model;
+using Xunit;
+
+namespace IommuConformance.Properties.ModelTests;
+
+/// <summary>
+/// The model's fault rule for the device, group, domain, cookie and table-page sites (ModelState.Faults.cs): after
+/// <c>fail_nth</c>, an outcome carrying a site's line is admitted only as that site's documented answer, at the device
+/// the line names, and only where the operation makes that allocation; the state after is as before (no failure pending).
+/// </summary>
+public class FaultRuleTests
+{
+    private static readonly Topology TwoGroups = new(
+        [new IommuSpec("smmu0", DriverNames.Smmuv3, IommuOptions.None)],
+        [new DeviceSpec("dev0", BusNames.Pci, "smmu0", "g0"), new DeviceSpec("dev1", BusNames.Pci, "smmu0", "g1")]);
+
+    private static ModelState Armed(params Operation[] before)
+    {
+        var s = ModelState.Initial(SystemConfig.Default, TwoGroups);
+        foreach (var op in before) s = s.Step(op).Next;
+        return s.Step(new FailNth(1)).Next;
+    }
+
+    private static string Line(string site, string? dev = null) => Warn.FaultInjectionPrefix + Warn.FaultSites.Key(site, dev);
+
+    [Fact]
+    public void A_probe_structure_failure_is_admitted_at_the_named_device_only()
+    {
+        var armed = Armed();
+        var right = armed.Judge(new Probe("dev0"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.DevIommu, "dev0")]));
+        Assert.True(right.Allowed);
+        Assert.Null(right.Next.GroupOf("dev0"));
+        Assert.False(right.Next.Dma.FaultPending);
+        Assert.False(armed.Judge(new Probe("dev0"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.DevIommu, "dev1")])).Allowed);
+        Assert.False(armed.Judge(new Probe("dev0"), new Outcome(Errno.OK, null, [Line(Warn.FaultSites.DevIommu, "dev0")])).Allowed);
+    }
+
+    [Fact]
+    public void A_group_failure_needs_a_new_group_and_a_bus_probe_keeps_the_devices_before_it()
+    {
+        var armed = Armed();
+        var judged = armed.Judge(new BusProbe(BusNames.Pci), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.Group, "dev1")]));
+        Assert.True(judged.Allowed);
+        Assert.NotNull(judged.Next.GroupOf("dev0"));   // probed and queued before the abort
+        Assert.Null(judged.Next.GroupOf("dev1"));
+    }
+
+    [Fact]
+    public void A_default_domain_failure_falls_back_to_dma_and_nowhere_else()
+    {
+        var armed = Armed();
+        var fallback = new Outcome(Errno.OK, null, [Line(Warn.FaultSites.Cookie, "dev0"), Warn.DefaultDomainFallbackDma]);
+        var judged = armed.Judge(new Probe("dev0"), fallback);
+        Assert.True(judged.Allowed);
+        Assert.Equal(Outcome.OkWith(GroupTypeStrings.Dma), judged.Next.Step(new GroupTypeRead("dev0")).Outcome);
+        // no fallback line, or ENOMEM: not the kernel's answer to a DMA-FQ default that failed
+        Assert.False(armed.Judge(new Probe("dev0"), new Outcome(Errno.OK, null, [Line(Warn.FaultSites.Cookie, "dev0")])).Allowed);
+        Assert.False(armed.Judge(new Probe("dev0"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.Cookie, "dev0")])).Allowed);
+    }
+
+    [Fact]
+    public void A_user_domain_failure_is_enomem_only_where_the_allocation_would_have_succeeded()
+    {
+        var armed = Armed(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"));
+        var line = Line(Warn.FaultSites.Domain, "dev0");
+        var judged = armed.Judge(new DomainAllocPaging("dev0", "d2"), new Outcome(Errno.ENOMEM, null, [line]));
+        Assert.True(judged.Allowed);
+        Assert.DoesNotContain("d2", judged.Next.LiveDomains);
+        // a taken handle answers EEXIST before the driver is asked: no allocation to fail
+        Assert.False(armed.Judge(new DomainAllocPaging("dev0", "d1"), new Outcome(Errno.ENOMEM, null, [line])).Allowed);
+    }
+
+    [Fact]
+    public void A_table_page_failure_leaves_the_domain_as_it_was()
+    {
+        var armed = Armed(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"));
+        var judged = armed.Judge(new Map("d1", 0x1ff000, 0x10000, 0x2000, "rw"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.TablePage)]));
+        Assert.True(judged.Allowed);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0)), judged.Next.Step(new IovaToPhys("d1", 0x1ff000)).Outcome);
+        Assert.False(armed.Judge(new Map("d1", 0x1ff000, 0x10000, 0x2000, "rw"), new Outcome(Errno.OK, null, [Line(Warn.FaultSites.TablePage)])).Allowed);
+    }
+
+    [Fact]
+    public void A_fault_line_without_a_pending_fail_nth_is_never_admitted()
+    {
+        var s = ModelState.Initial(SystemConfig.Default, TwoGroups);
+        Assert.False(s.Judge(new Probe("dev0"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.DevIommu, "dev0")])).Allowed);
+    }
+}
