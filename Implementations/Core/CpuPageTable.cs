@@ -22,7 +22,7 @@ public sealed class CpuPageTable
     public static Errno Create(FrameAllocator allocator, out CpuPageTable? table)
     {
         table = null;
-        var r = ArmLpaePgtable.Create(new ArmLpaeConfig(ArmLpaeStage.Stage1, 4096, 48, 48), allocator, out var pgt);
+        var r = ArmLpaePgtable.Create(new ArmLpaeConfig(ArmLpaeStage.Stage1, 4096, 48, 48), allocator, out var pgt, gated: false);
         if (r != Errno.OK) return r;
         table = new CpuPageTable(pgt!);
         return Errno.OK;

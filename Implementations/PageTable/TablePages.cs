@@ -8,7 +8,7 @@ namespace IommuConformance.Implementations.PageTable;
 /// writes (software side), and the two ways a page leaves the table: handed to a gather (freed by the caller
 /// after its invalidation) or freed at once (teardown, when no walk can reach the table any more).
 /// </summary>
-internal sealed class TablePages(FrameAllocator allocator)
+internal sealed class TablePages(FrameAllocator allocator, bool gated = true)
 {
     private readonly PhysicalMemory _mem = allocator.Memory;
 
@@ -21,12 +21,13 @@ internal sealed class TablePages(FrameAllocator allocator)
 
     /// <summary>
     /// A table page a map needs on its way down (iommu_alloc_pages_node_sz from __arm_lpae_alloc_pages, pt_iommu_new_table,
-    /// the mock's xarray node): asks the machine's gate first, -ENOMEM when it fails.
+    /// the mock's xarray node): asks the machine's gate first, -ENOMEM when it fails. An mm's CPU page table is not gated:
+    /// its pages come from the mm's own allocator (pte_alloc), which fail_nth does not count (docs/dma.md).
     /// </summary>
     public Errno AllocTable(int order, out ulong phys)
     {
         phys = 0;
-        if (allocator.TableGate?.ShouldFail(Contract.Warn.FaultSites.TablePage) == true) return Errno.ENOMEM;
+        if (gated && allocator.TableGate?.ShouldFail(Contract.Warn.FaultSites.TablePage) == true) return Errno.ENOMEM;
         return Alloc(order, out phys);
     }
 
