@@ -7,13 +7,13 @@ using Xunit.Abstractions;
 namespace IommuConformance.Properties.HarnessTests;
 
 /// <summary>
-/// Which allocation the generator's <c>fail_nth</c> steps reach (docs/generation.md, "fail_nth"): 1,000 default-run
-/// traces (seeds 0–999, size 100) run on the implementation; each <c>fail_nth</c> is credited to the site of the first
+/// Which allocation the generator's <c>fail_nth</c> steps reach (docs/generation.md, "fail_nth"): 3,000 default-run
+/// traces (seeds 0–2999, size 100) run on the implementation; each <c>fail_nth</c> is credited to the site of the first
 /// fault line after it (or "not met" when the next <c>fail_nth</c> or the end comes first). Every site must be met.
 /// </summary>
 public sealed class FaultSiteReachTests(ITestOutputHelper output)
 {
-    private const int Traces = 1000;
+    private const int Traces = 3000;
 
     [Fact]
     public void The_default_run_reaches_every_fault_site()

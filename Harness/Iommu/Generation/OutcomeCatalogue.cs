@@ -69,6 +69,7 @@ public static partial class OutcomeCatalogue
         // a global IDENTITY default on a driver without an identity domain falls back to DMA with its pr_warn
         O(ProbeOp, Errno.OK, Fallback), O(ProbeOp, Errno.OK, LateProbe, Fallback), O(BusProbeOp, Errno.OK, Fallback),
         O(BusProbeOp, Errno.OK, LateProbe, Fallback), O(BusProbeOp, Errno.EINVAL, Fallback, FirstAttach),
+        O(BusProbeOp, Errno.EINVAL, LateProbe, Fallback, FirstAttach),
         O(BusProbeOp, Errno.EOPNOTSUPP, Fallback), O(TypeWriteOp, Errno.OK, Fallback),
         O(ReleaseOp, Errno.OK), O(ReleaseOp, Errno.OK, Unbalanced), O(ReleaseOp, Errno.OK, InUse), O(ReleaseOp, Errno.OK, Unbalanced, InUse),
         O(GetDomainOp, Errno.OK),
