@@ -1,3 +1,4 @@
+using IommuConformance.Properties.Support;
 using IommuConformance.Harness.Checking;
 using IommuConformance.Harness.Iommu.Execution;
 using IommuConformance.Harness.Core.Execution;
@@ -13,7 +14,9 @@ namespace IommuConformance.Properties.Bugs;
 /// <summary>
 /// The suite can fail: for every seeded bug, the default property run (same generator, same size, same seed)
 /// with that one bug switched on must find a failure and shrink it to at most the bug's documented length.
+/// Category <see cref="TestCategories.BugHunt"/>: CI runs these outside the coverage run (scripts/coverage.sh).
 /// </summary>
+[Trait("Category", TestCategories.BugHunt)]
 public sealed class SeededBugTests(ITestOutputHelper output)
 {
     public static TheoryData<string> BugNames() => [.. BugCatalogue.All.Select(b => b.Name)];
