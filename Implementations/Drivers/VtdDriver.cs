@@ -150,10 +150,12 @@ public sealed class VtdDriver : IommuOps
     internal void InvalidateSecondaryTlbs(IommuDomain domain)
     {
         if (domain is not SvaDomain) return;
-        foreach (var (dev, d) in _devPasids.Values.ToList())
+        foreach (var ((_, pasid), (dev, d)) in _devPasids.ToList())
             if (d == domain && ScalableUnit(dev) is { } sm)
-                foreach (var key in _devPasids.Where(kv => kv.Value.Dev == dev && kv.Value.Domain == domain).Select(kv => kv.Key).ToList())
-                    sm.Unit.TearDownPasidEntry(sm.Bdf, key.Pasid, faultIgnore: true);
+            {
+                sm.Unit.TearDownPasidEntry(sm.Bdf, pasid, faultIgnore: true);
+                _core.Touched.Device(dev.Name);
+            }
     }
 
     /// <summary>What the device's PASID-table entry at <paramref name="pasid"/> points at.</summary>
