@@ -106,12 +106,12 @@ public sealed partial class ModelState
         var members = MemberSpecs(g).Where(d => MaxPasidsOf(d) > 0).ToList();
         for (var i = 0; i < members.Count; i++)
         {
-            var errno = SetDevPasid(driver, members[i], target, pasid, ref p);
+            var errno = SetDevPasid(driver, members[i], target, pasid, ref p, withOld: old is not null);
             if (errno == Errno.OK) continue;
             var warnings = new List<string>();
             for (var j = 0; j < i; j++)
             {
-                if (old is { } back && SetDevPasid(driver, members[j], back, pasid, ref p) == Errno.OK) continue;
+                if (old is { } back && SetDevPasid(driver, members[j], back, pasid, ref p, withOld: true) == Errno.OK) continue;
                 if (old is not null) warnings.Add(Warn.SetDevPasidRevertFailed);
                 SetDevPasid(driver, members[j], PasidTarget.Blocked, pasid, ref p);
             }
@@ -123,10 +123,14 @@ public sealed partial class ModelState
     /// <summary>
     /// One driver's <c>set_dev_pasid</c>: the blocked domain always takes; a paging domain as the driver's attach rule says
     /// (another instance's where domains are per instance, dirty tracking on a noDirty device → EINVAL); an SVA domain of
-    /// another instance where domains are per instance → EINVAL. Then the mock's PASID-1024 injector. What it set is the
-    /// device's entry at the PASID (<see cref="PasidState.DevHw"/>; the blocked domain removes it).
+    /// another instance where domains are per instance → EINVAL. On a driver that reads its PASID entry
+    /// (<see cref="DriverCapabilities.PasidEntryStrict"/>, scalable vtd), a non-blocked set with an old domain
+    /// (<paramref name="withOld"/>: replace, or a rollback to the old one) finds no entry → EINVAL
+    /// (intel_pasid_replace_*), one without finds an entry → EBUSY (intel_pasid_setup_*). Then the mock's PASID-1024
+    /// injector. What it set is the device's entry at the PASID (<see cref="PasidState.DevHw"/>; the blocked domain
+    /// removes it).
     /// </summary>
-    private static Errno SetDevPasid(DriverFacts driver, DeviceSpec dev, PasidTarget target, ulong pasid, ref PasidState p)
+    private static Errno SetDevPasid(DriverFacts driver, DeviceSpec dev, PasidTarget target, ulong pasid, ref PasidState p, bool withOld = false)
     {
         var errno = target switch
         {
@@ -134,6 +138,12 @@ public sealed partial class ModelState
             { Sva: { } sva } when driver.Caps.DomainPerInstance && sva.Iommu != dev.Iommu => Errno.EINVAL,
             _ => Errno.OK,
         };
+        if (errno == Errno.OK && driver.Caps.PasidEntryStrict && !target.IsBlocked)
+        {
+            var present = p.DevHw.GetValueOrDefault(dev.Name)?.ContainsKey(pasid) == true;
+            if (withOld && !present) errno = Errno.EINVAL;
+            else if (!withOld && present) errno = Errno.EBUSY;
+        }
         if (errno == Errno.OK && driver.Caps.PasidFaultInjector && pasid == DriverCapabilities.InjectorPasid)
         {
             var armed = p.Armed;

@@ -56,6 +56,22 @@ public sealed class SeededBugTests(ITestOutputHelper output)
         output.WriteLine($"{driver}: {result.Tests} traces, nothing found");
     }
 
+    /// <summary>
+    /// The settings of a bug of vtd's scalable mode (every vtd unit scalable, the PASID rules in focus), with no bug on,
+    /// find nothing either: a PASID-tagged DMA and its teardown agree on both sides.
+    /// </summary>
+    [Fact]
+    public void Scalable_pasid_hunt_settings_find_nothing_without_a_bug()
+    {
+        var settings = HuntSettings.For(BugCatalogue.PasidTeardownSkipsPcInv) with { Bugs = [] };
+        Assert.True(settings.PasidFocus);
+        Assert.Equal(1, settings.ScalableShare);
+        var result = PropertyCheck.Run(TraceGen.Arbitrary(settings), CheckSettings.Default, ExecutorChecks.All);
+
+        Assert.False(result.Failed, $"trace {result.Tests}: {result.Shrunk?.Problem}\n{result.Shrunk?.Trace}");
+        output.WriteLine($"scalable vtd, PASID focus: {result.Tests} traces, nothing found");
+    }
+
     [Fact]
     public void A_hardware_layer_bug_is_hunted_with_memory_operations_on_its_drivers_machines()
     {
