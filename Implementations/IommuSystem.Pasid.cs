@@ -85,11 +85,12 @@ public sealed partial class IommuSystem
         return Outcome.Ok;
     }
 
-    // iommufd replaces only a PASID it attached: an empty slot or another's (an SVA bond's) is -EINVAL to it.
+    // iommufd_device_do_replace: iommufd replaces only a PASID it attached, and looks its own record up before calling the
+    // core: an empty slot or another's (an SVA bond's) is -EINVAL to it, whatever the domain's ops.
     private Outcome ReplaceDevicePasid(IommuDomain domain, ReplaceDevicePasid op, IommuGroup group)
     {
         var pasid = (uint)op.Pasid;
-        if (_core.PasidEntry(group, pasid) is { Handle: not IommufdPasidAttach and not null }) return Outcome.Of(EINVAL);
+        if (_core.PasidEntry(group, pasid) is not { Handle: IommufdPasidAttach }) return Outcome.Of(EINVAL);
         return Outcome.Of(_core.ReplaceDevicePasid(domain, _devicesByName[op.Dev], pasid, new IommufdPasidAttach()));
     }
 

@@ -52,21 +52,22 @@ public sealed partial class ModelState
     }
 
     /// <summary>
-    /// <c>replace_device_pasid {domain, dev, pasid}</c> — <c>iommu_replace_device_pasid</c>: not live → ENOENT; no group →
-    /// ENODEV; EOPNOTSUPP and EINVAL as attach; a slot without an iommufd attach (empty, or an SVA bond's, which iommufd
-    /// does not own) → EINVAL; the same domain → the new handle only; else every member with PASIDs is switched from
-    /// the old domain, and a refusal rolls the members already switched back to the old one (a refused rollback warns
-    /// and blocks): the old entry stays.
+    /// <c>replace_device_pasid {domain, dev, pasid}</c> — iommufd's replace, then <c>iommu_replace_device_pasid</c>: not
+    /// live → ENOENT; no group → ENODEV; a slot without an iommufd attach (empty, past the width, PASID 0, or an SVA
+    /// bond's, which iommufd does not own) → EINVAL before the core is called (iommufd_device_do_replace looks its own
+    /// pasid_attach up first); then EOPNOTSUPP and EINVAL as attach; the same domain → the new handle only; else every
+    /// member with PASIDs is switched from the old domain, and a refusal rolls the members already switched back to the
+    /// old one (a refused rollback warns and blocks): the old entry stays.
     /// </summary>
     private ModelStep ReplaceDevicePasid(ReplaceDevicePasid op)
     {
         if (!domains.TryGetValue(op.Domain, out var domain)) return Fail(Errno.ENOENT);
         if (GroupFor(op.Dev) is not { } g) return Fail(Errno.ENODEV);
+        if (Pasid.ArrayOf(g.Id).GetValueOrDefault(op.Pasid) is not { IsSva: false, Handle: { } oldHandle }) return Fail(Errno.EINVAL);
         var driver = DriverOf(g);
         if (!HasSetDevPasid(domain.Driver) || !HasSetDevPasid(driver.Driver)) return Fail(Errno.EOPNOTSUPP);
         if (domain.Driver != driver.Driver || op.Pasid == PasidArgs.NoPasid) return Fail(Errno.EINVAL);
         if (PastWidth(g, op.Pasid)) return Fail(Errno.EINVAL);
-        if (Pasid.ArrayOf(g.Id).GetValueOrDefault(op.Pasid) is not { IsSva: false, Handle: { } oldHandle }) return Fail(Errno.EINVAL);
         if (oldHandle == op.Domain) return Ok(this);
         var old = domains[oldHandle];
         var (errno, p, warnings) = SetGroupPasid(g, new PasidTarget(domain, null), op.Pasid, new PasidTarget(old, null), Pasid);
