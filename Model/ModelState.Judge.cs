@@ -1,4 +1,5 @@
 using IommuConformance.Contract;
+using IommuConformance.Model.State;
 
 namespace IommuConformance.Model;
 
@@ -20,11 +21,51 @@ public sealed partial class ModelState
     /// </summary>
     public ModelJudgement Judge(Operation op, Outcome observed)
     {
+        foreach (var domain in domains.Values)
+            if (!domain.Alternatives.IsDefaultOrEmpty) return JudgeAlternatives(domain, op, observed);
         if (JudgeDma(op, observed) is { } dmaJudgement) return dmaJudgement;
         var step = Step(op);
         if (op is DeviceDma dma && ReachesFreedDomain(dma))
             return new(IsDmaAnswer(observed), step.Outcome, step.Next);
         return new(step.Outcome.Equals(observed), step.Outcome, step.Next);
+    }
+
+    /// <summary>
+    /// A domain whose mappings the model could not tell (<see cref="UserDomain.Alternatives"/>): the outcome is judged
+    /// against each candidate, and the candidates that allow it are kept (Porcupine's set of states, on one domain's
+    /// mappings). One left, or all agreeing on the next state: that state. An outcome none allows is refused with the
+    /// first candidate's expectation. A step that changed no candidate leaves this very state.
+    /// </summary>
+    private ModelJudgement JudgeAlternatives(UserDomain domain, Operation op, Outcome observed)
+    {
+        ModelJudgement? first = null;
+        var allowed = new List<(ModelState Candidate, ModelJudgement Judgement)>();
+        foreach (var mappings in domain.Alternatives)
+        {
+            var candidate = With(domains: domains.SetItem(domain.Handle, domain with { Mappings = mappings, Alternatives = [] }));
+            var judgement = candidate.Judge(op, observed);
+            first ??= judgement;
+            if (judgement.Allowed) allowed.Add((candidate, judgement));
+        }
+        if (allowed.Count == 0) return first!.Value with { Allowed = false };
+        var expected = allowed[0].Judgement.Expected;
+        if (allowed.Count == domain.Alternatives.Length && allowed.All(a => ReferenceEquals(a.Judgement.Next, a.Candidate)))
+            return new(true, expected, this);
+        var next = allowed[0].Judgement.Next;
+        if (allowed.All(a => a.Judgement.Next.Equals(next))) return new(true, expected, next);
+        // The candidates still differ, in that domain only: keep those left.
+        if (next.domains.GetValueOrDefault(domain.Handle) is not { } after) return new(true, expected, next);
+        var left = new List<DomainMappings>();
+        foreach (var (_, judgement) in allowed)
+        {
+            if (judgement.Next.domains.GetValueOrDefault(domain.Handle) is not { } d
+                || !judgement.Next.With(domains: judgement.Next.domains.SetItem(domain.Handle, after)).Equals(next))
+                return new(true, expected, next);
+            // a candidate's step may itself leave candidates (a second failed map): they all stay
+            foreach (var m in d.Alternatives.IsDefaultOrEmpty ? [d.Mappings] : d.Alternatives)
+                if (!left.Contains(m)) left.Add(m);
+        }
+        return new(true, expected, next.WithAlternatives(after, left));
     }
 
     /// <summary>A well-formed DMA (size, no wrap, no PASID) by a device whose hardware is on a freed domain.</summary>

@@ -17,7 +17,7 @@ public sealed partial class ModelState
         if (fault is not null)
         {
             var site = fault[Warn.FaultInjectionPrefix.Length..];
-            var cleared = WithDma(Dma with { FaultPending = false });
+            var cleared = WithDma(Dma with { FaultPending = false, FaultN = 0 });
             if (!Dma.FaultPending) return new(false, Step(op).Outcome, Step(op).Next);
             if (JudgeCoreFault(op, observed, fault, cleared) is { } core) return core;
             switch (op)

@@ -1,5 +1,6 @@
 using IommuConformance.Contract;
 using IommuConformance.Model.State;
+using IommuConformance.Model.Rules;
 
 namespace IommuConformance.Model;
 
@@ -51,11 +52,23 @@ public sealed partial class ModelState
                 var step = cleared.WithInjected(line).StepFaulted(op, null);
                 return new(step.Outcome.Equals(observed), step.Outcome, step.Next.WithInjected(null));
             }
-            // A table page of iommu_map: __iommu_map unmaps what it mapped and answers -ENOMEM (the emptied tables stay).
-            case Map m when dev is null && domains.ContainsKey(m.Domain) && ProtFlags.TryParse(m.Prot, out _):
+            // A table page of iommu_map: __iommu_map unmaps what it mapped and answers -ENOMEM. io-pgtable-arm keeps the
+            // tables made before the failing one (but those the unwind frees); which allocation failed is not visible, so
+            // every count of tables made before it (fewer than fail_nth's n) is a candidate, and later outcomes tell.
+            case Map m when dev is null && domains.GetValueOrDefault(m.Domain) is { } user && ProtFlags.TryParse(m.Prot, out var prot):
             {
                 var expected = new Outcome(Errno.ENOMEM, null, [line]);
-                return new(expected.Equals(observed), expected, cleared);
+                var caps = PagingOf(user);
+                if (caps.Format != PageTableFormat.ArmLpae) return new(expected.Equals(observed), expected, cleared);
+                var candidates = new List<DomainMappings>();
+                for (ulong made = 0; made < Dma.FaultN; made++)
+                {
+                    if (PageTableRules.MapFailingTable(caps, user.Mappings, m.Iova, m.Paddr, m.Size, prot, (int)made) is not { } failed) break;
+                    if (!candidates.Contains(failed.Mappings)) candidates.Add(failed.Mappings);
+                }
+                // a map that makes no new table (or fails before one) cannot meet the failure
+                if (candidates.Count == 0) return new(false, Step(op).Outcome, Step(op).Next);
+                return new(expected.Equals(observed), expected, cleared.WithAlternatives(user, candidates));
             }
             // The same under __iommu_dma_map: the IOVA is freed at once, DMA_MAPPING_ERROR (after the rollover, if any).
             case DmaMap m when dev is null && m.Size != 0 && m.Cpu < (ulong)machine.Config.Cpus && (m.As is null || !Dma.Names.ContainsKey(m.As))

@@ -152,7 +152,14 @@ public sealed partial class ModelState
         (machine.Driver(domain.Iommu) ?? throw new InvalidOperationException($"domain {domain.Handle} has no driver")).Caps.Paging;
 
     private ModelState WithMappings(UserDomain domain, DomainMappings mappings) =>
-        With(domains: domains.SetItem(domain.Handle, domain with { Mappings = mappings }));
+        With(domains: domains.SetItem(domain.Handle, domain with { Mappings = mappings, Alternatives = [] }));
+
+    /// <summary>
+    /// The domain's mappings are one of <paramref name="candidates"/> (the first is taken as <c>Mappings</c>): the
+    /// next outcomes tell which (<see cref="JudgeAlternatives"/>).
+    /// </summary>
+    private ModelState WithAlternatives(UserDomain domain, IReadOnlyList<DomainMappings> candidates) =>
+        With(domains: domains.SetItem(domain.Handle, domain with { Mappings = candidates[0], Alternatives = candidates.Count > 1 ? [.. candidates] : [] }));
 
     private ModelStep DmaFault(string reason) => new(new Outcome(Errno.EIO, DmaValues.Fault(reason), []), this);
 

@@ -25,7 +25,24 @@ public static class PageTableRules
     /// map_pages call per best-page-size chunk, each with the format's checks; the first error stops the loop and
     /// what this map installed is unmapped again (iommu_unmap of the mapped part).
     /// </summary>
-    public static MapResult Map(PageTableCaps caps, DomainMappings mappings, ulong iova, ulong paddr, ulong size, int prot)
+    public static MapResult Map(PageTableCaps caps, DomainMappings mappings, ulong iova, ulong paddr, ulong size, int prot) =>
+        Map(caps, mappings, iova, paddr, size, prot, null);
+
+    /// <summary>
+    /// The same map meeting a failed table-page allocation (fail_nth at <c>iommu_pages</c>) after it made
+    /// <paramref name="created"/> new tables: -ENOMEM with what __iommu_map's unwind leaves (Arm LPAE keeps the tables
+    /// it made, but those the unwinding iommu_unmap frees). Null when the map never asks a
+    /// (<paramref name="created"/> + 1)-th new table (it succeeds or fails otherwise first). Formats other than Arm LPAE
+    /// leave the mappings given, as for any failed map.
+    /// </summary>
+    public static MapResult? MapFailingTable(PageTableCaps caps, DomainMappings mappings, ulong iova, ulong paddr, ulong size, int prot, int created)
+    {
+        var budget = new TableBudget(created);
+        var result = Map(caps, mappings, iova, paddr, size, prot, budget);
+        return budget.Hit ? result with { Warnings = [] } : null;
+    }
+
+    private static MapResult Map(PageTableCaps caps, DomainMappings mappings, ulong iova, ulong paddr, ulong size, int prot, TableBudget? budget)
     {
         var min = caps.MinPage;
         if (((iova | paddr | size) & (min - 1)) != 0 || size == 0) return new(Errno.EINVAL, mappings, []);
@@ -34,17 +51,25 @@ public static class PageTableRules
         var warnings = new List<string>();
         var current = mappings;
         var installed = new List<(ulong Start, ulong End)>();
+        var origIova = iova;
         var left = size;
         while (left != 0)
         {
             var pgsize = PageSizes.Best(caps.PgsizeBitmap, iova, paddr, left, out var count);
             var len = pgsize * count;
-            var errno = MapPages(caps, ref current, iova, paddr, pgsize, count, prot, warnings);
+            var errno = MapPages(caps, ref current, iova, paddr, pgsize, count, prot, warnings, budget, out var partial);
             if (errno != Errno.OK)
             {
-                foreach (var (start, end) in installed) current = current.Remove(start, end);
-                // Only Arm LPAE can leave something (tables); elsewhere the very mappings given are answered.
-                return new(errno, caps.Format == PageTableFormat.ArmLpae && !current.Equals(mappings) ? current : mappings, warnings);
+                if (caps.Format != PageTableFormat.ArmLpae)
+                {
+                    foreach (var (start, end) in installed) current = current.Remove(start, end);
+                    return new(errno, mappings, warnings);
+                }
+                // "unroll mapping in case something went wrong": iommu_unmap of what the calls mapped, this one's
+                // completed tables included; io-pgtable-arm keeps the tables it made but those the unmap frees
+                var mapped = size - left + partial;
+                if (mapped != 0) current = Unmap(caps, current, origIova, mapped).Mappings;
+                return new(errno, current.Equals(mappings) ? mappings : current, warnings);
             }
             installed.Add((iova, iova + len));
             iova += len;
@@ -54,9 +79,24 @@ public static class PageTableRules
         return new(Errno.OK, current, warnings);
     }
 
-    private static Errno MapPages(PageTableCaps caps, ref DomainMappings m, ulong iova, ulong paddr, ulong pgsize, ulong count,
-        int prot, List<string> warnings)
+    /// <summary>How many new table pages a map may still make before the failing one (fail_nth at iommu_pages).</summary>
+    private sealed class TableBudget(int left)
     {
+        public bool Hit { get; private set; }
+
+        /// <summary>False (and hit) when the next new table is the one that fails.</summary>
+        public bool Take()
+        {
+            if (left == 0) { Hit = true; return false; }
+            left--;
+            return true;
+        }
+    }
+
+    private static Errno MapPages(PageTableCaps caps, ref DomainMappings m, ulong iova, ulong paddr, ulong pgsize, ulong count,
+        int prot, List<string> warnings, TableBudget? budget, out ulong partial)
+    {
+        partial = 0;
         var len = pgsize * count;
         var last = iova + (len - 1);
         var noAccess = (prot & (ProtFlags.ReadBit | ProtFlags.WriteBit)) == 0;
@@ -67,7 +107,7 @@ public static class PageTableRules
                 // arm_lpae_map_pages: the range (with a warning), then "no access" (the core refuses a call that maps nothing)
                 if (outOfRange) return Warned(Errno.ERANGE, caps.RangeWarning, warnings);
                 if (noAccess) return Warned(caps.NoAccessErrno, caps.NoAccessWarning, warnings);
-                return ArmMap(caps, ref m, iova, paddr, pgsize, count, prot, warnings);
+                return ArmMap(caps, ref m, iova, paddr, pgsize, count, prot, warnings, budget, out partial);
             case PageTableFormat.VtdSecondStage:
                 // pt map_pages: no access (with a warning), then the range; any leaf in the way → -EADDRINUSE
                 if (noAccess) return Warned(caps.NoAccessErrno, caps.NoAccessWarning, warnings);
@@ -95,41 +135,55 @@ public static class PageTableRules
     }
 
     /// <summary>
-    /// io-pgtable-arm, leaf by leaf: a leaf of this or a higher level in the way → -EEXIST with a warning
-    /// (__arm_lpae_map / arm_lpae_init_pte); a table entry where the leaf goes is unmapped whole first (whatever it
-    /// still maps); table entries above the leaf are created as needed and stay.
+    /// io-pgtable-arm, one table at a time (each map_pages call of __arm_lpae_map maps up to the end of the table its
+    /// first leaf is in, and the core calls again for the rest): the descent makes the missing tables top-down; a
+    /// leaf of this or a higher level in the way → -EEXIST with a warning, nothing of that table mapped; a table entry
+    /// where the leaf goes is unmapped whole first (whatever it still maps). <paramref name="partial"/>: the bytes of
+    /// the tables completed before an error (the core unwinds them).
     /// </summary>
     private static Errno ArmMap(PageTableCaps caps, ref DomainMappings m, ulong iova, ulong paddr, ulong pgsize, ulong count,
-        int prot, List<string> warnings)
+        int prot, List<string> warnings, TableBudget? budget, out ulong partial)
     {
-        // The same answer at once when nothing is mapped in the range and the leaves are pages (no table entry can sit
-        // where a page goes): each table the leaves pass through is created once, not once per leaf (a 1 GiB map of
-        // 4K pages is 262,144 leaves).
-        if (count > 0 && Array.IndexOf(ArmEntrySizes, pgsize) < 0 && !m.Overlapping(iova, iova + pgsize * count).Any())
+        partial = 0;
+        var span = ArmEntrySizes.Where(l => l > pgsize).DefaultIfEmpty(1UL << 48).Min();   // what one table of leaves covers
+        // Nothing mapped in the range and page leaves: no table entry can sit where a page goes, and no leaf is in the way.
+        var clear = Array.IndexOf(ArmEntrySizes, pgsize) < 0 && !m.Overlapping(iova, iova + pgsize * count).Any();
+        var done = 0UL;
+        while (done < count)
         {
-            var lastLeaf = iova + (count - 1) * pgsize;
+            var at = iova + done * pgsize;
+            var inTable = Math.Min(count - done, (span - (at & (span - 1))) / pgsize);
             foreach (var level in ArmEntrySizes)
-                for (var t = iova & ~(level - 1); ; t += level)
+            {
+                if (level <= pgsize) break;
+                var table = at & ~(level - 1);
+                if (m.HasTable(table, level)) continue;
+                if (!clear && m.Find(at) is { } block && block.Leaf >= level) break;   // a block in the way: EEXIST below
+                if (budget is not null && !budget.Take()) return Partial(ref m, iova, paddr, pgsize, prot, done, out partial, Errno.ENOMEM);
+                m = m.AddTable(table, level);
+            }
+            if (!clear)
+                for (ulong i = 0; i < inTable; i++)
                 {
-                    m = m.AddTable(t, level);
-                    if (t >= (lastLeaf & ~(level - 1))) break;
+                    var leafAt = at + i * pgsize;
+                    foreach (var r in m.Overlapping(leafAt, leafAt + pgsize))
+                        if (r.Leaf >= pgsize)
+                            return Partial(ref m, iova, paddr, pgsize, prot, done, out partial, Warned(caps.OvermapErrno, caps.OvermapWarning, warnings));
+                    if (m.HasTable(leafAt, pgsize))
+                        m = m.Remove(leafAt, leafAt + pgsize).RemoveTables(leafAt, leafAt + pgsize, pgsize);
                 }
-            m = m.Add(new Run(iova, pgsize * count, paddr, prot, pgsize));
-            return Errno.OK;
-        }
-        for (ulong i = 0; i < count; i++)
-        {
-            var at = iova + i * pgsize;
-            foreach (var r in m.Overlapping(at, at + pgsize))
-                if (r.Leaf >= pgsize) return Warned(caps.OvermapErrno, caps.OvermapWarning, warnings); // this call's leaves are not kept
-
-            if (m.HasTable(at, pgsize))
-                m = m.Remove(at, at + pgsize).RemoveTables(at, at + pgsize, pgsize);
-            foreach (var level in ArmEntrySizes)
-                if (level > pgsize) m = m.AddTable(at & ~(level - 1), level);
+            done += inTable;
         }
         m = m.Add(new Run(iova, pgsize * count, paddr, prot, pgsize));
         return Errno.OK;
+    }
+
+    // The leaves of the tables completed before an error stay mapped for the core to unwind.
+    private static Errno Partial(ref DomainMappings m, ulong iova, ulong paddr, ulong pgsize, int prot, ulong done, out ulong partial, Errno errno)
+    {
+        partial = done * pgsize;
+        if (done != 0) m = m.Add(new Run(iova, partial, paddr, prot, pgsize));
+        return errno;
     }
 
     /// <summary>Entry sizes of the 4K-granule LPAE levels 0..2 (level 3 holds only pages).</summary>

@@ -44,6 +44,9 @@ public sealed record ModelDma(
     ImmutableDictionary<(string Dev, ulong Addr), DebugEntry> Debug,
     long Now, long NextGen, bool FaultPending)
 {
+    /// <summary>The n of the fail_nth armed while <see cref="FaultPending"/> (0 otherwise): the failure meets at most the n-th allocation.</summary>
+    public ulong FaultN { get; init; }
+
     public static readonly ModelDma Empty = new(
         ImmutableSortedDictionary<string, GroupDma>.Empty.WithComparers(StringComparer.Ordinal),
         ImmutableSortedDictionary<string, DevDma>.Empty.WithComparers(StringComparer.Ordinal),
@@ -51,7 +54,7 @@ public sealed record ModelDma(
         ImmutableDictionary<(string, ulong), DebugEntry>.Empty, 0, 1, false);
 
     public bool Equals(ModelDma? o) =>
-        o is not null && Now == o.Now && NextGen == o.NextGen && FaultPending == o.FaultPending
+        o is not null && Now == o.Now && NextGen == o.NextGen && FaultPending == o.FaultPending && FaultN == o.FaultN
         && Groups.Count == o.Groups.Count && Groups.All(g => o.Groups.TryGetValue(g.Key, out var x) && g.Value.Equals(x))
         && Devices.SequenceEqual(o.Devices) && Names.SequenceEqual(o.Names)
         && Debug.Count == o.Debug.Count && Debug.All(d => o.Debug.TryGetValue(d.Key, out var x) && d.Value == x);

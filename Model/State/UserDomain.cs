@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace IommuConformance.Model.State;
 
 /// <summary>
@@ -9,4 +11,18 @@ namespace IommuConformance.Model.State;
 public sealed record UserDomain(string Handle, string Driver, string Iommu, string Device, bool DirtyTracking, long Seq)
 {
     public DomainMappings Mappings { get; init; } = DomainMappings.Empty;
+
+    /// <summary>
+    /// What the mappings may be, when the contract let the model not tell (io-pgtable-arm keeps the tables a map made
+    /// before an injected table-page failure, and which allocation failed is not visible): empty, or every candidate
+    /// with <see cref="Mappings"/> first. The next outcomes narrow them (<c>ModelState.JudgeAlternatives</c>).
+    /// </summary>
+    public ImmutableArray<DomainMappings> Alternatives { get; init; } = [];
+
+    public bool Equals(UserDomain? o) =>
+        o is not null && Handle == o.Handle && Driver == o.Driver && Iommu == o.Iommu && Device == o.Device
+        && DirtyTracking == o.DirtyTracking && Seq == o.Seq && Mappings.Equals(o.Mappings)
+        && (Alternatives.IsDefaultOrEmpty ? o.Alternatives.IsDefaultOrEmpty : !o.Alternatives.IsDefault && Alternatives.SequenceEqual(o.Alternatives));
+
+    public override int GetHashCode() => HashCode.Combine(Handle, Seq, Mappings, Alternatives.IsDefaultOrEmpty ? 0 : Alternatives.Length);
 }
