@@ -126,10 +126,16 @@ public static class Warn
         /// <summary>iommu_alloc_pages_node_sz() of an io-pgtable's table page met by a map.</summary>
         public const string TablePage = "iommu_pages";
 
-        public static readonly IReadOnlyList<string> All = [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, Group, GroupDevice, Domain, Cookie, TablePage];
+        /// <summary>
+        /// iommu_alloc_pages_node_sz() of a new paging domain's top-level table (__arm_lpae_alloc_pages of the pgd,
+        /// pt_iommu_init's top table, the mock's root) inside ops->domain_alloc_paging; names the device, as the domain's does.
+        /// </summary>
+        public const string TableRoot = "iommu_pages_root";
+
+        public static readonly IReadOnlyList<string> All = [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot];
 
         /// <summary>The sites whose line names the device they were met for (<see cref="Line"/>).</summary>
-        public static readonly IReadOnlyList<string> PerDevice = [DevIommu, Group, GroupDevice, Domain, Cookie];
+        public static readonly IReadOnlyList<string> PerDevice = [DevIommu, Group, GroupDevice, Domain, Cookie, TableRoot];
 
         /// <summary>The gate's site key: the site, then <c>@</c> and the device for a per-device site.</summary>
         public static string Key(string site, string? dev) => dev is null ? site : site + "@" + dev;

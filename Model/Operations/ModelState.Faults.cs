@@ -22,6 +22,17 @@ public sealed partial class ModelState
     private string? InjectedFor(string dev, string site) =>
         Injected is { } line && Warn.FaultSites.TryParse(line, out var s, out var d) && s == site && d == dev ? line : null;
 
+    /// <summary>
+    /// Whether a paging domain of <paramref name="g"/>'s driver allocates a page table's top level with it (io-pgtable-arm,
+    /// generic_pt, the mock): virtio-iommu keeps its mappings in an interval tree and allocates no table.
+    /// </summary>
+    private bool HasTableRoot(GroupState g) => DriverOf(g).Caps.Paging.Format != PageTableFormat.VirtioDevice;
+
+    /// <summary>The sites a new default domain of <paramref name="g"/> may fail at: the driver's struct, its table's top level, the cookie.</summary>
+    private string? InjectedAtDefaultDomain(GroupState g) => HasTableRoot(g)
+        ? InjectedAt(g, Warn.FaultSites.Domain, Warn.FaultSites.TableRoot, Warn.FaultSites.Cookie)
+        : InjectedAt(g, Warn.FaultSites.Domain, Warn.FaultSites.Cookie);
+
     /// <summary>The injected line if it is one of <paramref name="sites"/> for a member of <paramref name="g"/>.</summary>
     private string? InjectedAt(GroupState g, params string[] sites) =>
         Injected is { } line && Warn.FaultSites.TryParse(line, out var s, out var d) && sites.Contains(s) && d is not null
@@ -38,8 +49,9 @@ public sealed partial class ModelState
         if (dev is null && site != Warn.FaultSites.TablePage) return null;
         switch (op)
         {
-            // ops->domain_alloc_paging's kzalloc, after the driver's flag checks: -ENOMEM, no handle.
-            case DomainAllocPaging a when site == Warn.FaultSites.Domain && dev == a.Dev:
+            // ops->domain_alloc_paging's kzalloc, after the driver's flag checks, or its table's top level: -ENOMEM, no handle.
+            case DomainAllocPaging a when dev == a.Dev && (site == Warn.FaultSites.Domain
+                                                          || (site == Warn.FaultSites.TableRoot && GroupFor(a.Dev) is { } ag && HasTableRoot(ag))):
             {
                 var free = cleared.Step(op);
                 var expected = free.Outcome.Errno == Errno.OK ? new Outcome(Errno.ENOMEM, null, [line]) : free.Outcome;

@@ -42,8 +42,9 @@ public class CoreFaultTests
     }
 
     [Theory]
-    [InlineData(4, Warn.FaultSites.Domain)]   // ops->domain_alloc_paging's struct
-    [InlineData(5, Warn.FaultSites.Cookie)]   // iommu_get_dma_cookie(): the domain is freed
+    [InlineData(4, Warn.FaultSites.Domain)]      // ops->domain_alloc_paging's struct
+    [InlineData(5, Warn.FaultSites.TableRoot)]   // its io-pgtable's pgd (arm_lpae_alloc_pgtable): the struct is freed
+    [InlineData(6, Warn.FaultSites.Cookie)]      // iommu_get_dma_cookie(): the domain is freed
     public void A_failed_dma_fq_default_domain_falls_back_to_dma_with_the_kernel_warning(int n, string site)
     {
         var system = Create([Smmu0], [Pci("dev0")]);
@@ -68,7 +69,7 @@ public class CoreFaultTests
     {
         // an untrusted device requests DMA: no fallback, the allocation's -ENOMEM
         var system = Create([Smmu0], [Pci("dev0") with { Untrusted = true }]);
-        var outcomes = system.Run(new FailNth(5), new Probe("dev0"), new GetDomain("dev0"));
+        var outcomes = system.Run(new FailNth(6), new Probe("dev0"), new GetDomain("dev0"));
         Assert.Equal([Outcome.Ok, Fails(Errno.ENOMEM, Line(Warn.FaultSites.Cookie, "dev0")), Outcome.OkWith(DomainNames.None)], outcomes);
     }
 
@@ -93,6 +94,22 @@ public class CoreFaultTests
             new DomainAllocPaging("dev0", "d1"));
         Assert.Equal([Outcome.Ok, Outcome.Ok, Fails(Errno.ENOMEM, Line(Warn.FaultSites.Domain, "dev0")), Outcome.Of(Errno.ENOENT), Outcome.Ok],
             outcomes);
+    }
+
+    [Theory]
+    [InlineData("smmuv3")]
+    [InlineData("vtd")]
+    [InlineData("mock")]
+    public void A_user_domain_whose_table_root_fails_is_enomem_and_leaves_no_frame(string driver)
+    {
+        // the driver's struct is the first allocation, the top-level table the second (virtio allocates no table)
+        var dev = driver == DriverNames.Mock ? Platform("dev0", "u0", "g0") : Pci("dev0", iommu: "u0");
+        var system = Create([new IommuSpec("u0", driver, IommuOptions.None)], [dev]);
+        var outcomes = system.Run(new Probe("dev0"), new FailNth(2), new DomainAllocPaging("dev0", "d1"), new DomainFree("d1"),
+            new DomainAllocPaging("dev0", "d1"));
+        Assert.Equal([Outcome.Ok, Outcome.Ok, Fails(Errno.ENOMEM, Line(Warn.FaultSites.TableRoot, "dev0")), Outcome.Of(Errno.ENOENT), Outcome.Ok],
+            outcomes);
+        Assert.Null(system.TearDownAndAudit());
     }
 
     [Fact]

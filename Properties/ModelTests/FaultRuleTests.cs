@@ -72,6 +72,24 @@ public class FaultRuleTests
     }
 
     [Fact]
+    public void A_table_root_failure_is_a_domain_failure_of_a_driver_with_a_table_only()
+    {
+        var armed = Armed(new Probe("dev0"));
+        var root = Line(Warn.FaultSites.TableRoot, "dev0");
+        var judged = armed.Judge(new DomainAllocPaging("dev0", "d1"), new Outcome(Errno.ENOMEM, null, [root]));
+        Assert.True(judged.Allowed);
+        Assert.DoesNotContain("d1", judged.Next.LiveDomains);
+        // at a probe it is the default domain's allocation: the DMA fall back, as for the driver's struct
+        Assert.True(Armed().Judge(new Probe("dev1"), new Outcome(Errno.OK, null, [Line(Warn.FaultSites.TableRoot, "dev1"), Warn.DefaultDomainFallbackDma])).Allowed);
+        Assert.False(armed.Judge(new DomainAllocPaging("dev0", "d1"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.TableRoot, "dev1")])).Allowed);
+        // virtio-iommu allocates no table with its domain: the line names an allocation that does not happen
+        var virtio = new Topology([new IommuSpec("viommu0", DriverNames.Virtio, IommuOptions.None)], [new DeviceSpec("dev0", BusNames.Pci, "viommu0", "g0")]);
+        var s = ModelState.Initial(SystemConfig.Default, virtio).Step(new Probe("dev0")).Next.Step(new FailNth(1)).Next;
+        Assert.False(s.Judge(new DomainAllocPaging("dev0", "d1"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.TableRoot, "dev0")])).Allowed);
+        Assert.True(s.Judge(new DomainAllocPaging("dev0", "d1"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.Domain, "dev0")])).Allowed);
+    }
+
+    [Fact]
     public void A_table_page_failure_leaves_the_domain_as_it_was()
     {
         var armed = Armed(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"));

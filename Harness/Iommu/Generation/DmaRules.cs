@@ -105,23 +105,27 @@ public static class DmaRules
     /// <summary>
     /// The allocations a bus probe of <paramref name="bus"/> makes before its first queued group's DMA set-up, counted in
     /// the kernel's order (docs/dma.md): per device to probe, <c>dev_iommu</c>, the group when it is new, the
-    /// <c>group_device</c> (the mock refuses a PCI device after its <c>dev_iommu</c>); then that group's domain and cookie.
+    /// <c>group_device</c> (the mock refuses a PCI device after its <c>dev_iommu</c>); then that group's domain, its table's
+    /// top level and the cookie.
     /// A guess that makes the next 1–3 (rcaches, per-CPU rcaches, a magazine) likely; a wrong one lands elsewhere.
     /// </summary>
     private static ulong BusSetupAsks(IommuSession s, string bus)
     {
         ulong asks = 0;
         var groups = new HashSet<(string?, string)>();
+        string? firstDriver = null;
         foreach (var dev in s.Topology.Devices)
         {
             if (dev.Bus != bus || dev.Iommu is null || s.State.GroupOf(dev.Name) is not null) continue;
+            firstDriver ??= s.Topology.FindIommu(dev.Iommu)?.Driver;
             asks++;
             if (s.Topology.FindIommu(dev.Iommu)?.Driver == DriverNames.Mock && bus == BusNames.Pci) continue;
             var alias = s.Topology.Devices.Any(o => o.Iommu == dev.Iommu && o.Group == dev.Group && s.State.GroupOf(o.Name) is not null);
             if (!alias && groups.Add((dev.Iommu, dev.Group))) asks++;
             asks++;
         }
-        return asks + 2;
+        // the domain, its table's top level (virtio-iommu allocates none), the cookie
+        return asks + (firstDriver == DriverNames.Virtio ? 2UL : 3UL);
     }
 
     private static DmaMap MapChoice(IommuSession s, int device)

@@ -54,7 +54,7 @@ public static partial class OutcomeCatalogue
         get
         {
             string[] structures = [Dev(Warn.FaultSites.DevIommu), Dev(Warn.FaultSites.Group), Dev(Warn.FaultSites.GroupDevice)];
-            string[] domain = [Dev(Warn.FaultSites.Domain), Dev(Warn.FaultSites.Cookie)];
+            string[] domain = [Dev(Warn.FaultSites.Domain), Dev(Warn.FaultSites.TableRoot), Dev(Warn.FaultSites.Cookie)];
             string page = Warn.FaultInjectionPrefix + Warn.FaultSites.TablePage;
             foreach (var op in new[] { Probe.Entry.Name, BusProbe.Entry.Name })
             {
@@ -70,6 +70,7 @@ public static partial class OutcomeCatalogue
             }
             foreach (var d in domain) yield return (GroupTypeWrite.Entry.Name, Key(Errno.ENOMEM, d));
             yield return (DomainAllocPaging.Entry.Name, Key(Errno.ENOMEM, Dev(Warn.FaultSites.Domain)));
+            yield return (DomainAllocPaging.Entry.Name, Key(Errno.ENOMEM, Dev(Warn.FaultSites.TableRoot)));
             yield return (Map.Entry.Name, Key(Errno.ENOMEM, page));
             yield return (DmaMap.Entry.Name, Key(Errno.OK, page));
             yield return (DmaMap.Entry.Name, Key(Errno.OK, Warn.Dma32BitRollover, page));
