@@ -1,5 +1,6 @@
 using IommuConformance.Contract;
 using IommuConformance.Harness.Core.Generation;
+using IommuConformance.Model.State;
 
 namespace IommuConformance.Harness.Iommu.Generation;
 
@@ -52,8 +53,17 @@ public static class DmaRules
             }
             else
             {
-                s.Emit(new FailNth(s.Random.Chance(0.6) ? 1 : (ulong)s.Random.Between(2, 8)));
-                s.Emit(MapChoice(s, IommuArgs.Device(s)));
+                var n = s.Random.Chance(0.6) ? 1 : (ulong)s.Random.Between(2, 8);
+                // A deep n before a dma_map mostly meets nothing: four of those draws (5–8) go to the sysfs DMA → DMA-FQ flip,
+                // whose one allocation is iommu_dma_init_fq's queues, with n = 1 (a group on DMA-FQ is made DMA first,
+                // its new domain's allocations before the fail_nth). Taken from draws the rule already makes, so that
+                // traces that do not take it keep their random stream (docs/generation.md).
+                if (n >= 5 && s.Retypable.Count > 0) Flip(s);
+                else
+                {
+                    s.Emit(new FailNth(n));
+                    s.Emit(MapChoice(s, IommuArgs.Device(s)));
+                }
             }
         });
 
@@ -100,6 +110,19 @@ public static class DmaRules
             s.Emit(new GroupTypeWrite(s.Devices[d], s.Random.Pick(TypeWrites)));
             s.Emit(MapChoice(s, d));
         });
+    }
+
+    /// <summary><c>fail_nth 1</c> right before a sysfs DMA → DMA-FQ write of a group without users (made DMA first if it is not).</summary>
+    private static void Flip(IommuSession s)
+    {
+        var d = s.PickWhere(s.Retypable, x => s.GroupOf(x)?.Default == DefaultKind.Dma);
+        if (d < 0)
+        {
+            d = s.Pick(s.Retypable);
+            s.Emit(new GroupTypeWrite(s.Devices[d], GroupTypeStrings.Dma));
+        }
+        s.Emit(new FailNth(1));
+        s.Emit(new GroupTypeWrite(s.Devices[d], GroupTypeStrings.DmaFq));
     }
 
     /// <summary>
