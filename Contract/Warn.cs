@@ -132,7 +132,14 @@ public static class Warn
         /// </summary>
         public const string TableRoot = "iommu_pages_root";
 
-        public static readonly IReadOnlyList<string> All = [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot];
+        /// <summary>viommu_add_mapping()'s kzalloc of a node of virtio-iommu's mapping tree, at a map.</summary>
+        public const string ViommuMapping = "viommu_mapping";
+
+        /// <summary>__viommu_add_req()'s kzalloc of a MAP request's buffer, at a map into a domain with endpoints.</summary>
+        public const string ViommuMapReq = "viommu_map_req";
+
+        public static readonly IReadOnlyList<string> All =
+            [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq];
 
         /// <summary>The sites whose line names the device they were met for (<see cref="Line"/>).</summary>
         public static readonly IReadOnlyList<string> PerDevice = [DevIommu, Group, GroupDevice, Domain, Cookie, TableRoot];

@@ -28,6 +28,19 @@ public sealed partial class ModelState
     /// </summary>
     private bool HasTableRoot(GroupState g) => DriverOf(g).Caps.Paging.Format != PageTableFormat.VirtioDevice;
 
+    /// <summary>
+    /// Whether a map into a domain of <paramref name="format"/> can allocate at <paramref name="site"/>: a table page
+    /// below the root for a format with tables; virtio-iommu's mapping-tree node, and its MAP request's buffer when the
+    /// domain has endpoints (<paramref name="attached"/>: viommu_map_pages sends no request before the first attach).
+    /// </summary>
+    private static bool MapAllocates(string site, PageTableFormat format, bool attached) => site switch
+    {
+        Warn.FaultSites.TablePage => format != PageTableFormat.VirtioDevice,
+        Warn.FaultSites.ViommuMapping => format == PageTableFormat.VirtioDevice,
+        Warn.FaultSites.ViommuMapReq => format == PageTableFormat.VirtioDevice && attached,
+        _ => false,
+    };
+
     /// <summary>The sites a new default domain of <paramref name="g"/> may fail at: the driver's struct, its table's top level, the cookie.</summary>
     private string? InjectedAtDefaultDomain(GroupState g) => HasTableRoot(g)
         ? InjectedAt(g, Warn.FaultSites.Domain, Warn.FaultSites.TableRoot, Warn.FaultSites.Cookie)
@@ -46,7 +59,7 @@ public sealed partial class ModelState
     private ModelJudgement? JudgeCoreFault(Operation op, Outcome observed, string line, ModelState cleared)
     {
         if (!Warn.FaultSites.TryParse(line, out var site, out var dev)) return new(false, Step(op).Outcome, Step(op).Next);
-        if (dev is null && site != Warn.FaultSites.TablePage) return null;
+        if (dev is null && site is not (Warn.FaultSites.TablePage or Warn.FaultSites.ViommuMapping or Warn.FaultSites.ViommuMapReq)) return null;
         switch (op)
         {
             // ops->domain_alloc_paging's kzalloc, after the driver's flag checks, or its table's top level: -ENOMEM, no handle.
@@ -63,15 +76,18 @@ public sealed partial class ModelState
                 var step = cleared.WithInjected(line).StepFaulted(op, null);
                 return new(step.Outcome.Equals(observed), step.Outcome, step.Next.WithInjected(null));
             }
-            // A table page of iommu_map: __iommu_map unmaps what it mapped and answers -ENOMEM (the emptied tables stay).
-            case Map m when dev is null && domains.ContainsKey(m.Domain) && ProtFlags.TryParse(m.Prot, out _):
+            // A table page of iommu_map (or virtio's tree node or MAP request): __iommu_map unmaps what it mapped and answers
+            // -ENOMEM (the emptied tables stay).
+            case Map m when dev is null && domains.TryGetValue(m.Domain, out var target) && ProtFlags.TryParse(m.Prot, out _)
+                            && MapAllocates(site, PagingOf(target).Format, IsAttached(m.Domain)):
             {
                 var expected = new Outcome(Errno.ENOMEM, null, [line]);
                 return new(expected.Equals(observed), expected, cleared);
             }
             // The same under __iommu_dma_map: the IOVA is freed at once, DMA_MAPPING_ERROR (after the rollover, if any).
             case DmaMap m when dev is null && m.Size != 0 && m.Cpu < (ulong)machine.Config.Cpus && (m.As is null || !Dma.Names.ContainsKey(m.As))
-                               && DmaTarget(m.Dev) is var (g, gd):
+                               && DmaTarget(m.Dev) is var (g, gd)
+                               && MapAllocates(site, DriverOf(g).Caps.Paging.Format, g.Current == DomainRef.Default):
             {
                 var rollover = observed.Warnings.Contains(Warn.Dma32BitRollover) && cleared.WorkaroundApplies(m, g);
                 var failed = cleared.MapFailed(m, g, gd, rollover, rollover ? [Warn.Dma32BitRollover, line] : [line]);

@@ -145,4 +145,18 @@ public class CoreFaultTests
         Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0xfffff000)), outcomes[3]);   // the freed IOVA is handed out again
         Assert.Null(system.TearDownAndAudit());
     }
+
+    [Theory]
+    [InlineData(2, Warn.FaultSites.ViommuMapping)]   // viommu_add_mapping's tree node: nothing added
+    [InlineData(3, Warn.FaultSites.ViommuMapReq)]    // the MAP request's buffer: the node is deleted again
+    public void A_virtio_map_whose_own_allocation_fails_frees_the_iova_and_leaves_the_tree_as_it_was(int n, string site)
+    {
+        var system = Create([new IommuSpec("viommu0", DriverNames.Virtio, IommuOptions.None)], [Pci("dev0", iommu: "viommu0")]);
+        // the first dma_map: the IOVA node (1), the tree node (2), the MAP request (3: the default domain has an endpoint)
+        var outcomes = system.Run(new Probe("dev0"), new FailNth((ulong)n), new DmaMap("dev0", 0x1000, 0x1000, DmaDirections.ToDevice, 0),
+            new DmaMap("dev0", 0x1000, 0x1000, DmaDirections.ToDevice, 0));
+        Assert.Equal(Fails(Errno.OK, Line(site)) with { Value = OutcomeValues.Number(DmaArgs.MappingError) }, outcomes[2]);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0xfffff000)), outcomes[3]);   // the same IOVA maps: no node left over it
+        Assert.Null(system.TearDownAndAudit());
+    }
 }

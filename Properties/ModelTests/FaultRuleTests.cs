@@ -100,6 +100,28 @@ public class FaultRuleTests
     }
 
     [Fact]
+    public void Virtio_map_sites_are_admitted_on_virtio_domains_only_and_the_request_only_with_an_endpoint()
+    {
+        var virtio = new Topology([new IommuSpec("viommu0", DriverNames.Virtio, IommuOptions.None)], [new DeviceSpec("dev0", BusNames.Pci, "viommu0", "g0")]);
+        var s = ModelState.Initial(SystemConfig.Default, virtio).Step(new Probe("dev0")).Next.Step(new DomainAllocPaging("dev0", "d1")).Next
+            .Step(new FailNth(1)).Next;
+        var map = new Map("d1", 0x1ff000, 0x10000, 0x2000, "rw");
+        Assert.True(s.Judge(map, new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.ViommuMapping)])).Allowed);
+        // d1 has no endpoint: viommu_map_pages sends no MAP request, so none can fail
+        Assert.False(s.Judge(map, new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.ViommuMapReq)])).Allowed);
+        // virtio has no table pages; smmuv3 has no mapping tree
+        Assert.False(s.Judge(map, new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.TablePage)])).Allowed);
+        var smmu = Armed(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"));
+        Assert.False(smmu.Judge(map, new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.ViommuMapping)])).Allowed);
+        // a dma_map into the attached default domain may meet either
+        var dma = ModelState.Initial(SystemConfig.Default, virtio).Step(new Probe("dev0")).Next.Step(new FailNth(1)).Next;
+        var dmaMap = new DmaMap("dev0", 0x1000, 0x1000, DmaDirections.ToDevice, 0);
+        var failed = Outcome.OkWith(OutcomeValues.Number(DmaArgs.MappingError));
+        Assert.True(dma.Judge(dmaMap, failed with { Warnings = [Line(Warn.FaultSites.ViommuMapReq)] }).Allowed);
+        Assert.True(dma.Judge(dmaMap, failed with { Warnings = [Line(Warn.FaultSites.ViommuMapping)] }).Allowed);
+    }
+
+    [Fact]
     public void A_fault_line_without_a_pending_fail_nth_is_never_admitted()
     {
         var s = ModelState.Initial(SystemConfig.Default, TwoGroups);

@@ -71,9 +71,12 @@ public static partial class OutcomeCatalogue
             foreach (var d in domain) yield return (GroupTypeWrite.Entry.Name, Key(Errno.ENOMEM, d));
             yield return (DomainAllocPaging.Entry.Name, Key(Errno.ENOMEM, Dev(Warn.FaultSites.Domain)));
             yield return (DomainAllocPaging.Entry.Name, Key(Errno.ENOMEM, Dev(Warn.FaultSites.TableRoot)));
-            yield return (Map.Entry.Name, Key(Errno.ENOMEM, page));
-            yield return (DmaMap.Entry.Name, Key(Errno.OK, page));
-            yield return (DmaMap.Entry.Name, Key(Errno.OK, Warn.Dma32BitRollover, page));
+            foreach (var p in new[] { page, Warn.FaultInjectionPrefix + Warn.FaultSites.ViommuMapping, Warn.FaultInjectionPrefix + Warn.FaultSites.ViommuMapReq })
+            {
+                yield return (Map.Entry.Name, Key(Errno.ENOMEM, p));
+                yield return (DmaMap.Entry.Name, Key(Errno.OK, p));
+                yield return (DmaMap.Entry.Name, Key(Errno.OK, Warn.Dma32BitRollover, p));
+            }
         }
     }
 }
