@@ -141,6 +141,13 @@ public static class Warn
         public static readonly IReadOnlyList<string> All =
             [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq];
 
+        /// <summary>
+        /// The IOVA allocator's and the flush queue's sites, whose line names the device when they are met at that device's
+        /// DMA set-up (iommu_dma_init_domain: <c>fault_injection_iova_rcaches@dev1</c>) and no device elsewhere (a
+        /// <c>dma_map</c>'s node, an unmap's magazine, the sysfs DMA → DMA-FQ flip's queue).
+        /// </summary>
+        public static readonly IReadOnlyList<string> AtSetup = [IovaNode, Magazine, Rcaches, CpuRcaches, Fq];
+
         /// <summary>The sites whose line names the device they were met for (<see cref="Line"/>).</summary>
         public static readonly IReadOnlyList<string> PerDevice = [DevIommu, Group, GroupDevice, Domain, Cookie, TableRoot];
 
@@ -160,13 +167,13 @@ public static class Warn
             var at = key.IndexOf('@', StringComparison.Ordinal);
             site = at < 0 ? key : key[..at];
             dev = at < 0 ? null : key[(at + 1)..];
-            return at < 0 ? All.Contains(site) && !PerDevice.Contains(site) : PerDevice.Contains(site) && dev!.Length > 0;
+            return at < 0 ? All.Contains(site) && !PerDevice.Contains(site) : (PerDevice.Contains(site) || AtSetup.Contains(site)) && dev!.Length > 0;
         }
     }
 
     /// <summary>Whether <paramref name="line"/> is a warning of this contract (a name in <see cref="All"/>, or a per-device fault line).</summary>
     public static bool IsKnown(string line) =>
-        All.Contains(line) || (FaultSites.TryParse(line, out var site, out var dev) && dev is not null && FaultSites.PerDevice.Contains(site));
+        All.Contains(line) || (FaultSites.TryParse(line, out _, out var dev) && dev is not null);
 
     // ---- the DMA API (dma-iommu.c) and fault injection: kernel log lines the contract compares like WARNs ----
 

@@ -59,6 +59,7 @@ public sealed partial class ModelState
     private ModelJudgement? JudgeCoreFault(Operation op, Outcome observed, string line, ModelState cleared)
     {
         if (!Warn.FaultSites.TryParse(line, out var site, out var dev)) return new(false, Step(op).Outcome, Step(op).Next);
+        if (Warn.FaultSites.AtSetup.Contains(site)) return null;
         if (dev is null && site is not (Warn.FaultSites.TablePage or Warn.FaultSites.ViommuMapping or Warn.FaultSites.ViommuMapReq)) return null;
         switch (op)
         {

@@ -159,4 +159,19 @@ public class CoreFaultTests
         Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0xfffff000)), outcomes[3]);   // the same IOVA maps: no node left over it
         Assert.Null(system.TearDownAndAudit());
     }
+
+    [Fact]
+    public void A_bus_probe_names_the_device_whose_dma_set_up_met_the_failure()
+    {
+        // dev0 (g0) and dev1 (g1): the device structures 1-6; g0's domain 7, table root 8, cookie 9, dev0's set-up 10-41
+        // (the rcaches, per bin its per-CPU array and two magazines per CPU, the flush queue); g1's domain 42, root 43,
+        // cookie 44, then dev1's rcaches 45
+        var system = Create([Smmu0], [Pci("dev0"), Pci("dev1", group: "g1")]);
+        var outcomes = system.Run(new FailNth(45), new BusProbe(BusNames.Pci), new DmaMap("dev1", 0x5000, 0x1000, DmaDirections.ToDevice, 0),
+            new DmaMap("dev0", 0x5000, 0x1000, DmaDirections.ToDevice, 0));
+        Assert.Equal(Fails(Errno.OK, Line(Warn.FaultSites.Rcaches, "dev1"), Warn.DmaSetupFailed), outcomes[1]);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0x5000)), outcomes[2]);       // dev1 on dma-direct
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0xfffff000)), outcomes[3]);   // dev0's set-up went through
+        Assert.Null(system.TearDownAndAudit());
+    }
 }

@@ -122,6 +122,25 @@ public class FaultRuleTests
     }
 
     [Fact]
+    public void A_set_up_failure_in_a_bus_probe_is_judged_at_the_device_its_line_names()
+    {
+        var armed = Armed();
+        var bus = new BusProbe(BusNames.Pci);
+        var map = new DmaMap("dev1", 0x5000, 0x1000, DmaDirections.ToDevice, 0);
+        // the second group's set-up met it: dev1 on dma-direct (1:1), dev0's set up
+        var second = armed.Judge(bus, new Outcome(Errno.OK, null, [Line(Warn.FaultSites.Rcaches, "dev1"), Warn.DmaSetupFailed]));
+        Assert.True(second.Allowed);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0x5000)), second.Next.Step(map).Outcome);
+        // the first group's: dev1 maps through its IOVA domain
+        var first = armed.Judge(bus, new Outcome(Errno.OK, null, [Line(Warn.FaultSites.Rcaches, "dev0"), Warn.DmaSetupFailed]));
+        Assert.True(first.Allowed);
+        Assert.NotEqual(Outcome.OkWith(OutcomeValues.Number(0x5000)), first.Next.Step(map).Outcome);
+        // a device with no set-up in this step, or no device at all (the line of a set-up always names one)
+        Assert.False(armed.Judge(bus, new Outcome(Errno.OK, null, [Line(Warn.FaultSites.Rcaches, "dev9"), Warn.DmaSetupFailed])).Allowed);
+        Assert.False(armed.Judge(bus, new Outcome(Errno.OK, null, [Line(Warn.FaultSites.Rcaches), Warn.DmaSetupFailed])).Allowed);
+    }
+
+    [Fact]
     public void A_fault_line_without_a_pending_fail_nth_is_never_admitted()
     {
         var s = ModelState.Initial(SystemConfig.Default, TwoGroups);

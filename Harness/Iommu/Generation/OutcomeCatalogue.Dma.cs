@@ -4,9 +4,16 @@ namespace IommuConformance.Harness.Iommu.Generation;
 
 public static partial class OutcomeCatalogue
 {
-    private const string Rcaches = Warn.FaultInjectionPrefix + Warn.FaultSites.Rcaches,
-        CpuRcaches = Warn.FaultInjectionPrefix + Warn.FaultSites.CpuRcaches, MagazineFault = Warn.FaultInjectionPrefix + Warn.FaultSites.Magazine,
+    // The IOVA and flush-queue lines of a device's DMA set-up name the device (Dev); elsewhere they name none.
+    private const string MagazineFault = Warn.FaultInjectionPrefix + Warn.FaultSites.Magazine,
         NodeFault = Warn.FaultInjectionPrefix + Warn.FaultSites.IovaNode, FqFault = Warn.FaultInjectionPrefix + Warn.FaultSites.Fq;
+
+    // properties, not fields: a static field of this file may be read by the other part's initialisers before it is set
+    private static string Rcaches => Dev(Warn.FaultSites.Rcaches);
+    private static string CpuRcaches => Dev(Warn.FaultSites.CpuRcaches);
+    private static string SetupFq => Dev(Warn.FaultSites.Fq);
+    private static string SetupNode => Dev(Warn.FaultSites.IovaNode);
+    private static string SetupMagazine => Dev(Warn.FaultSites.Magazine);
 
     /// <summary>
     /// The outcomes of the DMA API, the clock and fault injection (ModelState.Dma.cs), and what an injected failure
@@ -35,11 +42,12 @@ public static partial class OutcomeCatalogue
         (DmaUnmap.Entry.Name, Key(Errno.OK, MagazineFault)), (DmaUnmap.Entry.Name, Key(Errno.OK, Warn.DmaUnmapSize)),
         (DmaUnmap.Entry.Name, Key(Errno.EINVAL)), (DmaUnmap.Entry.Name, Key(Errno.ENOENT)), (DmaUnmap.Entry.Name, Key(Errno.ENODEV)),
         (Tick.Entry.Name, Key(Errno.OK, MagazineFault)), (Tick.Entry.Name, Key(Errno.EINVAL)),
-        (Probe.Entry.Name, Key(Errno.OK, CpuRcaches, Warn.DmaSetupFailed)), (Probe.Entry.Name, Key(Errno.OK, FqFault, Warn.IovaFqInitFailed)),
-        (Probe.Entry.Name, Key(Errno.OK, NodeFault)), (Probe.Entry.Name, Key(Errno.OK, LateProbe, Rcaches, Warn.DmaSetupFailed)),
-        (Probe.Entry.Name, Key(Errno.OK, LateProbe, FqFault, Warn.IovaFqInitFailed)),
-        (BusProbe.Entry.Name, Key(Errno.OK, Rcaches, Warn.DmaSetupFailed)), (BusProbe.Entry.Name, Key(Errno.OK, FqFault, Warn.IovaFqInitFailed)),
-        (GroupTypeWrite.Entry.Name, Key(Errno.OK, Rcaches, Warn.DmaSetupFailed)), (GroupTypeWrite.Entry.Name, Key(Errno.OK, FqFault, Warn.IovaFqInitFailed)),
+        (Probe.Entry.Name, Key(Errno.OK, CpuRcaches, Warn.DmaSetupFailed)), (Probe.Entry.Name, Key(Errno.OK, SetupMagazine, Warn.DmaSetupFailed)),
+        (Probe.Entry.Name, Key(Errno.OK, SetupFq, Warn.IovaFqInitFailed)),
+        (Probe.Entry.Name, Key(Errno.OK, SetupNode)), (Probe.Entry.Name, Key(Errno.OK, LateProbe, Rcaches, Warn.DmaSetupFailed)),
+        (Probe.Entry.Name, Key(Errno.OK, LateProbe, SetupFq, Warn.IovaFqInitFailed)),
+        (BusProbe.Entry.Name, Key(Errno.OK, Rcaches, Warn.DmaSetupFailed)), (BusProbe.Entry.Name, Key(Errno.OK, SetupFq, Warn.IovaFqInitFailed)),
+        (GroupTypeWrite.Entry.Name, Key(Errno.OK, Rcaches, Warn.DmaSetupFailed)), (GroupTypeWrite.Entry.Name, Key(Errno.OK, SetupFq, Warn.IovaFqInitFailed)),
         (GroupTypeWrite.Entry.Name, Key(Errno.ENOMEM, FqFault, Warn.IovaFqInitFailed)),
         .. CoreFaultPairs,
     ];
