@@ -41,6 +41,13 @@ public sealed partial class ModelState
         _ => false,
     };
 
+    /// <summary>
+    /// vdomain->nr_endpoints != 0: some device's hardware is on <paramref name="user"/> — its group's current domain, or
+    /// a member left on it by a refused MUST_SUCCEED switch (<see cref="GroupState.Lagging"/>), whatever the group says.
+    /// </summary>
+    private bool HasEndpoints(UserDomain user) =>
+        groups.Values.Any(g => MemberSpecs(g).Any(d => HardwareOf(g, d.Name) is { } hw && hw.Domain == DomainRef.User(user.Handle) && hw.Seq == user.Seq));
+
     /// <summary>The sites a new default domain of <paramref name="g"/> may fail at: the driver's struct, its table's top level, the cookie.</summary>
     private string? InjectedAtDefaultDomain(GroupState g) => HasTableRoot(g)
         ? InjectedAt(g, Warn.FaultSites.Domain, Warn.FaultSites.TableRoot, Warn.FaultSites.Cookie)
@@ -80,7 +87,7 @@ public sealed partial class ModelState
             // A table page of iommu_map (or virtio's tree node or MAP request): __iommu_map unmaps what it mapped and answers
             // -ENOMEM (the emptied tables stay).
             case Map m when dev is null && domains.TryGetValue(m.Domain, out var target) && ProtFlags.TryParse(m.Prot, out _)
-                            && MapAllocates(site, PagingOf(target).Format, IsAttached(m.Domain)):
+                            && MapAllocates(site, PagingOf(target).Format, HasEndpoints(target)):
             {
                 var expected = new Outcome(Errno.ENOMEM, null, [line]);
                 return new(expected.Equals(observed), expected, cleared);
@@ -88,7 +95,8 @@ public sealed partial class ModelState
             // The same under __iommu_dma_map: the IOVA is freed at once, DMA_MAPPING_ERROR (after the rollover, if any).
             case DmaMap m when dev is null && m.Size != 0 && m.Cpu < (ulong)machine.Config.Cpus && (m.As is null || !Dma.Names.ContainsKey(m.As))
                                && DmaTarget(m.Dev) is var (g, gd)
-                               && MapAllocates(site, DriverOf(g).Caps.Paging.Format, g.Current == DomainRef.Default):
+                               && MapAllocates(site, DriverOf(g).Caps.Paging.Format,
+                                   MemberSpecs(g).Any(d => HardwareOf(g, d.Name).Domain == DomainRef.Default)):
             {
                 var rollover = observed.Warnings.Contains(Warn.Dma32BitRollover) && cleared.WorkaroundApplies(m, g);
                 var failed = cleared.MapFailed(m, g, gd, rollover, rollover ? [Warn.Dma32BitRollover, line] : [line]);
