@@ -42,6 +42,20 @@ public sealed record DriverCapabilities(
     public bool PasidTranslation { get; init; }
 
     /// <summary>
+    /// PASID translation comes with the instance option <c>scalable</c> (vtd: only a unit in scalable mode has a PASID
+    /// table; in legacy mode the kernel's max_pasids is 0, which this emulation does not follow: docs/pasid-sva.md).
+    /// </summary>
+    public bool PasidTranslationWhenScalable { get; init; }
+
+    /// <summary>
+    /// The driver's set_dev_pasid reads the PASID entry as the hardware has it (vtd scalable mode: with an old domain
+    /// the intel_pasid_replace_* path, which refuses an entry not present with -EINVAL; without one the
+    /// intel_pasid_setup_* path, which refuses a present entry with -EBUSY), and the mm's release tears down its SVA
+    /// PASID entries (intel_mm_release: a DMA of an exited mm's PASID finds no entry).
+    /// </summary>
+    public bool PasidEntryStrict { get; init; }
+
+    /// <summary>
     /// The iommufd selftest's fault injector on PASID 1024 (IOMMU_TEST_PASID_RESERVED) in <c>set_dev_pasid</c>: the first
     /// non-blocked set arms it, the next fails with -ENOMEM and disarms it, a blocked set disarms it.
     /// </summary>
@@ -78,7 +92,7 @@ public sealed record DriverCapabilities(
     public static readonly DriverCapabilities Vtd = new(DriverNames.Vtd, [BusNames.Pci],
         StaticBlockedDefault: false, IdentityDomain: true, DeferredFlush: true, DomainPerInstance: false,
         DirtyTracking: false, HonoursDefDomainType: true, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob],
-        Paging: PageTableCaps.Vtd) { Sva = true };
+        Paging: PageTableCaps.Vtd) { Sva = true, PasidTranslationWhenScalable = true };
 
     /// <summary>
     /// virtio-iommu: PCI and platform endpoints, identity through bypass, a domain finalised on one device
@@ -110,6 +124,8 @@ public sealed record DriverCapabilities(
         // options.pasid false: the instance has no PASID support (max_pasids 0), hence no SVA either
         Paging = options.Pasid == false ? Paging with { Pasid = false } : Paging,
         Sva = Sva && options.Pasid != false,
+        PasidTranslation = PasidTranslation || (PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false),
+        PasidEntryStrict = PasidEntryStrict || (PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false),
     };
 
     /// <summary>Whether <c>probe_device</c> accepts a device of <paramref name="bus"/>.</summary>
@@ -120,7 +136,9 @@ public sealed record DriverCapabilities(
         && StaticBlockedDefault == other.StaticBlockedDefault && IdentityDomain == other.IdentityDomain
         && DeferredFlush == other.DeferredFlush && DomainPerInstance == other.DomainPerInstance
         && DirtyTracking == other.DirtyTracking && HonoursDefDomainType == other.HonoursDefDomainType
-        && OptionKnobs.SequenceEqual(other.OptionKnobs) && Paging == other.Paging && Sva == other.Sva && PasidFaultInjector == other.PasidFaultInjector;
+        && OptionKnobs.SequenceEqual(other.OptionKnobs) && Paging == other.Paging && Sva == other.Sva && PasidFaultInjector == other.PasidFaultInjector
+        && PasidTranslation == other.PasidTranslation && PasidTranslationWhenScalable == other.PasidTranslationWhenScalable
+        && PasidEntryStrict == other.PasidEntryStrict;
 
     public override int GetHashCode() => HashCode.Combine(Driver, StaticBlockedDefault, IdentityDomain, DeferredFlush);
 }

@@ -27,11 +27,11 @@ public sealed partial class IommuSystem
         _ => throw new NotSupportedException($"the implementation has no handler for operation '{op.Name}' ({op.GetType().Name})"),
     };
 
-    // A process: its mm with an empty CPU page table (pgd_alloc).
+    // A process: its mm with an empty CPU page table (pgd_alloc) in each format the machine's IOMMUs walk.
     private Outcome MmNew(MmNew op)
     {
         if (!_sva.TryAddMm(op.As, out var mm)) return Outcome.Of(EEXIST);
-        if (CpuPageTable.Create(_platform.Allocator, out var table) is var r && r != OK)
+        if (CpuPageTable.Create(_platform.Allocator, MmFormats, out var table) is var r && r != OK)
         {
             _sva.RemoveMm(op.As);   // fork's -ENOMEM: no process
             return Outcome.Of(r);
@@ -39,6 +39,11 @@ public sealed partial class IommuSystem
         mm.PageTable = table;
         return Outcome.Ok;
     }
+
+    // x86-64 where a VT-d unit may walk the mm (first level), arm64 where an SMMU may (or where neither does: a default).
+    private CpuFormats MmFormats =>
+        (_platform.Iommus.Any(h => h is Hardware.Vtd.VtdHardware) ? CpuFormats.X86 : 0)
+        | (_platform.Iommus.Any(h => h is Hardware.Smmuv3.Smmuv3Hardware) || !_platform.Iommus.Any(h => h is Hardware.Vtd.VtdHardware) ? CpuFormats.Arm64 : 0);
 
     // The process maps and touches memory: 4 KiB pages in its CPU page table (the checks of mmap with MAP_FIXED_NOREPLACE).
     private Outcome MmMap(MmMap op)
@@ -80,11 +85,12 @@ public sealed partial class IommuSystem
         return Outcome.Ok;
     }
 
-    // iommufd replaces only a PASID it attached: an empty slot or another's (an SVA bond's) is -EINVAL to it.
+    // iommufd_device_do_replace: iommufd replaces only a PASID it attached, and looks its own record up before calling the
+    // core: an empty slot or another's (an SVA bond's) is -EINVAL to it, whatever the domain's ops.
     private Outcome ReplaceDevicePasid(IommuDomain domain, ReplaceDevicePasid op, IommuGroup group)
     {
         var pasid = (uint)op.Pasid;
-        if (_core.PasidEntry(group, pasid) is { Handle: not IommufdPasidAttach and not null }) return Outcome.Of(EINVAL);
+        if (_core.PasidEntry(group, pasid) is not { Handle: IommufdPasidAttach }) return Outcome.Of(EINVAL);
         return Outcome.Of(_core.ReplaceDevicePasid(domain, _devicesByName[op.Dev], pasid, new IommufdPasidAttach()));
     }
 

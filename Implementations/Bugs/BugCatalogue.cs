@@ -47,6 +47,7 @@ public static class BugCatalogue
     public const string RolloverNeverRearmed = "rollover_never_rearmed";
     public const string PasidCdSkipsCfgi = "pasid_cd_skips_cfgi";
     public const string MapFailureNotUnwound = "map_failure_not_unwound";
+    public const string PasidTeardownSkipsPcInv = "pasid_teardown_skips_pc_inv";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
@@ -287,6 +288,16 @@ public static class BugCatalogue
             "probe dev0 (smmuv3); domain_alloc_paging dev0 as d1; fail_nth 4 (the fourth table page: the second chunk's "
             + "last-level table); map d1 0x1ff000 8 KiB -> ENOMEM [fault_injection_iommu_pages] on both sides; iova_to_phys d1 "
             + "0x1ff000 -> 0 expected, the first chunk's page buggy", 5, [DriverNames.Smmuv3, DriverNames.Vtd, DriverNames.Mock]),
+        new(PasidTeardownSkipsPcInv,
+            "synthetic: intel_pasid_tear_down_entry without pasid_cache_invalidation_with_pasid (VT-d 4.x §6.5.2.6: software "
+            + "must invalidate the PASID cache after changing a present PASID entry); the vtd analogue of pasid_cd_skips_cfgi",
+            "vtd scalable mode: tearing down the entry of a PASID other than RID_PASID (the blocked domain's set_dev_pasid at "
+            + "sva_unbind or detach_device_pasid, intel_mm_release at mm_exit) clears it and flushes the IOTLB but issues no "
+            + "pc_inv_dsc: a PASID entry the unit cached at an earlier PASID-tagged DMA stays in use",
+            "probe dev0 (scalable vtd); mm_new mm1; mm_map mm1 X 4K; sva_bind dev0 mm1; device_dma dev0 X pasid 1 (caches the "
+            + "PASID entry); sva_unbind (entry cleared, still cached) -> the PASID isolation check sees the cached entry reach X's "
+            + "page through the live mm (6 steps; through a paging domain: probe; domain_alloc_paging; map; attach_device_pasid; "
+            + "device_dma; detach_device_pasid, also 6)", 6, [DriverNames.Vtd], Scalable: true),
     ];
 
     /// <summary>

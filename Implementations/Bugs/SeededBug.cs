@@ -5,7 +5,8 @@ namespace IommuConformance.Implementations.Bugs;
 /// perturbs, and the length (in steps) of its shortest exposing trace, which the suite's shrinker must reach.
 /// <paramref name="Drivers"/> names the drivers whose page tables, driver code or emulated hardware a bug of the
 /// hardware layer perturbs (null for a bug of the core): it is only reachable through the IOMMU API and DMA on
-/// machines with one of them, which is where the hunt looks for it.
+/// machines with one of them, which is where the hunt looks for it. <paramref name="Scalable"/>: the bug lives in vtd's
+/// scalable mode, so the hunt draws every vtd unit scalable.
 /// </summary>
 public sealed record SeededBug(string Name, string Origin, string Behaviour, string ShortestTrace, int MinimalSteps,
-    IReadOnlyList<string>? Drivers = null);
+    IReadOnlyList<string>? Drivers = null, bool Scalable = false);

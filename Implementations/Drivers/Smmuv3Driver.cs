@@ -109,6 +109,9 @@ public sealed class Smmuv3Driver
     internal void Free(IommuDomain domain)
     {
         _platform.DomainFreed(domain);
+        // arm_smmu_sva_domain_free: the ASID is emptied from the SMMU's caches before the domain (and, after it, the
+        // mm's tables at the last mmdrop) goes; a walk after exit_mmap may have cached the emptied tables again
+        if (domain is SvaDomain) InvalidateSecondaryTlbs(domain);
         if (domain is not Smmuv3Domain smmuDomain) return;
         SmmuOf(smmuDomain.Smmu).TlbInvAsid(smmuDomain.Asid);
         smmuDomain.Pgtable.Free();

@@ -8,7 +8,7 @@ using IommuConformance.Implementations.PageTable;
 namespace IommuConformance.Implementations.Drivers;
 
 /// <summary>
-/// The intel-iommu driver (drivers/iommu/intel/iommu.c, legacy mode): static identity (pass-through context entry)
+/// The intel-iommu driver (drivers/iommu/intel/iommu.c; legacy mode, and scalable mode on a unit with SMTS): static identity (pass-through context entry)
 /// and blocking (cleared context entry) domains, the blocking domain as release_domain, paging domains on the
 /// generic-page-table second stage (4K/2M/1G, 48-bit; overmap -EADDRINUSE, a partial unmap removes the whole leaf)
 /// that any unit may attach, deferred flush, PASID capable. Caching mode makes every map invalidate too.
@@ -45,7 +45,7 @@ public sealed class VtdDriver : IommuOps
     /// </summary>
     public IommuOps AddInstance(IommuSpec spec, VtdHardware hardware)
     {
-        _units.Add(spec.Name, new VtdUnit(hardware, _platform.Allocator));
+        _units.Add(spec.Name, new VtdUnit(hardware, _platform.Allocator) { TeardownSkipsPcInv = _bugs.IsOn(BugCatalogue.PasidTeardownSkipsPcInv) });
         return spec.Options.IdentityDomain == false ? _noIdentity ??= new NoIdentityOps(this) : this;
     }
 
@@ -63,6 +63,7 @@ public sealed class VtdDriver : IommuOps
             sm.Unit.TearDownPasidEntry(sm.Bdf, 0, faultIgnore: false);
             sm.Unit.TeardownSmContext(sm.Bdf);
             _core.Touched.Device(dev.Name);
+            foreach (var key in _devPasids.Keys.Where(k => k.Dev == dev.Name).ToList()) _devPasids.Remove(key);
             _pasids.Release(dev);
             return;
         }
@@ -82,11 +83,79 @@ public sealed class VtdDriver : IommuOps
         return Errno.OK;
     }
 
-    /// <summary>intel_iommu_set_dev_pasid / intel_svm_set_dev_pasid / blocking_domain_set_dev_pasid: the PASID-table entry is recorded.</summary>
-    internal Errno SetDevPasid(IommuDomain domain, Device dev, uint pasid)
+    /// <summary>
+    /// intel_iommu_set_dev_pasid / intel_svm_set_dev_pasid / blocking_domain_set_dev_pasid. On a unit in scalable mode
+    /// the device's PASID-table entry is written (<see cref="SetDevPasidScalable"/>). A legacy-mode unit has no PASID
+    /// table (the kernel gives its devices max_pasids 0); this emulation still offers PASIDs there and records the entry
+    /// in driver memory only, untranslated (a known deviation, docs/pasid-sva.md).
+    /// </summary>
+    internal Errno SetDevPasid(IommuDomain domain, Device dev, uint pasid, IommuDomain? old)
     {
+        if (ScalableUnit(dev) is { } sm) return SetDevPasidScalable(domain, dev, pasid, old, sm.Unit, sm.Bdf);
         _pasids.Set(dev, pasid, domain);
         return Errno.OK;
+    }
+
+    // The (device, PASID) pairs each domain is set on: dmar_domain->dev_pasids (domain_add_dev_pasid / domain_remove_dev_pasid).
+    private readonly Dictionary<(string Dev, uint Pasid), (Device Dev, IommuDomain Domain)> _devPasids = [];
+
+    /// <summary>
+    /// Scalable mode: the blocked domain tears the entry down (intel_pasid_tear_down_entry); a paging domain is set up at
+    /// second level with its DID (domain_setup_second_level); an SVA domain at first level with FLPTPTR = the mm's
+    /// x86-64 pgd, FLPM 0 (4-level) and DID FLPT_DEFAULT_DID (intel_svm_set_dev_pasid → __domain_setup_first_level);
+    /// identity as pass-through. Without an old domain the setup refuses a present entry (-EBUSY); with one, the
+    /// replace writes over the present entry and flushes with the old DID, and refuses an absent one (-EINVAL).
+    /// </summary>
+    private Errno SetDevPasidScalable(IommuDomain domain, Device dev, uint pasid, IommuDomain? old, VtdUnit unit, int bdf)
+    {
+        var r = unit.EnsureSmContext(bdf, dev.Spec.MaxPasids);
+        if (r != Errno.OK) return r;
+        _core.Touched.Device(dev.Name);
+        if (domain.Type == DomainType.Blocked)
+        {
+            unit.TearDownPasidEntry(bdf, pasid, faultIgnore: false);
+            _devPasids.Remove((dev.Name, pasid));
+            return Errno.OK;
+        }
+        VtdPasidEntry entry;
+        switch (domain)
+        {
+            case VtdDomain paging:
+                entry = VtdPasidEntry.SecondLevel(paging.Pgtable.RootPhys, ((VtdssPgtable)paging.Pgtable).AddressWidthField, paging.Id);
+                break;
+            case SvaDomain { Mm.PageTable.X86Pgd: { } pgd }:
+                entry = VtdPasidEntry.FirstLevel(pgd, flpm: 0, aw: SvaAgaw, did: PassThroughDid);
+                break;
+            case SvaDomain:
+                return Errno.EINVAL;   // an mm without an x86-64 table cannot be walked at first level (not reached: the machine has a vtd unit)
+            default:
+                if (domain.Type != DomainType.Identity) return Errno.EINVAL;
+                entry = VtdPasidEntry.PassThrough(SvaAgaw, PassThroughDid);
+                break;
+        }
+        r = old is null ? unit.SetupPasidEntry(bdf, pasid, entry) : unit.ReplacePasidEntry(bdf, pasid, entry);
+        if (r != Errno.OK) return r;
+        _devPasids[(dev.Name, pasid)] = (dev, domain);
+        return Errno.OK;
+    }
+
+    /// <summary>iommu->agaw of a 48-bit unit (4-level): the AW a first-level or pass-through PASID entry carries.</summary>
+    private const int SvaAgaw = 2;
+
+    /// <summary>
+    /// intel_mm_release (the mm's exit, before its pages go): every PASID entry of the SVA domain is torn down with FPD
+    /// (intel_pasid_tear_down_entry(..., fault_ignore = true)), so no DMA walks the dying table; the entries stay
+    /// recorded until the unbind's blocked domain.
+    /// </summary>
+    internal void InvalidateSecondaryTlbs(IommuDomain domain)
+    {
+        if (domain is not SvaDomain) return;
+        foreach (var ((_, pasid), (dev, d)) in _devPasids.ToList())
+            if (d == domain && ScalableUnit(dev) is { } sm)
+            {
+                sm.Unit.TearDownPasidEntry(sm.Bdf, pasid, faultIgnore: true);
+                _core.Touched.Device(dev.Name);
+            }
     }
 
     /// <summary>What the device's PASID-table entry at <paramref name="pasid"/> points at.</summary>
@@ -190,7 +259,8 @@ public sealed class VtdDriver : IommuOps
         public Errno AttachDev(IommuDomain domain, Device dev, IommuDomain? old) => driver.AttachDev(domain, dev);
         public void Free(IommuDomain domain) => driver.Free(domain);
         public bool HasSetDevPasid => true;
-        public Errno SetDevPasid(IommuDomain domain, Device dev, uint pasid, IommuDomain? old) => driver.SetDevPasid(domain, dev, pasid);
+        public Errno SetDevPasid(IommuDomain domain, Device dev, uint pasid, IommuDomain? old) => driver.SetDevPasid(domain, dev, pasid, old);
+        public void InvalidateSecondaryTlbs(IommuDomain domain) => driver.InvalidateSecondaryTlbs(domain);
     }
 }
 

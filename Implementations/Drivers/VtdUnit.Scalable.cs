@@ -87,6 +87,28 @@ public sealed partial class VtdUnit
     }
 
     /// <summary>
+    /// intel_pasid_replace_second_level / _pass_through / _first_level: -EINVAL unless the entry is present; the new
+    /// entry is written over it (the unit reads whole entries, so a DMA meets the old one or the new one), then
+    /// intel_pasid_flush_present with the old DID: PASID-cache invalidation of (old DID, PASID) and the PASID-based
+    /// IOTLB flush of it (no device TLB is emulated).
+    /// </summary>
+    public Errno ReplacePasidEntry(int bdf, uint pasid, VtdPasidEntry entry)
+    {
+        if (PasidEntryAddr(bdf, pasid) is not { } at) return Errno.ENODEV;
+        if (PresentPasidEntry(bdf, pasid) is not { } old) return Errno.EINVAL;
+        var mem = Hardware.Memory;
+        mem.Write(at + 8, entry.W1);
+        mem.Write(at + 16, entry.W2);
+        for (var i = 3UL; i < 8; i++) mem.Write(at + 8 * i, 0);
+        mem.Write(at, entry.W0);
+        SubmitSync([VtdQi.PasidCache(1, old.Did, pasid), VtdQi.PasidIotlb(old.Did, pasid)]);
+        return Errno.OK;
+    }
+
+    /// <summary>Seeded bug 38 pasid_teardown_skips_pc_inv: the teardown of a PASID other than RID_PASID skips the PASID-cache invalidation.</summary>
+    public bool TeardownSkipsPcInv { get; set; }
+
+    /// <summary>
     /// intel_pasid_tear_down_entry: nothing for an entry not present; else clear it (FPD kept when asked), then the
     /// PASID-cache invalidation of (old DID, PASID), then the PASID-based IOTLB flush (first level, pass-through) or
     /// the domain-selective IOTLB flush (second level). No device TLB is emulated.
@@ -97,8 +119,8 @@ public sealed partial class VtdUnit
         var mem = Hardware.Memory;
         for (var i = 1UL; i < 8; i++) mem.Write(at + 8 * i, 0);
         mem.Write(at, faultIgnore ? VtdPasidEntry.Fpd : 0);
-        SubmitSync([VtdQi.PasidCache(1, old.Did, pasid),
-            old.Pgtt == VtdPasidEntry.PgttSecondLevel ? VtdQi.IotlbDomain(old.Did) : VtdQi.PasidIotlb(old.Did, pasid)]);
+        var iotlb = old.Pgtt == VtdPasidEntry.PgttSecondLevel ? VtdQi.IotlbDomain(old.Did) : VtdQi.PasidIotlb(old.Did, pasid);
+        SubmitSync(TeardownSkipsPcInv && pasid != 0 ? [iotlb] : [VtdQi.PasidCache(1, old.Did, pasid), iotlb]);
     }
 
     /// <summary>

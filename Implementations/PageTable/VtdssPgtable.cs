@@ -123,10 +123,17 @@ public sealed class VtdssPgtable : IIoPgtableOps
 
         var va = iova;
         var oa = paddr;
+        // generic_pt's __map_range descends once per table and then walks its items: the leaf table found for one
+        // leaf serves the following leaves until the range leaves it (a 1 GiB map of 4K pages is 512 descents, not 262,144)
+        var leafTable = 0UL;
+        var leafTableSpan = ulong.MaxValue;
         while (true)
         {
-            var r = MapOne(va, oa, leafLevel, bits, gather);
+            var span = va >> ItemLg2(leafLevel + 1);
+            if (span != leafTableSpan) leafTable = 0;
+            var r = MapOne(va, oa, leafLevel, bits, gather, ref leafTable);
             if (r != Errno.OK) return r;
+            leafTableSpan = span;
             mapped += leaf;
             if (va + leaf - 1 >= last) return Errno.OK;
             va += leaf;
@@ -135,10 +142,10 @@ public sealed class VtdssPgtable : IIoPgtableOps
     }
 
     // __map_range (descend, creating tables) then __map_range_leaf for one leaf
-    private Errno MapOne(ulong va, ulong oa, int leafLevel, ulong bits, IotlbGather gather)
+    private Errno MapOne(ulong va, ulong oa, int leafLevel, ulong bits, IotlbGather gather, ref ulong leafTable)
     {
-        var table = _root;
-        for (var level = _topLevel; level > leafLevel; level--)
+        var table = leafTable != 0 ? leafTable : _root;
+        for (var level = leafTable != 0 ? leafLevel : _topLevel; level > leafLevel; level--)
         {
             var ptep = table + (ulong)Index(va, level) * 8;
             var entry = _pages.Read(ptep);
@@ -151,6 +158,7 @@ public sealed class VtdssPgtable : IIoPgtableOps
             else if (IsOa(entry, level)) return Errno.EADDRINUSE;
             table = entry & OaMask;
         }
+        leafTable = table;
         var leafPtep = table + (ulong)Index(va, leafLevel) * 8;
         var old = _pages.Read(leafPtep);
         if (IsOa(old, leafLevel)) return Errno.EADDRINUSE;

@@ -75,16 +75,21 @@ public sealed partial class ModelState
     /// <summary>
     /// A PASID-tagged DMA: through what the device's driver last set at that PASID (<see cref="PasidState.DevHw"/>), on a
     /// driver whose hardware translates PASIDs (<see cref="DriverCapabilities.PasidTranslation"/>): a trace's paging
-    /// domain → its mappings; an SVA domain → its mm's CPU page table (arm64 stage-1 rights: a writable page is
-    /// readable); nothing set (never, blocked, released, a hot-added member, a device without PASIDs), or a driver
+    /// domain → its mappings; an SVA domain → its mm's CPU page table (arm64 stage-1 and x86-64 rights alike: a
+    /// writable page is readable; on scalable vtd an exited mm's entry is gone, intel_mm_release); nothing set (never, blocked, released, a hot-added member, a device without PASIDs), or a driver
     /// without PASID translation → <c>no_domain</c> (an invalid CD, a PASID entry not present, a bad substream).
     /// </summary>
     private ModelStep PasidDma(DeviceSpec dev, ulong pasid, DeviceDma op)
     {
-        if (machine.Driver(dev.Iommu!) is not { Caps.PasidTranslation: true }) return DmaFault(DmaFaults.NoDomain);
+        if (machine.Driver(dev.Iommu!) is not { Caps.PasidTranslation: true } driver) return DmaFault(DmaFaults.NoDomain);
         if (Pasid.DevHw.GetValueOrDefault(dev.Name)?.GetValueOrDefault(pasid) is not { } hw) return DmaFault(DmaFaults.NoDomain);
         if (hw.Sva >= 0)
-            return Translate(Pasid.Mms.GetValueOrDefault(Pasid.Domains[hw.Sva].Mm)?.Mappings ?? DomainMappings.Empty, writeReads: true, op);
+        {
+            var mm = Pasid.Mms.GetValueOrDefault(Pasid.Domains[hw.Sva].Mm);
+            // vtd's intel_mm_release tore the exited mm's PASID entries down; an SMMU's CD stays, on an empty table
+            if (driver.Caps.PasidEntryStrict && mm is null or { Exited: true }) return DmaFault(DmaFaults.NoDomain);
+            return Translate(mm?.Mappings ?? DomainMappings.Empty, writeReads: true, op);
+        }
         return domains.GetValueOrDefault(hw.Handle!) is { } user && user.Seq == hw.Seq
             ? Translate(user.Mappings, PagingOf(user).WriteImpliesRead, op)
             : DmaFault(DmaFaults.Translation);

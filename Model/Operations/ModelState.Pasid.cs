@@ -52,21 +52,22 @@ public sealed partial class ModelState
     }
 
     /// <summary>
-    /// <c>replace_device_pasid {domain, dev, pasid}</c> — <c>iommu_replace_device_pasid</c>: not live → ENOENT; no group →
-    /// ENODEV; EOPNOTSUPP and EINVAL as attach; a slot without an iommufd attach (empty, or an SVA bond's, which iommufd
-    /// does not own) → EINVAL; the same domain → the new handle only; else every member with PASIDs is switched from
-    /// the old domain, and a refusal rolls the members already switched back to the old one (a refused rollback warns
-    /// and blocks): the old entry stays.
+    /// <c>replace_device_pasid {domain, dev, pasid}</c> — iommufd's replace, then <c>iommu_replace_device_pasid</c>: not
+    /// live → ENOENT; no group → ENODEV; a slot without an iommufd attach (empty, past the width, PASID 0, or an SVA
+    /// bond's, which iommufd does not own) → EINVAL before the core is called (iommufd_device_do_replace looks its own
+    /// pasid_attach up first); then EOPNOTSUPP and EINVAL as attach; the same domain → the new handle only; else every
+    /// member with PASIDs is switched from the old domain, and a refusal rolls the members already switched back to the
+    /// old one (a refused rollback warns and blocks): the old entry stays.
     /// </summary>
     private ModelStep ReplaceDevicePasid(ReplaceDevicePasid op)
     {
         if (!domains.TryGetValue(op.Domain, out var domain)) return Fail(Errno.ENOENT);
         if (GroupFor(op.Dev) is not { } g) return Fail(Errno.ENODEV);
+        if (Pasid.ArrayOf(g.Id).GetValueOrDefault(op.Pasid) is not { IsSva: false, Handle: { } oldHandle }) return Fail(Errno.EINVAL);
         var driver = DriverOf(g);
         if (!HasSetDevPasid(domain.Driver) || !HasSetDevPasid(driver.Driver)) return Fail(Errno.EOPNOTSUPP);
         if (domain.Driver != driver.Driver || op.Pasid == PasidArgs.NoPasid) return Fail(Errno.EINVAL);
         if (PastWidth(g, op.Pasid)) return Fail(Errno.EINVAL);
-        if (Pasid.ArrayOf(g.Id).GetValueOrDefault(op.Pasid) is not { IsSva: false, Handle: { } oldHandle }) return Fail(Errno.EINVAL);
         if (oldHandle == op.Domain) return Ok(this);
         var old = domains[oldHandle];
         var (errno, p, warnings) = SetGroupPasid(g, new PasidTarget(domain, null), op.Pasid, new PasidTarget(old, null), Pasid);
@@ -106,12 +107,12 @@ public sealed partial class ModelState
         var members = MemberSpecs(g).Where(d => MaxPasidsOf(d) > 0).ToList();
         for (var i = 0; i < members.Count; i++)
         {
-            var errno = SetDevPasid(driver, members[i], target, pasid, ref p);
+            var errno = SetDevPasid(driver, members[i], target, pasid, ref p, withOld: old is not null);
             if (errno == Errno.OK) continue;
             var warnings = new List<string>();
             for (var j = 0; j < i; j++)
             {
-                if (old is { } back && SetDevPasid(driver, members[j], back, pasid, ref p) == Errno.OK) continue;
+                if (old is { } back && SetDevPasid(driver, members[j], back, pasid, ref p, withOld: true) == Errno.OK) continue;
                 if (old is not null) warnings.Add(Warn.SetDevPasidRevertFailed);
                 SetDevPasid(driver, members[j], PasidTarget.Blocked, pasid, ref p);
             }
@@ -123,10 +124,14 @@ public sealed partial class ModelState
     /// <summary>
     /// One driver's <c>set_dev_pasid</c>: the blocked domain always takes; a paging domain as the driver's attach rule says
     /// (another instance's where domains are per instance, dirty tracking on a noDirty device → EINVAL); an SVA domain of
-    /// another instance where domains are per instance → EINVAL. Then the mock's PASID-1024 injector. What it set is the
-    /// device's entry at the PASID (<see cref="PasidState.DevHw"/>; the blocked domain removes it).
+    /// another instance where domains are per instance → EINVAL. On a driver that reads its PASID entry
+    /// (<see cref="DriverCapabilities.PasidEntryStrict"/>, scalable vtd), a non-blocked set with an old domain
+    /// (<paramref name="withOld"/>: replace, or a rollback to the old one) finds no entry → EINVAL
+    /// (intel_pasid_replace_*), one without finds an entry → EBUSY (intel_pasid_setup_*). Then the mock's PASID-1024
+    /// injector. What it set is the device's entry at the PASID (<see cref="PasidState.DevHw"/>; the blocked domain
+    /// removes it).
     /// </summary>
-    private static Errno SetDevPasid(DriverFacts driver, DeviceSpec dev, PasidTarget target, ulong pasid, ref PasidState p)
+    private static Errno SetDevPasid(DriverFacts driver, DeviceSpec dev, PasidTarget target, ulong pasid, ref PasidState p, bool withOld = false)
     {
         var errno = target switch
         {
@@ -134,6 +139,12 @@ public sealed partial class ModelState
             { Sva: { } sva } when driver.Caps.DomainPerInstance && sva.Iommu != dev.Iommu => Errno.EINVAL,
             _ => Errno.OK,
         };
+        if (errno == Errno.OK && driver.Caps.PasidEntryStrict && !target.IsBlocked)
+        {
+            var present = p.DevHw.GetValueOrDefault(dev.Name)?.ContainsKey(pasid) == true;
+            if (withOld && !present) errno = Errno.EINVAL;
+            else if (!withOld && present) errno = Errno.EBUSY;
+        }
         if (errno == Errno.OK && driver.Caps.PasidFaultInjector && pasid == DriverCapabilities.InjectorPasid)
         {
             var armed = p.Armed;

@@ -1,3 +1,4 @@
+using IommuConformance.Properties.Support;
 using IommuConformance.Harness.Checking;
 using IommuConformance.Harness.Iommu.Execution;
 using IommuConformance.Harness.Core.Execution;
@@ -13,7 +14,9 @@ namespace IommuConformance.Properties.Bugs;
 /// <summary>
 /// The suite can fail: for every seeded bug, the default property run (same generator, same size, same seed)
 /// with that one bug switched on must find a failure and shrink it to at most the bug's documented length.
+/// Category <see cref="TestCategories.BugHunt"/>: CI runs these outside the coverage run (scripts/coverage.sh).
 /// </summary>
+[Trait("Category", TestCategories.BugHunt)]
 public sealed class SeededBugTests(ITestOutputHelper output)
 {
     public static TheoryData<string> BugNames() => [.. BugCatalogue.All.Select(b => b.Name)];
@@ -51,6 +54,22 @@ public sealed class SeededBugTests(ITestOutputHelper output)
 
         Assert.False(result.Failed, $"{driver}: trace {result.Tests}: {result.Shrunk?.Problem}\n{result.Shrunk?.Trace}");
         output.WriteLine($"{driver}: {result.Tests} traces, nothing found");
+    }
+
+    /// <summary>
+    /// The settings of a bug of vtd's scalable mode (every vtd unit scalable, the PASID rules in focus), with no bug on,
+    /// find nothing either: a PASID-tagged DMA and its teardown agree on both sides.
+    /// </summary>
+    [Fact]
+    public void Scalable_pasid_hunt_settings_find_nothing_without_a_bug()
+    {
+        var settings = HuntSettings.For(BugCatalogue.PasidTeardownSkipsPcInv) with { Bugs = [] };
+        Assert.True(settings.PasidFocus);
+        Assert.Equal(1, settings.ScalableShare);
+        var result = PropertyCheck.Run(TraceGen.Arbitrary(settings), CheckSettings.Default, ExecutorChecks.All);
+
+        Assert.False(result.Failed, $"trace {result.Tests}: {result.Shrunk?.Problem}\n{result.Shrunk?.Trace}");
+        output.WriteLine($"scalable vtd, PASID focus: {result.Tests} traces, nothing found");
     }
 
     [Fact]

@@ -15,7 +15,7 @@ namespace IommuConformance.Properties.Conformance;
 /// Conformance on machines whose instances are all vtd in scalable mode (docs/pasid-sva.md, "vtd scalable mode"):
 /// the generator's memory run with every instance made a scalable vtd, every check on. The RID's DMA goes through
 /// RID_PASID's PASID entry, so this walks the scalable root/context/PASID structures and their caches. PASID-tagged
-/// DMA is still not translated on vtd (PasidTranslation off), so it answers no_domain on both sides.
+/// DMA is translated too (PasidTranslation is on for a scalable unit), through the PASID entries set_dev_pasid writes.
 /// </summary>
 public sealed class VtdScalableConformanceProperties
 {

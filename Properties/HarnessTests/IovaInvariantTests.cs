@@ -97,6 +97,24 @@ public class IovaInvariantTests
     }
 
     [Fact]
+    public void A_pfn_in_two_places_breaks_c15_naming_both()
+    {
+        // mapped by dev0 and queued: the message names both places
+        var twice = Good() with { Queued = [new IovaQueued(0, 0xffffe, 2, 0)] };
+        Assert.Equal("c.15: the IOVA domain of domain #3: pfn ffffe is mapped by dev0 and queued on queue 0",
+            IovaInvariants.FirstViolation(twice, new IovaHistory()));
+        // queued and in CPU 1's prev magazine of bin 0
+        var bin = new IovaBinView(0, [new IovaCpuCacheView([], []), new IovaCpuCacheView([], [0xffffc])], [], 0, null);
+        var cached = Good() with { HasRcaches = true, Bins = [bin] };
+        Assert.Equal("c.15: the IOVA domain of domain #3: pfn ffffc is queued on queue 0 and in CPU 1's prev magazine of bin 0",
+            IovaInvariants.FirstViolation(cached, new IovaHistory()));
+        // in a depot magazine only, but no tree node of its size
+        var depot = new IovaBinView(1, [new IovaCpuCacheView([], [])], [new IovaDepotMagazineView(127, [0x400])], 1, null);
+        Assert.StartsWith("c.15: the IOVA domain of domain #3: pfn 400 (in depot magazine 0 of bin 1) is no tree node",
+            IovaInvariants.FirstViolation(Good() with { Bins = [depot] }, new IovaHistory()));
+    }
+
+    [Fact]
     public void Wrapped_and_overlapping_nodes_break_c13()
     {
         Assert.StartsWith("c.13:", IovaInvariants.FirstViolation(Good() with { Nodes = [(0xfee00, 0xfeeff), (0xfffff, 0xffffc)] }, new IovaHistory()));

@@ -1,3 +1,4 @@
+using IommuConformance.Properties.Support;
 using FsCheck;
 using FsCheck.Fluent;
 using IommuConformance.Harness.Checking;
@@ -27,6 +28,7 @@ public sealed class ShrinkCacheTests
 
     [Theory]
     [MemberData(nameof(Bugs))]
+    [Trait("Category", TestCategories.BugHunt)]
     public void Cached_candidate_reports_are_full_mode_reports(string bug)
     {
         // The cheap run finds them; each shrink step below is compared in full mode. A rare shape (range_tlbi_ttl_num_scale_zero's

@@ -1,3 +1,4 @@
+using IommuConformance.Properties.Support;
 using IommuConformance.Properties.RunnerTests;
 using Xunit;
 
@@ -8,7 +9,7 @@ namespace IommuConformance.Properties.KernelTests;
 /// collection), replays or generates, and answers the exit code and the lines the README shows.
 /// </summary>
 [Collection(KernelCollection.Name)]
-[Trait("Category", "Kernel")]
+[Trait("Category", TestCategories.Kernel)]
 public class KernelCommandTests
 {
     [KernelFact]

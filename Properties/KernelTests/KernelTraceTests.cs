@@ -1,3 +1,4 @@
+using IommuConformance.Properties.Support;
 using IommuConformance.Harness.Core.Steps;
 using IommuConformance.Contract;
 using IommuConformance.Harness.Core.Checking;
@@ -13,7 +14,7 @@ namespace IommuConformance.Properties.KernelTests;
 /// (`dotnet test --filter Category=Kernel`; skipped, with the reason, without scripts/kernel-setup.sh).
 /// </summary>
 [Collection(KernelCollection.Name)]
-[Trait("Category", "Kernel")]
+[Trait("Category", TestCategories.Kernel)]
 public class KernelTraceTests(KernelGuestFixture fixture)
 {
     /// <summary>The booted kernel decides the era: the samples of its era run, the others are not its traces.</summary>

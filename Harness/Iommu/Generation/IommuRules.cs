@@ -65,13 +65,19 @@ public static class IommuRules
     /// <summary>Every rule: <see cref="All"/>'s and the memory rules (<see cref="MemoryRules"/>), the novelty look-ahead over the whole table.</summary>
     public static RuleSet<IommuSession> WithMemory { get; } = Build(Operations.All, memory: true);
 
-    /// <summary>The rule set of <paramref name="settings"/>.</summary>
-    public static RuleSet<IommuSession> For(TraceGenSettings settings) => settings.MemoryOps ? WithMemory : All;
+    /// <summary><see cref="WithMemory"/> and the PASID-focused macros (<see cref="PasidRules.Focus"/>): the hunt of a PASID-hardware bug.</summary>
+    public static RuleSet<IommuSession> WithMemoryPasidFocus { get; } = Build(Operations.All, memory: true, pasidFocus: true);
 
-    private static RuleSet<IommuSession> Build(OpTable table, bool memory)
+    /// <summary>The rule set of <paramref name="settings"/>.</summary>
+    public static RuleSet<IommuSession> For(TraceGenSettings settings) =>
+        settings.MemoryOps ? settings.PasidFocus ? WithMemoryPasidFocus : WithMemory : All;
+
+    private static RuleSet<IommuSession> Build(OpTable table, bool memory, bool pasidFocus = false)
     {
         var set = new RuleSet<IommuSession>(Defaults.Rules.Where(r => table.Find(r.Name) is not null));
         foreach (var rule in Overrides().Concat(Macros(table)).Concat(memory ? MemoryRules.All() : []).Concat(PasidRules.All()).Concat(DmaRules.All(memory))) set = set.With(rule);
+        if (pasidFocus)
+            foreach (var rule in PasidRules.Focus()) set = set.With(rule);
         return set;
     }
 

@@ -48,6 +48,19 @@ public sealed class IommuSession : GenerationSession<ModelState>
     /// <summary>The last few (device, IOVA) a <c>device_dma</c> translated, oldest first: where a device's IOMMU may still cache a translation.</summary>
     public IReadOnlyList<(string Dev, ulong Iova)> RecentDmas => _dmas;
 
+    /// <summary>
+    /// <see cref="TraceGenSettings.PasidFocus"/>: the PASID rules' guards are tripled, and a <c>device_dma</c> of a device
+    /// with PASID entries takes one 90 % of the time (40 % otherwise), one that maps something when there is one. Factors
+    /// and probabilities, not new draws, so the default run draws as it did before the option.
+    /// </summary>
+    public bool PasidFocus { get; init; }
+
+    /// <summary>The factor of the PASID rules' guards.</summary>
+    public double PasidWeight => PasidFocus ? 3 : 1;
+
+    /// <summary>How often a <c>device_dma</c> of a device with PASID entries takes one of them.</summary>
+    public double PasidDmaShare => PasidFocus ? 0.9 : 0.4;
+
     public IommuSession(SystemConfig config, Topology topology, Prng random, int budget, ArgMix mix, bool recordOutcomes = false)
         : base(ModelState.Initial(config, topology), random, budget, NewNameBook(), recordOutcomes)
     {

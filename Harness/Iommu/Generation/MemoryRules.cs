@@ -249,9 +249,11 @@ public static class MemoryRules
         var pasid = s.Random.Chance(0.03) ? (ulong?)s.Random.Between(1, 16) : null;
         // a PASID the device's driver was given, mostly inside what it maps: the PASID-tagged walk and its caches
         var entries = s.State.PasidEntriesOf(dev).ToList();
-        if (entries.Count > 0 && s.Random.Chance(0.4))
+        if (entries.Count > 0 && s.Random.Chance(s.PasidDmaShare))
         {
-            pasid = s.Random.Pick(entries);
+            // in focus (a PASID-hardware hunt), one whose domain or mm maps something when there is one
+            var withMaps = s.PasidFocus ? entries.Where(p => !s.State.PasidMappingsOf(dev, p).IsEmpty).ToList() : [];
+            pasid = s.Random.Pick(withMaps.Count > 0 ? withMaps : entries);
             var runs = s.State.PasidMappingsOf(dev, pasid.Value).Runs;
             if (runs.Count > 0 && s.Random.Chance(0.8))
             {

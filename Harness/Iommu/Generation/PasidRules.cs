@@ -145,10 +145,32 @@ public static class PasidRules
         });
     }
 
+    /// <summary>
+    /// The rules only a PASID-focused run has (<see cref="TraceGenSettings.PasidFocus"/>, the hunt of a PASID-hardware
+    /// bug): kept out of the default run, whose rule set and draws stay as they were.
+    /// </summary>
+    public static IEnumerable<Rule<IommuSession>> Focus()
+    {
+        // A fresh mm with a page, bound, a PASID-tagged DMA into the page, then the unbind: where a PASID entry or CD the
+        // IOMMU cached at the DMA would outlive the teardown (the entry cleared, the mm's table still live).
+        yield return new Rule<IommuSession>("sva_dma_unbind", 1, s => SvaDevices(s).Count > 0 ? 1 : 0, s =>
+        {
+            var dev = s.Devices[s.Random.Pick(SvaDevices(s))];
+            var mm = s.Names.Fresh(PasidArgs.MmSpace);
+            var h = s.Names.Fresh(PasidArgs.SvaSpace);
+            var va = 0x40_0000UL + (ulong)s.Random.Below(0x40) * 0x1000;
+            var paddr = 0x8000_0000UL + (ulong)s.Random.Below(1 << 16) * 0x1000;
+            if (s.Emit(new MmNew(mm)) is null || s.Emit(new MmMap(mm, va, paddr, 0x1000, ProtFlags.ReadWrite)) is null) return;
+            if (s.Emit(new SvaBind(dev, mm, h)) is null || s.State.MmPasid(mm) is not { } pasid) return;
+            if (s.Emit(new DeviceDma(dev, va + (ulong)s.Random.Below(0x1000), 1, s.Random.Chance(0.5), pasid)) is null) return;
+            s.Emit(new SvaUnbind(h));
+        });
+    }
+
     // On a machine without a PASID-capable device (a third of them; every virtio one) the rules fire a tenth as often:
     // their bad-input paths stay covered without taking the steps of the machine's other operations.
     private static Rule<IommuSession> Op(string name, double weight, Func<IommuSession, double> guard, Action<IommuSession> fire) =>
-        new(name, weight, s => guard(s) * (s.AnyPasidDevice ? 1 : 0.1), fire) { Operation = name };
+        new(name, weight, s => guard(s) * (s.AnyPasidDevice ? s.PasidWeight : 0.1), fire) { Operation = name };
 
     private static double Stale(IommuSession s, string space) => s.Names.Bound(space).Count > 0 ? 0.03 : 0;
 

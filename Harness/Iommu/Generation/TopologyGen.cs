@@ -154,6 +154,24 @@ public static class TopologyGen
 
     private static readonly int[] PasidWidths = [2, 4, 16, 16, 2048, 1 << 20];
 
+    /// <summary>
+    /// Translation modes, drawn from their own stream (so that the rest of the machine stays as it was): each vtd instance
+    /// is in scalable mode (option <c>scalable</c>) with probability <paramref name="share"/> (default
+    /// <see cref="ScalableShare"/>), else legacy mode. Only scalable units translate PASID-tagged DMA (docs/pasid-sva.md).
+    /// </summary>
+    public static Topology WithModes(Topology topology, Prng random, double share = ScalableShare)
+    {
+        if (share <= 0 || !topology.Iommus.Any(i => i.Driver == DriverNames.Vtd)) return topology;
+        return topology with
+        {
+            Iommus = [.. topology.Iommus.Select(i => i.Driver == DriverNames.Vtd && random.Chance(share)
+                ? i with { Options = i.Options with { Scalable = true } } : i)],
+        };
+    }
+
+    /// <summary>The share of vtd instances drawn in scalable mode.</summary>
+    public const double ScalableShare = 0.5;
+
     /// <summary>A random config, as an FsCheck generator.</summary>
     public static Gen<SystemConfig> Config() => SeededGen.From((seed, _) => Config(new Prng(seed)));
 

@@ -17,10 +17,16 @@ namespace IommuConformance.Harness.Iommu.Generation;
 /// <c>device_dma</c>) (default on; off: the core slice's operations only).</param>
 /// <param name="Drivers">The drivers machines are drawn from; default (empty): every driver of the contract
 /// (<see cref="DriverNames.All"/>). A seeded bug of one driver's hardware layer is hunted on machines of that driver (<see cref="HuntSettings"/>).</param>
+/// <param name="ScalableShare">The share of vtd instances drawn in scalable mode (<see cref="TopologyGen.WithModes"/>); a
+/// seeded bug of scalable mode is hunted with every vtd unit scalable.</param>
+/// <param name="PasidFocus">The PASID rules fire three times as often and a DMA of a device with PASID entries takes one
+/// 90 % of the time (instead of 40 %), preferring one that maps something: the hunt of a PASID-hardware bug, whose shape is a PASID-tagged DMA followed by a
+/// teardown. Off in the default run (its draws are unchanged by the option).</param>
 /// <param name="RequireDirect">Machines may have <c>requireDirect</c> devices (default). Off: every device is drawn as it
 /// would be, then without the flag.</param>
 public sealed record TraceGenSettings(ImmutableArray<string> Bugs, int MaxSteps = 500, bool Swarm = true, bool MemoryOps = true,
-    ImmutableArray<string> Drivers = default, bool RequireDirect = true)
+    ImmutableArray<string> Drivers = default, bool RequireDirect = true, double ScalableShare = TopologyGen.ScalableShare,
+    bool PasidFocus = false)
 {
     /// <summary>The drivers of generated machines.</summary>
     public IReadOnlyList<string> MachineDrivers =>
@@ -59,14 +65,18 @@ public static class TraceGen
         var shape = root.Fork();
         var steps = root.Fork();
         var pasids = root.Fork();
+        var modes = root.Fork();
         var config = TopologyGen.Config(machine);
-        var topology = TopologyGen.WithPasids(TopologyGen.Topology(machine, settings.MachineDrivers), pasids);
+        var topology = TopologyGen.WithModes(TopologyGen.WithPasids(TopologyGen.Topology(machine, settings.MachineDrivers), pasids), modes, settings.ScalableShare);
         if (!settings.RequireDirect) topology = topology with { Devices = [.. topology.Devices.Select(d => d with { RequireDirect = false })] };
         var length = Length(shape, size, settings.MaxSteps);
         var set = IommuRules.For(settings);
         var rules = settings.Swarm ? set.Swarm(shape, SwarmOptions.Default) : set.Full();
         var mix = settings.Swarm ? ArgMix.Default.Swarm(shape) : ArgMix.Default;
-        var session = new IommuSession(config, topology, steps, length, mix, recordOutcomes);
+        var session = new IommuSession(config, topology, steps, length, mix, recordOutcomes)
+        {
+            PasidFocus = settings.PasidFocus,
+        };
         RuleEngine.Run(session, rules);
         return (new Trace("generated", settings.Bugs, config, topology, session.Steps()), session, rules);
     }

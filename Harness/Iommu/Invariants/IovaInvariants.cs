@@ -65,36 +65,56 @@ public static class IovaInvariants
 
     internal static string? OnePlace(IovaDomainSnapshot s)
     {
-        var where = new Dictionary<ulong, string>();
+        // Where each pfn was seen, as a compact record: the text is made only for a violation (a domain holds up to
+        // 6 bins × 2 magazines × CPUs × 127 cached pfns, checked at every step that touches it).
+        var where = new Dictionary<ulong, PfnPlace>();
         var nodes = NodesByStart(s);
-        string? Place(ulong pfn, ulong pages, string place)
+        string? Place(ulong pfn, ulong pages, PfnPlace place)
         {
-            if (where.TryGetValue(pfn, out var other)) return $"c.15: {Describe(s)}: pfn {pfn:x} is {other} and {place}";
+            if (where.TryGetValue(pfn, out var other)) return $"c.15: {Describe(s)}: pfn {pfn:x} is {other.Describe(s)} and {place.Describe(s)}";
             where[pfn] = place;
-            if (!nodes.TryGetValue(pfn, out var hi)) return $"c.15: {Describe(s)}: pfn {pfn:x} ({place}) is no tree node";
-            if (pages != 0 && hi - pfn + 1 != pages) return $"c.15: {Describe(s)}: pfn {pfn:x} ({place}) is a node of {hi - pfn + 1} pages, not {pages}";
+            if (!nodes.TryGetValue(pfn, out var hi)) return $"c.15: {Describe(s)}: pfn {pfn:x} ({place.Describe(s)}) is no tree node";
+            if (pages != 0 && hi - pfn + 1 != pages) return $"c.15: {Describe(s)}: pfn {pfn:x} ({place.Describe(s)}) is a node of {hi - pfn + 1} pages, not {pages}";
             return null;
         }
-        foreach (var m in s.Mapped)
-            if (where.TryGetValue(m.Pfn, out var other)) return $"c.15: {Describe(s)}: pfn {m.Pfn:x} is {other} and mapped by {m.Dev}";
-            else where[m.Pfn] = $"mapped by {m.Dev}";
+        for (var i = 0; i < s.Mapped.Length; i++)
+        {
+            var m = s.Mapped[i];
+            if (where.TryGetValue(m.Pfn, out var other)) return $"c.15: {Describe(s)}: pfn {m.Pfn:x} is {other.Describe(s)} and mapped by {m.Dev}";
+            where[m.Pfn] = new PfnPlace(PlaceKind.Mapped, i, 0);
+        }
         foreach (var q in s.Queued)
-            if (Place(q.Pfn, AllocPages(q.Pages), $"queued on queue {q.Queue}") is { } message) return message;
+            if (Place(q.Pfn, AllocPages(q.Pages), new PfnPlace(PlaceKind.Queued, q.Queue, 0)) is { } message) return message;
         foreach (var bin in s.Bins)
         {
             var pages = 1UL << bin.Bin;
             for (var cpu = 0; cpu < bin.Cpus.Count; cpu++)
             {
                 foreach (var pfn in bin.Cpus[cpu].Loaded ?? [])
-                    if (Place(pfn, pages, $"in CPU {cpu}'s loaded magazine of bin {bin.Bin}") is { } message) return message;
+                    if (Place(pfn, pages, new PfnPlace(PlaceKind.Loaded, cpu, bin.Bin)) is { } message) return message;
                 foreach (var pfn in bin.Cpus[cpu].Prev ?? [])
-                    if (Place(pfn, pages, $"in CPU {cpu}'s prev magazine of bin {bin.Bin}") is { } message) return message;
+                    if (Place(pfn, pages, new PfnPlace(PlaceKind.Prev, cpu, bin.Bin)) is { } message) return message;
             }
             for (var i = 0; i < bin.Depot.Count; i++)
                 foreach (var pfn in bin.Depot[i].Pfns)
-                    if (Place(pfn, pages, $"in depot magazine {i} of bin {bin.Bin}") is { } message) return message;
+                    if (Place(pfn, pages, new PfnPlace(PlaceKind.Depot, i, bin.Bin)) is { } message) return message;
         }
         return null;
+    }
+
+    private enum PlaceKind : byte { Mapped, Queued, Loaded, Prev, Depot }
+
+    // A: the mapping's index, the queue, the CPU or the depot slot; B: the bin.
+    private readonly record struct PfnPlace(PlaceKind Kind, int A, int B)
+    {
+        public string Describe(IovaDomainSnapshot s) => Kind switch
+        {
+            PlaceKind.Mapped => $"mapped by {s.Mapped[A].Dev}",
+            PlaceKind.Queued => $"queued on queue {A}",
+            PlaceKind.Loaded => $"in CPU {A}'s loaded magazine of bin {B}",
+            PlaceKind.Prev => $"in CPU {A}'s prev magazine of bin {B}",
+            _ => $"in depot magazine {A} of bin {B}",
+        };
     }
 
     internal static string? Magazines(IovaDomainSnapshot s)
@@ -149,11 +169,19 @@ public static class IovaInvariants
 
     private static HashSet<ulong> Owned(IovaDomainSnapshot s)
     {
-        var owned = new HashSet<ulong>(s.Mapped.Select(m => m.Pfn));
+        var owned = new HashSet<ulong>(s.Nodes.Length);
+        foreach (var m in s.Mapped) owned.Add(m.Pfn);
         foreach (var q in s.Queued) owned.Add(q.Pfn);
         foreach (var bin in s.Bins)
-            foreach (var pfn in bin.Cpus.SelectMany(c => (c.Loaded ?? []).Concat(c.Prev ?? [])).Concat(bin.Depot.SelectMany(d => d.Pfns)))
-                owned.Add(pfn);
+        {
+            foreach (var cpu in bin.Cpus)
+            {
+                foreach (var pfn in cpu.Loaded ?? []) owned.Add(pfn);
+                foreach (var pfn in cpu.Prev ?? []) owned.Add(pfn);
+            }
+            foreach (var magazine in bin.Depot)
+                foreach (var pfn in magazine.Pfns) owned.Add(pfn);
+        }
         return owned;
     }
 

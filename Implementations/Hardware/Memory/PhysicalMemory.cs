@@ -13,6 +13,12 @@ public sealed class PhysicalMemory
 
     private readonly Dictionary<ulong, ulong[]> _frames = [];
 
+    // The last frame looked up: page-table walks and maps touch one table frame many times in a row. A frame's array
+    // never changes while it is backed (Back re-zeroes it in place), so only Unback invalidates this. One machine is
+    // driven by one thread at a time (as every other structure of the emulation), so the pair needs no lock.
+    private ulong _lastPfn = ulong.MaxValue;
+    private ulong[]? _lastWords;
+
     /// <summary>Frames currently backed.</summary>
     public int BackedFrames => _frames.Count;
 
@@ -30,13 +36,25 @@ public sealed class PhysicalMemory
     }
 
     /// <summary>Removes the frame: later accesses abort, so a use after free is visible.</summary>
-    public void Unback(ulong addr) => _frames.Remove(addr >> FrameShift);
+    public void Unback(ulong addr)
+    {
+        _frames.Remove(addr >> FrameShift);
+        if (addr >> FrameShift == _lastPfn) (_lastPfn, _lastWords) = (ulong.MaxValue, null);
+    }
+
+    private bool TryFrame(ulong pfn, out ulong[] words)
+    {
+        if (pfn == _lastPfn) { words = _lastWords!; return true; }
+        if (!_frames.TryGetValue(pfn, out words!)) return false;
+        (_lastPfn, _lastWords) = (pfn, words);
+        return true;
+    }
 
     public MemAccess Load64(ulong addr, out ulong value)
     {
         value = 0;
         if ((addr & 7) != 0) return MemAccess.Unaligned;
-        if (!_frames.TryGetValue(addr >> FrameShift, out var words)) { Aborts++; return MemAccess.ExternalAbort; }
+        if (!TryFrame(addr >> FrameShift, out var words)) { Aborts++; return MemAccess.ExternalAbort; }
         value = words[(int)((addr & (FrameSize - 1)) >> 3)];
         return MemAccess.Ok;
     }
@@ -44,7 +62,7 @@ public sealed class PhysicalMemory
     public MemAccess Store64(ulong addr, ulong value)
     {
         if ((addr & 7) != 0) return MemAccess.Unaligned;
-        if (!_frames.TryGetValue(addr >> FrameShift, out var words)) { Aborts++; return MemAccess.ExternalAbort; }
+        if (!TryFrame(addr >> FrameShift, out var words)) { Aborts++; return MemAccess.ExternalAbort; }
         words[(int)((addr & (FrameSize - 1)) >> 3)] = value;
         return MemAccess.Ok;
     }
