@@ -149,8 +149,23 @@ public sealed partial class IommuDma(int cpus, IFaultGate gate, BugSwitches bugs
         }
     }
 
-    // The part of iommu_dma_init_domain() after the start_pfn check, cookie->mutex held.
+    // The part of iommu_dma_init_domain() after the start_pfn check, cookie->mutex held; the gate's lines name dev.
     private Errno InitIovaDomainLocked(IommuDmaCookie cookie, PagingDomain domain, Device dev, ulong granule, ulong basePfn)
+    {
+        var reporting = gate as ReportingGate;
+        var outer = reporting?.SetupDevice;
+        if (reporting is not null) reporting.SetupDevice = dev.Name;
+        try
+        {
+            return InitIovaDomainNamed(cookie, domain, dev, granule, basePfn);
+        }
+        finally
+        {
+            if (reporting is not null) reporting.SetupDevice = outer;
+        }
+    }
+
+    private Errno InitIovaDomainNamed(IommuDmaCookie cookie, PagingDomain domain, Device dev, ulong granule, ulong basePfn)
     {
         // init_iova_domain(). Over an initialised domain (no_cookie_mutex) the kernel resets the same struct: the old
         // tree's nodes and rcaches are lost, as the old object is here (it is never put: LiveIovaDomains).

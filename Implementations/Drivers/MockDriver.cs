@@ -92,7 +92,7 @@ public sealed class MockDriver : IommuOps, IommuDomainOps
         var dirty = (flags & HwptAllocFlags.DirtyTracking) != 0;
         if (dirty && dev.Spec.NoDirty) return Errno.EOPNOTSUPP;
         if (_core.AllocFails(Warn.FaultSites.Domain, dev)) return Errno.ENOMEM;   // mock_domain_alloc_paging_flags(): kzalloc
-        var r = MockPgtable.Create(_platform.Allocator, out var pgtable);
+        var r = MockPgtable.Create(_platform.Allocator, out var pgtable, owner: dev.Name);
         if (r != Errno.OK) return r;
         domain = new MockDomain(_core.AllocDomainId(), this, dirty, pgtable!) { Iommu = dev.Iommu!.IommuDev };
         return Errno.OK;

@@ -124,7 +124,7 @@ public sealed class Smmuv3Driver
         if ((flags & ~HwptAllocFlags.Pasid) != 0) return Errno.EOPNOTSUPP;
         if (_core.AllocFails(Warn.FaultSites.Domain, dev)) return Errno.ENOMEM;   // arm_smmu_domain_alloc(): kzalloc
         var instance = dev.Iommu!.IommuDev;
-        var r = ArmLpaePgtable.Create(new ArmLpaeConfig(ArmLpaeStage.Stage1, 4096, 48, 48), _platform.Allocator, out var pgtable);
+        var r = ArmLpaePgtable.Create(new ArmLpaeConfig(ArmLpaeStage.Stage1, 4096, 48, 48), _platform.Allocator, out var pgtable, owner: dev.Name);
         if (r != Errno.OK) return r;
         pgtable!.Bugs = _bugs;
         domain = new Smmuv3Domain(_core.AllocDomainId(), DomainOps, instance, SmmuOf(instance), pgtable!) { Iommu = instance };

@@ -27,9 +27,12 @@ public sealed class ViommuDev
     private readonly Dictionary<ushort, (int Slot, int Len, int WriteOffset, byte[]? Writeback)> _requests = [];
     private readonly List<(byte Reason, uint Flags, uint Endpoint, ulong Address)> _faults = [];
 
+    private readonly FrameAllocator _allocator;
+
     private ViommuDev(VirtioIommuHardware hw, FrameAllocator allocator)
     {
         Hardware = hw;
+        _allocator = allocator;
         if (allocator.Alloc(0, out _buffers) != Errno.OK || allocator.Alloc(0, out _events) != Errno.OK)
             throw new InvalidOperationException("no memory for the virtio-iommu buffers at boot");
         for (var i = Slots - 1; i >= 0; i--) _freeSlots.Push(i);
@@ -100,10 +103,16 @@ public sealed class ViommuDev
     }
 
     /// <summary>viommu_add_req: queue without waiting; the status is never read (the kernel frees the buffer at sync).</summary>
-    public Errno AddReq(ReadOnlySpan<byte> request)
+    public Errno AddReq(ReadOnlySpan<byte> request, string? gateSite = null)
     {
-        lock (_requestLock) return AddReqLocked(request, ViommuReq.TailBytes, writeback: null);
+        lock (_requestLock) return AddReqLocked(request, ViommuReq.TailBytes, writeback: null, gateSite);
     }
+
+    /// <summary>
+    /// The machine's fault gate for one of the driver's own allocations (a mapping-tree node, a MAP request's buffer):
+    /// true when it must fail. Only the map path asks it (docs/dma.md, "Fault injection": the other requests are not gated).
+    /// </summary>
+    internal bool AllocFails(string site) => _allocator.TableGate?.ShouldFail(site) == true;
 
     /// <summary>viommu_sync_req: kick and wait for every queued request.</summary>
     public void SyncReq()
@@ -111,10 +120,12 @@ public sealed class ViommuDev
         lock (_requestLock) SyncReqLocked();
     }
 
-    // __viommu_add_req: the readable part copied into a buffer, a writable part after it; a full queue is synced first
-    private Errno AddReqLocked(ReadOnlySpan<byte> request, int writableBytes, byte[]? writeback)
+    // __viommu_add_req: the readable part copied into a buffer (kzalloc, GFP_ATOMIC: -ENOMEM; asked of the gate for
+    // gateSite), a writable part after it; a full queue is synced first
+    private Errno AddReqLocked(ReadOnlySpan<byte> request, int writableBytes, byte[]? writeback, string? gateSite = null)
     {
         if (request.Length + writableBytes > SlotBytes) return Errno.EINVAL;
+        if (gateSite is not null && AllocFails(gateSite)) return Errno.ENOMEM;
         if (_freeSlots.Count == 0 || Requests.NumFree < 2) SyncReqLocked();
         if (_freeSlots.Count == 0) return Errno.ENOSPC;
         var slot = _freeSlots.Pop();

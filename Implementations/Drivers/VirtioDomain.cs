@@ -129,14 +129,16 @@ internal sealed class ViommuPgtable(ViommuDev viommu, uint domainId) : IIoPgtabl
         if ((flags & ~viommu.MapFlags) != 0) return Errno.EINVAL;
         if (iova < viommu.ApertureStart || end > viommu.ApertureEnd) return ViommuDev.ToErrno(VirtioIommuStatus.Range);
         if (Mappings.Overlapping(iova, end).Any()) return ViommuDev.ToErrno(VirtioIommuStatus.Inval);
+        // viommu_add_mapping: the tree node's kzalloc (GFP_ATOMIC) → -ENOMEM, nothing added
+        if (viommu.AllocFails(Warn.FaultSites.ViommuMapping)) return Errno.ENOMEM;
         var mapping = new ViommuMapping(iova, end, paddr, flags);
         Mappings.Add(mapping);
         if (NrEndpoints != 0)
         {
-            var ret = viommu.AddReq(MapRequest(domainId, iova, end, paddr, flags));
+            var ret = viommu.AddReq(MapRequest(domainId, iova, end, paddr, flags), Warn.FaultSites.ViommuMapReq);
             if (ret != Errno.OK)
             {
-                DelMappings(iova, end);
+                DelMappings(iova, end);   // the node goes again: the tree holds only what the device was asked to map
                 return ret;
             }
         }

@@ -177,7 +177,7 @@ public sealed class VtdDriver : IommuOps
         if ((flags & ~HwptAllocFlags.Pasid) != 0) return Errno.EOPNOTSUPP;
         if (_core.AllocFails(Warn.FaultSites.Domain, dev)) return Errno.ENOMEM;   // paging_domain_alloc(): kzalloc
         // generic_pt's VT-d second stage: hw_max_oasz_lg2 = 52 (the SS-PTE address field [51:12]); PageTableCaps.Vtd
-        var r = VtdssPgtable.Create(_platform.Allocator, out var pgtable, vaBits: 48, oaBits: 52);
+        var r = VtdssPgtable.Create(_platform.Allocator, out var pgtable, vaBits: 48, oaBits: 52, owner: dev.Name);
         if (r != Errno.OK) return r;
         pgtable!.Bugs = _bugs;
         domain = new VtdDomain(_core.AllocDomainId(), _domainOps, this, pgtable!) { Iommu = dev.Iommu!.IommuDev };

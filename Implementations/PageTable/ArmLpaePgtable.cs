@@ -45,14 +45,15 @@ public sealed partial class ArmLpaePgtable : IIoPgtableOps
 
     // arm_64_lpae_alloc_pgtable_s1 / _s2 (via arm_lpae_alloc_pgtable): -EINVAL for a bad config, -ENOMEM without a pgd.
     // gated: false for a table that is not the IOMMU's (an mm's CPU page table): its table pages ask no fault gate.
-    public static Errno Create(ArmLpaeConfig cfg, FrameAllocator allocator, out ArmLpaePgtable? table, bool gated = true)
+    // owner: the device whose domain the table is for; its pgd asks the gate (TablePages.AllocRoot).
+    public static Errno Create(ArmLpaeConfig cfg, FrameAllocator allocator, out ArmLpaePgtable? table, bool gated = true, string? owner = null)
     {
         table = null;
         if (cfg.Validate() != Errno.OK) return Errno.EINVAL;
         var (pgShift, bpl, levels, pgdSize, pgdIdxBits) = Geometry(cfg);
         var pages = new TablePages(allocator, gated);
         var pgdOrder = Math.Max(0, BitOperations.TrailingZeroCount(Math.Max(pgdSize, PhysicalMemory.FrameSize)) - PhysicalMemory.FrameShift);
-        var r = pages.Alloc(pgdOrder, out var pgd);
+        var r = pages.AllocRoot(pgdOrder, owner, out var pgd);
         if (r != Errno.OK) return r;
         table = new ArmLpaePgtable(cfg, pages, pgShift, bpl, levels, pgdSize, pgdIdxBits, pgd);
         return Errno.OK;

@@ -37,12 +37,12 @@ public sealed class MockPgtable : IIoPgtableOps
         _enforceAperture = enforceAperture;
     }
 
-    // mock_domain_alloc_paging
-    public static Errno Create(FrameAllocator allocator, out MockPgtable? table, bool enforceAperture = true)
+    // mock_domain_alloc_paging: the root is allocated for owner's domain (gated: TablePages.AllocRoot)
+    public static Errno Create(FrameAllocator allocator, out MockPgtable? table, bool enforceAperture = true, string? owner = null)
     {
         table = null;
         var pages = new TablePages(allocator);
-        var r = pages.Alloc(0, out var root);
+        var r = pages.AllocRoot(0, owner, out var root);
         if (r != Errno.OK) return r;
         table = new MockPgtable(pages, root, enforceAperture);
         return Errno.OK;

@@ -31,6 +31,19 @@ internal sealed class TablePages(FrameAllocator allocator, bool gated = true)
         return Alloc(order, out phys);
     }
 
+    /// <summary>
+    /// A new table's top level (the pgd of arm_lpae_alloc_pgtable, pt_iommu_init's top table, the mock's root), allocated
+    /// for <paramref name="owner"/>'s paging domain: asks the gate (the line names the device, docs/dma.md), -ENOMEM when
+    /// it fails. Without an owner (a table no driver allocates for a device: a unit test's, an mm's) no gate is asked.
+    /// </summary>
+    public Errno AllocRoot(int order, string? owner, out ulong phys)
+    {
+        phys = 0;
+        if (gated && owner is not null && allocator.TableGate?.ShouldFail(Contract.Warn.FaultSites.Key(Contract.Warn.FaultSites.TableRoot, owner)) == true)
+            return Errno.ENOMEM;
+        return Alloc(order, out phys);
+    }
+
     public Errno Alloc(int order, out ulong phys)
     {
         var r = allocator.Alloc(order, out phys);

@@ -34,8 +34,9 @@ public sealed class VtdssPgtable : IIoPgtableOps
         _root = root;
     }
 
-    // pt_iommu_vtdss_init: top level 2, 3 or 4 for a VA width of 31..39, 40..48 or 49..57 bits
-    public static Errno Create(FrameAllocator allocator, out VtdssPgtable? table, int vaBits = 48, int oaBits = 48)
+    // pt_iommu_vtdss_init: top level 2, 3 or 4 for a VA width of 31..39, 40..48 or 49..57 bits; the top table is
+    // allocated for owner's domain (table_alloc_top, gated: TablePages.AllocRoot)
+    public static Errno Create(FrameAllocator allocator, out VtdssPgtable? table, int vaBits = 48, int oaBits = 48, string? owner = null)
     {
         table = null;
         int top;
@@ -44,7 +45,7 @@ public sealed class VtdssPgtable : IIoPgtableOps
         else if (vaBits > 39) top = 3;
         else top = 2;
         var pages = new TablePages(allocator);
-        var r = pages.Alloc(0, out var root);
+        var r = pages.AllocRoot(0, owner, out var root);
         if (r != Errno.OK) return r;
         table = new VtdssPgtable(pages, vaBits, oaBits, top, root);
         return Errno.OK;

@@ -108,9 +108,12 @@ public sealed partial class ModelState
         return ReferenceEquals(next, this) && ReferenceEquals(dma, Dma) ? this : next.WithDma(dma);
     }
 
-    // iommu_setup_dma_ops() for one device, then iommu_dma_init_domain() when its group's default is a DMA domain.
+    // iommu_setup_dma_ops() for one device, then iommu_dma_init_domain() when its group's default is a DMA domain. The
+    // fault site is met only at the device its line names (faultSite is its key, site@dev: docs/dma.md).
     private (ModelState, ModelDma) SetupDmaOps(string dev, ModelDma dma, ref string? faultSite, List<string> warns)
     {
+        var met = faultSite is { } key && Warn.FaultSites.TryParse(Warn.FaultInjectionPrefix + key, out var metSite, out var metDev) && metDev == dev
+            ? metSite : null;
         var g = GroupFor(dev)!;
         var spec = machine.Device(dev)!;
         var old = dma.Devices.GetValueOrDefault(dev);
@@ -129,7 +132,7 @@ public sealed partial class ModelState
             if (!gd.Initialised)
             {
                 var driver = DriverOf(g);
-                if (faultSite is Iova.Rcaches or Iova.CpuRcaches or Iova.Magazine)
+                if (met is Iova.Rcaches or Iova.CpuRcaches or Iova.Magazine)
                 {
                     warns.Add(Warn.FaultInjectionPrefix + faultSite);
                     faultSite = null;
@@ -149,7 +152,7 @@ public sealed partial class ModelState
                         next = next.WithGroup(g with { Default = DefaultKind.Dma });
                     else if (g.Default == DefaultKind.DmaFq)
                     {
-                        if (faultSite == Iova.Fq)
+                        if (met == Iova.Fq)
                         {
                             warns.Add(Warn.FaultInjectionPrefix + faultSite);
                             faultSite = null;
@@ -159,7 +162,7 @@ public sealed partial class ModelState
                         else gd = StartFq(gd);
                     }
                     var reserved = ReservedRegions(driver.Driver);
-                    if (faultSite == Iova.Node && reserved.Count > 0)
+                    if (met == Iova.Node && reserved.Count > 0)
                     {
                         warns.Add(Warn.FaultInjectionPrefix + faultSite);
                         faultSite = null;

@@ -16,20 +16,21 @@ public sealed partial class ModelState
         var fault = observed.Warnings.FirstOrDefault(w => w.StartsWith(Warn.FaultInjectionPrefix, StringComparison.Ordinal));
         if (fault is not null)
         {
-            var site = fault[Warn.FaultInjectionPrefix.Length..];
             var cleared = WithDma(Dma with { FaultPending = false, FaultN = 0 });
-            if (!Dma.FaultPending) return new(false, Step(op).Outcome, Step(op).Next);
+            if (!Dma.FaultPending || !Warn.FaultSites.TryParse(fault, out var site, out var dev)) return new(false, Step(op).Outcome, Step(op).Next);
             if (JudgeCoreFault(op, observed, fault, cleared) is { } core) return core;
             switch (op)
             {
-                case GroupTypeWrite w when site == "iova_fq" && GroupFor(w.Dev) is { Default: DefaultKind.Dma }
+                // the flip: iommu_dma_init_fq from the sysfs store, no device's set-up
+                case GroupTypeWrite w when site == Iova.Fq && dev is null && GroupFor(w.Dev) is { Default: DefaultKind.Dma }
                                            && DefaultKindOf(w.Type) == DefaultKind.DmaFq:
                     var refused = new Outcome(Errno.ENOMEM, null, [fault, Warn.IovaFqInitFailed]);
                     return new(refused.Equals(observed), refused, cleared);
-                case Probe or Contract.BusProbe or GroupTypeWrite:
-                    var step = cleared.StepFaulted(op, site);
+                // a device's DMA set-up: the line names the device (SetupDmaOps meets it there only)
+                case Probe or Contract.BusProbe or GroupTypeWrite when dev is not null:
+                    var step = cleared.StepFaulted(op, Warn.FaultSites.Key(site, dev));
                     return new(step.Outcome.Equals(observed), step.Outcome, step.Next);
-                case DmaMap or DmaUnmap or Tick when site is "iova" or "iova_magazine":
+                case DmaMap or DmaUnmap or Tick when dev is null && site is Iova.Node or Iova.Magazine:
                     var rest = observed with { Warnings = observed.Warnings.Remove(fault) };
                     var inner = cleared.JudgeDma(op, rest) ?? cleared.JudgeOne(op, rest);
                     // the allocation that failed comes before anything the operation logs after it (the rollover notice)

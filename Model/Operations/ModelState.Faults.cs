@@ -23,6 +23,37 @@ public sealed partial class ModelState
     private string? InjectedFor(string dev, string site) =>
         Injected is { } line && Warn.FaultSites.TryParse(line, out var s, out var d) && s == site && d == dev ? line : null;
 
+    /// <summary>
+    /// Whether a paging domain of <paramref name="g"/>'s driver allocates a page table's top level with it (io-pgtable-arm,
+    /// generic_pt, the mock): virtio-iommu keeps its mappings in an interval tree and allocates no table.
+    /// </summary>
+    private bool HasTableRoot(GroupState g) => DriverOf(g).Caps.Paging.Format != PageTableFormat.VirtioDevice;
+
+    /// <summary>
+    /// Whether a map into a domain of <paramref name="format"/> can allocate at <paramref name="site"/>: a table page
+    /// below the root for a format with tables; virtio-iommu's mapping-tree node, and its MAP request's buffer when the
+    /// domain has endpoints (<paramref name="attached"/>: viommu_map_pages sends no request before the first attach).
+    /// </summary>
+    private static bool MapAllocates(string site, PageTableFormat format, bool attached) => site switch
+    {
+        Warn.FaultSites.TablePage => format != PageTableFormat.VirtioDevice,
+        Warn.FaultSites.ViommuMapping => format == PageTableFormat.VirtioDevice,
+        Warn.FaultSites.ViommuMapReq => format == PageTableFormat.VirtioDevice && attached,
+        _ => false,
+    };
+
+    /// <summary>
+    /// vdomain->nr_endpoints != 0: some device's hardware is on <paramref name="user"/> — its group's current domain, or
+    /// a member left on it by a refused MUST_SUCCEED switch (<see cref="GroupState.Lagging"/>), whatever the group says.
+    /// </summary>
+    private bool HasEndpoints(UserDomain user) =>
+        groups.Values.Any(g => MemberSpecs(g).Any(d => HardwareOf(g, d.Name) is { } hw && hw.Domain == DomainRef.User(user.Handle) && hw.Seq == user.Seq));
+
+    /// <summary>The sites a new default domain of <paramref name="g"/> may fail at: the driver's struct, its table's top level, the cookie.</summary>
+    private string? InjectedAtDefaultDomain(GroupState g) => HasTableRoot(g)
+        ? InjectedAt(g, Warn.FaultSites.Domain, Warn.FaultSites.TableRoot, Warn.FaultSites.Cookie)
+        : InjectedAt(g, Warn.FaultSites.Domain, Warn.FaultSites.Cookie);
+
     /// <summary>The injected line if it is one of <paramref name="sites"/> for a member of <paramref name="g"/>.</summary>
     private string? InjectedAt(GroupState g, params string[] sites) =>
         Injected is { } line && Warn.FaultSites.TryParse(line, out var s, out var d) && sites.Contains(s) && d is not null
@@ -36,11 +67,13 @@ public sealed partial class ModelState
     private ModelJudgement? JudgeCoreFault(Operation op, Outcome observed, string line, ModelState cleared)
     {
         if (!Warn.FaultSites.TryParse(line, out var site, out var dev)) return new(false, Step(op).Outcome, Step(op).Next);
-        if (dev is null && site != Warn.FaultSites.TablePage) return null;
+        if (Warn.FaultSites.AtSetup.Contains(site)) return null;
+        if (dev is null && site is not (Warn.FaultSites.TablePage or Warn.FaultSites.ViommuMapping or Warn.FaultSites.ViommuMapReq)) return null;
         switch (op)
         {
-            // ops->domain_alloc_paging's kzalloc, after the driver's flag checks: -ENOMEM, no handle.
-            case DomainAllocPaging a when site == Warn.FaultSites.Domain && dev == a.Dev:
+            // ops->domain_alloc_paging's kzalloc, after the driver's flag checks, or its table's top level: -ENOMEM, no handle.
+            case DomainAllocPaging a when dev == a.Dev && (site == Warn.FaultSites.Domain
+                                                          || (site == Warn.FaultSites.TableRoot && GroupFor(a.Dev) is { } ag && HasTableRoot(ag))):
             {
                 var free = cleared.Step(op);
                 var expected = free.Outcome.Errno == Errno.OK ? new Outcome(Errno.ENOMEM, null, [line]) : free.Outcome;
@@ -52,10 +85,12 @@ public sealed partial class ModelState
                 var step = cleared.WithInjected(line).StepFaulted(op, null);
                 return new(step.Outcome.Equals(observed), step.Outcome, step.Next.WithInjected(null));
             }
-            // A table page of iommu_map: __iommu_map unmaps what it mapped and answers -ENOMEM. io-pgtable-arm keeps the
-            // tables made before the failing one (but those the unwind frees); which allocation failed is not visible, so
-            // every count of tables made before it (fewer than fail_nth's n) is a candidate, and later outcomes tell.
-            case Map m when dev is null && domains.GetValueOrDefault(m.Domain) is { } user && ProtFlags.TryParse(m.Prot, out var prot):
+            // A table page of iommu_map (or virtio's tree node or MAP request): __iommu_map unmaps what it mapped and answers
+            // -ENOMEM. io-pgtable-arm keeps the tables made before the failing one (but those the unwind frees); which
+            // allocation failed is not visible, so every count of tables made before it (fewer than fail_nth's n) is a
+            // candidate, and later outcomes tell.
+            case Map m when dev is null && domains.GetValueOrDefault(m.Domain) is { } user && ProtFlags.TryParse(m.Prot, out var prot)
+                            && MapAllocates(site, PagingOf(user).Format, HasEndpoints(user)):
             {
                 var expected = new Outcome(Errno.ENOMEM, null, [line]);
                 var caps = PagingOf(user);
@@ -72,7 +107,9 @@ public sealed partial class ModelState
             }
             // The same under __iommu_dma_map: the IOVA is freed at once, DMA_MAPPING_ERROR (after the rollover, if any).
             case DmaMap m when dev is null && m.Size != 0 && m.Cpu < (ulong)machine.Config.Cpus && (m.As is null || !Dma.Names.ContainsKey(m.As))
-                               && DmaTarget(m.Dev) is var (g, gd):
+                               && DmaTarget(m.Dev) is var (g, gd)
+                               && MapAllocates(site, DriverOf(g).Caps.Paging.Format,
+                                   MemberSpecs(g).Any(d => HardwareOf(g, d.Name).Domain == DomainRef.Default)):
             {
                 var rollover = observed.Warnings.Contains(Warn.Dma32BitRollover) && cleared.WorkaroundApplies(m, g);
                 var failed = cleared.MapFailed(m, g, gd, rollover, rollover ? [Warn.Dma32BitRollover, line] : [line]);

@@ -148,7 +148,7 @@ public sealed partial class ModelState
     private (Errno Errno, GroupState Group, string[] Warnings) SetupDefaultDomain(GroupState g, DefaultKind? target)
     {
         var driver = DriverOf(g);
-        var fault = InjectedAt(g, Warn.FaultSites.Domain, Warn.FaultSites.Cookie);
+        var fault = InjectedAtDefaultDomain(g);
         var (errno, kind, fellBack, met) = DefaultDomainRules.Resolve(driver, MemberSpecs(g), target, machine.Config.DefaultDomain,
             g.Default, fault is not null);
         string[] lines = [.. met ? [fault!] : Array.Empty<string>(), .. fellBack ? [Warn.DefaultDomainFallbackDma] : Array.Empty<string>()];

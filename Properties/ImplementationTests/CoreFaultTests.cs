@@ -42,8 +42,9 @@ public class CoreFaultTests
     }
 
     [Theory]
-    [InlineData(4, Warn.FaultSites.Domain)]   // ops->domain_alloc_paging's struct
-    [InlineData(5, Warn.FaultSites.Cookie)]   // iommu_get_dma_cookie(): the domain is freed
+    [InlineData(4, Warn.FaultSites.Domain)]      // ops->domain_alloc_paging's struct
+    [InlineData(5, Warn.FaultSites.TableRoot)]   // its io-pgtable's pgd (arm_lpae_alloc_pgtable): the struct is freed
+    [InlineData(6, Warn.FaultSites.Cookie)]      // iommu_get_dma_cookie(): the domain is freed
     public void A_failed_dma_fq_default_domain_falls_back_to_dma_with_the_kernel_warning(int n, string site)
     {
         var system = Create([Smmu0], [Pci("dev0")]);
@@ -68,7 +69,7 @@ public class CoreFaultTests
     {
         // an untrusted device requests DMA: no fallback, the allocation's -ENOMEM
         var system = Create([Smmu0], [Pci("dev0") with { Untrusted = true }]);
-        var outcomes = system.Run(new FailNth(5), new Probe("dev0"), new GetDomain("dev0"));
+        var outcomes = system.Run(new FailNth(6), new Probe("dev0"), new GetDomain("dev0"));
         Assert.Equal([Outcome.Ok, Fails(Errno.ENOMEM, Line(Warn.FaultSites.Cookie, "dev0")), Outcome.OkWith(DomainNames.None)], outcomes);
     }
 
@@ -93,6 +94,22 @@ public class CoreFaultTests
             new DomainAllocPaging("dev0", "d1"));
         Assert.Equal([Outcome.Ok, Outcome.Ok, Fails(Errno.ENOMEM, Line(Warn.FaultSites.Domain, "dev0")), Outcome.Of(Errno.ENOENT), Outcome.Ok],
             outcomes);
+    }
+
+    [Theory]
+    [InlineData("smmuv3")]
+    [InlineData("vtd")]
+    [InlineData("mock")]
+    public void A_user_domain_whose_table_root_fails_is_enomem_and_leaves_no_frame(string driver)
+    {
+        // the driver's struct is the first allocation, the top-level table the second (virtio allocates no table)
+        var dev = driver == DriverNames.Mock ? Platform("dev0", "u0", "g0") : Pci("dev0", iommu: "u0");
+        var system = Create([new IommuSpec("u0", driver, IommuOptions.None)], [dev]);
+        var outcomes = system.Run(new Probe("dev0"), new FailNth(2), new DomainAllocPaging("dev0", "d1"), new DomainFree("d1"),
+            new DomainAllocPaging("dev0", "d1"));
+        Assert.Equal([Outcome.Ok, Outcome.Ok, Fails(Errno.ENOMEM, Line(Warn.FaultSites.TableRoot, "dev0")), Outcome.Of(Errno.ENOENT), Outcome.Ok],
+            outcomes);
+        Assert.Null(system.TearDownAndAudit());
     }
 
     [Fact]
@@ -126,6 +143,35 @@ public class CoreFaultTests
             new DmaMap("dev0", 0x1000, 0x1000, DmaDirections.ToDevice, 0));
         Assert.Equal(Fails(Errno.OK, Line(Warn.FaultSites.TablePage)) with { Value = OutcomeValues.Number(DmaArgs.MappingError) }, outcomes[2]);
         Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0xfffff000)), outcomes[3]);   // the freed IOVA is handed out again
+        Assert.Null(system.TearDownAndAudit());
+    }
+
+    [Theory]
+    [InlineData(2, Warn.FaultSites.ViommuMapping)]   // viommu_add_mapping's tree node: nothing added
+    [InlineData(3, Warn.FaultSites.ViommuMapReq)]    // the MAP request's buffer: the node is deleted again
+    public void A_virtio_map_whose_own_allocation_fails_frees_the_iova_and_leaves_the_tree_as_it_was(int n, string site)
+    {
+        var system = Create([new IommuSpec("viommu0", DriverNames.Virtio, IommuOptions.None)], [Pci("dev0", iommu: "viommu0")]);
+        // the first dma_map: the IOVA node (1), the tree node (2), the MAP request (3: the default domain has an endpoint)
+        var outcomes = system.Run(new Probe("dev0"), new FailNth((ulong)n), new DmaMap("dev0", 0x1000, 0x1000, DmaDirections.ToDevice, 0),
+            new DmaMap("dev0", 0x1000, 0x1000, DmaDirections.ToDevice, 0));
+        Assert.Equal(Fails(Errno.OK, Line(site)) with { Value = OutcomeValues.Number(DmaArgs.MappingError) }, outcomes[2]);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0xfffff000)), outcomes[3]);   // the same IOVA maps: no node left over it
+        Assert.Null(system.TearDownAndAudit());
+    }
+
+    [Fact]
+    public void A_bus_probe_names_the_device_whose_dma_set_up_met_the_failure()
+    {
+        // dev0 (g0) and dev1 (g1): the device structures 1-6; g0's domain 7, table root 8, cookie 9, dev0's set-up 10-41
+        // (the rcaches, per bin its per-CPU array and two magazines per CPU, the flush queue); g1's domain 42, root 43,
+        // cookie 44, then dev1's rcaches 45
+        var system = Create([Smmu0], [Pci("dev0"), Pci("dev1", group: "g1")]);
+        var outcomes = system.Run(new FailNth(45), new BusProbe(BusNames.Pci), new DmaMap("dev1", 0x5000, 0x1000, DmaDirections.ToDevice, 0),
+            new DmaMap("dev0", 0x5000, 0x1000, DmaDirections.ToDevice, 0));
+        Assert.Equal(Fails(Errno.OK, Line(Warn.FaultSites.Rcaches, "dev1"), Warn.DmaSetupFailed), outcomes[1]);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0x5000)), outcomes[2]);       // dev1 on dma-direct
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0xfffff000)), outcomes[3]);   // dev0's set-up went through
         Assert.Null(system.TearDownAndAudit());
     }
 }

@@ -74,6 +74,24 @@ public class FaultRuleTests
     }
 
     [Fact]
+    public void A_table_root_failure_is_a_domain_failure_of_a_driver_with_a_table_only()
+    {
+        var armed = Armed(new Probe("dev0"));
+        var root = Line(Warn.FaultSites.TableRoot, "dev0");
+        var judged = armed.Judge(new DomainAllocPaging("dev0", "d1"), new Outcome(Errno.ENOMEM, null, [root]));
+        Assert.True(judged.Allowed);
+        Assert.DoesNotContain("d1", judged.Next.LiveDomains);
+        // at a probe it is the default domain's allocation: the DMA fall back, as for the driver's struct
+        Assert.True(Armed().Judge(new Probe("dev1"), new Outcome(Errno.OK, null, [Line(Warn.FaultSites.TableRoot, "dev1"), Warn.DefaultDomainFallbackDma])).Allowed);
+        Assert.False(armed.Judge(new DomainAllocPaging("dev0", "d1"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.TableRoot, "dev1")])).Allowed);
+        // virtio-iommu allocates no table with its domain: the line names an allocation that does not happen
+        var virtio = new Topology([new IommuSpec("viommu0", DriverNames.Virtio, IommuOptions.None)], [new DeviceSpec("dev0", BusNames.Pci, "viommu0", "g0")]);
+        var s = ModelState.Initial(SystemConfig.Default, virtio).Step(new Probe("dev0")).Next.Step(new FailNth(1)).Next;
+        Assert.False(s.Judge(new DomainAllocPaging("dev0", "d1"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.TableRoot, "dev0")])).Allowed);
+        Assert.True(s.Judge(new DomainAllocPaging("dev0", "d1"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.Domain, "dev0")])).Allowed);
+    }
+
+    [Fact]
     public void A_table_page_failure_leaves_the_domain_as_it_was()
     {
         var armed = Armed(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"));
@@ -114,6 +132,47 @@ public class FaultRuleTests
         // a map into tables that exist makes none: it cannot meet the failure
         var mapped = ArmedNth(1, new Probe("dev0"), new DomainAllocPaging("dev0", "d1"), map);
         Assert.False(mapped.Judge(new Map("d1", 0x2_0000_1000, 0x1000, 0x1000, "rw"), failed).Allowed);
+    }
+
+    [Fact]
+    public void Virtio_map_sites_are_admitted_on_virtio_domains_only_and_the_request_only_with_an_endpoint()
+    {
+        var virtio = new Topology([new IommuSpec("viommu0", DriverNames.Virtio, IommuOptions.None)], [new DeviceSpec("dev0", BusNames.Pci, "viommu0", "g0")]);
+        var s = ModelState.Initial(SystemConfig.Default, virtio).Step(new Probe("dev0")).Next.Step(new DomainAllocPaging("dev0", "d1")).Next
+            .Step(new FailNth(1)).Next;
+        var map = new Map("d1", 0x1ff000, 0x10000, 0x2000, "rw");
+        Assert.True(s.Judge(map, new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.ViommuMapping)])).Allowed);
+        // d1 has no endpoint: viommu_map_pages sends no MAP request, so none can fail
+        Assert.False(s.Judge(map, new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.ViommuMapReq)])).Allowed);
+        // virtio has no table pages; smmuv3 has no mapping tree
+        Assert.False(s.Judge(map, new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.TablePage)])).Allowed);
+        var smmu = Armed(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"));
+        Assert.False(smmu.Judge(map, new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.ViommuMapping)])).Allowed);
+        // a dma_map into the attached default domain may meet either
+        var dma = ModelState.Initial(SystemConfig.Default, virtio).Step(new Probe("dev0")).Next.Step(new FailNth(1)).Next;
+        var dmaMap = new DmaMap("dev0", 0x1000, 0x1000, DmaDirections.ToDevice, 0);
+        var failed = Outcome.OkWith(OutcomeValues.Number(DmaArgs.MappingError));
+        Assert.True(dma.Judge(dmaMap, failed with { Warnings = [Line(Warn.FaultSites.ViommuMapReq)] }).Allowed);
+        Assert.True(dma.Judge(dmaMap, failed with { Warnings = [Line(Warn.FaultSites.ViommuMapping)] }).Allowed);
+    }
+
+    [Fact]
+    public void A_set_up_failure_in_a_bus_probe_is_judged_at_the_device_its_line_names()
+    {
+        var armed = Armed();
+        var bus = new BusProbe(BusNames.Pci);
+        var map = new DmaMap("dev1", 0x5000, 0x1000, DmaDirections.ToDevice, 0);
+        // the second group's set-up met it: dev1 on dma-direct (1:1), dev0's set up
+        var second = armed.Judge(bus, new Outcome(Errno.OK, null, [Line(Warn.FaultSites.Rcaches, "dev1"), Warn.DmaSetupFailed]));
+        Assert.True(second.Allowed);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0x5000)), second.Next.Step(map).Outcome);
+        // the first group's: dev1 maps through its IOVA domain
+        var first = armed.Judge(bus, new Outcome(Errno.OK, null, [Line(Warn.FaultSites.Rcaches, "dev0"), Warn.DmaSetupFailed]));
+        Assert.True(first.Allowed);
+        Assert.NotEqual(Outcome.OkWith(OutcomeValues.Number(0x5000)), first.Next.Step(map).Outcome);
+        // a device with no set-up in this step, or no device at all (the line of a set-up always names one)
+        Assert.False(armed.Judge(bus, new Outcome(Errno.OK, null, [Line(Warn.FaultSites.Rcaches, "dev9"), Warn.DmaSetupFailed])).Allowed);
+        Assert.False(armed.Judge(bus, new Outcome(Errno.OK, null, [Line(Warn.FaultSites.Rcaches), Warn.DmaSetupFailed])).Allowed);
     }
 
     [Fact]

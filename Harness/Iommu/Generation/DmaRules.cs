@@ -1,5 +1,6 @@
 using IommuConformance.Contract;
 using IommuConformance.Harness.Core.Generation;
+using IommuConformance.Model.State;
 
 namespace IommuConformance.Harness.Iommu.Generation;
 
@@ -52,8 +53,17 @@ public static class DmaRules
             }
             else
             {
-                s.Emit(new FailNth(s.Random.Chance(0.6) ? 1 : (ulong)s.Random.Between(2, 8)));
-                s.Emit(MapChoice(s, IommuArgs.Device(s)));
+                var n = s.Random.Chance(0.6) ? 1 : (ulong)s.Random.Between(2, 8);
+                // A deep n before a dma_map mostly meets nothing: four of those draws (5–8) go to the sysfs DMA → DMA-FQ flip,
+                // whose one allocation is iommu_dma_init_fq's queues, with n = 1 (a group on DMA-FQ is made DMA first,
+                // its new domain's allocations before the fail_nth). Taken from draws the rule already makes, so that
+                // traces that do not take it keep their random stream (docs/generation.md).
+                if (n >= 5 && s.Retypable.Count > 0) Flip(s);
+                else
+                {
+                    s.Emit(new FailNth(n));
+                    s.Emit(MapChoice(s, IommuArgs.Device(s)));
+                }
             }
         });
 
@@ -102,26 +112,43 @@ public static class DmaRules
         });
     }
 
+    /// <summary><c>fail_nth 1</c> right before a sysfs DMA → DMA-FQ write of a group without users (made DMA first if it is not).</summary>
+    private static void Flip(IommuSession s)
+    {
+        var d = s.PickWhere(s.Retypable, x => s.GroupOf(x)?.Default == DefaultKind.Dma);
+        if (d < 0)
+        {
+            d = s.Pick(s.Retypable);
+            s.Emit(new GroupTypeWrite(s.Devices[d], GroupTypeStrings.Dma));
+        }
+        s.Emit(new FailNth(1));
+        s.Emit(new GroupTypeWrite(s.Devices[d], GroupTypeStrings.DmaFq));
+    }
+
     /// <summary>
     /// The allocations a bus probe of <paramref name="bus"/> makes before its first queued group's DMA set-up, counted in
     /// the kernel's order (docs/dma.md): per device to probe, <c>dev_iommu</c>, the group when it is new, the
-    /// <c>group_device</c> (the mock refuses a PCI device after its <c>dev_iommu</c>); then that group's domain and cookie.
+    /// <c>group_device</c> (the mock refuses a PCI device after its <c>dev_iommu</c>); then that group's domain, its table's
+    /// top level and the cookie.
     /// A guess that makes the next 1–3 (rcaches, per-CPU rcaches, a magazine) likely; a wrong one lands elsewhere.
     /// </summary>
     private static ulong BusSetupAsks(IommuSession s, string bus)
     {
         ulong asks = 0;
         var groups = new HashSet<(string?, string)>();
+        string? firstDriver = null;
         foreach (var dev in s.Topology.Devices)
         {
             if (dev.Bus != bus || dev.Iommu is null || s.State.GroupOf(dev.Name) is not null) continue;
+            firstDriver ??= s.Topology.FindIommu(dev.Iommu)?.Driver;
             asks++;
             if (s.Topology.FindIommu(dev.Iommu)?.Driver == DriverNames.Mock && bus == BusNames.Pci) continue;
             var alias = s.Topology.Devices.Any(o => o.Iommu == dev.Iommu && o.Group == dev.Group && s.State.GroupOf(o.Name) is not null);
             if (!alias && groups.Add((dev.Iommu, dev.Group))) asks++;
             asks++;
         }
-        return asks + 2;
+        // the domain, its table's top level (virtio-iommu allocates none), the cookie
+        return asks + (firstDriver == DriverNames.Virtio ? 2UL : 3UL);
     }
 
     private static DmaMap MapChoice(IommuSession s, int device)

@@ -4,9 +4,16 @@ namespace IommuConformance.Harness.Iommu.Generation;
 
 public static partial class OutcomeCatalogue
 {
-    private const string Rcaches = Warn.FaultInjectionPrefix + Warn.FaultSites.Rcaches,
-        CpuRcaches = Warn.FaultInjectionPrefix + Warn.FaultSites.CpuRcaches, MagazineFault = Warn.FaultInjectionPrefix + Warn.FaultSites.Magazine,
+    // The IOVA and flush-queue lines of a device's DMA set-up name the device (Dev); elsewhere they name none.
+    private const string MagazineFault = Warn.FaultInjectionPrefix + Warn.FaultSites.Magazine,
         NodeFault = Warn.FaultInjectionPrefix + Warn.FaultSites.IovaNode, FqFault = Warn.FaultInjectionPrefix + Warn.FaultSites.Fq;
+
+    // properties, not fields: a static field of this file may be read by the other part's initialisers before it is set
+    private static string Rcaches => Dev(Warn.FaultSites.Rcaches);
+    private static string CpuRcaches => Dev(Warn.FaultSites.CpuRcaches);
+    private static string SetupFq => Dev(Warn.FaultSites.Fq);
+    private static string SetupNode => Dev(Warn.FaultSites.IovaNode);
+    private static string SetupMagazine => Dev(Warn.FaultSites.Magazine);
 
     /// <summary>
     /// The outcomes of the DMA API, the clock and fault injection (ModelState.Dma.cs), and what an injected failure
@@ -35,11 +42,12 @@ public static partial class OutcomeCatalogue
         (DmaUnmap.Entry.Name, Key(Errno.OK, MagazineFault)), (DmaUnmap.Entry.Name, Key(Errno.OK, Warn.DmaUnmapSize)),
         (DmaUnmap.Entry.Name, Key(Errno.EINVAL)), (DmaUnmap.Entry.Name, Key(Errno.ENOENT)), (DmaUnmap.Entry.Name, Key(Errno.ENODEV)),
         (Tick.Entry.Name, Key(Errno.OK, MagazineFault)), (Tick.Entry.Name, Key(Errno.EINVAL)),
-        (Probe.Entry.Name, Key(Errno.OK, CpuRcaches, Warn.DmaSetupFailed)), (Probe.Entry.Name, Key(Errno.OK, FqFault, Warn.IovaFqInitFailed)),
-        (Probe.Entry.Name, Key(Errno.OK, NodeFault)), (Probe.Entry.Name, Key(Errno.OK, LateProbe, Rcaches, Warn.DmaSetupFailed)),
-        (Probe.Entry.Name, Key(Errno.OK, LateProbe, FqFault, Warn.IovaFqInitFailed)),
-        (BusProbe.Entry.Name, Key(Errno.OK, Rcaches, Warn.DmaSetupFailed)), (BusProbe.Entry.Name, Key(Errno.OK, FqFault, Warn.IovaFqInitFailed)),
-        (GroupTypeWrite.Entry.Name, Key(Errno.OK, Rcaches, Warn.DmaSetupFailed)), (GroupTypeWrite.Entry.Name, Key(Errno.OK, FqFault, Warn.IovaFqInitFailed)),
+        (Probe.Entry.Name, Key(Errno.OK, CpuRcaches, Warn.DmaSetupFailed)), (Probe.Entry.Name, Key(Errno.OK, SetupMagazine, Warn.DmaSetupFailed)),
+        (Probe.Entry.Name, Key(Errno.OK, SetupFq, Warn.IovaFqInitFailed)),
+        (Probe.Entry.Name, Key(Errno.OK, SetupNode)), (Probe.Entry.Name, Key(Errno.OK, LateProbe, Rcaches, Warn.DmaSetupFailed)),
+        (Probe.Entry.Name, Key(Errno.OK, LateProbe, SetupFq, Warn.IovaFqInitFailed)),
+        (BusProbe.Entry.Name, Key(Errno.OK, Rcaches, Warn.DmaSetupFailed)), (BusProbe.Entry.Name, Key(Errno.OK, SetupFq, Warn.IovaFqInitFailed)),
+        (GroupTypeWrite.Entry.Name, Key(Errno.OK, Rcaches, Warn.DmaSetupFailed)), (GroupTypeWrite.Entry.Name, Key(Errno.OK, SetupFq, Warn.IovaFqInitFailed)),
         (GroupTypeWrite.Entry.Name, Key(Errno.ENOMEM, FqFault, Warn.IovaFqInitFailed)),
         .. CoreFaultPairs,
     ];
@@ -54,7 +62,7 @@ public static partial class OutcomeCatalogue
         get
         {
             string[] structures = [Dev(Warn.FaultSites.DevIommu), Dev(Warn.FaultSites.Group), Dev(Warn.FaultSites.GroupDevice)];
-            string[] domain = [Dev(Warn.FaultSites.Domain), Dev(Warn.FaultSites.Cookie)];
+            string[] domain = [Dev(Warn.FaultSites.Domain), Dev(Warn.FaultSites.TableRoot), Dev(Warn.FaultSites.Cookie)];
             string page = Warn.FaultInjectionPrefix + Warn.FaultSites.TablePage;
             foreach (var op in new[] { Probe.Entry.Name, BusProbe.Entry.Name })
             {
@@ -70,9 +78,13 @@ public static partial class OutcomeCatalogue
             }
             foreach (var d in domain) yield return (GroupTypeWrite.Entry.Name, Key(Errno.ENOMEM, d));
             yield return (DomainAllocPaging.Entry.Name, Key(Errno.ENOMEM, Dev(Warn.FaultSites.Domain)));
-            yield return (Map.Entry.Name, Key(Errno.ENOMEM, page));
-            yield return (DmaMap.Entry.Name, Key(Errno.OK, page));
-            yield return (DmaMap.Entry.Name, Key(Errno.OK, Warn.Dma32BitRollover, page));
+            yield return (DomainAllocPaging.Entry.Name, Key(Errno.ENOMEM, Dev(Warn.FaultSites.TableRoot)));
+            foreach (var p in new[] { page, Warn.FaultInjectionPrefix + Warn.FaultSites.ViommuMapping, Warn.FaultInjectionPrefix + Warn.FaultSites.ViommuMapReq })
+            {
+                yield return (Map.Entry.Name, Key(Errno.ENOMEM, p));
+                yield return (DmaMap.Entry.Name, Key(Errno.OK, p));
+                yield return (DmaMap.Entry.Name, Key(Errno.OK, Warn.Dma32BitRollover, p));
+            }
         }
     }
 }
