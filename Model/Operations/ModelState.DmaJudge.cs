@@ -51,12 +51,10 @@ public sealed partial class ModelState
                 var chosen = MapAt(m, g, gd, addr, rollover);
                 return new(chosen.Outcome.Equals(observed), chosen.Outcome, chosen.Next);
             }
-            case DeviceDma d when d.Pasid is null && StaleCovered(d) is (true, var stale):
+            case DeviceDma d when d.Pasid is null && StaleOutcomes(d) is { } possible:
             {
-                // the stale IOTLB entry answers with its old page, or a permission fault when it lacks the right
                 var expected = Step(op);
-                var old = stale is { } phys ? Outcome.OkWith(DmaValues.Phys(phys)) : new Outcome(Errno.EIO, DmaValues.Fault(DmaFaults.Permission), []);
-                return new(expected.Outcome.Equals(observed) || old.Equals(observed), expected.Outcome, expected.Next);
+                return new(expected.Outcome.Equals(observed) || possible.Contains(observed), expected.Outcome, expected.Next);
             }
         }
         return null;
@@ -87,6 +85,59 @@ public sealed partial class ModelState
     public ulong? StaleDmaTarget(string dev, ulong iova, bool write, bool freshWalk = false) =>
         freshWalk && !(GroupFor(dev) is { } g && DriverOf(g).Caps.Paging.Format == PageTableFormat.VirtioDevice)
             ? null : StaleDmaTarget(dev, iova, 1, write);
+
+    /// <summary>
+    /// The answers a DMA may get when part of it is still covered by a stale IOTLB entry (a lazily unmapped, unflushed
+    /// range of its group's DMA domain): such a part answers through the entry (its old page, or a permission fault
+    /// when the entry lacks the right) or through the tables (a queued IOVA is not handed out again before its flush,
+    /// so they fault); every other part through the tables. The first part that faults gives the answer, else the
+    /// first byte's address. Null when no part is covered (the one-outcome rule applies).
+    /// </summary>
+    private HashSet<Outcome>? StaleOutcomes(DeviceDma d)
+    {
+        if (d.Size == 0 || d.Iova + (d.Size - 1) < d.Iova) return null;
+        if (GroupFor(d.Dev) is not { Current.Role: DomainRole.Default } g || g.Lagging.ContainsKey(d.Dev)) return null;
+        if (DmaTargetAnyDevice(d.Dev) is not { Lazy: true } gd) return null;
+        var last = d.Iova + (d.Size - 1);
+        // the cut points: where a live queued entry the DMA meets starts or ends
+        var cuts = new SortedSet<ulong> { d.Iova };
+        foreach (var e in gd.Queues.SelectMany(q => q))
+            if (e.Counter >= gd.FinishCnt && e.Iova <= last && d.Iova <= e.Iova + (e.Len - 1))
+            {
+                if (e.Iova > d.Iova) cuts.Add(e.Iova);
+                if (e.Iova + e.Len - 1 < last) cuts.Add(e.Iova + e.Len);
+            }
+        if (cuts.Count == 1 && !StaleCovered(d).Item1) return null;
+        var parts = cuts.ToList();
+        var possible = new HashSet<Outcome>();
+        var covered = false;
+        ulong? firstLive = null, firstStale = null;
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var start = parts[i];
+            var part = d with { Iova = start, Size = (i + 1 < parts.Count ? parts[i + 1] - 1 : last) - start + 1 };
+            var live = Step(part).Outcome;
+            var (stale, phys) = StaleCovered(part);
+            covered |= stale;
+            var canPass = false;
+            if (live.Errno == Errno.OK)
+            {
+                canPass = true;
+                if (i == 0 && OutcomeValues.TryField(live.Value, out _, out var v) && OutcomeValues.TryNumber(v, out var p)) firstLive = p;
+            }
+            else possible.Add(live);
+            if (stale)
+            {
+                if (phys is { } old) { canPass = true; if (i == 0) firstStale = old; }
+                else possible.Add(new Outcome(Errno.EIO, DmaValues.Fault(DmaFaults.Permission), []));
+            }
+            if (!canPass) return covered ? possible : null;
+        }
+        if (!covered) return null;
+        if (firstLive is { } a) possible.Add(Outcome.OkWith(DmaValues.Phys(a)));
+        if (firstStale is { } b) possible.Add(Outcome.OkWith(DmaValues.Phys(b)));
+        return possible;
+    }
 
     private (bool, ulong?) StaleCovered(DeviceDma d) =>
         d.Size > 0 && GroupFor(d.Dev) is { Current.Role: DomainRole.Default } g && !g.Lagging.ContainsKey(d.Dev)
