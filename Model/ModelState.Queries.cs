@@ -45,6 +45,9 @@ public sealed partial class ModelState
         && OutcomeValues.TryField(v, out var field, out var text) && field == DmaValues.PhysField
         && OutcomeValues.TryNumber(text, out var phys) ? phys : null;
 
+    /// <summary>The members of the device's group whose hardware is not on the group's domain (<see cref="GroupState.Lagging"/>).</summary>
+    public IEnumerable<string> LaggingMembers(string dev) => GroupFor(dev)?.Lagging.Keys ?? [];
+
     /// <summary>The devices of the groups whose current domain is the user domain <paramref name="handle"/> (walks the groups).</summary>
     public IEnumerable<string> DevicesOn(string handle)
     {

@@ -12,7 +12,9 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// <c>release_dma_owner</c> on an unowned group with several DMA-API users): c.4 for that group, until it is freed;</item>
 /// <item>a refused MUST_SUCCEED switch or revert (warned <c>set_domain_nofail_failed</c> /
 /// <c>set_domain_revert_failed</c>, or <c>default_domain_first_attach_failed</c> in a bus probe): the hardware halves of c.2, c.7, c.9 for the members of that group, each until a
-/// later successful step rewrites its context to match its group's domain.</item>
+/// later successful step rewrites its context to match its group's domain;</item>
+/// <item>a refused attach of a group without a current domain (no warning: the kernel does not revert it): the same, for
+/// the members the model says it left on the new domain (<c>ModelState.LaggingMembers</c>).</item>
 /// </list>
 /// </summary>
 internal static class Waivers
@@ -26,7 +28,7 @@ internal static class Waivers
         var warnings = step.Observed.Warnings;
         // Most steps can neither grant nor withdraw a waiver: no warning, nothing waived yet, not a probe or a release.
         if (warnings.IsEmpty && context.UnbalancedGroups.Count == 0 && context.LaggingDevices.Count == 0
-            && step.Op is not (Probe or BusProbe or ReleaseDmaOwner)) return;
+            && step.Op is not (Probe or BusProbe or ReleaseDmaOwner) && step.Observed.Errno == Errno.OK) return;
         var dev = DeviceOf(run, step.Op);
 
         // The model's state before the step tells which devices were bound but unprobed (WARN late_probe_at_driver_bind).
@@ -48,6 +50,12 @@ internal static class Waivers
         if (refused && step.Op is Probe or BusProbe)
             foreach (var c in changes)
                 if (c.After is GroupSnapshot g) context.LaggingDevices.UnionWith(g.Members);
+        // A refused switch of a group without a current domain is not reverted, and warns nothing
+        // (__iommu_group_set_domain_internal: "A NULL domain can happen only for first probe"): the members switched
+        // before the refusal stay on the new domain. The model tracks exactly those (GroupState.Lagging).
+        if (step.Observed.Errno != Errno.OK && dev is not null)
+            foreach (var m in run.Model.State.LaggingMembers(dev))
+                if (!before.LaggingMembers(dev).Contains(m)) context.LaggingDevices.Add(m);
         if (!refused && step.Observed.Errno == Errno.OK && context.LaggingDevices.Count > 0)
             foreach (var c in changes)
                 if (c.After is DeviceSnapshot d && Matches(run, d)) context.LaggingDevices.Remove(d.Name);
