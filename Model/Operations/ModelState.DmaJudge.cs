@@ -30,6 +30,21 @@ public sealed partial class ModelState
                 case Probe or Contract.BusProbe or GroupTypeWrite when dev is not null:
                     var step = cleared.StepFaulted(op, Warn.FaultSites.Key(site, dev));
                     return new(step.Outcome.Equals(observed), step.Outcome, step.Next);
+                // The 32-bit try of a PCI device (alloc_iova_fast without flush_rcache, so no retry) met the node's failure:
+                // the device rolls over, and the full-range try (which retries) answers, a failed map included.
+                case DmaMap m when dev is null && site == Iova.Node && m.Size != 0 && machine.Device(m.Dev) is not null
+                                   && m.Cpu < (ulong)machine.Config.Cpus && (m.As is null || !Dma.Names.ContainsKey(m.As))
+                                   && DmaTarget(m.Dev) is var (g, _) && WorkaroundApplies(m, g):
+                {
+                    var rolled = cleared.WithDma(cleared.Dma with
+                    {
+                        Devices = cleared.Dma.Devices.SetItem(m.Dev, cleared.Dma.Devices[m.Dev] with { Workaround = false }),
+                    });
+                    var afterRollover = observed with { Warnings = [.. observed.Warnings.Skip(2)] };
+                    var full = rolled.JudgeDma(op, afterRollover) ?? rolled.JudgeOne(op, afterRollover);
+                    var rolledOver = full.Expected with { Warnings = [fault, Warn.Dma32BitRollover, .. full.Expected.Warnings] };
+                    return new(full.Allowed && rolledOver.Equals(observed), rolledOver, full.Next);
+                }
                 case DmaMap or DmaUnmap or Tick when dev is null && site is Iova.Node or Iova.Magazine:
                     var rest = observed with { Warnings = observed.Warnings.Remove(fault) };
                     var inner = cleared.JudgeDma(op, rest) ?? cleared.JudgeOne(op, rest);
