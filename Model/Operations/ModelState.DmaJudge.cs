@@ -30,11 +30,14 @@ public sealed partial class ModelState
                 case Probe or Contract.BusProbe or GroupTypeWrite when dev is not null:
                     var step = cleared.StepFaulted(op, Warn.FaultSites.Key(site, dev));
                     return new(step.Outcome.Equals(observed), step.Outcome, step.Next);
-                // The 32-bit try of a PCI device (alloc_iova_fast without flush_rcache, so no retry) met the node's failure:
-                // the device rolls over, and the full-range try (which retries) answers, a failed map included.
+                // The 32-bit try of a PCI device (alloc_iova_fast without flush_rcache, so no retry; alloc_iova takes its node
+                // before it searches) met the node's failure: the device rolls over, and the full-range try (which retries)
+                // answers, a failed map included. (A 32-bit try that found no room rolls over first, and a failure at the
+                // full-range try's node comes after the notice: the rule below.)
                 case DmaMap m when dev is null && site == Iova.Node && m.Size != 0 && machine.Device(m.Dev) is not null
                                    && m.Cpu < (ulong)machine.Config.Cpus && (m.As is null || !Dma.Names.ContainsKey(m.As))
-                                   && DmaTarget(m.Dev) is var (g, _) && WorkaroundApplies(m, g):
+                                   && DmaTarget(m.Dev) is var (g, _) && WorkaroundApplies(m, g)
+                                   && observed.Warnings.Length >= 2 && observed.Warnings[0] == fault && observed.Warnings[1] == Warn.Dma32BitRollover:
                 {
                     var rolled = cleared.WithDma(cleared.Dma with
                     {
