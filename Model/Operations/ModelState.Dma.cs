@@ -393,7 +393,7 @@ public sealed partial class ModelState
     }
 
     /// <summary><c>fail_nth {n}</c> — a failure is pending; the operation that meets it shows it (<see cref="Warn.FaultInjectionPrefix"/>).</summary>
-    private ModelStep FailNthArm(FailNth op) => Ok(WithDma(Dma with { FaultPending = true, FaultN = op.N }));
+    private ModelStep FailNthArm(FailNth op) => Ok(WithDma(Dma with { FaultN = op.N }));
 
     /// <summary>The translation a queued, not yet flushed entry may still give through a stale IOTLB entry, or null.</summary>
     private ulong? StaleTranslation(string dev, ulong iova, ulong size, bool write) =>

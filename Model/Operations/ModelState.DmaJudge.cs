@@ -16,7 +16,7 @@ public sealed partial class ModelState
         var fault = observed.Warnings.FirstOrDefault(w => w.StartsWith(Warn.FaultInjectionPrefix, StringComparison.Ordinal));
         if (fault is not null)
         {
-            var cleared = WithDma(Dma with { FaultPending = false, FaultN = 0 });
+            var cleared = WithDma(Dma with { FaultN = 0 });
             if (!Dma.FaultPending || !Warn.FaultSites.TryParse(fault, out var site, out var dev)) return new(false, Step(op).Outcome, Step(op).Next);
             if (JudgeCoreFault(op, observed, fault, cleared) is { } core) return core;
             switch (op)

@@ -42,22 +42,22 @@ public sealed record ModelDma(
     ImmutableSortedDictionary<string, DevDma> Devices,
     ImmutableSortedDictionary<string, ulong> Names,
     ImmutableDictionary<(string Dev, ulong Addr), DebugEntry> Debug,
-    long Now, long NextGen, bool FaultPending)
+    long Now, long NextGen, ulong FaultN)
 {
-    /// <summary>The n of the fail_nth armed while <see cref="FaultPending"/> (0 otherwise): the failure meets at most the n-th allocation.</summary>
-    public ulong FaultN { get; init; }
+    /// <summary>A fail_nth is armed and not met yet; <see cref="FaultN"/> is its n (0 when none is): the failure meets at most the n-th allocation.</summary>
+    public bool FaultPending => FaultN != 0;
 
     public static readonly ModelDma Empty = new(
         ImmutableSortedDictionary<string, GroupDma>.Empty.WithComparers(StringComparer.Ordinal),
         ImmutableSortedDictionary<string, DevDma>.Empty.WithComparers(StringComparer.Ordinal),
         ImmutableSortedDictionary<string, ulong>.Empty.WithComparers(StringComparer.Ordinal),
-        ImmutableDictionary<(string, ulong), DebugEntry>.Empty, 0, 1, false);
+        ImmutableDictionary<(string, ulong), DebugEntry>.Empty, 0, 1, 0);
 
     public bool Equals(ModelDma? o) =>
-        o is not null && Now == o.Now && NextGen == o.NextGen && FaultPending == o.FaultPending && FaultN == o.FaultN
+        o is not null && Now == o.Now && NextGen == o.NextGen && FaultN == o.FaultN
         && Groups.Count == o.Groups.Count && Groups.All(g => o.Groups.TryGetValue(g.Key, out var x) && g.Value.Equals(x))
         && Devices.SequenceEqual(o.Devices) && Names.SequenceEqual(o.Names)
         && Debug.Count == o.Debug.Count && Debug.All(d => o.Debug.TryGetValue(d.Key, out var x) && d.Value == x);
 
-    public override int GetHashCode() => HashCode.Combine(Now, NextGen, Groups.Count, Names.Count, FaultPending);
+    public override int GetHashCode() => HashCode.Combine(Now, NextGen, Groups.Count, Names.Count, FaultN);
 }
