@@ -41,6 +41,15 @@ public sealed partial class IommuSystem
         return instance.Hardware.PossibleTranslations(dev, iova, write);
     }
 
+    /// <summary>The same into <paramref name="found"/> (cleared first).</summary>
+    public void PossibleTranslations(string dev, ulong iova, bool write, List<PossibleTranslation> found)
+    {
+        found.Clear();
+        if (!_devicesByName.TryGetValue(dev, out var device)) return;
+        if (device.Fwspec is not { } instance) found.Add(new(TranslationSource.FreshWalk, DmaTranslation.Ok(iova, ulong.MaxValue)));
+        else instance.Hardware.PossibleTranslations(dev, iova, write, found);
+    }
+
     /// <summary>
     /// Every translation a DMA by (device, PASID) could get now (<see cref="IommuHardware.PossiblePasidTranslations"/>);
     /// empty for an unknown device; 1:1 for a device behind no IOMMU. Changes no counter.

@@ -68,9 +68,4 @@ public sealed partial class ModelState
     private DomainMappings MmOfSva(int sva) =>
         Pasid.Domains.GetValueOrDefault(sva) is { } d ? Pasid.Mms.GetValueOrDefault(d.Mm)?.Mappings ?? DomainMappings.Empty : DomainMappings.Empty;
 
-    /// <summary>What a one-byte DMA by (device, PASID) reaches per the model, or null where it faults.</summary>
-    public ulong? PasidDmaTarget(string dev, ulong pasid, ulong iova, bool write) =>
-        DeviceDma(new DeviceDma(dev, iova, 1, write, pasid)).Outcome is { Errno: Errno.OK, Value: var v }
-        && OutcomeValues.TryField(v, out var field, out var text) && field == DmaValues.PhysField
-        && OutcomeValues.TryNumber(text, out var phys) ? phys : null;
 }

@@ -36,14 +36,6 @@ public sealed partial class ModelState
     /// </summary>
     public HardwareDomain? HardwareDomainOf(string dev) => GroupFor(dev) is { } g ? HardwareOf(g, dev) : null;
 
-    /// <summary>
-    /// Where one byte of DMA by <paramref name="dev"/> at <paramref name="iova"/> lands: the physical address, or null
-    /// when it faults (any reason). Exactly what <c>device_dma {dev, iova, 1, write}</c> answers, without moving on.
-    /// </summary>
-    public ulong? DmaTarget(string dev, ulong iova, bool write) =>
-        DeviceDma(new DeviceDma(dev, iova, 1, write)).Outcome is { Errno: Errno.OK, Value: var v }
-        && OutcomeValues.TryField(v, out var field, out var text) && field == DmaValues.PhysField
-        && OutcomeValues.TryNumber(text, out var phys) ? phys : null;
 
     /// <summary>The members of the device's group whose hardware is not on the group's domain (<see cref="GroupState.Lagging"/>).</summary>
     public IEnumerable<string> LaggingMembers(string dev) => GroupFor(dev)?.Lagging.Keys ?? [];

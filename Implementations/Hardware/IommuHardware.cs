@@ -140,13 +140,17 @@ public abstract class IommuHardware(string instance, HardwarePlatform platform)
     /// </summary>
     public IReadOnlyList<PossibleTranslation> PossibleTranslations(string dev, ulong iova, bool write)
     {
+        var found = new List<PossibleTranslation>(3);
+        PossibleTranslations(dev, iova, write, found);
+        return found;
+    }
+
+    /// <summary>The same into <paramref name="found"/> (cleared first): a checker probing many addresses reuses one list.</summary>
+    public void PossibleTranslations(string dev, ulong iova, bool write, List<PossibleTranslation> found)
+    {
+        found.Clear();
         lock (Gate)
-        {
-            if (RequesterIdOf(dev) is not { } rid) return [];
-            var found = new List<PossibleTranslation>(3);
-            Peek(rid, iova, write ? IommuPerm.Write : IommuPerm.Read, found);
-            return found;
-        }
+            if (RequesterIdOf(dev) is { } rid) Peek(rid, iova, write ? IommuPerm.Write : IommuPerm.Read, found);
     }
 
     /// <summary>The live entries of this instance's IOTLB (empty for hardware without one), as a copy. Read-only.</summary>

@@ -52,7 +52,7 @@ public sealed partial class ModelState
     /// <summary>
     /// <c>device_dma {dev, iova, size, write, pasid?}</c> — the DMA test device: size 0 or a wrap → EINVAL; a device
     /// behind no IOMMU reaches iova itself. Else through the domain the device's hardware is on (<see cref="HardwareOf"/>:
-    /// its group's current domain, unless a refused MUST_SUCCEED switch or revert left it behind; a PASID: <see cref="PasidDma"/>):
+    /// its group's current domain, unless a refused MUST_SUCCEED switch or revert left it behind; a PASID: <see cref="PasidRoute"/>):
     /// no group, or nothing attached since its probe → EIO <c>no_domain</c>;
     /// blocking (also a BLOCKED default) → EIO <c>blocked</c>; identity → OK iova; a DMA default domain (the DMA API
     /// maps nothing here) → EIO <c>translation</c>; a user domain: every byte in order must be mapped
@@ -64,12 +64,28 @@ public sealed partial class ModelState
     private ModelStep DeviceDma(DeviceDma op)
     {
         if (op.Size == 0 || op.Iova + (op.Size - 1) < op.Iova) return Fail(Errno.EINVAL);
-        if (machine.Device(op.Dev) is not { } dev) return Fail(Errno.ENODEV);
-        if (dev.Iommu is null) return Value(DmaValues.Phys(op.Iova));
-        if (op.Pasid is { } pasid and > 0) return PasidDma(dev, pasid, op);   // PASID 0 is IOMMU_NO_PASID: the RID's own
-        if (GroupFor(op.Dev) is not { } g) return DmaFault(DmaFaults.NoDomain);
-        var step = DmaThrough(g, HardwareOf(g, op.Dev), op);
-        return g.Current is null && step.Outcome.Errno != Errno.OK ? DmaFault(DmaFaults.NoDomain) : step;
+        return DmaRouteOf(op.Dev, op.Pasid ?? 0).Land(op.Iova, op.Size, op.Write) switch
+        {
+            (Errno.OK, var phys, _) => Value(DmaValues.Phys(phys)),
+            (Errno.EIO, _, { } reason) => DmaFault(reason),
+            var (errno, _, _) => Fail(errno),
+        };
+    }
+
+    /// <summary>
+    /// Where a DMA by <paramref name="dev"/> (with <paramref name="pasid"/>, 0 for none) goes in this state, as
+    /// <see cref="DeviceDma"/> describes: unknown → ENODEV; behind no IOMMU → 1:1; a PASID → <see cref="PasidRoute"/>;
+    /// no group → <c>no_domain</c>; else through what the device's hardware is on, every fault named <c>no_domain</c>
+    /// in a group without a current domain.
+    /// </summary>
+    public DmaRoute DmaRouteOf(string dev, ulong pasid = 0)
+    {
+        if (machine.Device(dev) is not { } spec) return DmaRoute.Refused(Errno.ENODEV);
+        if (spec.Iommu is null) return DmaRoute.Identity;
+        if (pasid > 0) return PasidRoute(spec, pasid);   // PASID 0 is IOMMU_NO_PASID: the RID's own
+        if (GroupFor(dev) is not { } g) return DmaRoute.Faulting(DmaFaults.NoDomain);
+        var route = RouteThrough(g, HardwareOf(g, dev));
+        return g.Current is null ? route.FaultingAs(DmaFaults.NoDomain) : route;
     }
 
     /// <summary>
@@ -79,57 +95,46 @@ public sealed partial class ModelState
     /// writable page is readable; on scalable vtd an exited mm's entry is gone, intel_mm_release); nothing set (never, blocked, released, a hot-added member, a device without PASIDs), or a driver
     /// without PASID translation → <c>no_domain</c> (an invalid CD, a PASID entry not present, a bad substream).
     /// </summary>
-    private ModelStep PasidDma(DeviceSpec dev, ulong pasid, DeviceDma op)
+    private DmaRoute PasidRoute(DeviceSpec dev, ulong pasid)
     {
-        if (machine.Driver(dev.Iommu!) is not { Caps.PasidTranslation: true } driver) return DmaFault(DmaFaults.NoDomain);
-        if (Pasid.DevHw.GetValueOrDefault(dev.Name)?.GetValueOrDefault(pasid) is not { } hw) return DmaFault(DmaFaults.NoDomain);
+        if (machine.Driver(dev.Iommu!) is not { Caps.PasidTranslation: true } driver) return DmaRoute.Faulting(DmaFaults.NoDomain);
+        if (Pasid.DevHw.GetValueOrDefault(dev.Name)?.GetValueOrDefault(pasid) is not { } hw) return DmaRoute.Faulting(DmaFaults.NoDomain);
         if (hw.Sva >= 0)
         {
             var mm = Pasid.Mms.GetValueOrDefault(Pasid.Domains[hw.Sva].Mm);
             // vtd's intel_mm_release tore the exited mm's PASID entries down; an SMMU's CD stays, on an empty table
-            if (driver.Caps.PasidEntryStrict && mm is null or { Exited: true }) return DmaFault(DmaFaults.NoDomain);
-            return Translate(mm?.Mappings ?? DomainMappings.Empty, writeReads: true, op);
+            if (driver.Caps.PasidEntryStrict && mm is null or { Exited: true }) return DmaRoute.Faulting(DmaFaults.NoDomain);
+            return DmaRoute.Through(mm?.Mappings ?? DomainMappings.Empty, writeImpliesRead: true);
         }
         return domains.GetValueOrDefault(hw.Handle!) is { } user && user.Seq == hw.Seq
-            ? Translate(user.Mappings, PagingOf(user).WriteImpliesRead, op)
-            : DmaFault(DmaFaults.Translation);
+            ? DmaRoute.Through(user.Mappings, PagingOf(user).WriteImpliesRead)
+            : DmaRoute.Faulting(DmaFaults.Translation);
     }
 
-    /// <summary>A DMA through what the device's hardware is on (<paramref name="hw"/>) in group <paramref name="g"/>.</summary>
-    private ModelStep DmaThrough(GroupState g, HardwareDomain hw, DeviceDma op)
+    /// <summary>
+    /// Through what the device's hardware is on (<paramref name="hw"/>) in group <paramref name="g"/>: blocking (also a
+    /// BLOCKED default) → <c>blocked</c>; identity → 1:1; a DMA default domain → the DMA API's mappings; a live user
+    /// domain → its mappings; a freed one → <c>translation</c>; nothing attached since the probe → <c>no_domain</c>.
+    /// </summary>
+    private DmaRoute RouteThrough(GroupState g, HardwareDomain hw)
     {
-        if (hw.Domain is not { } domain) return DmaFault(hw.Freed ? DmaFaults.Translation : DmaFaults.NoDomain);
+        if (hw.Domain is not { } domain) return DmaRoute.Faulting(hw.Freed ? DmaFaults.Translation : DmaFaults.NoDomain);
         switch (domain.Role)
         {
             case DomainRole.Blocking:
-                return DmaFault(DmaFaults.Blocked);
+                return DmaRoute.Faulting(DmaFaults.Blocked);
             case DomainRole.Default:
                 return g.Default switch
                 {
-                    DefaultKind.Identity => Value(DmaValues.Phys(op.Iova)),
-                    DefaultKind.Blocked => DmaFault(DmaFaults.Blocked),
-                    _ => Translate(DefaultMappings(g), DriverOf(g).Caps.Paging.WriteImpliesRead, op),
+                    DefaultKind.Identity => DmaRoute.Identity,
+                    DefaultKind.Blocked => DmaRoute.Faulting(DmaFaults.Blocked),
+                    _ => DmaRoute.Through(DefaultMappings(g), DriverOf(g).Caps.Paging.WriteImpliesRead),
                 };
             default:
-                if (LiveUser(hw) is not { } user) return DmaFault(DmaFaults.Translation);
-                return Translate(user.Mappings, PagingOf(user).WriteImpliesRead, op);
+                return LiveUser(hw) is { } user
+                    ? DmaRoute.Through(user.Mappings, PagingOf(user).WriteImpliesRead)
+                    : DmaRoute.Faulting(DmaFaults.Translation);
         }
-    }
-
-    /// <summary>A DMA through a domain's mappings: every byte mapped with the right the access needs; the first byte's address.</summary>
-    private ModelStep Translate(DomainMappings mappings, bool writeReads, DeviceDma op)
-    {
-        var need = op.Write ? ProtFlags.WriteBit : ProtFlags.ReadBit;
-        var last = op.Iova + (op.Size - 1);
-        for (var cur = op.Iova; ;)
-        {
-            if (mappings.Find(cur) is not { } run) return DmaFault(DmaFaults.Translation);
-            var rights = writeReads && (run.Prot & ProtFlags.WriteBit) != 0 ? run.Prot | ProtFlags.ReadBit : run.Prot;
-            if ((rights & need) == 0) return DmaFault(DmaFaults.Permission);
-            if (run.End - 1 >= last) break;
-            cur = run.End;
-        }
-        return Value(DmaValues.Phys(mappings.Find(op.Iova)!.Paddr + (op.Iova - mappings.Find(op.Iova)!.Iova)));
     }
 
     /// <summary>The live user domain a hardware entry is on: the same handle and allocation; null once it was freed.</summary>

@@ -12,6 +12,13 @@ public interface IHardwareView
     /// <summary>Every translation the device's hardware could produce now for one byte at <paramref name="iova"/>.</summary>
     IReadOnlyList<PossibleTranslation> PossibleTranslations(string dev, ulong iova, bool write);
 
+    /// <summary>The same into <paramref name="found"/> (cleared first), so that a check reuses one list.</summary>
+    void PossibleTranslations(string dev, ulong iova, bool write, List<PossibleTranslation> found)
+    {
+        found.Clear();
+        found.AddRange(PossibleTranslations(dev, iova, write));
+    }
+
     /// <summary>The live IOTLB entries of an instance.</summary>
     IReadOnlyList<IotlbEntry> LiveIotlbEntries(string instance);
 

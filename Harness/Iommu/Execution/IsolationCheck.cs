@@ -9,7 +9,7 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// <summary>
 /// DMA isolation (spec hardware-and-peers §6, G1): every translation the hardware could produce for (device, IOVA) —
 /// a fresh walk, a cached config, a live IOTLB entry (<see cref="IHardwareView.PossibleTranslations"/>) — reaches
-/// exactly what the model says the device's current domain maps (<c>ModelState.DmaTarget</c>): the same physical
+/// exactly what the model says the device's current domain maps (<c>ModelState.DmaRouteOf</c>, the route <c>device_dma</c> answers through): the same physical
 /// address, or a fault where the model faults (identity 1:1, blocking and nothing mapped fault; a write needs
 /// <c>w</c>). Fault reasons are <c>device_dma</c>'s conformance, not isolation. Per step it probes only what the step
 /// could have changed: the leaves a <c>map</c> / <c>unmap</c> touched (first and last byte, one byte either side) on the
@@ -43,6 +43,8 @@ public sealed class IsolationCheck : IStepCheck
     private readonly List<Run> _runs = [];
     private readonly HashSet<(string Dev, IotlbEntry Entry)> _verified = [];
     private readonly List<(string Dev, IotlbEntry Entry)> _pending = [];
+    private readonly List<PossibleTranslation> _found = new(3);
+    private readonly Dictionary<string, DmaRoute> _routes = new(StringComparer.Ordinal);
     private int _maxRuns = RunsPerStep;
 
     public IsolationCheck(IommuRun run)
@@ -68,6 +70,7 @@ public sealed class IsolationCheck : IStepCheck
         _plan.Clear();
         _instances.Clear();
         _pending.Clear();
+        _routes.Clear();   // the model's state is fixed within one check: each device is resolved once
         _maxRuns = step.Sweep ? int.MaxValue : RunsPerStep;
         if (step.Sweep)
         {
@@ -253,8 +256,10 @@ public sealed class IsolationCheck : IStepCheck
 
     private string? Compare(string dev, ulong iova, bool write)
     {
-        var expected = _run.Model.State.DmaTarget(dev, iova, write);
-        foreach (var p in _hw!.PossibleTranslations(dev, iova, write))
+        if (!_routes.TryGetValue(dev, out var route)) _routes[dev] = route = _run.Model.State.DmaRouteOf(dev);
+        var expected = route.Target(iova, write);
+        _hw!.PossibleTranslations(dev, iova, write, _found);
+        foreach (var p in _found)
         {
             var t = p.Translation;
             if (expected is { } e ? t.IsOk && t.Phys == e : !t.IsOk) continue;

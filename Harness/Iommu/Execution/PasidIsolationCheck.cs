@@ -9,7 +9,7 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// PASID — the fresh walk of its PASID structures (smmuv3: STE → CD table → CD[SSID] → TTB0; vtd: context → PASID
 /// directory → PASID entry → table), a cached STE or CD / PASID entry, a live IOTLB or walk-cache entry
 /// (<see cref="IHardwareView.PossiblePasidTranslations"/>) — reaches exactly what the model says that (device, PASID)'s
-/// domain maps (<c>ModelState.PasidDmaTarget</c>: a paging domain's mappings, an SVA domain's mm's page table), or faults
+/// domain maps (<c>ModelState.DmaRouteOf</c> with the PASID: a paging domain's mappings, an SVA domain's mm's page table), or faults
 /// where the model faults. Per step it probes the pairs the step could have changed: the PASIDs the model had or has on
 /// the devices the implementation reported touched and the devices whose PASID entries or mm mappings moved in the
 /// model, with the PASIDs their hardware holds an entry or cache for; a sweep probes every device's pairs. Addresses:
@@ -57,8 +57,9 @@ public sealed class PasidIsolationCheck(IommuRun run) : IStepCheck
         foreach (var p in IsolationCheck.Probes) _at.Add(p);
         AddLeaves(run.Model.State.PasidMappingsOf(dev, pasid));
         AddLeaves(run.Model.Before.PasidMappingsOf(dev, pasid));
+        var route = run.Model.State.DmaRouteOf(dev, pasid);
         foreach (var iova in _at)
-            if ((Compare(dev, pasid, iova, write: false) ?? Compare(dev, pasid, iova, write: true)) is { } message) return message;
+            if ((Compare(route, dev, pasid, iova, write: false) ?? Compare(route, dev, pasid, iova, write: true)) is { } message) return message;
         return null;
     }
 
@@ -84,9 +85,9 @@ public sealed class PasidIsolationCheck(IommuRun run) : IStepCheck
         }
     }
 
-    private string? Compare(string dev, ulong pasid, ulong iova, bool write)
+    private string? Compare(DmaRoute route, string dev, ulong pasid, ulong iova, bool write)
     {
-        var expected = run.Model.State.PasidDmaTarget(dev, pasid, iova, write);
+        var expected = route.Target(iova, write);
         foreach (var p in _hw!.PossiblePasidTranslations(dev, (uint)pasid, iova, write))
         {
             var t = p.Translation;

@@ -99,6 +99,9 @@ public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem, IHa
     public IReadOnlyList<Implementations.Hardware.PossibleTranslation> PossibleTranslations(string dev, ulong iova, bool write) =>
         system.PossibleTranslations(dev, iova, write);
 
+    public void PossibleTranslations(string dev, ulong iova, bool write, List<Implementations.Hardware.PossibleTranslation> found) =>
+        system.PossibleTranslations(dev, iova, write, found);
+
     public IReadOnlyList<Implementations.Hardware.PossibleTranslation> PossiblePasidTranslations(string dev, uint pasid, ulong iova, bool write) =>
         system.PossiblePasidTranslations(dev, pasid, iova, write);
 

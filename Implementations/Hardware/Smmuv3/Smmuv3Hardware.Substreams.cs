@@ -76,8 +76,10 @@ public sealed partial class Smmuv3Hardware
         var sid = BusSid(rid);
         foreach (var (key, _) in _cdCache)
             if (key.Sid == sid) found.Add(key.Ssid);
-        AddValid(FetchConfig(sid));
-        if (_configCache.TryGetValue(sid, out var cachedSte)) AddValid(cachedSte);
+        var fresh = FetchConfig(sid);
+        AddValid(fresh);
+        // a cached STE naming the same CD table holds the same CDs: read them once
+        if (_configCache.TryGetValue(sid, out var cachedSte) && cachedSte.CdTable != fresh.CdTable) AddValid(cachedSte);
 
         void AddValid(Smmuv3Config ste)
         {

@@ -229,7 +229,8 @@ public sealed partial class VtdHardware
             if (key.Rid == rid && key.Pasid != 0) found.Add(key.Pasid);
         var fresh = FetchSmContext(rid);
         if (fresh.Reason == 0) AddPresent(fresh.Lo);
-        if (_contextCache.TryGetValue(rid, out var ctx)) AddPresent(ctx.Lo);
+        // a cached context entry naming the same PASID directory holds the same entries: read them once
+        if (_contextCache.TryGetValue(rid, out var ctx) && (fresh.Reason != 0 || ctx.Lo != fresh.Lo)) AddPresent(ctx.Lo);
 
         void AddPresent(ulong lo)
         {
