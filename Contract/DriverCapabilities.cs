@@ -61,6 +61,13 @@ public sealed record DriverCapabilities(
     /// </summary>
     public bool PasidFaultInjector { get; init; }
 
+    /// <summary>
+    /// The fault sites of the driver's <c>probe_device</c>, in its order (docs/dma.md "Fault injection"): met after
+    /// <c>dev_iommu</c> and before the group; a failure is -ENOMEM with the device unwound. The selftest mock allocates
+    /// nothing there.
+    /// </summary>
+    public ImmutableArray<string> ProbeSites { get; init; } = [];
+
     /// <summary>The PASID of the mock's fault injector.</summary>
     public const ulong InjectorPasid = 1024;
 
@@ -77,7 +84,7 @@ public sealed record DriverCapabilities(
     public static readonly DriverCapabilities Smmuv3 = new(DriverNames.Smmuv3, [BusNames.Pci, BusNames.Platform],
         StaticBlockedDefault: false, IdentityDomain: true, DeferredFlush: true, DomainPerInstance: true,
         DirtyTracking: false, HonoursDefDomainType: true, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob],
-        Paging: PageTableCaps.Smmuv3) { Sva = true, PasidTranslation = true };
+        Paging: PageTableCaps.Smmuv3) { Sva = true, PasidTranslation = true, ProbeSites = [Warn.FaultSites.ArmSmmuMaster] };
 
     /// <summary>The iommufd selftest mock: its private bus (platform), a static BLOCKED default, dirty tracking.</summary>
     public static readonly DriverCapabilities Mock = new(DriverNames.Mock, [BusNames.Platform],
@@ -92,7 +99,7 @@ public sealed record DriverCapabilities(
     public static readonly DriverCapabilities Vtd = new(DriverNames.Vtd, [BusNames.Pci],
         StaticBlockedDefault: false, IdentityDomain: true, DeferredFlush: true, DomainPerInstance: false,
         DirtyTracking: false, HonoursDefDomainType: true, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob],
-        Paging: PageTableCaps.Vtd) { Sva = true, PasidTranslationWhenScalable = true };
+        Paging: PageTableCaps.Vtd) { Sva = true, PasidTranslationWhenScalable = true, ProbeSites = [Warn.FaultSites.DeviceDomainInfo] };
 
     /// <summary>
     /// virtio-iommu: PCI and platform endpoints, identity through bypass, a domain finalised on one device
@@ -101,7 +108,11 @@ public sealed record DriverCapabilities(
     public static readonly DriverCapabilities Virtio = new(DriverNames.Virtio, [BusNames.Pci, BusNames.Platform],
         StaticBlockedDefault: false, IdentityDomain: true, DeferredFlush: true, DomainPerInstance: true,
         DirtyTracking: false, HonoursDefDomainType: false, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob],
-        Paging: PageTableCaps.Virtio);
+        Paging: PageTableCaps.Virtio)
+    {
+        // the endpoint, then (every emulated device has VIRTIO_IOMMU_F_PROBE) the PROBE buffer and its queued request
+        ProbeSites = [Warn.FaultSites.ViommuEndpoint, Warn.FaultSites.ViommuProbe, Warn.FaultSites.ViommuProbeReq],
+    };
 
     /// <summary>The driver table's entry, or null for an unknown driver.</summary>
     public static DriverCapabilities? For(string driver) => driver switch
@@ -138,7 +149,7 @@ public sealed record DriverCapabilities(
         && DirtyTracking == other.DirtyTracking && HonoursDefDomainType == other.HonoursDefDomainType
         && OptionKnobs.SequenceEqual(other.OptionKnobs) && Paging == other.Paging && Sva == other.Sva && PasidFaultInjector == other.PasidFaultInjector
         && PasidTranslation == other.PasidTranslation && PasidTranslationWhenScalable == other.PasidTranslationWhenScalable
-        && PasidEntryStrict == other.PasidEntryStrict;
+        && PasidEntryStrict == other.PasidEntryStrict && ProbeSites.SequenceEqual(other.ProbeSites);
 
     public override int GetHashCode() => HashCode.Combine(Driver, StaticBlockedDefault, IdentityDomain, DeferredFlush);
 }

@@ -111,6 +111,21 @@ public static class Warn
         /// <summary>dev_iommu_get() (kzalloc of struct dev_iommu), at a probe; the line names the device.</summary>
         public const string DevIommu = "dev_iommu";
 
+        /// <summary>arm_smmu_probe_device()'s kzalloc of struct arm_smmu_master (ops->probe_device); names the device.</summary>
+        public const string ArmSmmuMaster = "arm_smmu_master";
+
+        /// <summary>intel_iommu_probe_device()'s kzalloc of struct device_domain_info (ops->probe_device); names the device.</summary>
+        public const string DeviceDomainInfo = "device_domain_info";
+
+        /// <summary>viommu_probe_device()'s kzalloc of struct viommu_endpoint (ops->probe_device); names the device.</summary>
+        public const string ViommuEndpoint = "viommu_endpoint";
+
+        /// <summary>viommu_probe_endpoint()'s kzalloc of the PROBE request and its property buffer; names the device.</summary>
+        public const string ViommuProbe = "viommu_probe";
+
+        /// <summary>__viommu_add_req()'s kzalloc of the PROBE request's queued copy (viommu_send_req_sync); names the device.</summary>
+        public const string ViommuProbeReq = "viommu_probe_req";
+
         /// <summary>iommu_group_alloc() (kzalloc of struct iommu_group), reached through ops->device_group; names the device.</summary>
         public const string Group = "iommu_group";
 
@@ -139,7 +154,8 @@ public static class Warn
         public const string ViommuMapReq = "viommu_map_req";
 
         public static readonly IReadOnlyList<string> All =
-            [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq];
+            [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq,
+             Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq];
 
         /// <summary>
         /// The IOVA allocator's and the flush queue's sites, whose line names the device when they are met at that device's
@@ -149,7 +165,8 @@ public static class Warn
         public static readonly IReadOnlyList<string> AtSetup = [IovaNode, Magazine, Rcaches, CpuRcaches, Fq];
 
         /// <summary>The sites whose line names the device they were met for (<see cref="Line"/>).</summary>
-        public static readonly IReadOnlyList<string> PerDevice = [DevIommu, Group, GroupDevice, Domain, Cookie, TableRoot];
+        public static readonly IReadOnlyList<string> PerDevice =
+            [DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq, Group, GroupDevice, Domain, Cookie, TableRoot];
 
         /// <summary>The gate's site key: the site, then <c>@</c> and the device for a per-device site.</summary>
         public static string Key(string site, string? dev) => dev is null ? site : site + "@" + dev;

@@ -131,10 +131,12 @@ public sealed class Smmuv3Driver
         return Errno.OK;
     }
 
-    // arm_smmu_probe_device: the master and its CD table, sized by its ssid_bits (log2 of max_pasids; Smmuv3CdTable)
+    // arm_smmu_probe_device: the master (kzalloc) and its CD table, sized by its ssid_bits (log2 of max_pasids;
+    // Smmuv3CdTable; mainline allocates that at the first stage-1 attach, docs/dma.md "Not gated")
     internal Errno ProbeDevice(Device dev)
     {
         if (dev.Spec.Bus is not (BusNames.Pci or BusNames.Platform)) return Errno.ENODEV;
+        if (_core.AllocFails(Warn.FaultSites.ArmSmmuMaster, dev)) return Errno.ENOMEM;
         var instance = dev.Iommu!.IommuDev;
         var smmu = SmmuOf(instance);
         var r = Smmuv3CdTable.Alloc(_platform.Allocator, _platform.Memory, dev.Iommu.MaxPasids, out var cdTable);

@@ -90,12 +90,12 @@ public sealed class ViommuDev
     public static Errno ToErrno(VirtioIommuStatus status) => PageTable.VirtioPgtable.ToErrno(status);
 
     /// <summary>viommu_send_req_sync: queue, kick, wait; the request's status as an errno, the writable part in <paramref name="reply"/>.</summary>
-    public Errno SendReqSync(ReadOnlySpan<byte> request, int writableBytes, out byte[] reply)
+    public Errno SendReqSync(ReadOnlySpan<byte> request, int writableBytes, out byte[] reply, string? gateSite = null)
     {
         lock (_requestLock)
         {
             reply = new byte[writableBytes];
-            var ret = AddReqLocked(request, writableBytes, reply);
+            var ret = AddReqLocked(request, writableBytes, reply, gateSite);
             if (ret != Errno.OK) return ret;
             SyncReqLocked();
             return ToErrno((VirtioIommuStatus)reply[^ViommuReq.TailBytes]);
@@ -110,7 +110,8 @@ public sealed class ViommuDev
 
     /// <summary>
     /// The machine's fault gate for one of the driver's own allocations (a mapping-tree node, a MAP request's buffer):
-    /// true when it must fail. Only the map path asks it (docs/dma.md, "Fault injection": the other requests are not gated).
+    /// true when it must fail. The map path and the endpoint's PROBE ask it (docs/dma.md, "Fault injection": ATTACH, DETACH
+    /// and UNMAP requests are not gated).
     /// </summary>
     internal bool AllocFails(string site) => _allocator.TableGate?.ShouldFail(site) == true;
 

@@ -52,28 +52,32 @@ public sealed class VirtioDriver : IommuOps
     /// <summary>The driver's side of an instance, for tests.</summary>
     public ViommuDev? ViommuOf(string instance) => _viommus.GetValueOrDefault(instance);
 
-    // viommu_probe_device: the endpoint's PROBE (reserved regions) when the device has probe_size
+    // viommu_probe_device: the endpoint (kzalloc), then its PROBE (reserved regions) when the device has probe_size
     public Errno ProbeDevice(Device dev)
     {
         if (!_viommus.TryGetValue(dev.Iommu!.IommuDev.Name, out var viommu) || viommu.Hardware.RequesterIdOf(dev.Name) is not { } epId)
             return Errno.ENODEV;
+        if (_core.AllocFails(Warn.FaultSites.ViommuEndpoint, dev)) return Errno.ENOMEM;
         var vdev = new ViommuEndpoint(viommu, (uint)epId);
         if (viommu.ProbeSize > 0)
         {
-            var ret = ProbeEndpoint(vdev);
-            if (ret != Errno.OK) return ret;
+            var ret = ProbeEndpoint(vdev, dev);
+            if (ret != Errno.OK) return ret;   // err_free_dev: the endpoint and its regions go
         }
         dev.Iommu.Priv = vdev;
         return Errno.OK;
     }
 
-    // viommu_probe_endpoint: RESV_MEM properties into the endpoint's reserved regions
-    private static Errno ProbeEndpoint(ViommuEndpoint vdev)
+    // viommu_probe_endpoint: the request (kzalloc), sent through __viommu_add_req's own copy; RESV_MEM properties into
+    // the endpoint's reserved regions
+    private Errno ProbeEndpoint(ViommuEndpoint vdev, Device dev)
     {
+        if (_core.AllocFails(Warn.FaultSites.ViommuProbe, dev)) return Errno.ENOMEM;
         var probe = new byte[ViommuReq.ProbeBytes];
         probe[0] = ViommuReq.Probe;
         BinaryPrimitives.WriteUInt32LittleEndian(probe.AsSpan(4), vdev.Id);
-        var ret = vdev.Viommu.SendReqSync(probe, vdev.Viommu.ProbeSize + ViommuReq.TailBytes, out var reply);
+        var ret = vdev.Viommu.SendReqSync(probe, vdev.Viommu.ProbeSize + ViommuReq.TailBytes, out var reply,
+            Warn.FaultSites.Key(Warn.FaultSites.ViommuProbeReq, dev.Name));
         if (ret != Errno.OK) return ret;
         for (var cur = 0; cur + 4 <= vdev.Viommu.ProbeSize;)
         {

@@ -53,7 +53,13 @@ public sealed class VtdDriver : IommuOps
 
     public string Name => DriverNames.Vtd;
 
-    public Errno ProbeDevice(Device dev) => dev.Spec.Bus == BusNames.Pci ? Errno.OK : Errno.ENODEV;
+    // intel_iommu_probe_device: a PCI device behind the unit (device_lookup_iommu, else -ENODEV), then its
+    // device_domain_info (kzalloc, -ENOMEM). The info's fields live in the unit's tables and _devPasids here.
+    public Errno ProbeDevice(Device dev)
+    {
+        if (dev.Spec.Bus != BusNames.Pci) return Errno.ENODEV;
+        return _core.AllocFails(Warn.FaultSites.DeviceDomainInfo, dev) ? Errno.ENOMEM : Errno.OK;
+    }
 
     // intel_iommu_release_device: the core attached the blocking domain; the driver clears the entry itself.
     public void ReleaseDevice(Device dev)

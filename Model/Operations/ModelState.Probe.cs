@@ -31,10 +31,13 @@ public sealed partial class ModelState
         if (machine.Device(name) is not { } dev) return (Errno.ENODEV, this, [], null);
         if (GroupFor(name) is not null) return (Errno.OK, this, [], null);
         if (Machine.GroupId(dev) is not { } id || machine.Driver(dev.Iommu) is not { } driver) return (Errno.ENODEV, this, [], null);
-        // A failed allocation of the probe's own structures (dev_iommu, a new group, the group_device): -ENOMEM, unwound.
+        // A failed allocation of the probe's own structures (dev_iommu, the driver's, a new group, the group_device): -ENOMEM, unwound.
         if (InjectedFor(name, Warn.FaultSites.DevIommu) is { } noDevIommu) return (Errno.ENOMEM, this, [noDevIommu], null);
         var refused = driver.ProbeDevice(dev);
         if (refused != Errno.OK) return (refused, this, [], null);
+        // the driver's own structures in probe_device (arm_smmu_master, device_domain_info, viommu_endpoint, its PROBE)
+        foreach (var site in driver.Caps.ProbeSites)
+            if (InjectedFor(name, site) is { } noPriv) return (Errno.ENOMEM, this, [noPriv], null);
 
         var existing = groups.GetValueOrDefault(id);
         if (existing is null && InjectedFor(name, Warn.FaultSites.Group) is { } noGroup) return (Errno.ENOMEM, this, [noGroup], null);

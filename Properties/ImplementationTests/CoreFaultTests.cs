@@ -16,9 +16,10 @@ public class CoreFaultTests
     private static Outcome Fails(Errno errno, params string[] warnings) => new(errno, null, [.. warnings]);
 
     [Theory]
-    [InlineData(1, Warn.FaultSites.DevIommu)]      // dev_iommu_get()
-    [InlineData(2, Warn.FaultSites.Group)]         // iommu_group_alloc() through device_group()
-    [InlineData(3, Warn.FaultSites.GroupDevice)]   // iommu_group_alloc_device()
+    [InlineData(1, Warn.FaultSites.DevIommu)]        // dev_iommu_get()
+    [InlineData(2, Warn.FaultSites.ArmSmmuMaster)]   // arm_smmu_probe_device()'s master
+    [InlineData(3, Warn.FaultSites.Group)]           // iommu_group_alloc() through device_group()
+    [InlineData(4, Warn.FaultSites.GroupDevice)]     // iommu_group_alloc_device()
     public void A_probe_whose_own_structure_fails_answers_enomem_and_leaves_the_device_unprobed(int n, string site)
     {
         var system = Create([Smmu0], [Pci("dev0")]);
@@ -27,12 +28,36 @@ public class CoreFaultTests
         Assert.Null(system.TearDownAndAudit());
     }
 
+    [Theory]
+    [InlineData(DriverNames.Vtd, 2, Warn.FaultSites.DeviceDomainInfo)]   // intel_iommu_probe_device()'s info
+    [InlineData(DriverNames.Virtio, 2, Warn.FaultSites.ViommuEndpoint)]  // viommu_probe_device()'s endpoint
+    [InlineData(DriverNames.Virtio, 3, Warn.FaultSites.ViommuProbe)]     // viommu_probe_endpoint()'s request
+    [InlineData(DriverNames.Virtio, 4, Warn.FaultSites.ViommuProbeReq)]  // __viommu_add_req()'s copy of it
+    public void A_probe_whose_driver_structure_fails_answers_enomem_and_a_later_probe_succeeds(string driver, int n, string site)
+    {
+        var system = Create([new IommuSpec("u0", driver, IommuOptions.None)], [Pci("dev0", iommu: "u0")]);
+        var outcomes = system.Run(new FailNth((ulong)n), new Probe("dev0"), new GetDomain("dev0"), new Probe("dev0"), new GroupTypeRead("dev0"));
+        Assert.Equal([Outcome.Ok, Fails(Errno.ENOMEM, Line(site, "dev0")), Outcome.OkWith(DomainNames.None), Outcome.Ok,
+            Outcome.OkWith(GroupTypeStrings.DmaFq)], outcomes);
+        Assert.Null(system.TearDownAndAudit());
+    }
+
+    [Fact]
+    public void The_mock_driver_allocates_nothing_in_probe_device()
+    {
+        // n = 2 passes dev_iommu and meets the group: the mock's probe_device has no structure of its own
+        var system = Create([new IommuSpec("u0", DriverNames.Mock, IommuOptions.None)], [Platform("dev0", "u0", "g0")]);
+        var outcomes = system.Run(new FailNth(2), new Probe("dev0"));
+        Assert.Equal(Fails(Errno.ENOMEM, Line(Warn.FaultSites.Group, "dev0")), outcomes[1]);
+        Assert.Null(system.TearDownAndAudit());
+    }
+
     [Fact]
     public void A_bus_probe_aborts_at_the_device_whose_structure_fails_and_keeps_the_devices_before_it()
     {
-        // dev0: dev_iommu 1, group 2, group_device 3; dev1 (its own group g1): dev_iommu 4, group 5
+        // dev0: dev_iommu 1, master 2, group 3, group_device 4; dev1 (its own group g1): dev_iommu 5, master 6, group 7
         var system = Create([Smmu0], [Pci("dev0"), Pci("dev1", group: "g1")]);
-        var outcomes = system.Run(new FailNth(5), new BusProbe(BusNames.Pci), new GetDomain("dev1"), new Probe("dev1"), new GetDomain("dev0"));
+        var outcomes = system.Run(new FailNth(7), new BusProbe(BusNames.Pci), new GetDomain("dev1"), new Probe("dev1"), new GetDomain("dev0"));
         Assert.Equal(Fails(Errno.ENOMEM, Line(Warn.FaultSites.Group, "dev1")), outcomes[1]);
         Assert.Equal(Outcome.OkWith(DomainNames.None), outcomes[2]);
         // dev0 was probed and queued; the abort came before the queued groups' default domains (bus_iommu_probe returns
@@ -42,9 +67,9 @@ public class CoreFaultTests
     }
 
     [Theory]
-    [InlineData(4, Warn.FaultSites.Domain)]      // ops->domain_alloc_paging's struct
-    [InlineData(5, Warn.FaultSites.TableRoot)]   // its io-pgtable's pgd (arm_lpae_alloc_pgtable): the struct is freed
-    [InlineData(6, Warn.FaultSites.Cookie)]      // iommu_get_dma_cookie(): the domain is freed
+    [InlineData(5, Warn.FaultSites.Domain)]      // ops->domain_alloc_paging's struct
+    [InlineData(6, Warn.FaultSites.TableRoot)]   // its io-pgtable's pgd (arm_lpae_alloc_pgtable): the struct is freed
+    [InlineData(7, Warn.FaultSites.Cookie)]      // iommu_get_dma_cookie(): the domain is freed
     public void A_failed_dma_fq_default_domain_falls_back_to_dma_with_the_kernel_warning(int n, string site)
     {
         var system = Create([Smmu0], [Pci("dev0")]);
@@ -59,7 +84,7 @@ public class CoreFaultTests
     {
         // iommu_group_alloc_default_domain(): "if (iommu_def_domain_type == IOMMU_DOMAIN_DMA) return ERR_PTR(-EINVAL)"
         var system = Create([Smmu0], [Pci("dev0")], config: SystemConfig.Default with { DefaultDomain = DefaultDomainType.Dma });
-        var outcomes = system.Run(new FailNth(4), new Probe("dev0"), new GetDomain("dev0"));
+        var outcomes = system.Run(new FailNth(5), new Probe("dev0"), new GetDomain("dev0"));
         Assert.Equal([Outcome.Ok, Fails(Errno.EINVAL, Line(Warn.FaultSites.Domain, "dev0")), Outcome.OkWith(DomainNames.None)], outcomes);
         Assert.Null(system.TearDownAndAudit());
     }
@@ -69,7 +94,7 @@ public class CoreFaultTests
     {
         // an untrusted device requests DMA: no fallback, the allocation's -ENOMEM
         var system = Create([Smmu0], [Pci("dev0") with { Untrusted = true }]);
-        var outcomes = system.Run(new FailNth(6), new Probe("dev0"), new GetDomain("dev0"));
+        var outcomes = system.Run(new FailNth(7), new Probe("dev0"), new GetDomain("dev0"));
         Assert.Equal([Outcome.Ok, Fails(Errno.ENOMEM, Line(Warn.FaultSites.Cookie, "dev0")), Outcome.OkWith(DomainNames.None)], outcomes);
     }
 
@@ -163,11 +188,11 @@ public class CoreFaultTests
     [Fact]
     public void A_bus_probe_names_the_device_whose_dma_set_up_met_the_failure()
     {
-        // dev0 (g0) and dev1 (g1): the device structures 1-6; g0's domain 7, table root 8, cookie 9, dev0's set-up 10-41
-        // (the rcaches, per bin its per-CPU array and two magazines per CPU, the flush queue); g1's domain 42, root 43,
-        // cookie 44, then dev1's rcaches 45
+        // dev0 (g0) and dev1 (g1): the device structures 1-8; g0's domain 9, table root 10, cookie 11, dev0's set-up 12-43
+        // (the rcaches, per bin its per-CPU array and two magazines per CPU, the flush queue); g1's domain 44, root 45,
+        // cookie 46, then dev1's rcaches 47
         var system = Create([Smmu0], [Pci("dev0"), Pci("dev1", group: "g1")]);
-        var outcomes = system.Run(new FailNth(45), new BusProbe(BusNames.Pci), new DmaMap("dev1", 0x5000, 0x1000, DmaDirections.ToDevice, 0),
+        var outcomes = system.Run(new FailNth(47), new BusProbe(BusNames.Pci), new DmaMap("dev1", 0x5000, 0x1000, DmaDirections.ToDevice, 0),
             new DmaMap("dev0", 0x5000, 0x1000, DmaDirections.ToDevice, 0));
         Assert.Equal(Fails(Errno.OK, Line(Warn.FaultSites.Rcaches, "dev1"), Warn.DmaSetupFailed), outcomes[1]);
         Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0x5000)), outcomes[2]);       // dev1 on dma-direct

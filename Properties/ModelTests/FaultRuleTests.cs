@@ -39,6 +39,33 @@ public class FaultRuleTests
     }
 
     [Fact]
+    public void A_driver_probe_structure_failure_is_admitted_for_the_driver_that_allocates_it_only()
+    {
+        var armed = Armed();
+        var master = armed.Judge(new Probe("dev0"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.ArmSmmuMaster, "dev0")]));
+        Assert.True(master.Allowed);
+        Assert.Null(master.Next.GroupOf("dev0"));
+        Assert.False(master.Next.Dma.FaultPending);
+        // another driver's structure, another device, or an OK answer: not what arm_smmu_probe_device does
+        Assert.False(armed.Judge(new Probe("dev0"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.DeviceDomainInfo, "dev0")])).Allowed);
+        Assert.False(armed.Judge(new Probe("dev0"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.ArmSmmuMaster, "dev1")])).Allowed);
+        Assert.False(armed.Judge(new Probe("dev0"), new Outcome(Errno.OK, null, [Line(Warn.FaultSites.ArmSmmuMaster, "dev0")])).Allowed);
+
+        var virtio = ModelState.Initial(SystemConfig.Default, new Topology(
+            [new IommuSpec("viommu0", DriverNames.Virtio, IommuOptions.None)], [new DeviceSpec("dev0", BusNames.Pci, "viommu0", "g0")]))
+            .Step(new FailNth(3)).Next;
+        foreach (var site in new[] { Warn.FaultSites.ViommuEndpoint, Warn.FaultSites.ViommuProbe, Warn.FaultSites.ViommuProbeReq })
+            Assert.True(virtio.Judge(new Probe("dev0"), new Outcome(Errno.ENOMEM, null, [Line(site, "dev0")])).Allowed);
+        Assert.False(virtio.Judge(new Probe("dev0"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.ArmSmmuMaster, "dev0")])).Allowed);
+
+        var mock = ModelState.Initial(SystemConfig.Default, new Topology(
+            [new IommuSpec("u0", DriverNames.Mock, IommuOptions.None)], [new DeviceSpec("dev0", BusNames.Platform, "u0", "g0")]))
+            .Step(new FailNth(2)).Next;
+        foreach (var site in DriverCapabilities.Vtd.ProbeSites.Concat(DriverCapabilities.Smmuv3.ProbeSites).Concat(DriverCapabilities.Virtio.ProbeSites))
+            Assert.False(mock.Judge(new Probe("dev0"), new Outcome(Errno.ENOMEM, null, [Line(site, "dev0")])).Allowed);
+    }
+
+    [Fact]
     public void A_group_failure_needs_a_new_group_and_a_bus_probe_keeps_the_devices_before_it()
     {
         var armed = Armed();

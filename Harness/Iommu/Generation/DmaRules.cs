@@ -26,7 +26,7 @@ public static class DmaRules
         yield return Op(DmaMap.Entry.Name, MapWeight, s => s.Probed.Count > 0 ? 1 : 0.05, s => s.Emit(MapChoice(s, IommuArgs.Device(s))));
         yield return Op(DmaUnmap.Entry.Name, UnmapWeight, s => s.State.Dma.Debug.Count > 0 ? 1 : 0.02, s => s.Emit(UnmapChoice(s)));
         yield return Op(Tick.Entry.Name, TickWeight, s => s.State.Dma.Groups.Count > 0 ? 1 : 0.05, s => s.Emit(new Tick((ulong)s.Random.Pick(Ticks))));
-        // n by what follows: a probe's allocations come in the kernel's order (dev_iommu, the group, the group_device, the
+        // n by what follows: a probe's allocations come in the kernel's order (dev_iommu, the driver's, the group, the group_device, the
         // default domain and its cookie, the rcaches, the magazines, the flush queue: docs/dma.md), a bus probe's after every
         // device's structures; a map takes at most three table pages, a user domain one struct; a dma_map's IOVA node first.
         yield return Op(FailNth.Entry.Name, FailWeight, s => 1, s =>
@@ -36,7 +36,9 @@ public static class DmaRules
                 var d = s.Pick(s.Fresh);
                 // a bus probe's first allocations are device structures, which hot probes meet too: its n starts later
                 var bus = s.Random.Chance(0.4);
-                var n = !bus ? (s.Random.Chance(0.25) ? 1UL : (ulong)s.Random.Between(2, 10))
+                // a hot probe's guess: its DMA set-up's first allocations (rcaches, per-CPU rcaches, a magazine)
+                var n = !bus ? (s.Random.Chance(0.25) ? 1UL
+                        : s.Random.Chance(0.3) ? ProbeSetupAsks(s, s.Spec(d)) + (ulong)s.Random.Between(1, 3) : (ulong)s.Random.Between(2, 10))
                     : s.Random.Chance(0.5) ? BusSetupAsks(s, s.Spec(d).Bus) + (ulong)s.Random.Between(1, 3) : (ulong)s.Random.Between(4, 16);
                 s.Emit(new FailNth(n));
                 s.Emit(bus ? new BusProbe(s.Spec(d).Bus) : new Probe(s.Devices[d]));
@@ -127,8 +129,9 @@ public static class DmaRules
 
     /// <summary>
     /// The allocations a bus probe of <paramref name="bus"/> makes before its first queued group's DMA set-up, counted in
-    /// the kernel's order (docs/dma.md): per device to probe, <c>dev_iommu</c>, the group when it is new, the
-    /// <c>group_device</c> (the mock refuses a PCI device after its <c>dev_iommu</c>); then that group's domain, its table's
+    /// the kernel's order (docs/dma.md): per device to probe, <c>dev_iommu</c>, the driver's probe_device structures, the
+    /// group when it is new, the <c>group_device</c> (the mock refuses a PCI device after its <c>dev_iommu</c>); then that
+    /// group's domain, its table's
     /// top level and the cookie.
     /// A guess that makes the next 1–3 (rcaches, per-CPU rcaches, a magazine) likely; a wrong one lands elsewhere.
     /// </summary>
@@ -141,15 +144,46 @@ public static class DmaRules
         {
             if (dev.Bus != bus || dev.Iommu is null || s.State.GroupOf(dev.Name) is not null) continue;
             firstDriver ??= s.Topology.FindIommu(dev.Iommu)?.Driver;
-            asks++;
-            if (s.Topology.FindIommu(dev.Iommu)?.Driver == DriverNames.Mock && bus == BusNames.Pci) continue;
-            var alias = s.Topology.Devices.Any(o => o.Iommu == dev.Iommu && o.Group == dev.Group && s.State.GroupOf(o.Name) is not null);
-            if (!alias && groups.Add((dev.Iommu, dev.Group))) asks++;
-            asks++;
+            asks += DeviceAsks(s, dev, groups);
         }
-        // the domain, its table's top level (virtio-iommu allocates none), the cookie
-        return asks + (firstDriver == DriverNames.Virtio ? 2UL : 3UL);
+        return asks + DomainAsks(firstDriver);
     }
+
+    /// <summary>
+    /// The same for a hot probe of <paramref name="dev"/>: its structures, then, when its group is new, the group's
+    /// domain, table top level and cookie. A device joining a group with a domain sets up at once (its IOVA domain
+    /// is initialised unless the group's first set-up failed, when the rcaches come next).
+    /// </summary>
+    private static ulong ProbeSetupAsks(IommuSession s, DeviceSpec dev)
+    {
+        if (dev.Iommu is null) return 1;
+        var groups = new HashSet<(string?, string)>();
+        var asks = DeviceAsks(s, dev, groups);
+        return groups.Count > 0 ? asks + DomainAsks(s.Topology.FindIommu(dev.Iommu!)?.Driver) : asks;
+    }
+
+    // dev_iommu, the driver's probe_device structures, the group when it is new (recorded in groups), the group_device;
+    // the mock refuses a PCI device after its dev_iommu
+    private static ulong DeviceAsks(IommuSession s, DeviceSpec dev, HashSet<(string?, string)> groups)
+    {
+        var driver = s.Topology.FindIommu(dev.Iommu!)?.Driver;
+        if (driver == DriverNames.Mock && dev.Bus == BusNames.Pci) return 1;
+        var alias = s.Topology.Devices.Any(o => o.Iommu == dev.Iommu && o.Group == dev.Group && s.State.GroupOf(o.Name) is not null);
+        var newGroup = !alias && groups.Add((dev.Iommu, dev.Group));
+        return 1 + DriverProbeAsks(driver) + (newGroup ? 1UL : 0) + 1;
+    }
+
+    // the domain, its table's top level (virtio-iommu allocates none), the cookie
+    private static ulong DomainAsks(string? driver) => driver == DriverNames.Virtio ? 2UL : 3UL;
+
+    // probe_device's own allocations (DriverCapabilities.ProbeSites): the master, the device_domain_info, the endpoint
+    // and its PROBE request and the request's copy
+    private static ulong DriverProbeAsks(string? driver) => driver switch
+    {
+        DriverNames.Smmuv3 or DriverNames.Vtd => 1,
+        DriverNames.Virtio => 3,
+        _ => 0,
+    };
 
     private static DmaMap MapChoice(IommuSession s, int device)
     {

@@ -54,14 +54,19 @@ public static partial class OutcomeCatalogue
 
     /// <summary>
     /// What a failed allocation of a device, group, domain, cookie or table page answers (ModelState.Faults.cs): the
-    /// probe's own structures -ENOMEM; a default domain of the global type the DMA fallback (a DMA default -EINVAL), a
+    /// probe's own structures (the core's and the driver's probe_device's) -ENOMEM; a default domain of the global type the DMA fallback (a DMA default -EINVAL), a
     /// requested one -ENOMEM; a user domain -ENOMEM; a map -ENOMEM, a dma_map DMA_MAPPING_ERROR.
     /// </summary>
     private static IEnumerable<(string Op, string Key)> CoreFaultPairs
     {
         get
         {
-            string[] structures = [Dev(Warn.FaultSites.DevIommu), Dev(Warn.FaultSites.Group), Dev(Warn.FaultSites.GroupDevice)];
+            string[] structures =
+            [
+                Dev(Warn.FaultSites.DevIommu), Dev(Warn.FaultSites.ArmSmmuMaster), Dev(Warn.FaultSites.DeviceDomainInfo),
+                Dev(Warn.FaultSites.ViommuEndpoint), Dev(Warn.FaultSites.ViommuProbe), Dev(Warn.FaultSites.ViommuProbeReq),
+                Dev(Warn.FaultSites.Group), Dev(Warn.FaultSites.GroupDevice),
+            ];
             string[] domain = [Dev(Warn.FaultSites.Domain), Dev(Warn.FaultSites.TableRoot), Dev(Warn.FaultSites.Cookie)];
             string page = Warn.FaultInjectionPrefix + Warn.FaultSites.TablePage;
             foreach (var op in new[] { Probe.Entry.Name, BusProbe.Entry.Name })
