@@ -159,7 +159,7 @@ public static class DmaRules
         if (dev.Iommu is null) return 1;
         var groups = new HashSet<(string?, string)>();
         var asks = DeviceAsks(s, dev, groups);
-        return groups.Count > 0 ? asks + DomainAsks(s.Topology.FindIommu(dev.Iommu!)?.Driver) : asks;
+        return groups.Count > 0 ? asks + DomainAsks(s.Topology.FindIommu(dev.Iommu)?.Driver) : asks;
     }
 
     // dev_iommu, the driver's probe_device structures, the group when it is new (recorded in groups), the group_device;
@@ -170,20 +170,15 @@ public static class DmaRules
         if (driver == DriverNames.Mock && dev.Bus == BusNames.Pci) return 1;
         var alias = s.Topology.Devices.Any(o => o.Iommu == dev.Iommu && o.Group == dev.Group && s.State.GroupOf(o.Name) is not null);
         var newGroup = !alias && groups.Add((dev.Iommu, dev.Group));
-        return 1 + DriverProbeAsks(driver) + (newGroup ? 1UL : 0) + 1;
+        var probeSites = (ulong)(Caps(driver)?.ProbeSites.Length ?? 0);
+        return 1 + probeSites + (newGroup ? 1UL : 0) + 1;
     }
 
-    // the domain, its table's top level (virtio-iommu allocates none), the cookie
-    private static ulong DomainAsks(string? driver) => driver == DriverNames.Virtio ? 2UL : 3UL;
+    // the domain, its table's top level (none when the driver's domains have no table: virtio-iommu), the cookie
+    private static ulong DomainAsks(string? driver) =>
+        Caps(driver)?.Paging.Format == PageTableFormat.VirtioDevice ? 2UL : 3UL;
 
-    // probe_device's own allocations (DriverCapabilities.ProbeSites): the master, the device_domain_info, the endpoint
-    // and its PROBE request and the request's copy
-    private static ulong DriverProbeAsks(string? driver) => driver switch
-    {
-        DriverNames.Smmuv3 or DriverNames.Vtd => 1,
-        DriverNames.Virtio => 3,
-        _ => 0,
-    };
+    private static DriverCapabilities? Caps(string? driver) => driver is null ? null : DriverCapabilities.For(driver);
 
     private static DmaMap MapChoice(IommuSession s, int device)
     {
