@@ -68,6 +68,12 @@ public sealed record DriverCapabilities(
     /// </summary>
     public ImmutableArray<string> ProbeSites { get; init; } = [];
 
+    /// <summary>
+    /// The fault sites of the driver's <c>attach_dev</c> for a target that is not BLOCKED-typed (docs/dma.md "Fault
+    /// injection"): met after the driver's own compatibility checks; a failure is that device's -ENOMEM refusal, met once.
+    /// </summary>
+    public ImmutableArray<string> AttachSites { get; init; } = [];
+
     /// <summary>The PASID of the mock's fault injector.</summary>
     public const ulong InjectorPasid = 1024;
 
@@ -112,6 +118,7 @@ public sealed record DriverCapabilities(
     {
         // the endpoint, then (every emulated device has VIRTIO_IOMMU_F_PROBE) the PROBE buffer and its queued request
         ProbeSites = [Warn.FaultSites.ViommuEndpoint, Warn.FaultSites.ViommuProbe, Warn.FaultSites.ViommuProbeReq],
+        AttachSites = [Warn.FaultSites.ViommuAttachReq],
     };
 
     /// <summary>The driver table's entry, or null for an unknown driver.</summary>
@@ -149,7 +156,8 @@ public sealed record DriverCapabilities(
         && DirtyTracking == other.DirtyTracking && HonoursDefDomainType == other.HonoursDefDomainType
         && OptionKnobs.SequenceEqual(other.OptionKnobs) && Paging == other.Paging && Sva == other.Sva && PasidFaultInjector == other.PasidFaultInjector
         && PasidTranslation == other.PasidTranslation && PasidTranslationWhenScalable == other.PasidTranslationWhenScalable
-        && PasidEntryStrict == other.PasidEntryStrict && ProbeSites.SequenceEqual(other.ProbeSites);
+        && PasidEntryStrict == other.PasidEntryStrict && ProbeSites.SequenceEqual(other.ProbeSites)
+        && AttachSites.SequenceEqual(other.AttachSites);
 
     public override int GetHashCode() => HashCode.Combine(Driver, StaticBlockedDefault, IdentityDomain, DeferredFlush);
 }

@@ -126,6 +126,12 @@ public static class Warn
         /// <summary>__viommu_add_req()'s kzalloc of the PROBE request's queued copy (viommu_send_req_sync); names the device.</summary>
         public const string ViommuProbeReq = "viommu_probe_req";
 
+        /// <summary>
+        /// __viommu_add_req()'s kzalloc of an ATTACH request's queued copy (viommu_attach_dev, the identity domain's attach
+        /// too; a blocked domain sends DETACH, not gated), at any switch that attaches the device; names the device.
+        /// </summary>
+        public const string ViommuAttachReq = "viommu_attach_req";
+
         /// <summary>iommu_group_alloc() (kzalloc of struct iommu_group), reached through ops->device_group; names the device.</summary>
         public const string Group = "iommu_group";
 
@@ -155,7 +161,7 @@ public static class Warn
 
         public static readonly IReadOnlyList<string> All =
             [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq,
-             Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq];
+             ViommuAttachReq, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq];
 
         /// <summary>
         /// The IOVA allocator's and the flush queue's sites, whose line names the device when they are met at that device's
@@ -164,9 +170,12 @@ public static class Warn
         /// </summary>
         public static readonly IReadOnlyList<string> AtSetup = [IovaNode, Magazine, Rcaches, CpuRcaches, Fq];
 
+        /// <summary>The sites of a driver's attach_dev (DriverCapabilities.AttachSites): met at any operation that switches a device's domain.</summary>
+        public static readonly IReadOnlyList<string> AtAttach = [ViommuAttachReq];
+
         /// <summary>The sites whose line names the device they were met for (<see cref="Line"/>).</summary>
         public static readonly IReadOnlyList<string> PerDevice =
-            [DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq, Group, GroupDevice, Domain, Cookie, TableRoot];
+            [DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq, ViommuAttachReq, Group, GroupDevice, Domain, Cookie, TableRoot];
 
         /// <summary>The gate's site key: the site, then <c>@</c> and the device for a per-device site.</summary>
         public static string Key(string site, string? dev) => dev is null ? site : site + "@" + dev;

@@ -48,6 +48,7 @@ public static class BugCatalogue
     public const string PasidCdSkipsCfgi = "pasid_cd_skips_cfgi";
     public const string MapFailureNotUnwound = "map_failure_not_unwound";
     public const string PasidTeardownSkipsPcInv = "pasid_teardown_skips_pc_inv";
+    public const string ViommuAttachDropsEndpointEarly = "viommu_attach_drops_endpoint_early";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
@@ -207,8 +208,8 @@ public static class BugCatalogue
             + "Not good.\"), §d#2",
             "the IOVA domain keeps start_pfn after its rcaches failed; the next device of the group finds it initialised, gets "
             + "iommu DMA ops with rcaches == NULL, and its first dma_map dereferences them (an oops)",
-            "fail_nth 8 (after both devices' structures, the domain and the cookie); bus_probe pci (devA, devB in one group: devA's set-up fails [fault_injection_iova_rcaches, "
-            + "dma_setup_failed], devB's \"succeeds\"); dma_map devB -> an IOVA expected, an oops buggy (with hot probes, 4: fail_nth 6; probe devA; probe devB; "
+            "fail_nth 11 (after both devices' structures, the domain, its table root and the cookie); bus_probe pci (devA, devB in one group: devA's set-up fails [fault_injection_iova_rcaches, "
+            + "dma_setup_failed], devB's \"succeeds\"); dma_map devB -> an IOVA expected, an oops buggy (with hot probes, 4: fail_nth 8; probe devA; probe devB; "
             + "dma_map devB)", 3),
         new(FqFreeBeforeFlush,
             "synthetic, after §d#15 (the flush-queue counter rule: an entry is freed only after a flush that started after it "
@@ -241,7 +242,7 @@ public static class BugCatalogue
             + "checks\" made the failure fatal, §d#14",
             "iova_domain_init_rcaches ignores a failed magazine allocation: the DMA set-up succeeds and the CPU's cache holds a "
             + "NULL magazine, which its first fast allocation or free dereferences",
-            "fail_nth 8 (the first magazine, after dev_iommu, group, group_device, domain, cookie, rcaches, cpu rcaches); probe dev0 -> [fault_injection_iova_magazine, dma_setup_failed] expected, the "
+            "fail_nth 10 (the first magazine, after dev_iommu, the master, group, group_device, domain, table root, cookie, rcaches, cpu rcaches); probe dev0 -> [fault_injection_iova_magazine, dma_setup_failed] expected, the "
             + "set-up succeeding buggy (a dma_map on CPU 0 then oopses)", 2),
         new(NoCookieMutex,
             "ac9a5d522bb8 \"iommu/dma: Fix race condition during iova_domain initialization\" (v6.0) undone, §d#1; of the era when "
@@ -298,6 +299,15 @@ public static class BugCatalogue
             + "PASID entry); sva_unbind (entry cleared, still cached) -> the PASID isolation check sees the cached entry reach X's "
             + "page through the live mm (6 steps; through a paging domain: probe; domain_alloc_paging; map; attach_device_pasid; "
             + "device_dma; detach_device_pasid, also 6)", 6, [DriverNames.Vtd], Scalable: true),
+        new(ViommuAttachDropsEndpointEarly,
+            "mainline viommu_attach_dev(): \"if (vdev->vdomain) vdev->vdomain->nr_endpoints--;\" before viommu_send_attach_req, whose "
+            + "__viommu_add_req may fail (kzalloc, GFP_ATOMIC); found by this suite when the ATTACH request asked the fault gate",
+            "a failed ATTACH leaves the old domain one endpoint short while the endpoint is still on it; the core's revert attaches "
+            + "it there again through the same path (short once more, then one back), so the domain the device is on counts no "
+            + "endpoint: the device re-created it empty and the driver replays nothing, and later maps and unmaps send no request",
+            "probe dev0 (virtio); dma_map dev0; domain_alloc_paging dev0 as d1; fail_nth 1; attach_device d1 dev0 -> ENOMEM "
+            + "[fault_injection_viommu_attach_req@dev0] on both sides, but the device's mapping is gone (the isolation check, "
+            + "or a device_dma at the IOVA: OK expected, a translation fault buggy)", 5, [DriverNames.Virtio]),
     ];
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using IommuConformance.Contract;
+using IommuConformance.Implementations.Bugs;
 using IommuConformance.Implementations.Core;
 using IommuConformance.Implementations.Hardware;
 using IommuConformance.Implementations.Hardware.Virtio;
@@ -143,11 +144,15 @@ public sealed class VirtioDriver : IommuOps
     {
         if (vdomain.Viommu != vdev.Viommu) return Errno.EINVAL;
         // The device moves the endpoint and drops the old domain's mappings when it empties; the driver keeps its
-        // domain and replays them when it is attached again.
-        if (vdev.VDomain is VirtioDomain old) old.NrEndpoints--;
-        var ret = SendAttach(vdev, (uint)vdomain.Id, 0);
+        // domain and replays them when it is attached again. The old domain loses its endpoint only once the ATTACH
+        // went through: mainline drops it before the request, so a failed ATTACH (and the core's revert through here)
+        // leaves the domain the endpoint is still on counted short (seeded bug viommu_attach_drops_endpoint_early).
+        var early = _core.Bugs.IsOn(BugCatalogue.ViommuAttachDropsEndpointEarly);
+        if (early && vdev.VDomain is VirtioDomain gone) gone.NrEndpoints--;
+        var ret = SendAttach(vdev, (uint)vdomain.Id, 0, dev.Name);
         _core.Touched.Device(dev.Name);
         if (ret != Errno.OK) return ret;
+        if (!early && vdev.VDomain is VirtioDomain old) old.NrEndpoints--;
         if (vdomain.NrEndpoints == 0)
         {
             ret = vdomain.ReplayMappings();
@@ -161,7 +166,7 @@ public sealed class VirtioDriver : IommuOps
     // viommu_attach_identity_domain: ATTACH with the bypass flag to the identity domain id
     private Errno AttachIdentity(IommuDomain identity, Device dev, ViommuEndpoint vdev)
     {
-        var ret = SendAttach(vdev, (uint)identity.Id, ViommuReq.AttachFBypass);
+        var ret = SendAttach(vdev, (uint)identity.Id, ViommuReq.AttachFBypass, dev.Name);
         _core.Touched.Device(dev.Name);
         if (ret != Errno.OK) return ret;
         if (vdev.VDomain is VirtioDomain old) old.NrEndpoints--;
@@ -169,15 +174,15 @@ public sealed class VirtioDriver : IommuOps
         return Errno.OK;
     }
 
-    // viommu_send_attach_req (one endpoint id per device here)
-    private static Errno SendAttach(ViommuEndpoint vdev, uint domainId, uint flags)
+    // viommu_send_attach_req (one endpoint id per device here); __viommu_add_req's copy asks the gate
+    private static Errno SendAttach(ViommuEndpoint vdev, uint domainId, uint flags, string dev)
     {
         var req = new byte[ViommuReq.AttachBytes];
         req[0] = ViommuReq.Attach;
         BinaryPrimitives.WriteUInt32LittleEndian(req.AsSpan(4), domainId);
         BinaryPrimitives.WriteUInt32LittleEndian(req.AsSpan(8), vdev.Id);
         BinaryPrimitives.WriteUInt32LittleEndian(req.AsSpan(12), flags);
-        return vdev.Viommu.SendReqSync(req, ViommuReq.TailBytes, out _);
+        return vdev.Viommu.SendReqSync(req, ViommuReq.TailBytes, out _, Warn.FaultSites.Key(Warn.FaultSites.ViommuAttachReq, dev));
     }
 
     // viommu_detach_dev: a DETACH from the endpoint's domain; a failure is the kernel's WARN_ON

@@ -86,6 +86,11 @@ public sealed partial class ModelState
                 if (!fresh) setup.Add(spec.Name);
                 else if (!queued.Any(q => q.Id == g.Id)) queued.Add(g);
             }
+            // bus_iommu_probe returns at a group whose first attach failed: that group, the last to get a default domain,
+            // sets up no DMA ops (the groups after it got none at all)
+            if (op is Contract.BusProbe && outcome.Errno != Errno.OK && queued.Count > 0
+                && outcome.Warnings.Contains(Warn.DefaultDomainFirstAttachFailed))
+                queued.RemoveAt(queued.Count - 1);
             foreach (var g in queued) setup.AddRange(g.Members);
         }
         if (op is GroupTypeWrite w && outcome.Errno == Errno.OK && GroupFor(w.Dev) is { } tg)

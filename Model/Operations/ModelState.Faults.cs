@@ -17,7 +17,20 @@ public sealed partial class ModelState
     private string? Injected { get; init; }
 
     private ModelState WithInjected(string? line) =>
-        new(machine, groups, bound, domains, nextSeq) { Pasid = Pasid, Dma = Dma, Injected = line };
+        new(machine, groups, bound, domains, nextSeq) { Pasid = Pasid, Dma = Dma, Injected = line, AttachMark = line is null ? null : new() };
+
+    /// <summary>
+    /// Which ask of the judged step's switches met an injected attach failure (ModelState.SetDomain.cs): the named device's
+    /// first ask for a target its driver allocates for. The gate fails once, so every other ask succeeds; the same ask
+    /// made again (the model re-runs a switch to place its lines) meets it again. One per judgement, shared by the
+    /// states the step makes.
+    /// </summary>
+    private sealed class AttachFaultMark
+    {
+        public (DomainRef Target, DefaultKind? Default)? At { get; set; }
+    }
+
+    private AttachFaultMark? AttachMark { get; init; }
 
     /// <summary>The injected line if it is the allocation at <paramref name="site"/> for device <paramref name="dev"/>.</summary>
     private string? InjectedFor(string dev, string site) =>
@@ -114,6 +127,13 @@ public sealed partial class ModelState
                 var rollover = observed.Warnings.Contains(Warn.Dma32BitRollover) && cleared.WorkaroundApplies(m, g);
                 var failed = cleared.MapFailed(m, g, gd, rollover, rollover ? [Warn.Dma32BitRollover, line] : [line]);
                 return new(failed.Outcome.Equals(observed), failed.Outcome, failed.Next);
+            }
+            // A driver's allocation in attach_dev, at whatever operation switches the named device's domain: that device
+            // refuses with -ENOMEM once (ModelState.SetDomain.cs), the switch unwinds as for any refusal.
+            case var _ when dev is not null && Warn.FaultSites.AtAttach.Contains(site):
+            {
+                var step = cleared.WithInjected(line).StepFaulted(op, null);
+                return new(step.Outcome.Equals(observed), step.Outcome, step.Next.WithInjected(null));
             }
             default:
                 return new(false, Step(op).Outcome, Step(op).Next);

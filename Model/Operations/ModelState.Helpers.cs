@@ -36,6 +36,7 @@ public sealed partial class ModelState
             Pasid = pasid ?? Pasid,
             Dma = dma ?? Dma,
             Injected = Injected,
+            AttachMark = AttachMark,
         };
 
     /// <summary>get_domain's name for a group's current domain.</summary>

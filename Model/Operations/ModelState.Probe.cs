@@ -48,7 +48,8 @@ public sealed partial class ModelState
         if (group.Current is { } current)
         {
             var errno = DeviceAccepts(group, dev, current);
-            return errno == Errno.OK ? (errno, WithGroup(group), warnings, null) : (errno, this, warnings, null);
+            return errno == Errno.OK ? (errno, WithGroup(group), warnings, null)
+                : (errno, this, [.. warnings, .. InjectedAttach(group, dev, current) is { } noAttach ? [noAttach] : Array.Empty<string>()], null);
         }
         if (deferSetup) return (Errno.OK, WithGroup(group), warnings, id);
 

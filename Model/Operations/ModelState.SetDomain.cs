@@ -29,12 +29,46 @@ public sealed partial class ModelState
     private static bool IsBlockedTyped(GroupState g, DomainRef target) =>
         target.Role == DomainRole.Blocking || (target.Role == DomainRole.Default && g.Default == DefaultKind.Blocked);
 
-    /// <summary><c>__iommu_device_set_domain</c> for one device of the group: OK or the device's refusal.</summary>
+    /// <summary>
+    /// <c>__iommu_device_set_domain</c> for one device of the group: OK or the device's refusal, which may be an injected
+    /// failure of the driver's attach (<see cref="InjectedAttach"/>, met at one ask only: <see cref="AttachFaultMark"/>).
+    /// </summary>
     private Errno DeviceAccepts(GroupState g, DeviceSpec dev, DomainRef target)
     {
         UserDomain? user = null;
         if (target.Role == DomainRole.User && !domains.TryGetValue(target.Handle ?? "", out user)) return Errno.ENOENT;
-        return Compatibility.DeviceAccepts(DriverOf(g), dev, IsBlockedTyped(g, target), user);
+        var errno = Compatibility.DeviceAccepts(DriverOf(g), dev, IsBlockedTyped(g, target), user);
+        return errno == Errno.OK && InjectedAttach(g, dev, target) is not null ? Errno.ENOMEM : errno;
+    }
+
+    /// <summary>
+    /// The injected line if this ask of <paramref name="dev"/> for <paramref name="target"/> meets it: an allocation of
+    /// the device's driver in <c>attach_dev</c> (virtio's ATTACH request; a BLOCKED-typed target is a DETACH, which
+    /// allocates nothing here), at the first such ask of the step.
+    /// </summary>
+    private string? InjectedAttach(GroupState g, DeviceSpec dev, DomainRef target)
+    {
+        if (AttachMark is not { } mark || IsBlockedTyped(g, target)) return null;
+        foreach (var site in DriverOf(g).Caps.AttachSites)
+            if (InjectedFor(dev.Name, site) is { } line)
+            {
+                mark.At ??= (target, g.Default);
+                return mark.At == (target, g.Default) ? line : null;
+            }
+        return null;
+    }
+
+    /// <summary>The line of an injected attach failure met by member <paramref name="index"/>'s ask (a refusal's), or by any member's (-1: MUST_SUCCEED asks them all).</summary>
+    private string[] AttachLineMet(GroupState g, DomainRef? target, int index = -1)
+    {
+        if (AttachMark?.At is null || target is not { } t) return [];
+        var i = 0;
+        foreach (var dev in MemberSpecs(g))
+        {
+            if ((index < 0 || i == index) && AttachMark.At == (t, g.Default) && InjectedAttach(g, dev, t) is { } line) return [line];
+            i++;
+        }
+        return [];
     }
 
     /// <summary>The index (in probe order) of the first member that refuses <paramref name="target"/>, with its errno; -1 and OK when all accept.</summary>
@@ -85,6 +119,7 @@ public sealed partial class ModelState
             else if (DeviceAccepts(g, dev, current) == Errno.OK) lagging = lagging.Remove(dev.Name);
             else
             {
+                if (InjectedAttach(g, dev, current) is { } line) warnings.Add(line);
                 warnings.Add(Warn.SetDomainRevertFailed);
                 if (tookTarget) lagging = lagging.SetItem(dev.Name, taken);
             }
@@ -103,7 +138,7 @@ public sealed partial class ModelState
         var (failed, errno) = FirstRefusal(g, target);
         if (errno == Errno.OK) return (errno, g with { Current = target, Lagging = GroupState.NoLag }, []);
         var (reverted, warnings) = Revert(g, failed, On(target));
-        return (errno, reverted, warnings);
+        return (errno, reverted, [.. AttachLineMet(g, target, failed), .. warnings]);
     }
 
     /// <summary>
@@ -117,7 +152,7 @@ public sealed partial class ModelState
         // WARN_ON(!new_domain) → -EINVAL, which the nofail wrapper warns about in turn; the group stays put.
         if (target is null) return (g, [Warn.SetDomainNullDomain, Warn.SetDomainNoFailFailed]);
         var lagging = RefusersKeep(g, g, target);
-        var warnings = lagging.IsEmpty ? Array.Empty<string>() : [Warn.SetDomainNoFailFailed];
+        var warnings = lagging.IsEmpty ? Array.Empty<string>() : [.. AttachLineMet(g, target), Warn.SetDomainNoFailFailed];
         return (g with { Current = target, Lagging = lagging }, warnings);
     }
 
@@ -158,8 +193,9 @@ public sealed partial class ModelState
         (var failed, errno) = FirstRefusal(switched, DomainRef.Default);
         if (errno == Errno.OK) return (Errno.OK, switched with { Default = kind }, lines);
         if (g.Current is null)
-            return (errno, switched with { Lagging = RefusersKeep(switched, g, DomainRef.Default) }, [.. lines, Warn.DefaultDomainFirstAttachFailed]);
+            return (errno, switched with { Lagging = RefusersKeep(switched, g, DomainRef.Default) },
+                [.. lines, .. AttachLineMet(switched, DomainRef.Default), Warn.DefaultDomainFirstAttachFailed]);
         var (reverted, warnings) = Revert(g, failed, HardwareDomain.Dangling);
-        return (errno, reverted, [.. lines, .. warnings]);
+        return (errno, reverted, [.. lines, .. AttachLineMet(switched, DomainRef.Default, failed), .. warnings]);
     }
 }

@@ -42,6 +42,37 @@ public class CoreFaultTests
         Assert.Null(system.TearDownAndAudit());
     }
 
+    [Theory]
+    [InlineData(false, "phys=0x0")]   // the old domain keeps its endpoint: its mapping is still on the device
+    [InlineData(true, null)]          // mainline: counted short, re-created empty by the revert's ATTACH, nothing replayed
+    public void A_virtio_attach_whose_request_fails_is_enomem_and_leaves_the_device_on_its_old_domain(bool mainline, string? phys)
+    {
+        var system = Create([new IommuSpec("viommu0", DriverNames.Virtio, IommuOptions.None)], [Platform("dev0", "viommu0", "g0")],
+            bugs: mainline ? ["viommu_attach_drops_endpoint_early"] : []);
+        var outcomes = system.Run(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"),
+            new DmaMap("dev0", 0, 0x1000, DmaDirections.Bidirectional, 0), new FailNth(1), new AttachGroup("d1", "dev0"),
+            new GetDomain("dev0"), new DeviceDma("dev0", 0xfffffffff000, 4, false));
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0xfffffffff000)), outcomes[2]);
+        Assert.Equal(Fails(Errno.ENOMEM, Line(Warn.FaultSites.ViommuAttachReq, "dev0")), outcomes[4]);
+        Assert.Equal(Outcome.OkWith(DomainNames.Default), outcomes[5]);
+        if (phys is not null) Assert.Equal(Outcome.OkWith(phys), outcomes[6]);
+        else Assert.Equal(Errno.EIO, outcomes[6].Errno);
+    }
+
+    [Fact]
+    public void A_revert_meets_the_failure_when_the_switch_itself_allocated_nothing()
+    {
+        // the blocking domain is refused by the core (require_direct) before the driver is asked; the revert re-attaches
+        // the device to its default, and that ATTACH is the first allocation
+        var system = Create([new IommuSpec("viommu0", DriverNames.Virtio, IommuOptions.None)],
+            [Pci("dev0", iommu: "viommu0") with { RequireDirect = true }]);
+        var outcomes = system.Run(new Probe("dev0"), new FailNth(1), new ClaimDmaOwner("dev0", "o1"),
+            new DmaMap("dev0", 0, 0x1000, DmaDirections.Bidirectional, 0));
+        Assert.Equal(Fails(Errno.EINVAL, Line(Warn.FaultSites.ViommuAttachReq, "dev0"), Warn.SetDomainRevertFailed), outcomes[2]);
+        Assert.Equal(Errno.OK, outcomes[3].Errno);
+        Assert.Null(system.TearDownAndAudit());
+    }
+
     [Fact]
     public void The_mock_driver_allocates_nothing_in_probe_device()
     {

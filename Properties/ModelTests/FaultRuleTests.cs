@@ -66,6 +66,26 @@ public class FaultRuleTests
     }
 
     [Fact]
+    public void A_virtio_attach_failure_is_the_named_devices_enomem_and_the_group_stays_on_its_domain()
+    {
+        var topology = new Topology([new IommuSpec("viommu0", DriverNames.Virtio, IommuOptions.None)],
+            [new DeviceSpec("dev0", BusNames.Platform, "viommu0", "g0"), new DeviceSpec("dev1", BusNames.Platform, "viommu0", "g1")]);
+        var s = ModelState.Initial(SystemConfig.Default, topology);
+        foreach (var op in new Operation[] { new Probe("dev0"), new Probe("dev1"), new DomainAllocPaging("dev0", "d1"), new FailNth(1) })
+            s = s.Step(op).Next;
+        var line = Line(Warn.FaultSites.ViommuAttachReq, "dev0");
+        var judged = s.Judge(new AttachGroup("d1", "dev0"), new Outcome(Errno.ENOMEM, null, [line]));
+        Assert.True(judged.Allowed);
+        Assert.Equal(Outcome.OkWith(DomainNames.Default), judged.Next.Step(new GetDomain("dev0")).Outcome);
+        Assert.False(judged.Next.Dma.FaultPending);
+        // another device's line, a DETACH (the blocking domain allocates nothing here), or another driver's site: refused
+        Assert.False(s.Judge(new AttachGroup("d1", "dev0"), new Outcome(Errno.ENOMEM, null, [Line(Warn.FaultSites.ViommuAttachReq, "dev1")])).Allowed);
+        Assert.False(s.Judge(new ClaimDmaOwner("dev0", "o1"), new Outcome(Errno.ENOMEM, null, [line])).Allowed);
+        Assert.False(Armed(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"))
+            .Judge(new AttachGroup("d1", "dev0"), new Outcome(Errno.ENOMEM, null, [line])).Allowed);
+    }
+
+    [Fact]
     public void A_group_failure_needs_a_new_group_and_a_bus_probe_keeps_the_devices_before_it()
     {
         var armed = Armed();

@@ -174,9 +174,11 @@ public static class DmaRules
         return 1 + probeSites + (newGroup ? 1UL : 0) + 1;
     }
 
-    // the domain, its table's top level (none when the driver's domains have no table: virtio-iommu), the cookie
-    private static ulong DomainAsks(string? driver) =>
-        Caps(driver)?.Paging.Format == PageTableFormat.VirtioDevice ? 2UL : 3UL;
+    // the domain, its table's top level (none when the driver's domains have no table: virtio-iommu), the first
+    // member's attach_dev allocations (virtio's ATTACH request), the cookie
+    private static ulong DomainAsks(string? driver) => 2UL
+        + (Caps(driver)?.Paging.Format == PageTableFormat.VirtioDevice ? 0UL : 1UL)
+        + (ulong)(Caps(driver)?.AttachSites.Length ?? 0);
 
     private static DriverCapabilities? Caps(string? driver) => driver is null ? null : DriverCapabilities.For(driver);
 
