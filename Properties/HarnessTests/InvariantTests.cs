@@ -1,3 +1,4 @@
+using IommuConformance.Contract;
 using IommuConformance.Harness.Iommu.Invariants;
 using IommuConformance.Harness.Iommu.Execution;
 using IommuConformance.Implementations;
@@ -127,5 +128,19 @@ public class InvariantTests
         Assert.Null(Atomicity.Violation(noBlocking, before)); // the static blocked domain #11, got on the way
         var downgraded = before with { Domains = [.. before.Domains.Select(d => d.Id == 10 ? d with { Type = "DMA" } : d)] };
         Assert.Null(Atomicity.Violation(before, downgraded));
+    }
+
+    [Fact]
+    public void Atomicity_lets_a_revert_put_a_lagging_member_back_on_the_groups_domain_and_nowhere_else()
+    {
+        var good = Fixtures.GoodSnapshot();
+        var lagging = good.WithDevice("dev0", d => d with { Context = new HwContext(HwContextKind.Abort, 11) });
+        string? Judge(SystemSnapshot after) =>
+            Atomicity.Violation(Atomicity.Changes(lagging, after), Outcome.Of(Errno.EINVAL), id => after.Groups.SingleOrDefault(g => g.Id == id));
+        Assert.Null(Judge(good));   // back on the group's domain #10
+        Assert.NotNull(Judge(lagging.WithDevice("dev0", d => d with { Context = new HwContext(HwContextKind.Translate, 12) })));
+        Assert.NotNull(Judge(good.WithDevice("dev0", d => d with { DriverBound = true })));
+        // a member already on the group's domain that moves is still a change
+        Assert.NotNull(Atomicity.Violation(Atomicity.Changes(good, lagging), Outcome.Of(Errno.EINVAL), id => good.Groups.SingleOrDefault(g => g.Id == id)));
     }
 }

@@ -8,7 +8,8 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// of this slice (docs/operations.md): the blocking domain that take-ownership got on the way (static or new) stays
 /// with the group, a DMA-FQ default domain downgraded to DMA on an instance without DEFERRED_FLUSH stays
 /// downgraded, and a default domain whose first attach failed stays the group's default (and current) domain when
-/// the group keeps other members (left by an aborted bus probe). Judged on the objects the step touched, compared structurally.
+/// the group keeps other members (left by an aborted bus probe); a member left off the group's domain by an earlier
+/// failure that the revert puts back on it. Judged on the objects the step touched, compared structurally.
 /// </summary>
 public static class Atomicity
 {
@@ -24,6 +25,10 @@ public static class Atomicity
         var revertFailed = outcome.Warnings.Contains(Warn.SetDomainRevertFailed);
         bool Unreverted(DeviceSnapshot d) => d.GroupId is { } id
             && (revertFailed || noRevert.Contains(id) || (groupNow?.Invoke(id) is { DomainId: null } && !changes.Any(c => c.Before is GroupSnapshot b && b.Id == id)));
+        // The revert re-attaches every member up to the refusing one to group->domain, so a member an earlier failure
+        // left elsewhere (a refused revert or MUST_SUCCEED switch) comes back to the group's domain, and only there.
+        bool Rejoined(DeviceSnapshot before, DeviceSnapshot after) => before.GroupId is { } id
+            && groupNow?.Invoke(id) is { DomainId: { } current } && after.Context.DomainId == current && before.Context.DomainId != current;
         var kept = new HashSet<int>();
         foreach (var c in changes)
             if (c is { Before: GroupSnapshot { BlockingDomainId: null }, After: GroupSnapshot { BlockingDomainId: { } b } g } && g.DomainId != b)
@@ -38,7 +43,8 @@ public static class Atomicity
         var differences = new List<string>();
         foreach (var c in changes)
             if (!Same(Undo(c.Before, c.After, kept), c.Before) && !(c.Before is null && c.After is DomainSnapshot d && kept.Contains(d.Id))
-                && !(c is { Before: DeviceSnapshot db, After: DeviceSnapshot da } && da == db with { Context = da.Context } && Unreverted(db)))
+                && !(c is { Before: DeviceSnapshot db, After: DeviceSnapshot da } && da == db with { Context = da.Context }
+                     && (Unreverted(db) || Rejoined(db, da))))
                 differences.Add($"  before: {Show(c.Before)}\n  after:  {Show(c.After)}");
         return differences.Count == 0 ? null
             : $"c.10: the failed step ({outcome}) changed the state:\n{string.Join("\n", differences.Take(4))}";
