@@ -74,6 +74,15 @@ public sealed record DriverCapabilities(
     /// </summary>
     public ImmutableArray<string> AttachSites { get; init; } = [];
 
+    /// <summary>
+    /// What a DMA by a device no attach has reached since its probe (its first attach failed) meets while its group
+    /// has a domain: the entry the IOMMU's reset left. VT-d a context entry not present, virtio an endpoint the device
+    /// has not attached with config.bypass cleared: <c>blocked</c>; smmuv3 the invalid STE the emulation's reset leaves
+    /// (C_BAD_STE, where the kernel's own writes abort ones) and the mock's empty record: <c>no_domain</c>
+    /// (docs/hardware.md, "Fault vocabulary").
+    /// </summary>
+    public string NeverAttachedFault { get; init; } = DmaFaults.Blocked;
+
     /// <summary>The PASID of the mock's fault injector.</summary>
     public const ulong InjectorPasid = 1024;
 
@@ -90,13 +99,16 @@ public sealed record DriverCapabilities(
     public static readonly DriverCapabilities Smmuv3 = new(DriverNames.Smmuv3, [BusNames.Pci, BusNames.Platform],
         StaticBlockedDefault: false, IdentityDomain: true, DeferredFlush: true, DomainPerInstance: true,
         DirtyTracking: false, HonoursDefDomainType: true, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob],
-        Paging: PageTableCaps.Smmuv3) { Sva = true, PasidTranslation = true, ProbeSites = [Warn.FaultSites.ArmSmmuMaster] };
+        Paging: PageTableCaps.Smmuv3)
+    {
+        Sva = true, PasidTranslation = true, ProbeSites = [Warn.FaultSites.ArmSmmuMaster], NeverAttachedFault = DmaFaults.NoDomain,
+    };
 
     /// <summary>The iommufd selftest mock: its private bus (platform), a static BLOCKED default, dirty tracking.</summary>
     public static readonly DriverCapabilities Mock = new(DriverNames.Mock, [BusNames.Platform],
         StaticBlockedDefault: true, IdentityDomain: false, DeferredFlush: false, DomainPerInstance: false,
         DirtyTracking: true, HonoursDefDomainType: false, OptionKnobs: [],
-        Paging: PageTableCaps.Mock) { PasidFaultInjector = true };
+        Paging: PageTableCaps.Mock) { PasidFaultInjector = true, NeverAttachedFault = DmaFaults.NoDomain };
 
     /// <summary>
     /// Intel VT-d: PCI devices only, static blocked and identity domains, a paging domain may span IOMMUs, deferred
@@ -157,7 +169,7 @@ public sealed record DriverCapabilities(
         && OptionKnobs.SequenceEqual(other.OptionKnobs) && Paging == other.Paging && Sva == other.Sva && PasidFaultInjector == other.PasidFaultInjector
         && PasidTranslation == other.PasidTranslation && PasidTranslationWhenScalable == other.PasidTranslationWhenScalable
         && PasidEntryStrict == other.PasidEntryStrict && ProbeSites.SequenceEqual(other.ProbeSites)
-        && AttachSites.SequenceEqual(other.AttachSites);
+        && AttachSites.SequenceEqual(other.AttachSites) && NeverAttachedFault == other.NeverAttachedFault;
 
     public override int GetHashCode() => HashCode.Combine(Driver, StaticBlockedDefault, IdentityDomain, DeferredFlush);
 }

@@ -53,7 +53,7 @@ public sealed partial class ModelState
     /// <c>device_dma {dev, iova, size, write, pasid?}</c> — the DMA test device: size 0 or a wrap → EINVAL; a device
     /// behind no IOMMU reaches iova itself. Else through the domain the device's hardware is on (<see cref="HardwareOf"/>:
     /// its group's current domain, unless a refused MUST_SUCCEED switch or revert left it behind; a PASID: <see cref="PasidRoute"/>):
-    /// no group, or nothing attached since its probe → EIO <c>no_domain</c>;
+    /// no group → EIO <c>no_domain</c>; nothing attached since its probe → the driver's <see cref="DriverCapabilities.NeverAttachedFault"/>;
     /// blocking (also a BLOCKED default) → EIO <c>blocked</c>; identity → OK iova; a DMA default domain (the DMA API
     /// maps nothing here) → EIO <c>translation</c>; a user domain: every byte in order must be mapped
     /// (<c>translation</c>) with the right the access needs (<c>permission</c>; on LPAE stage 1 a <c>w</c> leaf is
@@ -84,7 +84,7 @@ public sealed partial class ModelState
         if (spec.Iommu is null) return DmaRoute.Identity;
         if (pasid > 0) return PasidRoute(spec, pasid);   // PASID 0 is IOMMU_NO_PASID: the RID's own
         if (GroupFor(dev) is not { } g) return DmaRoute.Faulting(DmaFaults.NoDomain);
-        var route = RouteThrough(g, HardwareOf(g, dev));
+        var route = RouteThrough(g, HardwareOf(g, dev), machine.Driver(spec.Iommu)?.Caps.NeverAttachedFault ?? DmaFaults.NoDomain);
         return g.Current is null ? route.FaultingAs(DmaFaults.NoDomain) : route;
     }
 
@@ -114,11 +114,12 @@ public sealed partial class ModelState
     /// <summary>
     /// Through what the device's hardware is on (<paramref name="hw"/>) in group <paramref name="g"/>: blocking (also a
     /// BLOCKED default) → <c>blocked</c>; identity → 1:1; a DMA default domain → the DMA API's mappings; a live user
-    /// domain → its mappings; a freed one → <c>translation</c>; nothing attached since the probe → <c>no_domain</c>.
+    /// domain → its mappings; a freed one → <c>translation</c>; nothing attached since the probe (a failed first attach)
+    /// → <paramref name="neverAttached"/>, the driver's <see cref="DriverCapabilities.NeverAttachedFault"/>.
     /// </summary>
-    private DmaRoute RouteThrough(GroupState g, HardwareDomain hw)
+    private DmaRoute RouteThrough(GroupState g, HardwareDomain hw, string neverAttached)
     {
-        if (hw.Domain is not { } domain) return DmaRoute.Faulting(hw.Freed ? DmaFaults.Translation : DmaFaults.NoDomain);
+        if (hw.Domain is not { } domain) return DmaRoute.Faulting(hw.Freed ? DmaFaults.Translation : neverAttached);
         switch (domain.Role)
         {
             case DomainRole.Blocking:

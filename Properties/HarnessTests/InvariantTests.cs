@@ -81,6 +81,31 @@ public class InvariantTests
         Assert.False(InvariantChecker.FusedPassHolds(Parked(12), Context()));
     }
 
+    /// <summary>
+    /// A requireDirect device whose first attach failed keeps the reset's abort entry while its group has a domain
+    /// (<see cref="InvariantContext.NeverAttached"/>); a device that merely lags (its entry on an old domain) does not
+    /// get the abort half of c.7 waived.
+    /// </summary>
+    [Fact]
+    public void C7_abort_half_is_waived_only_for_a_never_attached_device()
+    {
+        var parked = Fixtures.GoodSnapshot() with
+        {
+            Devices = [.. Fixtures.GoodSnapshot().Devices.Select(d => d.Name == "rd" ? d with { GroupId = 2, Context = Abort } : d)],
+            Groups = [.. Fixtures.GoodSnapshot().Groups, new GroupSnapshot(2, "smmu0", "g1", ["rd"], 12, 12, null, null, 0, 1)],
+            Domains = [.. Fixtures.GoodSnapshot().Domains, new DomainSnapshot(12, "DMA", "smmuv3", null, null, false, null)],
+        };
+        var lagging = Context();
+        lagging.LaggingDevices.Add("rd");
+        Assert.Contains(InvariantChecker.AllViolations(parked, lagging), v => v.StartsWith("c.7:", StringComparison.Ordinal));
+        Assert.False(InvariantChecker.FusedPassHolds(parked, lagging));
+        var neverAttached = Context();
+        neverAttached.LaggingDevices.Add("rd");
+        neverAttached.NeverAttached.Add("rd");
+        Assert.DoesNotContain(InvariantChecker.AllViolations(parked, neverAttached), v => v.StartsWith("c.7:", StringComparison.Ordinal));
+        Assert.True(InvariantChecker.FusedPassHolds(parked, neverAttached));
+    }
+
     [Theory]
     [MemberData(nameof(Broken))]
     public void The_fused_pass_sees_each_broken_snapshot(string id, Func<SystemSnapshot, SystemSnapshot> breakIt)
@@ -135,12 +160,22 @@ public class InvariantTests
     {
         var good = Fixtures.GoodSnapshot();
         var lagging = good.WithDevice("dev0", d => d with { Context = new HwContext(HwContextKind.Abort, 11) });
-        string? Judge(SystemSnapshot after) =>
-            Atomicity.Violation(Atomicity.Changes(lagging, after), Outcome.Of(Errno.EINVAL), id => after.Groups.SingleOrDefault(g => g.Id == id));
+        HwContext? ContextOf(SystemSnapshot after, int id) =>
+            after.Groups.SingleOrDefault(g => g.Id == id) is { DomainId: { } d } && after.Domains.SingleOrDefault(x => x.Id == d) is { } domain
+                ? StructuralInvariants.ExpectedContext(domain) : null;
+        string? Judge(SystemSnapshot after) => Atomicity.Violation(Atomicity.Changes(lagging, after), Outcome.Of(Errno.EINVAL),
+            id => after.Groups.SingleOrDefault(g => g.Id == id), id => ContextOf(after, id));
         Assert.Null(Judge(good));   // back on the group's domain #10
         Assert.NotNull(Judge(lagging.WithDevice("dev0", d => d with { Context = new HwContext(HwContextKind.Translate, 12) })));
         Assert.NotNull(Judge(good.WithDevice("dev0", d => d with { DriverBound = true })));
         // a member already on the group's domain that moves is still a change
-        Assert.NotNull(Atomicity.Violation(Atomicity.Changes(good, lagging), Outcome.Of(Errno.EINVAL), id => good.Groups.SingleOrDefault(g => g.Id == id)));
+        Assert.NotNull(Atomicity.Violation(Atomicity.Changes(good, lagging), Outcome.Of(Errno.EINVAL),
+            id => good.Groups.SingleOrDefault(g => g.Id == id), id => ContextOf(good, id)));
+        // an identity domain puts its members on bypass, whatever the id the entry names
+        var identity = good with { Domains = [.. good.Domains.Select(d => d.Id == 10 ? d with { Type = "identity" } : d)] };
+        var onBypass = identity.WithDevice("dev0", d => d with { Context = new HwContext(HwContextKind.Bypass, null) });
+        var blocked = identity.WithDevice("dev0", d => d with { Context = new HwContext(HwContextKind.Abort, 11) });
+        Assert.Null(Atomicity.Violation(Atomicity.Changes(blocked, onBypass), Outcome.Of(Errno.EINVAL),
+            id => onBypass.Groups.SingleOrDefault(g => g.Id == id), id => ContextOf(onBypass, id)));
     }
 }

@@ -13,7 +13,10 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// </summary>
 public static class Atomicity
 {
-    public static string? Violation(IReadOnlyList<ObjectChange> changes, Outcome outcome, Func<int, GroupSnapshot?>? groupNow = null)
+    /// <param name="groupNow">The group of an id after the step.</param>
+    /// <param name="contextNow">The hardware context the current domain of the group of an id puts its members on.</param>
+    public static string? Violation(IReadOnlyList<ObjectChange> changes, Outcome outcome, Func<int, GroupSnapshot?>? groupNow = null,
+        Func<int, HwContext?>? contextNow = null)
     {
         // __iommu_group_set_domain_internal() does not revert a failed switch of a group with no current domain
         // ("leave group->domain as NULL and let release clean everything up"): the devices switched before the
@@ -28,7 +31,7 @@ public static class Atomicity
         // The revert re-attaches every member up to the refusing one to group->domain, so a member an earlier failure
         // left elsewhere (a refused revert or MUST_SUCCEED switch) comes back to the group's domain, and only there.
         bool Rejoined(DeviceSnapshot before, DeviceSnapshot after) => before.GroupId is { } id
-            && groupNow?.Invoke(id) is { DomainId: { } current } && after.Context.DomainId == current && before.Context.DomainId != current;
+            && contextNow?.Invoke(id) is { } expected && after.Context == expected && before.Context != expected;
         var kept = new HashSet<int>();
         foreach (var c in changes)
             if (c is { Before: GroupSnapshot { BlockingDomainId: null }, After: GroupSnapshot { BlockingDomainId: { } b } g } && g.DomainId != b)

@@ -17,6 +17,8 @@ public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
 {
     private readonly List<ObjectChange> _changes = [];
     private readonly Func<int, GroupSnapshot?> _groupOf = id => run.View.Group(id);
+    private readonly Func<int, HwContext?> _contextOf = id => run.View.Group(id) is { DomainId: { } d } && run.View.Domain(d) is { } domain
+        ? StructuralInvariants.ExpectedContext(domain) : null;
 
     public string Name => "state";
 
@@ -30,7 +32,7 @@ public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
         Refresh(system.Touched);
         // bus_iommu_probe() is not atomic: an aborted bus probe keeps the devices and groups it set up before the error.
         var atomicity = invariants && step.Checked && step.Observed.Errno != Errno.OK && step.Op is not BusProbe
-            ? Atomicity.Violation(_changes, step.Observed, _groupOf) : null;
+            ? Atomicity.Violation(_changes, step.Observed, _groupOf, _contextOf) : null;
 
         string? unreported = null;
         if (step.Sweep && step.Checked)

@@ -13,6 +13,8 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// <item>a refused MUST_SUCCEED switch or revert (warned <c>set_domain_nofail_failed</c> /
 /// <c>set_domain_revert_failed</c>, or <c>default_domain_first_attach_failed</c> in a bus probe): the hardware halves of c.2, c.7, c.9 for the members of that group, each until a
 /// later successful step rewrites its context to match its group's domain;</item>
+/// <item>of those, a device whose first attach failed (the model's hardware entry is still <c>Unattached</c>): also the
+/// abort half of c.7, while it lags;</item>
 /// <item>a refused attach of a group without a current domain (no warning: the kernel does not revert it): the same, for
 /// the members the model says it left on the new domain (<c>ModelState.LaggingMembers</c>).</item>
 /// </list>
@@ -60,6 +62,15 @@ internal static class Waivers
             foreach (var c in changes)
                 if (c.After is DeviceSnapshot d && Matches(run, d)) context.LaggingDevices.Remove(d.Name);
         if (context.LaggingDevices.Count > 0) DropReleasedDevices(context, view);
+        if (context.LaggingDevices.Count > 0 || context.NeverAttached.Count > 0) MarkNeverAttached(run, context);
+    }
+
+    // Which lagging devices the model says no attach has reached since their probe.
+    private static void MarkNeverAttached(IommuRun run, Invariants.InvariantContext context)
+    {
+        context.NeverAttached.Clear();
+        foreach (var d in context.LaggingDevices)
+            if (run.Model.State.HardwareDomainOf(d) == IommuConformance.Model.State.HardwareDomain.Unattached) context.NeverAttached.Add(d);
     }
 
     // Apart from Observe, so that their closures are allocated only when there is something to prune.

@@ -66,7 +66,7 @@ internal static class FusedInvariants
             if (s.Group(id) is not { } g || !g.Members.Contains(d.Name)) return false; // c.1
             if (spec is { RequireDirect: true } && g.DomainId is not null) // c.7, from the group's first attach on
             {
-                if (d.Context.Kind == Implementations.HwContextKind.Abort) return false;
+                if (d.Context.Kind == Implementations.HwContextKind.Abort && !context.IsNeverAttached(d.Name)) return false;
                 if (!lagging && (g.DomainId == g.BlockingDomainId || s.Domain(g.DomainId)?.Type == GroupTypeStrings.Blocked)) return false;
             }
         }

@@ -36,6 +36,16 @@ public sealed class InvariantContext
     /// </summary>
     public HashSet<string> LaggingDevices { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The lagging devices whose hardware was never attached since their probe (a failed first attach: the model's
+    /// <c>HardwareDomain.Unattached</c>): the entry is what the IOMMU's reset left, an abort even for a requireDirect
+    /// device, so the hardware half of c.7 is waived for them as long as they lag.
+    /// </summary>
+    public HashSet<string> NeverAttached { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether the device is <see cref="NeverAttached"/>; no hashing while none is.</summary>
+    public bool IsNeverAttached(string device) => NeverAttached.Count > 0 && NeverAttached.Contains(device);
+
     /// <summary>How many entries of the hardware error log earlier steps have judged (c.9 judges each error once).</summary>
     public int HardwareErrorsJudged { get; set; }
 

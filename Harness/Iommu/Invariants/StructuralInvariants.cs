@@ -148,7 +148,9 @@ public static class StructuralInvariants
             // without a default domain): the entry is what the IOMMU's reset or the device's last release left, which
             // on VT-d (a not-present context entry) and on a release to BLOCKED is exactly the blocking domain's abort.
             if (s.Group(id) is not { DomainId: not null } g) continue;
-            if (d.Context.Kind == HwContextKind.Abort) return $"requireDirect device {d.Name}'s hardware context is abort";
+            // A device whose first attach failed keeps the entry the IOMMU's reset left, an abort (NeverAttached).
+            if (d.Context.Kind == HwContextKind.Abort && !context.IsNeverAttached(name))
+                return $"requireDirect device {d.Name}'s hardware context is abort";
             // After a refused MUST_SUCCEED switch the kernel moves group->domain regardless (LaggingDevices).
             if (!context.LaggingDevices.Contains(name)
                 && (g.DomainId == g.BlockingDomainId || s.Domain(g.DomainId)?.Type == GroupTypeStrings.Blocked))
