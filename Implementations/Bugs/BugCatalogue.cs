@@ -305,7 +305,7 @@ public static class BugCatalogue
             "a failed ATTACH leaves the old domain one endpoint short while the endpoint is still on it; the core's revert attaches "
             + "it there again through the same path (short once more, then one back), so the domain the device is on counts no "
             + "endpoint: the device re-created it empty and the driver replays nothing, and later maps and unmaps send no request",
-            "probe dev0 (virtio); dma_map dev0; domain_alloc_paging dev0 as d1; fail_nth 1; attach_device d1 dev0 -> ENOMEM "
+            "probe dev0 (virtio); domain_alloc_paging dev0 as d1; dma_map dev0; fail_nth 1; attach_group d1 dev0 -> ENOMEM "
             + "[fault_injection_viommu_attach_req@dev0] on both sides, but the device's mapping is gone (the isolation check, "
             + "or a device_dma at the IOVA: OK expected, a translation fault buggy)", 5, [DriverNames.Virtio]),
     ];

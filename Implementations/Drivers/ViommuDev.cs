@@ -110,7 +110,7 @@ public sealed class ViommuDev
 
     /// <summary>
     /// The machine's fault gate for one of the driver's own allocations (a mapping-tree node, a MAP request's buffer):
-    /// true when it must fail. The map path and the endpoint's PROBE ask it (docs/dma.md, "Fault injection": ATTACH, DETACH
+    /// true when it must fail. The endpoint's PROBE, the ATTACH and the map path ask it (docs/dma.md, "Fault injection": DETACH
     /// and UNMAP requests are not gated).
     /// </summary>
     internal bool AllocFails(string site) => _allocator.TableGate?.ShouldFail(site) == true;
