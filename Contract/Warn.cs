@@ -159,9 +159,15 @@ public static class Warn
         /// <summary>__viommu_add_req()'s kzalloc of a MAP request's buffer, at a map into a domain with endpoints.</summary>
         public const string ViommuMapReq = "viommu_map_req";
 
+        /// <summary>
+        /// __viommu_add_req()'s kzalloc of an UNMAP request's buffer, at an unmap (iommu_unmap, or dma_unmap's) of a domain
+        /// with endpoints: the request is not sent, viommu_unmap_pages answers 0, and the device keeps the mapping.
+        /// </summary>
+        public const string ViommuUnmapReq = "viommu_unmap_req";
+
         public static readonly IReadOnlyList<string> All =
             [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq,
-             ViommuAttachReq, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq];
+             ViommuAttachReq, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq, ViommuUnmapReq];
 
         /// <summary>
         /// The IOVA allocator's and the flush queue's sites, whose line names the device when they are met at that device's

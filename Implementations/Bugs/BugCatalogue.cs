@@ -49,6 +49,7 @@ public static class BugCatalogue
     public const string MapFailureNotUnwound = "map_failure_not_unwound";
     public const string PasidTeardownSkipsPcInv = "pasid_teardown_skips_pc_inv";
     public const string ViommuAttachDropsEndpointEarly = "viommu_attach_drops_endpoint_early";
+    public const string ViommuUnmapForgetsOnFailedReq = "viommu_unmap_forgets_on_failed_req";
 
     public static IReadOnlyList<SeededBug> All { get; } =
     [
@@ -308,6 +309,15 @@ public static class BugCatalogue
             "probe dev0 (virtio); domain_alloc_paging dev0 as d1; dma_map dev0; fail_nth 1; attach_group d1 dev0 -> ENOMEM "
             + "[fault_injection_viommu_attach_req@dev0] on both sides, but the device's mapping is gone (the isolation check, "
             + "or a device_dma at the IOVA: OK expected, a translation fault buggy)", 5, [DriverNames.Virtio]),
+        new(ViommuUnmapForgetsOnFailedReq,
+            "mainline viommu_unmap_pages(): viommu_del_mappings() before viommu_add_req(), whose __viommu_add_req may fail "
+            + "(kzalloc, GFP_ATOMIC) and then answers 0; found by this suite when the UNMAP request asked the fault gate",
+            "an UNMAP request that cannot be queued leaves the mapping in the device and gone from the driver's tree: the "
+            + "driver and its hardware disagree (iova_to_phys answers 0 while a DMA still reaches the page, and a later map "
+            + "of the range is refused by the device)",
+            "probe dev0 (virtio); dma_map dev0 as i1; fail_nth 1; dma_unmap dev0 i1 -> [fault_injection_viommu_unmap_req, "
+            + "dma_unmap_size_mismatch] on both sides, the driver's tree empty while the device keeps the mapping (the page-table "
+            + "check's driver/hardware agreement)", 4, [DriverNames.Virtio]),
     ];
 
     /// <summary>

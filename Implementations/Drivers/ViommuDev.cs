@@ -109,11 +109,17 @@ public sealed class ViommuDev
     }
 
     /// <summary>
-    /// The machine's fault gate for one of the driver's own allocations (a mapping-tree node, a MAP request's buffer):
-    /// true when it must fail. The endpoint's PROBE, the ATTACH and the map path ask it (docs/dma.md, "Fault injection": DETACH
-    /// and UNMAP requests are not gated).
+    /// The machine's fault gate for one of the driver's own allocations (a mapping-tree node, a request's buffer): true
+    /// when it must fail. The endpoint's PROBE, the ATTACH, the map and the unmap paths ask it (docs/dma.md, "Fault
+    /// injection": DETACH requests are not gated).
     /// </summary>
     internal bool AllocFails(string site) => _allocator.TableGate?.ShouldFail(site) == true;
+
+    /// <summary>Requests queued and not waited for yet (the device may not have seen them).</summary>
+    public int QueuedRequests
+    {
+        get { lock (_requestLock) return _requests.Count; }
+    }
 
     /// <summary>viommu_sync_req: kick and wait for every queued request.</summary>
     public void SyncReq()

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using IommuConformance.Contract;
+using IommuConformance.Implementations.Bugs;
 using IommuConformance.Implementations.Core;
 using IommuConformance.Implementations.Hardware;
 using IommuConformance.Implementations.Hardware.Virtio;
@@ -15,8 +16,8 @@ namespace IommuConformance.Implementations.Drivers;
 /// </summary>
 public sealed class VirtioDomain : PagingDomain
 {
-    internal VirtioDomain(int id, IommuDomainOps ops, ViommuDev viommu)
-        : this(id, ops, viommu, new ViommuPgtable(viommu, (uint)id)) { }
+    internal VirtioDomain(int id, IommuDomainOps ops, ViommuDev viommu, BugSwitches bugs)
+        : this(id, ops, viommu, new ViommuPgtable(viommu, (uint)id, bugs)) { }
 
     private VirtioDomain(int id, IommuDomainOps ops, ViommuDev viommu, ViommuPgtable pgtable)
         : base(id, ops, DriverNames.Virtio, pgtable)
@@ -73,7 +74,7 @@ public sealed class VirtioDomain : PagingDomain
 /// viommu_iova_to_phys) behind the core's loops. No table lives in memory: <see cref="TableFrames"/> is 0, and
 /// <see cref="Walk"/> answers from the driver's tree (the hardware translates through the device's own map).
 /// </summary>
-internal sealed class ViommuPgtable(ViommuDev viommu, uint domainId) : IIoPgtableOps
+internal sealed class ViommuPgtable(ViommuDev viommu, uint domainId, BugSwitches bugs) : IIoPgtableOps
 {
     private bool _freed;
 
@@ -149,7 +150,10 @@ internal sealed class ViommuPgtable(ViommuDev viommu, uint domainId) : IIoPgtabl
     // viommu_unmap_pages: out of the driver's tree; if that covered the request, one UNMAP of what it removed. Linux
     // deletes from its tree before it knows the total (fewer bytes than asked: 0, yet gone from the tree and not from
     // the device) and sends [iova, iova + unmapped - 1], which a hole makes straddle a MAP the device then keeps; this
-    // driver deletes only a covering set and sends the span it removed (docs/hardware.md, "virtio").
+    // driver deletes only a covering set and sends the span it removed (docs/hardware.md, "virtio"). Linux also deletes
+    // before it sends, so a request that cannot be queued (__viommu_add_req's kzalloc) answers 0 with the mapping gone
+    // from the tree and kept by the device; this driver sends first and deletes only what the device was asked to drop
+    // (seeded bug viommu_unmap_forgets_on_failed_req is mainline's order).
     public ulong UnmapPages(ulong iova, ulong pgsize, ulong pgcount, IotlbGather gather)
     {
         if (_freed) return 0;
@@ -159,10 +163,13 @@ internal sealed class ViommuPgtable(ViommuDev viommu, uint domainId) : IIoPgtabl
         ulong unmapped = 0;
         foreach (var m in hit) unmapped += m.Size;
         if (hit.Count == 0 || unmapped < size) return 0;
-        DelMappings(iova, end);
         // The device already removed all mappings after the last detach.
-        if (NrEndpoints == 0) return unmapped;
-        return viommu.AddReq(UnmapRequest(domainId, iova, hit.Max(m => m.Last))) == Errno.OK ? unmapped : 0;
+        if (NrEndpoints == 0) return DelMappings(iova, end);
+        var forgetFirst = bugs.IsOn(BugCatalogue.ViommuUnmapForgetsOnFailedReq);
+        if (forgetFirst) DelMappings(iova, end);
+        if (viommu.AddReq(UnmapRequest(domainId, iova, hit.Max(m => m.Last)), Warn.FaultSites.ViommuUnmapReq) != Errno.OK) return 0;
+        if (!forgetFirst) DelMappings(iova, end);
+        return unmapped;
     }
 
     // The mappings viommu_del_mappings would take: from the first overlapping one, in start order, until one starts

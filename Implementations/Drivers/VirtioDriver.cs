@@ -116,7 +116,7 @@ public sealed class VirtioDriver : IommuOps
         // The granule must not exceed the CPU page size.
         if ((vdev.Viommu.PgsizeBitmap & (~vdev.Viommu.PgsizeBitmap + 1)) > 0x1000) return Errno.ENODEV;
         if (_core.AllocFails(Warn.FaultSites.Domain, dev)) return Errno.ENOMEM;   // viommu_domain_alloc_paging(): kzalloc
-        domain = new VirtioDomain(_core.AllocDomainId(), _domainOps, vdev.Viommu) { Iommu = dev.Iommu.IommuDev };
+        domain = new VirtioDomain(_core.AllocDomainId(), _domainOps, vdev.Viommu, _core.Bugs) { Iommu = dev.Iommu.IommuDev };
         return Errno.OK;
     }
 

@@ -342,25 +342,40 @@ public sealed partial class ModelState
     /// an address it has no mapping for (or another size or direction, or a domain gone since) with
     /// <see cref="Warn.DmaDebugBadUnmap"/>. Then strict: the range is unmapped and reusable at once; lazy: it is queued.
     /// </summary>
-    private ModelStep DmaUnmapPage(DmaUnmap op)
+    private ModelStep DmaUnmapPage(DmaUnmap op) => DmaUnmapPage(op, null)!.Value;
+
+    /// <summary>
+    /// With <paramref name="unmapReqFault"/>, the fault line of virtio's UNMAP request: the step that meets it, or null
+    /// when this unmap sends no request (nothing to unmap through the IOMMU, or a domain without endpoints). The unmap
+    /// answers 0 bytes, so the range stays mapped while its IOVA is freed or queued as usual.
+    /// </summary>
+    private ModelStep? DmaUnmapPage(DmaUnmap op, string? unmapReqFault)
     {
-        if (machine.Device(op.Dev) is null) return Fail(Errno.ENODEV);
-        if (op.Cpu >= (ulong)machine.Config.Cpus) return Fail(Errno.EINVAL);
+        if (machine.Device(op.Dev) is null) return unmapReqFault is null ? Fail(Errno.ENODEV) : null;
+        if (op.Cpu >= (ulong)machine.Config.Cpus) return unmapReqFault is null ? Fail(Errno.EINVAL) : null;
         ulong addr;
         if (op.IovaName is null) addr = op.Iova;
-        else if (!Dma.Names.TryGetValue(op.IovaName, out addr)) return Fail(Errno.ENOENT);
+        else if (!Dma.Names.TryGetValue(op.IovaName, out addr)) return unmapReqFault is null ? Fail(Errno.ENOENT) : null;
         var target = DmaTarget(op.Dev);
         var gen = target?.Item2.Gen ?? 0;
         if (!Dma.Debug.TryGetValue((op.Dev, addr), out var entry) || entry.Size != op.Size || entry.Dir != op.Dir || entry.Gen != gen)
-            return new(new Outcome(Errno.OK, null, [Warn.DmaDebugBadUnmap]), this);
+            return unmapReqFault is null ? new(new Outcome(Errno.OK, null, [Warn.DmaDebugBadUnmap]), this) : null;
         var dma = Dma with { Debug = Dma.Debug.Remove((op.Dev, addr)) };
-        if (target is not var (g, gd)) return Ok(WithDma(dma));
+        if (target is not var (g, gd)) return unmapReqFault is null ? Ok(WithDma(dma)) : null;
         var live = gd.Live.First(l => l.Addr == addr && l.Dev == op.Dev);
         var caps = DriverOf(g).Caps.Paging;
         var run = gd.Mappings.Find(live.Iova);
         var result = PageTableRules.Unmap(caps, gd.Mappings, live.Iova, live.Len);
-        gd = gd with { Live = gd.Live.Remove(live), Mappings = result.Mappings };
         var warnings = result.Warnings.ToList();
+        if (unmapReqFault is not null)
+        {
+            var sends = caps.Format == PageTableFormat.VirtioDevice && result.Bytes != 0
+                        && MemberSpecs(g).Any(d => HardwareOf(g, d.Name).Domain == DomainRef.Default);
+            if (!sends) return null;
+            result = result with { Bytes = 0, Mappings = gd.Mappings };
+            warnings = [unmapReqFault];
+        }
+        gd = gd with { Live = gd.Live.Remove(live), Mappings = result.Mappings };
         if (result.Bytes != live.Len) warnings.Add(Warn.DmaUnmapSize);
         if (gd.Lazy) gd = QueueIova(gd, new FqEntry(live.Iova, live.Alloc, live.Len, run?.Paddr + (live.Iova - run?.Iova) ?? 0, run?.Prot ?? 0, 0), (int)op.Cpu);
         return Ok(WithDma(dma with { Groups = dma.Groups.SetItem(g.Id, gd) }), warnings);

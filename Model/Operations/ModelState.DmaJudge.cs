@@ -1,3 +1,4 @@
+using System.Numerics;
 using IommuConformance.Contract;
 using IommuConformance.Model.State;
 
@@ -64,7 +65,11 @@ public sealed partial class ModelState
             {
                 var expected = Step(op);
                 if (!OutcomeValues.TryNumber(observed.Value, out var addr) || addr == DmaArgs.MappingError || observed.Errno != Errno.OK)
-                    return new(expected.Outcome.Equals(observed), expected.Outcome, expected.Next);
+                {
+                    if (expected.Outcome.Equals(observed) || addr != DmaArgs.MappingError) return new(expected.Outcome.Equals(observed), expected.Outcome, expected.Next);
+                    return RefusedOverLeftover(m, g, gd, observed) is { } refused ? new(true, refused.Outcome, refused.Next)
+                        : new(false, expected.Outcome, expected.Next);
+                }
                 if (Allowed(m, g, gd, addr) is not { } rollover) return new(false, expected.Outcome, expected.Next);
                 var chosen = MapAt(m, g, gd, addr, rollover);
                 return new(chosen.Outcome.Equals(observed), chosen.Outcome, chosen.Next);
@@ -73,6 +78,32 @@ public sealed partial class ModelState
             {
                 var expected = Step(op);
                 return new(expected.Outcome.Equals(observed) || possible.Contains(observed), expected.Outcome, expected.Next);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A <c>dma_map</c> refused at an allowed IOVA that meets a range its domain still maps though no mapping owns it (a
+    /// virtio UNMAP request that failed under <c>dma_unmap</c> freed the IOVA and kept the range): the map fails there
+    /// and the IOVA is freed at once, so DMA_MAPPING_ERROR is an allowed answer. The step of the first such IOVA that
+    /// gives <paramref name="observed"/>, or null.
+    /// </summary>
+    private ModelStep? RefusedOverLeftover(DmaMap m, GroupState g, GroupDma gd, Outcome observed)
+    {
+        var (_, _, alloc) = Geometry(m);
+        var off = m.Paddr & (Granule - 1);
+        var align = BitOperations.RoundUpToPowerOf2(alloc / Granule) * Granule;
+        foreach (var run in gd.Mappings.Runs)
+        {
+            if (gd.Live.Any(l => l.Iova <= run.Iova && run.Iova - l.Iova < l.Alloc)) continue;
+            // the aligned slots meeting the run: the one holding its first byte (align >= alloc), then each after it
+            for (var (at, tries) = (run.Iova & ~(align - 1), 0); at <= run.End - 1 && tries < 64; at += align, tries++)
+            {
+                if (Allowed(m, g, gd, at + off) is not { } rollover) continue;
+                var step = MapAt(m, g, gd, at + off, rollover);
+                if (step.Outcome.Equals(observed)) return step;
+                if (at > ulong.MaxValue - align) break;
             }
         }
         return null;

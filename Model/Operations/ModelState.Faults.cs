@@ -81,7 +81,8 @@ public sealed partial class ModelState
     {
         if (!Warn.FaultSites.TryParse(line, out var site, out var dev)) return new(false, Step(op).Outcome, Step(op).Next);
         if (Warn.FaultSites.AtSetup.Contains(site)) return null;
-        if (dev is null && site is not (Warn.FaultSites.TablePage or Warn.FaultSites.ViommuMapping or Warn.FaultSites.ViommuMapReq)) return null;
+        if (dev is null && site is not (Warn.FaultSites.TablePage or Warn.FaultSites.ViommuMapping or Warn.FaultSites.ViommuMapReq
+                                        or Warn.FaultSites.ViommuUnmapReq)) return null;
         switch (op)
         {
             // ops->domain_alloc_paging's kzalloc, after the driver's flag checks, or its table's top level: -ENOMEM, no handle.
@@ -128,6 +129,19 @@ public sealed partial class ModelState
                 var failed = cleared.MapFailed(m, g, gd, rollover, rollover ? [Warn.Dma32BitRollover, line] : [line]);
                 return new(failed.Outcome.Equals(observed), failed.Outcome, failed.Next);
             }
+            // virtio's UNMAP request at iommu_unmap, sent once the tree covers the range of a domain with endpoints: not
+            // queued, so viommu_unmap_pages answers 0 and both the tree and the device keep the mapping.
+            case Unmap u when site == Warn.FaultSites.ViommuUnmapReq && domains.GetValueOrDefault(u.Domain) is { } user
+                              && PagingOf(user).Format == PageTableFormat.VirtioDevice && HasEndpoints(user)
+                              && cleared.Step(op).Outcome is { Errno: Errno.OK } free && OutcomeValues.TryNumber(free.Value, out var bytes) && bytes != 0:
+            {
+                var expected = new Outcome(Errno.OK, OutcomeValues.Number(0), [line]);
+                return new(expected.Equals(observed), expected, cleared);
+            }
+            // The same under dma_unmap: __iommu_dma_unmap warns at the short count and frees (or queues) the IOVA all the
+            // same, its range still mapped.
+            case DmaUnmap du when site == Warn.FaultSites.ViommuUnmapReq && cleared.DmaUnmapPage(du, line) is { } failed:
+                return new(failed.Outcome.Equals(observed), failed.Outcome, failed.Next);
             // A driver's allocation in attach_dev, at whatever operation switches the named device's domain: that device
             // refuses with -ENOMEM once (ModelState.SetDomain.cs), the switch unwinds as for any refusal.
             case var _ when dev is not null && Warn.FaultSites.AtAttach.Contains(site):

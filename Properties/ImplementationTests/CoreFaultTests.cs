@@ -59,6 +59,24 @@ public class CoreFaultTests
         else Assert.Equal(Errno.EIO, outcomes[6].Errno);
     }
 
+    [Theory]
+    [InlineData(false, 0x201000UL, 0x2000UL, "translation")]   // sent first: the tree and the device keep it, the next unmap takes it
+    [InlineData(true, 0UL, 0UL, null)]                          // mainline: gone from the tree, kept by the device for good
+    public void A_virtio_unmap_whose_request_fails_answers_0_and_the_driver_keeps_what_the_device_maps(bool mainline, ulong phys, ulong again, string? fault)
+    {
+        var system = Create([new IommuSpec("viommu0", DriverNames.Virtio, IommuOptions.None)], [Platform("dev0", "viommu0", "g0")],
+            bugs: mainline ? ["viommu_unmap_forgets_on_failed_req"] : []);
+        var outcomes = system.Run(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"), new AttachDevice("d1", "dev0"),
+            new Map("d1", 0x100000, 0x200000, 0x2000, "rw"), new FailNth(1), new Unmap("d1", 0x100000, 0x2000),
+            new IovaToPhys("d1", 0x101000), new Unmap("d1", 0x100000, 0x2000), new DeviceDma("dev0", 0x100000, 1, false));
+        Assert.Equal(new Outcome(Errno.OK, OutcomeValues.Number(0), [Line(Warn.FaultSites.ViommuUnmapReq)]), outcomes[5]);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(phys)), outcomes[6]);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(again)), outcomes[7]);
+        if (fault is null) Assert.Equal(Outcome.OkWith("phys=0x200000"), outcomes[8]);
+        else Assert.Equal(Errno.EIO, outcomes[8].Errno);
+        Assert.Equal(mainline, system.DriverHardwareDisagreement(system.DomainOfHandle("d1")!.Id) is not null);
+    }
+
     [Fact]
     public void A_revert_meets_the_failure_when_the_switch_itself_allocated_nothing()
     {

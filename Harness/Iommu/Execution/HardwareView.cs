@@ -31,6 +31,9 @@ public interface IHardwareView
     /// <summary>The order of the live allocator block at <paramref name="phys"/>, or -1 when free.</summary>
     int TableBlockOrder(ulong phys);
 
+    /// <summary>Where a live domain's driver state and the hardware's copy of it disagree (virtio-iommu), or null.</summary>
+    string? DriverHardwareDisagreement(int id) => null;
+
     /// <summary>Every translation a DMA tagged with <paramref name="pasid"/> could get now (none where PASIDs are not shown).</summary>
     IReadOnlyList<PossibleTranslation> PossiblePasidTranslations(string dev, uint pasid, ulong iova, bool write) => [];
 

@@ -9,7 +9,8 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// table page is free in the frame allocator; a live domain's table counts the frames its root reaches; a table page
 /// that leaves a domain's table (an unmap, a block over a table, the domain's free) is freed by the end of the step —
 /// so a freed domain's pages are back to the allocator; every table a device's entry or cached config translates
-/// through is a live domain's root, under that domain's tag. Per step it reads the domains the implementation reports
+/// through is a live domain's root, under that domain's tag; where the hardware keeps its own copy of a domain
+/// (virtio-iommu), the driver's state and the copy agree. Per step it reads the domains the implementation reports
 /// as touched and the devices in the step's scope; a sweep reads every domain and device. It remembers each domain's
 /// pages from the last time it read them, so it must see every step (checked or not). A lagging device on a domain the
 /// kernel freed under it (<c>ModelState.DmaUndefined</c>, c.9's waiver) may stay on that table and is not held to the
@@ -74,6 +75,7 @@ public sealed class PageTableCheck(IommuRun run) : IStepCheck
                 foreach (var page in old.Pages) if (!_seen.Contains(page)) _left.Add((id, page, false));
             }
             problem ??= Pages(now);
+            problem ??= _hw!.DriverHardwareDisagreement(id);
         }
         // A page that left a table must be free now, or belong to a table that took it in the same step.
         foreach (var (id, page, freed) in _left)

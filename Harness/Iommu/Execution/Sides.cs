@@ -116,6 +116,8 @@ public sealed class ImplementationSystem(IommuSystem system) : IIommuSystem, IHa
 
     public int TableBlockOrder(ulong phys) => system.TableBlockOrder(phys);
 
+    public string? DriverHardwareDisagreement(int id) => system.DriverHardwareDisagreement(id);
+
     public IEnumerable<int> IovaDomainIds() => system.IovaDomainIds();
 
     public IovaDomainSnapshot? SnapshotIova(int domainId) => system.SnapshotIova(domainId);

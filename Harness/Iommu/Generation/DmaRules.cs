@@ -61,6 +61,18 @@ public static class DmaRules
                 // its new domain's allocations before the fail_nth). Taken from draws the rule already makes, so that
                 // traces that do not take it keep their random stream (docs/generation.md).
                 if (n >= 5 && s.Retypable.Count > 0) Flip(s);
+                // virtio's UNMAP request, sent by an unmap of a domain with endpoints: n = 4 goes to iommu_unmap (with the
+                // memory operations), a fifth of n = 1 to dma_unmap, so that both meet fail_nth 1
+                else if (n == 4 && memory && s.Live.Count > 0 && HasVirtio(s))
+                {
+                    s.Emit(new FailNth(1));
+                    s.Emit(MemoryRules.UnmapChoice(s));
+                }
+                else if (n == 1 && s.State.Dma.Debug.Count > 0 && HasVirtio(s) && s.Random.Chance(0.2))
+                {
+                    s.Emit(new FailNth(1));
+                    s.Emit(UnmapChoice(s));
+                }
                 else
                 {
                     s.Emit(new FailNth(n));
@@ -179,6 +191,8 @@ public static class DmaRules
     private static ulong DomainAsks(string? driver) => 2UL
         + (Caps(driver)?.Paging.Format == PageTableFormat.VirtioDevice ? 0UL : 1UL)
         + (ulong)(Caps(driver)?.AttachSites.Length ?? 0);
+
+    private static bool HasVirtio(IommuSession s) => s.Topology.Iommus.Any(i => i.Driver == DriverNames.Virtio);
 
     private static DriverCapabilities? Caps(string? driver) => driver is null ? null : DriverCapabilities.For(driver);
 

@@ -168,7 +168,7 @@ public static class MemoryRules
         return new Map(handle, iova, paddr, size, prot);
     }
 
-    private static Unmap UnmapChoice(IommuSession s)
+    internal static Unmap UnmapChoice(IommuSession s)
     {
         var handle = Handle(s);
         var caps = Caps(s, handle);

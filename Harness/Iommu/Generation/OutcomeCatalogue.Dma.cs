@@ -95,6 +95,10 @@ public static partial class OutcomeCatalogue
                 yield return (DmaMap.Entry.Name, Key(Errno.OK, p));
                 yield return (DmaMap.Entry.Name, Key(Errno.OK, Warn.Dma32BitRollover, p));
             }
+            // virtio's UNMAP request: 0 bytes, the range kept (under dma_unmap the short count warns)
+            var unmapReq = Warn.FaultInjectionPrefix + Warn.FaultSites.ViommuUnmapReq;
+            yield return (Unmap.Entry.Name, Key(Errno.OK, unmapReq));
+            yield return (DmaUnmap.Entry.Name, Key(Errno.OK, unmapReq, Warn.DmaUnmapSize));
         }
     }
 }

@@ -100,6 +100,12 @@ public sealed partial class VirtioIommuHardware : IommuHardware
         get { lock (Gate) return _domains.ToDictionary(d => d.Key, d => d.Value.Mappings.Count); }
     }
 
+    /// <summary>The endpoints attached to a device domain (0 when the device has no such domain), for the checks.</summary>
+    public int EndpointCountOf(uint domain)
+    {
+        lock (Gate) return _domains.TryGetValue(domain, out var d) ? d.Endpoints.Count : 0;
+    }
+
     /// <summary>The mappings of a device domain (empty when the device has no such domain), for tests.</summary>
     public IReadOnlyList<VirtioMapping> MappingsOf(uint domain)
     {
