@@ -75,6 +75,13 @@ public sealed record DriverCapabilities(
     public ImmutableArray<string> AttachSites { get; init; } = [];
 
     /// <summary>
+    /// The fault sites of the driver's <c>attach_dev</c> for a paging domain that a device meets only until one such
+    /// attach got past them since its probe (smmuv3's CD table, kept until the device is released): met after the
+    /// driver's compatibility checks; a failure is that device's -ENOMEM refusal, met once.
+    /// </summary>
+    public ImmutableArray<string> FirstPagingAttachSites { get; init; } = [];
+
+    /// <summary>
     /// What a DMA by a device no attach has reached since its probe (its first attach failed) meets while its group
     /// has a domain: the entry the IOMMU's reset left. VT-d a context entry not present, virtio an endpoint the device
     /// has not attached with config.bypass cleared: <c>blocked</c>; smmuv3 the invalid STE the emulation's reset leaves
@@ -102,6 +109,7 @@ public sealed record DriverCapabilities(
         Paging: PageTableCaps.Smmuv3)
     {
         Sva = true, PasidTranslation = true, ProbeSites = [Warn.FaultSites.ArmSmmuMaster], NeverAttachedFault = DmaFaults.NoDomain,
+        FirstPagingAttachSites = [Warn.FaultSites.ArmSmmuCdTable],
     };
 
     /// <summary>The iommufd selftest mock: its private bus (platform), a static BLOCKED default, dirty tracking.</summary>
@@ -169,7 +177,8 @@ public sealed record DriverCapabilities(
         && OptionKnobs.SequenceEqual(other.OptionKnobs) && Paging == other.Paging && Sva == other.Sva && PasidFaultInjector == other.PasidFaultInjector
         && PasidTranslation == other.PasidTranslation && PasidTranslationWhenScalable == other.PasidTranslationWhenScalable
         && PasidEntryStrict == other.PasidEntryStrict && ProbeSites.SequenceEqual(other.ProbeSites)
-        && AttachSites.SequenceEqual(other.AttachSites) && NeverAttachedFault == other.NeverAttachedFault;
+        && AttachSites.SequenceEqual(other.AttachSites) && FirstPagingAttachSites.SequenceEqual(other.FirstPagingAttachSites)
+        && NeverAttachedFault == other.NeverAttachedFault;
 
     public override int GetHashCode() => HashCode.Combine(Driver, StaticBlockedDefault, IdentityDomain, DeferredFlush);
 }

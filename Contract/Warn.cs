@@ -132,6 +132,14 @@ public static class Warn
         /// </summary>
         public const string ViommuAttachReq = "viommu_attach_req";
 
+        /// <summary>
+        /// arm_smmu_alloc_cd_tables() (the CD table of a master, and its first leaf when it has two levels), reached through
+        /// arm_smmu_alloc_cd_ptr at the master's first attach to a stage-1 (paging) domain; names the device. A master keeps
+        /// its table until it is released, so later attaches allocate nothing. (set_dev_pasid allocates it too when no
+        /// RID attach did; that path asks no gate: docs/dma.md, "Not gated, and why".)
+        /// </summary>
+        public const string ArmSmmuCdTable = "arm_smmu_cd_table";
+
         /// <summary>iommu_group_alloc() (kzalloc of struct iommu_group), reached through ops->device_group; names the device.</summary>
         public const string Group = "iommu_group";
 
@@ -167,7 +175,7 @@ public static class Warn
 
         public static readonly IReadOnlyList<string> All =
             [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq,
-             ViommuAttachReq, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq, ViommuUnmapReq];
+             ViommuAttachReq, ArmSmmuCdTable, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq, ViommuUnmapReq];
 
         /// <summary>
         /// The IOVA allocator's and the flush queue's sites, whose line names the device when they are met at that device's
@@ -177,11 +185,12 @@ public static class Warn
         public static readonly IReadOnlyList<string> AtSetup = [IovaNode, Magazine, Rcaches, CpuRcaches, Fq];
 
         /// <summary>The sites of a driver's attach_dev (DriverCapabilities.AttachSites): met at any operation that switches a device's domain.</summary>
-        public static readonly IReadOnlyList<string> AtAttach = [ViommuAttachReq];
+        public static readonly IReadOnlyList<string> AtAttach = [ViommuAttachReq, ArmSmmuCdTable];
 
         /// <summary>The sites whose line names the device they were met for (<see cref="Line"/>).</summary>
         public static readonly IReadOnlyList<string> PerDevice =
-            [DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq, ViommuAttachReq, Group, GroupDevice, Domain, Cookie, TableRoot];
+            [DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq, ViommuAttachReq, ArmSmmuCdTable, Group, GroupDevice, Domain,
+             Cookie, TableRoot];
 
         /// <summary>The gate's site key: the site, then <c>@</c> and the device for a per-device site.</summary>
         public static string Key(string site, string? dev) => dev is null ? site : site + "@" + dev;

@@ -65,8 +65,15 @@ public sealed class Smmuv3Driver
             // Seeded bug fresh_domain_einval: the finalise test inverted, a user domain never attached is refused.
             if (_bugs.IsOn(BugCatalogue.FreshDomainEinval) && smmuDomain.Type == DomainType.Unmanaged && !smmuDomain.EverAttached)
                 return Errno.EINVAL;
+            // arm_smmu_alloc_cd_ptr(master, IOMMU_NO_PASID): the CD table at the first stage-1 attach, -ENOMEM with nothing installed
+            if (master.CdTable is null)
+            {
+                if (_core.AllocFails(Warn.FaultSites.ArmSmmuCdTable, dev)) return Errno.ENOMEM;
+                var r = AllocCdTable(dev, master);
+                if (r != Errno.OK) return r;
+            }
             smmuDomain.EverAttached = true;
-            master.Smmu.WriteCd(master.Sid, master.CdTable.CdPtr(0, alloc: true)!.Value, 0, smmuDomain.Asid, smmuDomain.Pgtable.RootPhys, smmuDomain.Pgtable.Ias);
+            master.Smmu.WriteCd(master.Sid, master.CdTable!.CdPtr(0, alloc: true)!.Value, 0, smmuDomain.Asid, smmuDomain.Pgtable.RootPhys, smmuDomain.Pgtable.Ias);
             master.Rid = Smmuv3RidConfig.Paging;
         }
         else master.Rid = domain.Type == DomainType.Identity ? Smmuv3RidConfig.Bypass : Smmuv3RidConfig.Abort;
@@ -82,11 +89,11 @@ public sealed class Smmuv3Driver
     private void SyncSte(Device dev, Smmuv3Master master)
     {
         var cdt = master.CdTable;
-        var cdTable = Smmuv3Ste.S1(cdt.Base, cdt.Fmt, cdt.CdMax);
+        var cdTable = cdt is null ? 0 : Smmuv3Ste.S1(cdt.Base, cdt.Fmt, cdt.CdMax);
         var (ste, ste1) = master.Rid switch
         {
             Smmuv3RidConfig.Paging => (cdTable, Smmuv3Ste.S1DssSsid0),
-            _ when cdt.UsedSsids.Count > 0 =>
+            _ when cdt is { UsedSsids.Count: > 0 } =>
                 (cdTable, master.Rid == Smmuv3RidConfig.Bypass ? Smmuv3Ste.S1DssBypass : Smmuv3Ste.S1DssTerminate),
             Smmuv3RidConfig.Bypass => (Smmuv3Ste.Bypass(), 0UL),
             Smmuv3RidConfig.Abort => (Smmuv3Ste.Abort(), 0UL),
@@ -131,18 +138,22 @@ public sealed class Smmuv3Driver
         return Errno.OK;
     }
 
-    // arm_smmu_probe_device: the master (kzalloc) and its CD table, sized by its ssid_bits (log2 of max_pasids;
-    // Smmuv3CdTable; mainline allocates that at the first stage-1 attach, docs/dma.md "Not gated")
+    // arm_smmu_probe_device: the master (kzalloc); its CD table comes at the first stage-1 attach or PASID set
     internal Errno ProbeDevice(Device dev)
     {
         if (dev.Spec.Bus is not (BusNames.Pci or BusNames.Platform)) return Errno.ENODEV;
         if (_core.AllocFails(Warn.FaultSites.ArmSmmuMaster, dev)) return Errno.ENOMEM;
         var instance = dev.Iommu!.IommuDev;
-        var smmu = SmmuOf(instance);
-        var r = Smmuv3CdTable.Alloc(_platform.Allocator, _platform.Memory, dev.Iommu.MaxPasids, out var cdTable);
-        if (r != Errno.OK) return r;
-        dev.Iommu.Priv = new Smmuv3Master(smmu, instance.Hardware.RequesterIdOf(dev.Name)!.Value, cdTable!);
+        dev.Iommu.Priv = new Smmuv3Master(SmmuOf(instance), instance.Hardware.RequesterIdOf(dev.Name)!.Value);
         return Errno.OK;
+    }
+
+    // arm_smmu_alloc_cd_tables: sized by the master's ssid_bits (log2 of max_pasids), CD 0's leaf included
+    private Errno AllocCdTable(Device dev, Smmuv3Master master)
+    {
+        var r = Smmuv3CdTable.Alloc(_platform.Allocator, _platform.Memory, dev.Iommu!.MaxPasids, out var table);
+        if (r == Errno.OK) master.CdTable = table;
+        return r;
     }
 
     // arm_smmu_release_device: "Put the STE back to what arm_smmu_init_strtab() sets", then free the CD table. This
@@ -153,7 +164,7 @@ public sealed class Smmuv3Driver
         var devIommu = dev.Iommu!;
         var master = (Smmuv3Master)devIommu.Priv!;
         WriteSte(dev, master, 0);
-        master.CdTable.Free();   // its substreams' CDs with it (CFGI_STE dropped every cached CD of the stream)
+        master.CdTable?.Free();   // its substreams' CDs with it (CFGI_STE dropped every cached CD of the stream)
         devIommu.Priv = null;
     }
 
@@ -171,21 +182,24 @@ public sealed class Smmuv3Driver
         if (domain is Smmuv3Domain { Smmu: var owner } && owner != instance) return Errno.EINVAL;
         if (domain is SvaDomain sva && sva.Iommu != instance) return Errno.EINVAL;
         if (dev.Iommu.Priv is not Smmuv3Master master) return Errno.OK;
-        var cdt = master.CdTable;
+        // arm_smmu_set_pasid → arm_smmu_alloc_cd_ptr: the CD table if no RID attach made it (not gated: docs/dma.md)
+        if (master.CdTable is null && domain is (Smmuv3Domain or SvaDomain { Mm.PageTable: not null }) && AllocCdTable(dev, master) is var r
+            && r != Errno.OK) return r;
         switch (domain)
         {
-            case Smmuv3Domain paging:
+            case Smmuv3Domain paging when master.CdTable is { } cdt:
                 if (cdt.CdPtr(pasid, alloc: true) is not { } cd) return Errno.ENOMEM;
                 master.Smmu.WriteCd(master.Sid, cd, pasid, paging.Asid, paging.Pgtable.RootPhys, paging.Pgtable.Ias);
                 cdt.UsedSsids.Add(pasid);
                 break;
-            case SvaDomain { Mm.PageTable: { } cpu } svaDomain:
+            case SvaDomain { Mm.PageTable: { } cpu } svaDomain when master.CdTable is { } cdt:
                 if (cdt.CdPtr(pasid, alloc: true) is not { } svaCd) return Errno.ENOMEM;
                 master.Smmu.WriteCd(master.Sid, svaCd, pasid, SvaAsid(svaDomain), cpu.Pgd, 48);
                 cdt.UsedSsids.Add(pasid);
                 break;
             default:
-                if (cdt.UsedSsids.Remove(pasid) && cdt.CdPtr(pasid, alloc: false) is { } old) master.Smmu.ClearCd(master.Sid, old, pasid);
+                if (master.CdTable is { } used && used.UsedSsids.Remove(pasid) && used.CdPtr(pasid, alloc: false) is { } old)
+                    master.Smmu.ClearCd(master.Sid, old, pasid);
                 break;
         }
         SyncSte(dev, master);
@@ -283,13 +297,14 @@ public sealed class Smmuv3Domain(int id, IommuDomainOps ops, IommuDevice smmu, S
 }
 
 /// <summary>struct arm_smmu_master: the driver's per-device data (dev_iommu_priv): its SMMU, stream id and CD table.</summary>
-public sealed class Smmuv3Master(Smmuv3Device smmu, int sid, Smmuv3CdTable cdTable)
+public sealed class Smmuv3Master(Smmuv3Device smmu, int sid)
 {
     public Smmuv3Device Smmu => smmu;
 
     public int Sid => sid;
 
-    public Smmuv3CdTable CdTable => cdTable;
+    /// <summary>cd_table: allocated at the first stage-1 attach (or PASID set), kept until the master is released.</summary>
+    public Smmuv3CdTable? CdTable { get; set; }
 
     /// <summary>What the RID's domain asks of the STE (none before the first attach: the invalid STE reset left).</summary>
     public Smmuv3RidConfig Rid { get; set; }

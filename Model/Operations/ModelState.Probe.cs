@@ -57,7 +57,7 @@ public sealed partial class ModelState
         warnings = [.. warnings, .. setupWarnings];
         if (setup == Errno.OK) return (setup, WithGroup(after), warnings, null);
         // Unwind the device; a group that keeps other members keeps what the failed setup left in it.
-        var left = after with { Members = after.Members.Remove(name), Lagging = after.Lagging.Remove(name) };
+        var left = after with { Members = after.Members.Remove(name), Lagging = after.Lagging.Remove(name), PagingAttached = after.PagingAttached.Remove(name) };
         var unchanged = left.Members.IsEmpty ? existing is null : left.Equals(existing);
         return (setup, unchanged ? this : WithGroup(left), warnings, null);
     }
@@ -77,7 +77,7 @@ public sealed partial class ModelState
         var (state, warnings) = self.bound.Contains(op.Dev) ? self.UnbindDriver(op.Dev) : (self, []);
         if (state.GroupFor(op.Dev) is not { } group) return Ok(state, warnings);
 
-        var left = group with { Members = group.Members.Remove(op.Dev), Lagging = group.Lagging.Remove(op.Dev) };
+        var left = group with { Members = group.Members.Remove(op.Dev), Lagging = group.Lagging.Remove(op.Dev), PagingAttached = group.PagingAttached.Remove(op.Dev) };
         if (left.Members.IsEmpty && (left.OwnerCount != 0 || left.Current != DefaultOf(left)))
             warnings = [.. warnings, Warn.ReleaseDeviceGroupInUse];
         return Ok(state.WithGroup(left), warnings);

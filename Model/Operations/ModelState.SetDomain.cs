@@ -49,13 +49,52 @@ public sealed partial class ModelState
     private string? InjectedAttach(GroupState g, DeviceSpec dev, DomainRef target)
     {
         if (AttachMark is not { } mark || IsBlockedTyped(g, target)) return null;
-        foreach (var site in DriverOf(g).Caps.AttachSites)
+        var caps = DriverOf(g).Caps;
+        var first = IsPaging(g, target) && !g.PagingAttached.Contains(dev.Name) ? caps.FirstPagingAttachSites : [];
+        foreach (var site in caps.AttachSites.Concat(first))
             if (InjectedFor(dev.Name, site) is { } line)
             {
                 mark.At ??= (target, g.Default);
                 return mark.At == (target, g.Default) ? line : null;
             }
         return null;
+    }
+
+    /// <summary>Whether <paramref name="target"/> is a paging domain for <paramref name="g"/>: a trace's domain, or a DMA / DMA-FQ default.</summary>
+    private static bool IsPaging(GroupState g, DomainRef target) =>
+        target.Role == DomainRole.User || (target.Role == DomainRole.Default && g.Default is DefaultKind.Dma or DefaultKind.DmaFq);
+
+    /// <summary>
+    /// A refused switch to a paging <paramref name="target"/> of <paramref name="switched"/>: the members before the one that
+    /// refused took it (and keep what their driver allocated for it, <see cref="GroupState.PagingAttached"/>) before the revert
+    /// moves them back; <paramref name="g"/> with them recorded.
+    /// </summary>
+    private GroupState PagingTaken(GroupState g, GroupState switched, DomainRef target, int failed)
+    {
+        if (failed <= 0 || DriverOf(g).Caps.FirstPagingAttachSites.IsEmpty || !IsPaging(switched, target)) return g;
+        var taken = g.PagingAttached.Union(MemberSpecs(g).Take(failed).Select(d => d.Name));
+        return taken.Count == g.PagingAttached.Count ? g : g with { PagingAttached = taken };
+    }
+
+    /// <summary>
+    /// After a step: every member on a paging domain, or whose driver holds a PASID's domain, has taken a paging attach
+    /// (<see cref="GroupState.PagingAttached"/>, for drivers that keep what the first one allocated). Only where the groups
+    /// or the PASID entries changed.
+    /// </summary>
+    private ModelState RecordPagingAttached(ModelState before)
+    {
+        if (ReferenceEquals(groups, before.groups) && ReferenceEquals(Pasid.DevHw, before.Pasid.DevHw)) return this;
+        var next = groups;
+        foreach (var (id, g) in groups)
+        {
+            if (DriverOf(g).Caps.FirstPagingAttachSites.IsEmpty) continue;
+            var seen = g.PagingAttached;
+            foreach (var dev in g.Members)
+                if (!seen.Contains(dev) && ((HardwareOf(g, dev).Domain is { } hw && IsPaging(g, hw)) || Pasid.DevHw.ContainsKey(dev)))
+                    seen = seen.Add(dev);
+            if (!ReferenceEquals(seen, g.PagingAttached)) next = next.SetItem(id, g with { PagingAttached = seen });
+        }
+        return ReferenceEquals(next, groups) ? this : With(groups: next);
     }
 
     /// <summary>The line of an injected attach failure met by member <paramref name="index"/>'s ask (a refusal's), or by any member's (-1: MUST_SUCCEED asks them all).</summary>
@@ -137,7 +176,7 @@ public sealed partial class ModelState
         if (g.Current == target) return (Errno.OK, g, []);
         var (failed, errno) = FirstRefusal(g, target);
         if (errno == Errno.OK) return (errno, g with { Current = target, Lagging = GroupState.NoLag }, []);
-        var (reverted, warnings) = Revert(g, failed, On(target));
+        var (reverted, warnings) = Revert(PagingTaken(g, g, target, failed), failed, On(target));
         return (errno, reverted, [.. AttachLineMet(g, target, failed), .. warnings]);
     }
 
@@ -195,7 +234,7 @@ public sealed partial class ModelState
         if (g.Current is null)
             return (errno, switched with { Lagging = RefusersKeep(switched, g, DomainRef.Default) },
                 [.. lines, .. AttachLineMet(switched, DomainRef.Default), Warn.DefaultDomainFirstAttachFailed]);
-        var (reverted, warnings) = Revert(g, failed, HardwareDomain.Dangling);
+        var (reverted, warnings) = Revert(PagingTaken(g, switched, DomainRef.Default, failed), failed, HardwareDomain.Dangling);
         return (errno, reverted, [.. lines, .. AttachLineMet(switched, DomainRef.Default, failed), .. warnings]);
     }
 }

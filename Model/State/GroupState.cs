@@ -24,13 +24,20 @@ public sealed record GroupState(
     /// <summary>Members whose hardware is not on the group's current domain, with what it is on.</summary>
     public ImmutableSortedDictionary<string, HardwareDomain> Lagging { get; init; } = NoLag;
 
+    /// <summary>
+    /// Members whose driver has taken a paging attach since their probe, where its driver keeps what the first one
+    /// allocated (<see cref="Contract.DriverCapabilities.FirstPagingAttachSites"/>: smmuv3's CD table).
+    /// </summary>
+    public ImmutableSortedSet<string> PagingAttached { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
+
     public static readonly ImmutableSortedDictionary<string, HardwareDomain> NoLag =
         ImmutableSortedDictionary<string, HardwareDomain>.Empty.WithComparers(StringComparer.Ordinal);
 
     public bool Equals(GroupState? other) =>
         other is not null && Id == other.Id && Iommu == other.Iommu && Members.SequenceEqual(other.Members)
         && Default == other.Default && Current == other.Current && Owner == other.Owner && OwnerCount == other.OwnerCount
-        && Lagging.Count == other.Lagging.Count && Lagging.All(l => other.Lagging.TryGetValue(l.Key, out var o) && l.Value == o);
+        && Lagging.Count == other.Lagging.Count && Lagging.All(l => other.Lagging.TryGetValue(l.Key, out var o) && l.Value == o)
+        && PagingAttached.SetEquals(other.PagingAttached);
 
     public override int GetHashCode()
     {
@@ -42,6 +49,7 @@ public sealed record GroupState(
         hash.Add(Current);
         hash.Add(Owner);
         hash.Add(OwnerCount);
+        foreach (var dev in PagingAttached) hash.Add(dev);
         foreach (var (dev, hw) in Lagging)
         {
             hash.Add(dev);

@@ -78,6 +78,23 @@ public class CoreFaultTests
     }
 
     [Fact]
+    public void A_smmuv3_master_allocates_its_cd_table_at_its_first_stage_1_attach_and_keeps_it()
+    {
+        var system = Create([Smmu0], [Pci("dev0")], config: SystemConfig.Default with { DefaultDomain = DefaultDomainType.Identity });
+        var outcomes = system.Run(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"), new Map("d1", 0x100000, 0x200000, 0x1000, "rw"),
+            new FailNth(1), new AttachDevice("d1", "dev0"), new GetDomain("dev0"), new DeviceDma("dev0", 0x100000, 1, false),
+            new AttachDevice("d1", "dev0"), new DetachDevice("d1", "dev0"), new FailNth(1), new AttachDevice("d1", "dev0"),
+            new DeviceDma("dev0", 0x100000, 1, false));
+        Assert.Equal(Fails(Errno.ENOMEM, Line(Warn.FaultSites.ArmSmmuCdTable, "dev0")), outcomes[4]);
+        Assert.Equal(Outcome.OkWith(DomainNames.Default), outcomes[5]);
+        Assert.Equal(Outcome.OkWith("phys=0x100000"), outcomes[6]);   // still on identity: nothing was installed
+        Assert.Equal(Outcome.Ok, outcomes[7]);
+        Assert.Equal(Outcome.Ok, outcomes[10]);                       // the table made at the first attach: nothing to fail
+        Assert.Equal(Outcome.OkWith("phys=0x200000"), outcomes[11]);
+        Assert.Null(system.TearDownAndAudit());
+    }
+
+    [Fact]
     public void A_revert_meets_the_failure_when_the_switch_itself_allocated_nothing()
     {
         // the blocking domain is refused by the core (require_direct) before the driver is asked; the revert re-attaches
@@ -237,11 +254,11 @@ public class CoreFaultTests
     [Fact]
     public void A_bus_probe_names_the_device_whose_dma_set_up_met_the_failure()
     {
-        // dev0 (g0) and dev1 (g1): the device structures 1-8; g0's domain 9, table root 10, cookie 11, dev0's set-up 12-43
-        // (the rcaches, per bin its per-CPU array and two magazines per CPU, the flush queue); g1's domain 44, root 45,
-        // cookie 46, then dev1's rcaches 47
+        // dev0 (g0) and dev1 (g1): the device structures 1-8; g0's domain 9, table root 10, cookie 11, dev0's CD table at
+        // its first attach 12, dev0's set-up 13-44 (the rcaches, per bin its per-CPU array and two magazines per CPU, the
+        // flush queue); g1's domain 45, root 46, cookie 47, dev1's CD table 48, then dev1's rcaches 49
         var system = Create([Smmu0], [Pci("dev0"), Pci("dev1", group: "g1")]);
-        var outcomes = system.Run(new FailNth(47), new BusProbe(BusNames.Pci), new DmaMap("dev1", 0x5000, 0x1000, DmaDirections.ToDevice, 0),
+        var outcomes = system.Run(new FailNth(49), new BusProbe(BusNames.Pci), new DmaMap("dev1", 0x5000, 0x1000, DmaDirections.ToDevice, 0),
             new DmaMap("dev0", 0x5000, 0x1000, DmaDirections.ToDevice, 0));
         Assert.Equal(Fails(Errno.OK, Line(Warn.FaultSites.Rcaches, "dev1"), Warn.DmaSetupFailed), outcomes[1]);
         Assert.Equal(Outcome.OkWith(OutcomeValues.Number(0x5000)), outcomes[2]);       // dev1 on dma-direct

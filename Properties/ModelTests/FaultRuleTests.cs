@@ -244,6 +244,34 @@ public class FaultRuleTests
     }
 
     [Fact]
+    public void Smmuv3_cd_table_failure_is_met_at_a_members_first_paging_attach_only()
+    {
+        var pair = new Topology([new IommuSpec("smmu0", DriverNames.Smmuv3, IommuOptions.None)],
+            [new DeviceSpec("dev0", BusNames.Pci, "smmu0", "g0"), new DeviceSpec("dev1", BusNames.Pci, "smmu0", "g0")]);
+        var identity = SystemConfig.Default with { DefaultDomain = DefaultDomainType.Identity };
+        var s = ModelState.Initial(identity, pair).Step(new BusProbe(BusNames.Pci)).Next.Step(new DomainAllocPaging("dev0", "d1")).Next;
+        Outcome Refused(string dev) => new(Errno.ENOMEM, null, [Line(Warn.FaultSites.ArmSmmuCdTable, dev)]);
+        var attach = new AttachGroup("d1", "dev0");
+        var armed = s.Step(new FailNth(1)).Next;
+        Assert.True(armed.Judge(attach, Refused("dev0")).Allowed);
+        // the blocking domain is no stage-1 domain: nothing allocated for it
+        Assert.False(armed.Judge(new ClaimDmaOwner("dev0", "o1"), Refused("dev0")).Allowed);
+        // the second member refusing: the first took the domain, made its table and keeps it through the revert
+        var refused = s.Step(new FailNth(2)).Next.Judge(attach, Refused("dev1"));
+        Assert.True(refused.Allowed);
+        Assert.Equal(Outcome.OkWith(DomainNames.Default), refused.Next.Step(new GetDomain("dev0")).Outcome);
+        var again = refused.Next.Step(new FailNth(1)).Next;
+        Assert.False(again.Judge(attach, Refused("dev0")).Allowed);
+        Assert.True(again.Judge(attach, Refused("dev1")).Allowed);
+        // a member that was on a stage-1 domain keeps its table after it left it; a released one loses it
+        var back = s.Step(attach).Next.Step(new DetachGroup("d1", "dev0")).Next;
+        Assert.False(back.Step(new FailNth(1)).Next.Judge(attach, Refused("dev1")).Allowed);
+        var reprobed = back.Step(new Release("dev1")).Next.Step(new Probe("dev1")).Next.Step(new FailNth(1)).Next;
+        Assert.False(reprobed.Judge(new AttachGroup("d1", "dev1"), Refused("dev0")).Allowed);
+        Assert.True(reprobed.Judge(new AttachGroup("d1", "dev1"), Refused("dev1")).Allowed);
+    }
+
+    [Fact]
     public void A_set_up_failure_in_a_bus_probe_is_judged_at_the_device_its_line_names()
     {
         var armed = Armed();

@@ -187,10 +187,10 @@ public static class DmaRules
     }
 
     // the domain, its table's top level (none when the driver's domains have no table: virtio-iommu), the first
-    // member's attach_dev allocations (virtio's ATTACH request), the cookie
+    // member's attach_dev allocations (virtio's ATTACH request; smmuv3's CD table, a DMA default being paging), the cookie
     private static ulong DomainAsks(string? driver) => 2UL
         + (Caps(driver)?.Paging.Format == PageTableFormat.VirtioDevice ? 0UL : 1UL)
-        + (ulong)(Caps(driver)?.AttachSites.Length ?? 0);
+        + (ulong)(Caps(driver)?.AttachSites.Length ?? 0) + (ulong)(Caps(driver)?.FirstPagingAttachSites.Length ?? 0);
 
     private static bool HasVirtio(IommuSession s) => s.Topology.Iommus.Any(i => i.Driver == DriverNames.Virtio);
 

@@ -81,11 +81,13 @@ public static partial class OutcomeCatalogue
                     yield return (op, Key(Errno.ENOMEM, d));
                 }
             }
-            // virtio's ATTACH request: a switch's refusal, a probe's first attach
-            var attach = Dev(Warn.FaultSites.ViommuAttachReq);
-            yield return (AttachGroup.Entry.Name, Key(Errno.ENOMEM, attach));
-            yield return (AttachDevice.Entry.Name, Key(Errno.ENOMEM, attach));
-            yield return (Probe.Entry.Name, Key(Errno.ENOMEM, attach, FirstAttach));
+            // virtio's ATTACH request and smmuv3's CD table: a switch's refusal, a probe's first attach
+            foreach (var attach in new[] { Dev(Warn.FaultSites.ViommuAttachReq), Dev(Warn.FaultSites.ArmSmmuCdTable) })
+            {
+                yield return (AttachGroup.Entry.Name, Key(Errno.ENOMEM, attach));
+                yield return (AttachDevice.Entry.Name, Key(Errno.ENOMEM, attach));
+                yield return (Probe.Entry.Name, Key(Errno.ENOMEM, attach, FirstAttach));
+            }
             foreach (var d in domain) yield return (GroupTypeWrite.Entry.Name, Key(Errno.ENOMEM, d));
             yield return (DomainAllocPaging.Entry.Name, Key(Errno.ENOMEM, Dev(Warn.FaultSites.Domain)));
             yield return (DomainAllocPaging.Entry.Name, Key(Errno.ENOMEM, Dev(Warn.FaultSites.TableRoot)));
