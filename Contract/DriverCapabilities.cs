@@ -82,6 +82,17 @@ public sealed record DriverCapabilities(
     public ImmutableArray<string> FirstPagingAttachSites { get; init; } = [];
 
     /// <summary>
+    /// A driver whose <c>set_dev_pasid</c> allocates the device's PASID table when no attach made it (the site of
+    /// <see cref="FirstPagingAttachSites"/>) and, past <see cref="PasidLeafBits"/> bits of PASID, the table's leaf at
+    /// that PASID's first set (smmuv3's CD table and its 1,024-CD leaves: arm_smmu_alloc_cd_ptr); all kept until the
+    /// device is released. Null: no such allocations.
+    /// </summary>
+    public string? PasidLeafSite { get; init; }
+
+    /// <summary>log2 of the PASIDs one leaf of the PASID table holds (CTXDESC_L2_ENTRIES = 1,024); a device of at most that many has one level.</summary>
+    public int PasidLeafBits { get; init; }
+
+    /// <summary>
     /// What a DMA by a device no attach has reached since its probe (its first attach failed) meets while its group
     /// has a domain: the entry the IOMMU's reset left. VT-d a context entry not present, virtio an endpoint the device
     /// has not attached with config.bypass cleared: <c>blocked</c>; smmuv3 the invalid STE the emulation's reset leaves
@@ -109,7 +120,7 @@ public sealed record DriverCapabilities(
         Paging: PageTableCaps.Smmuv3)
     {
         Sva = true, PasidTranslation = true, ProbeSites = [Warn.FaultSites.ArmSmmuMaster], NeverAttachedFault = DmaFaults.NoDomain,
-        FirstPagingAttachSites = [Warn.FaultSites.ArmSmmuCdTable],
+        FirstPagingAttachSites = [Warn.FaultSites.ArmSmmuCdTable], PasidLeafSite = Warn.FaultSites.ArmSmmuCdLeaf, PasidLeafBits = 10,
     };
 
     /// <summary>The iommufd selftest mock: its private bus (platform), a static BLOCKED default, dirty tracking.</summary>
@@ -178,6 +189,7 @@ public sealed record DriverCapabilities(
         && PasidTranslation == other.PasidTranslation && PasidTranslationWhenScalable == other.PasidTranslationWhenScalable
         && PasidEntryStrict == other.PasidEntryStrict && ProbeSites.SequenceEqual(other.ProbeSites)
         && AttachSites.SequenceEqual(other.AttachSites) && FirstPagingAttachSites.SequenceEqual(other.FirstPagingAttachSites)
+        && PasidLeafSite == other.PasidLeafSite && PasidLeafBits == other.PasidLeafBits
         && NeverAttachedFault == other.NeverAttachedFault;
 
     public override int GetHashCode() => HashCode.Combine(Driver, StaticBlockedDefault, IdentityDomain, DeferredFlush);

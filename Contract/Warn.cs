@@ -135,10 +135,19 @@ public static class Warn
         /// <summary>
         /// arm_smmu_alloc_cd_tables() (the CD table of a master, and its first leaf when it has two levels), reached through
         /// arm_smmu_alloc_cd_ptr at the master's first attach to a stage-1 (paging) domain; names the device. A master keeps
-        /// its table until it is released, so later attaches allocate nothing. (set_dev_pasid allocates it too when no
-        /// RID attach did; that path asks no gate: docs/dma.md, "Not gated, and why".)
+        /// its table until it is released, so later attaches allocate nothing. set_dev_pasid (arm_smmu_set_pasid) allocates
+        /// it too when no RID attach did.
         /// </summary>
         public const string ArmSmmuCdTable = "arm_smmu_cd_table";
+        /// <summary>
+        /// arm_smmu_alloc_cd_ptr()'s leaf of a two-level CD table (1,024 CDs), at the first set_dev_pasid of a PASID in a
+        /// leaf not yet allocated (leaf 0 comes with the table); kept until the master is released; names the device.
+        /// </summary>
+        public const string ArmSmmuCdLeaf = "arm_smmu_cd_leaf";
+        /// <summary>iommu_alloc_mm_data()'s kzalloc of struct iommu_mm_data, at an mm's first bind, before its PASID; names the device.</summary>
+        public const string IommuMmData = "iommu_mm_data";
+        /// <summary>iommu_sva_bind_device()'s kzalloc of the bond (struct iommu_sva), after the mm's PASID; names the device.</summary>
+        public const string SvaBond = "iommu_sva";
 
         /// <summary>iommu_group_alloc() (kzalloc of struct iommu_group), reached through ops->device_group; names the device.</summary>
         public const string Group = "iommu_group";
@@ -175,7 +184,7 @@ public static class Warn
 
         public static readonly IReadOnlyList<string> All =
             [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq,
-             ViommuAttachReq, ArmSmmuCdTable, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq, ViommuUnmapReq];
+             ViommuAttachReq, ArmSmmuCdTable, ArmSmmuCdLeaf, IommuMmData, SvaBond, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq, ViommuUnmapReq];
 
         /// <summary>
         /// The IOVA allocator's and the flush queue's sites, whose line names the device when they are met at that device's
@@ -186,10 +195,16 @@ public static class Warn
 
         /// <summary>The sites of a driver's attach_dev (DriverCapabilities.AttachSites): met at any operation that switches a device's domain.</summary>
         public static readonly IReadOnlyList<string> AtAttach = [ViommuAttachReq, ArmSmmuCdTable];
+        /// <summary>
+        /// The sites a PASID operation (attach_device_pasid, replace_device_pasid, sva_bind) meets: the driver's in
+        /// set_dev_pasid (its PASID table, a leaf of it) and, at a bind, the core's and the SVA domain's structures.
+        /// </summary>
+        public static readonly IReadOnlyList<string> AtPasid = [ArmSmmuCdTable, ArmSmmuCdLeaf, IommuMmData, SvaBond, Domain];
 
         /// <summary>The sites whose line names the device they were met for (<see cref="Line"/>).</summary>
         public static readonly IReadOnlyList<string> PerDevice =
-            [DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq, ViommuAttachReq, ArmSmmuCdTable, Group, GroupDevice, Domain,
+            [DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq, ViommuAttachReq, ArmSmmuCdTable, ArmSmmuCdLeaf,
+             IommuMmData, SvaBond, Group, GroupDevice, Domain,
              Cookie, TableRoot];
 
         /// <summary>The gate's site key: the site, then <c>@</c> and the device for a per-device site.</summary>

@@ -59,6 +59,7 @@ public sealed partial class IommuCore
     {
         if (!_svaLock.IsHeldByCurrentThread) throw new InvalidOperationException($"{nameof(AllocMmDataLocked)}: iommu_sva_lock is not held");
         if (mm.IommuMm is { } data) return data.Pasid >= (uint)dev.Iommu!.MaxPasids ? EOVERFLOW : OK;
+        if (AllocFails(Warn.FaultSites.IommuMmData, dev)) return ENOMEM;   // kzalloc of the iommu_mm_data
         var pasid = AllocGlobalPasid(dev);
         if (pasid == PasidInvalid) return ENOSPC;
         mm.IommuMm = new IommuMmData(pasid);
@@ -93,6 +94,7 @@ public sealed partial class IommuCore
             }
             if (ret != ENOENT) return ret;
 
+            if (AllocFails(Warn.FaultSites.SvaBond, dev)) return ENOMEM;   // kzalloc of the bond; the mm keeps its PASID
             var handle = new IommuSva(dev, group);
             // Search for an existing domain; its errors are not the bind's.
             foreach (var existing in mm.IommuMm.SvaDomains)

@@ -59,6 +59,9 @@ public sealed class Smmuv3CdTable
         return Errno.OK;
     }
 
+    /// <summary>Whether the CD of <paramref name="ssid"/> lies in a leaf table not allocated yet (two levels only).</summary>
+    public bool LeafMissing(uint ssid) => _leaves is not null && _leaves[(int)(ssid >> Smmuv3CdL1.L2Bits)] == 0;
+
     /// <summary>arm_smmu_get_cd_ptr / arm_smmu_alloc_cd_ptr: the CD's address, allocating its leaf table if asked; null when absent.</summary>
     public ulong? CdPtr(uint ssid, bool alloc)
     {

@@ -182,9 +182,18 @@ public sealed class Smmuv3Driver
         if (domain is Smmuv3Domain { Smmu: var owner } && owner != instance) return Errno.EINVAL;
         if (domain is SvaDomain sva && sva.Iommu != instance) return Errno.EINVAL;
         if (dev.Iommu.Priv is not Smmuv3Master master) return Errno.OK;
-        // arm_smmu_set_pasid → arm_smmu_alloc_cd_ptr: the CD table if no RID attach made it (not gated: docs/dma.md)
-        if (master.CdTable is null && domain is (Smmuv3Domain or SvaDomain { Mm.PageTable: not null }) && AllocCdTable(dev, master) is var r
-            && r != Errno.OK) return r;
+        // arm_smmu_set_pasid → arm_smmu_alloc_cd_ptr: the CD table if no RID attach made it, then the PASID's leaf
+        // (two levels); both kept, so a leaf that fails leaves the table made
+        if (domain is Smmuv3Domain or SvaDomain { Mm.PageTable: not null })
+        {
+            if (master.CdTable is null)
+            {
+                if (_core.AllocFails(Warn.FaultSites.ArmSmmuCdTable, dev)) return Errno.ENOMEM;
+                var r = AllocCdTable(dev, master);
+                if (r != Errno.OK) return r;
+            }
+            if (master.CdTable!.LeafMissing(pasid) && _core.AllocFails(Warn.FaultSites.ArmSmmuCdLeaf, dev)) return Errno.ENOMEM;
+        }
         switch (domain)
         {
             case Smmuv3Domain paging when master.CdTable is { } cdt:
@@ -219,6 +228,8 @@ public sealed class Smmuv3Driver
     /// <summary>arm_smmu_sva_domain_alloc(): an SVA domain on the device's SMMU (its ASID shared with the mm's).</summary>
     internal Errno DomainAllocSva(Device dev, MmStruct mm, out IommuDomain? domain)
     {
+        domain = null;
+        if (_core.AllocFails(Warn.FaultSites.Domain, dev)) return Errno.ENOMEM;   // kzalloc of the arm_smmu_domain
         domain = new SvaDomain(_core.AllocDomainId(), DomainOps, DriverNames.Smmuv3, mm) { Iommu = dev.Iommu!.IommuDev };
         return Errno.OK;
     }

@@ -85,6 +85,8 @@ public sealed class VtdDriver : IommuOps
     /// <summary>intel_svm_domain_alloc(): an SVA domain, usable on any unit (first-stage tables are the mm's).</summary>
     public Errno DomainAllocSva(Device dev, MmStruct mm, out IommuDomain? domain)
     {
+        domain = null;
+        if (_core.AllocFails(Warn.FaultSites.Domain, dev)) return Errno.ENOMEM;   // kzalloc of the dmar_domain
         domain = new SvaDomain(_core.AllocDomainId(), _domainOps, DriverNames.Vtd, mm) { Iommu = dev.Iommu!.IommuDev };
         return Errno.OK;
     }

@@ -28,6 +28,9 @@ public sealed partial class ModelState
     private sealed class AttachFaultMark
     {
         public (DomainRef Target, DefaultKind? Default)? At { get; set; }
+
+        /// <summary>A PASID operation's ask met the failure (<see cref="MeetsInjected"/>): every later ask of the step succeeds.</summary>
+        public bool Fired { get; set; }
     }
 
     private AttachFaultMark? AttachMark { get; init; }
@@ -35,6 +38,17 @@ public sealed partial class ModelState
     /// <summary>The injected line if it is the allocation at <paramref name="site"/> for device <paramref name="dev"/>.</summary>
     private string? InjectedFor(string dev, string site) =>
         Injected is { } line && Warn.FaultSites.TryParse(line, out var s, out var d) && s == site && d == dev ? line : null;
+
+    /// <summary>
+    /// Whether this ask of a PASID operation for <paramref name="dev"/>'s allocation at <paramref name="site"/> meets the
+    /// injected failure: the first such ask of the step (the gate fails once; the PASID operations run once per judgement).
+    /// </summary>
+    private bool MeetsInjected(string dev, string site)
+    {
+        if (AttachMark is not { Fired: false } mark || InjectedFor(dev, site) is null) return false;
+        mark.Fired = true;
+        return true;
+    }
 
     /// <summary>
     /// Whether a paging domain of <paramref name="g"/>'s driver allocates a page table's top level with it (io-pgtable-arm,
@@ -142,6 +156,18 @@ public sealed partial class ModelState
             // same, its range still mapped.
             case DmaUnmap du when site == Warn.FaultSites.ViommuUnmapReq && cleared.DmaUnmapPage(du, line) is { } failed:
                 return new(failed.Outcome.Equals(observed), failed.Outcome, failed.Next);
+            // A PASID operation's allocation: the driver's PASID table or its leaf at a member's set_dev_pasid, the mm's data,
+            // the bond or the SVA domain at a bind. -ENOMEM where the model's run meets it, unwound as the operation's own
+            // refusals are; a bind that meets it at one of the mm's domains goes on to the next. The line comes first: every
+            // warning of these operations follows the refusal.
+            case Contract.AttachDevicePasid or Contract.ReplaceDevicePasid or Contract.SvaBind when dev is not null && Warn.FaultSites.AtPasid.Contains(site):
+            {
+                var faulted = cleared.WithInjected(line);
+                var step = faulted.StepFaulted(op, null);
+                if (faulted.AttachMark is not { Fired: true }) return new(false, Step(op).Outcome, Step(op).Next);
+                var expected = step.Outcome with { Warnings = [line, .. step.Outcome.Warnings] };
+                return new(expected.Equals(observed), expected, step.Next.WithInjected(null));
+            }
             // A driver's allocation in attach_dev, at whatever operation switches the named device's domain: that device
             // refuses with -ENOMEM once (ModelState.SetDomain.cs), the switch unwinds as for any refusal.
             case var _ when dev is not null && Warn.FaultSites.AtAttach.Contains(site):

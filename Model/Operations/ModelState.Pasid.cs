@@ -92,7 +92,7 @@ public sealed partial class ModelState
     private PasidState RemoveGroupPasid(GroupState g, ulong pasid, PasidState p)
     {
         foreach (var dev in MemberSpecs(g))
-            if (MaxPasidsOf(dev) > 0) SetDevPasid(DriverOf(g), dev, PasidTarget.Blocked, pasid, ref p);
+            if (MaxPasidsOf(dev) > 0) SetDevPasid(g, DriverOf(g), dev, PasidTarget.Blocked, pasid, ref p);
         return p.WithArray(g.Id, p.ArrayOf(g.Id).Remove(pasid));
     }
 
@@ -107,14 +107,14 @@ public sealed partial class ModelState
         var members = MemberSpecs(g).Where(d => MaxPasidsOf(d) > 0).ToList();
         for (var i = 0; i < members.Count; i++)
         {
-            var errno = SetDevPasid(driver, members[i], target, pasid, ref p, withOld: old is not null);
+            var errno = SetDevPasid(g, driver, members[i], target, pasid, ref p, withOld: old is not null);
             if (errno == Errno.OK) continue;
             var warnings = new List<string>();
             for (var j = 0; j < i; j++)
             {
-                if (old is { } back && SetDevPasid(driver, members[j], back, pasid, ref p, withOld: true) == Errno.OK) continue;
+                if (old is { } back && SetDevPasid(g, driver, members[j], back, pasid, ref p, withOld: true) == Errno.OK) continue;
                 if (old is not null) warnings.Add(Warn.SetDevPasidRevertFailed);
-                SetDevPasid(driver, members[j], PasidTarget.Blocked, pasid, ref p);
+                SetDevPasid(g, driver, members[j], PasidTarget.Blocked, pasid, ref p);
             }
             return (errno, p, [.. warnings]);
         }
@@ -127,11 +127,11 @@ public sealed partial class ModelState
     /// another instance where domains are per instance → EINVAL. On a driver that reads its PASID entry
     /// (<see cref="DriverCapabilities.PasidEntryStrict"/>, scalable vtd), a non-blocked set with an old domain
     /// (<paramref name="withOld"/>: replace, or a rollback to the old one) finds no entry → EINVAL
-    /// (intel_pasid_replace_*), one without finds an entry → EBUSY (intel_pasid_setup_*). Then the mock's PASID-1024
-    /// injector. What it set is the device's entry at the PASID (<see cref="PasidState.DevHw"/>; the blocked domain
-    /// removes it).
+    /// (intel_pasid_replace_*), one without finds an entry → EBUSY (intel_pasid_setup_*). On smmuv3, the PASID table and
+    /// its leaf (<see cref="TakePasidTable"/>). Then the mock's PASID-1024 injector. What it set is the device's entry at
+    /// the PASID (<see cref="PasidState.DevHw"/>; the blocked domain removes it).
     /// </summary>
-    private static Errno SetDevPasid(DriverFacts driver, DeviceSpec dev, PasidTarget target, ulong pasid, ref PasidState p, bool withOld = false)
+    private Errno SetDevPasid(GroupState g, DriverFacts driver, DeviceSpec dev, PasidTarget target, ulong pasid, ref PasidState p, bool withOld = false)
     {
         var errno = target switch
         {
@@ -139,6 +139,7 @@ public sealed partial class ModelState
             { Sva: { } sva } when driver.Caps.DomainPerInstance && sva.Iommu != dev.Iommu => Errno.EINVAL,
             _ => Errno.OK,
         };
+        if (errno == Errno.OK && !target.IsBlocked && driver.Caps.PasidLeafSite is not null) errno = TakePasidTable(g, driver.Caps, dev, pasid, ref p);
         if (errno == Errno.OK && driver.Caps.PasidEntryStrict && !target.IsBlocked)
         {
             var present = p.DevHw.GetValueOrDefault(dev.Name)?.ContainsKey(pasid) == true;
@@ -166,6 +167,36 @@ public sealed partial class ModelState
         });
         return Errno.OK;
     }
+
+    /// <summary>
+    /// arm_smmu_alloc_cd_ptr at a set: the device's PASID table when no attach made it since its probe (the first
+    /// paging attach's site), then, in a table of two levels (more PASIDs than a leaf holds), the leaf of
+    /// <paramref name="pasid"/> at its first use; either -ENOMEM where the injected failure meets it. What was made is kept
+    /// whatever follows (<see cref="PasidState.CdLeaves"/>), so a failed leaf leaves the table made.
+    /// </summary>
+    private Errno TakePasidTable(GroupState g, DriverCapabilities caps, DeviceSpec dev, ulong pasid, ref PasidState p)
+    {
+        var leaves = p.CdLeaves.GetValueOrDefault(dev.Name) ?? [];
+        var made = leaves;
+        var errno = Errno.OK;
+        if (!HasPasidTable(g, dev.Name, p))
+        {
+            if (caps.FirstPagingAttachSites.Any(site => MeetsInjected(dev.Name, site))) return Errno.ENOMEM;
+            made = made.Add(0);
+        }
+        var leaf = MaxPasidsOf(dev) > 1 << caps.PasidLeafBits ? pasid >> caps.PasidLeafBits : 0;
+        if (leaf != 0 && !made.Contains(leaf))
+        {
+            if (MeetsInjected(dev.Name, caps.PasidLeafSite!)) errno = Errno.ENOMEM;
+            else made = made.Add(leaf);
+        }
+        if (!ReferenceEquals(made, leaves)) p = p.WithCdLeaves(dev.Name, made);
+        return errno;
+    }
+
+    /// <summary>The device's driver has its PASID table (smmuv3's CD table): made at a paging attach since its probe, or at a set.</summary>
+    private static bool HasPasidTable(GroupState g, string dev, PasidState p) =>
+        g.PagingAttached.Contains(dev) || p.CdLeaves.GetValueOrDefault(dev)?.Contains(0) == true;
 
     /// <summary>The driver's domains and blocked domain have <c>set_dev_pasid</c> (the driver table's, whatever the instance's options).</summary>
     private static bool HasSetDevPasid(string driver) => DriverCapabilities.For(driver)?.Paging.Pasid == true;

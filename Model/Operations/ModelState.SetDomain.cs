@@ -50,7 +50,7 @@ public sealed partial class ModelState
     {
         if (AttachMark is not { } mark || IsBlockedTyped(g, target)) return null;
         var caps = DriverOf(g).Caps;
-        var first = IsPaging(g, target) && !g.PagingAttached.Contains(dev.Name) ? caps.FirstPagingAttachSites : [];
+        var first = IsPaging(g, target) && !HasPasidTable(g, dev.Name, Pasid) ? caps.FirstPagingAttachSites : [];
         foreach (var site in caps.AttachSites.Concat(first))
             if (InjectedFor(dev.Name, site) is { } line)
             {
@@ -77,20 +77,20 @@ public sealed partial class ModelState
     }
 
     /// <summary>
-    /// After a step: every member on a paging domain, or whose driver holds a PASID's domain, has taken a paging attach
-    /// (<see cref="GroupState.PagingAttached"/>, for drivers that keep what the first one allocated). Only where the groups
-    /// or the PASID entries changed.
+    /// After a step: every member on a paging domain has taken a paging attach (<see cref="GroupState.PagingAttached"/>,
+    /// for drivers that keep what the first one allocated; a PASID set records its own, <see cref="PasidState.CdLeaves"/>).
+    /// Only where the groups changed.
     /// </summary>
     private ModelState RecordPagingAttached(ModelState before)
     {
-        if (ReferenceEquals(groups, before.groups) && ReferenceEquals(Pasid.DevHw, before.Pasid.DevHw)) return this;
+        if (ReferenceEquals(groups, before.groups)) return this;
         var next = groups;
         foreach (var (id, g) in groups)
         {
             if (DriverOf(g).Caps.FirstPagingAttachSites.IsEmpty) continue;
             var seen = g.PagingAttached;
             foreach (var dev in g.Members)
-                if (!seen.Contains(dev) && ((HardwareOf(g, dev).Domain is { } hw && IsPaging(g, hw)) || Pasid.DevHw.ContainsKey(dev)))
+                if (!seen.Contains(dev) && HardwareOf(g, dev).Domain is { } hw && IsPaging(g, hw))
                     seen = seen.Add(dev);
             if (!ReferenceEquals(seen, g.PagingAttached)) next = next.SetItem(id, g with { PagingAttached = seen });
         }

@@ -79,6 +79,7 @@ public sealed partial class ModelState
         }
         else
         {
+            if (MeetsInjected(op.Dev, Warn.FaultSites.IommuMmData)) return Fail(Errno.ENOMEM);
             if (LowestFreePasid(p.UsedPasids, max) is not { } fresh) return Fail(Errno.ENOSPC);
             mm = mm with { Pasid = fresh };
             p = p with { Mms = p.Mms.SetItem(mm.Id, mm), UsedPasids = p.UsedPasids.Add(fresh) };
@@ -93,6 +94,7 @@ public sealed partial class ModelState
             return Ok(WithPasid(p with { Bonds = p.Bonds.SetItem(shared.Id, shared with { Users = shared.Users + 1 }), Handles = p.Handles.Add(op.As, shared.Id) }));
         }
 
+        if (MeetsInjected(op.Dev, Warn.FaultSites.SvaBond)) return FailPasid(Errno.ENOMEM, p, []);
         var bond = new BondState(p.NextId, g.Id, pasid, -1, op.Dev, 1);
         p = p with { NextId = p.NextId + 1 };
         foreach (var id in mm.Domains)
@@ -101,7 +103,7 @@ public sealed partial class ModelState
             var (errno, tried, _) = AttachPasid(g, new PasidTarget(null, existing), pasid, PasidEntry.Sva(bond.Id), p);
             if (errno != Errno.OK)
             {
-                p = p with { Armed = tried.Armed, DevHw = tried.DevHw };
+                p = p with { Armed = tried.Armed, DevHw = tried.DevHw, CdLeaves = tried.CdLeaves };
                 continue;
             }
             tried = tried with { Domains = tried.Domains.SetItem(id, existing with { Users = existing.Users + 1 }) };
@@ -110,6 +112,7 @@ public sealed partial class ModelState
 
         var driver = DriverOf(g);
         if (!driver.Caps.Sva) return FailPasid(Errno.EOPNOTSUPP, p with { NextId = Pasid.NextId }, []);
+        if (MeetsInjected(op.Dev, Warn.FaultSites.Domain)) return FailPasid(Errno.ENOMEM, p with { NextId = Pasid.NextId }, []);
         var domain = new SvaDomainState(p.NextId, mm.Id, driver.Driver, driver.Instance, 1);
         var (attached, after, warnings) = AttachPasid(g, new PasidTarget(null, domain), pasid, PasidEntry.Sva(bond.Id), p with { NextId = p.NextId + 1 });
         if (attached != Errno.OK) return FailPasid(attached, after with { NextId = Pasid.NextId }, warnings);

@@ -1,0 +1,56 @@
+using IommuConformance.Contract;
+using Xunit;
+using static IommuConformance.Properties.ImplementationTests.Machine;
+
+namespace IommuConformance.Properties.ImplementationTests;
+
+/// <summary>
+/// The fault gate at a PASID operation's allocations (docs/dma.md): smmuv3's CD table and its leaves at
+/// <c>set_dev_pasid</c>, and iommu_sva_bind_device's mm data, bond and SVA domain, each -ENOMEM with nothing left behind
+/// but what the kernel keeps (the table, a leaf, the mm's PASID).
+/// </summary>
+public class PasidFaultTests
+{
+    private static readonly SystemConfig Identity = SystemConfig.Default with { DefaultDomain = DefaultDomainType.Identity };
+
+    private static string Line(string site) => Warn.FaultInjectionPrefix + Warn.FaultSites.Key(site, "dev0");
+
+    private static Outcome Fails(string site) => new(Errno.ENOMEM, null, [Line(site)]);
+
+    [Fact]
+    public void A_smmuv3_pasid_set_allocates_the_cd_table_then_its_leaf_and_keeps_both()
+    {
+        var system = Create([Smmu0], [Pci("dev0") with { MaxPasids = 2048 }], config: Identity);
+        var outcomes = system.Run(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"),
+            new FailNth(1), new AttachDevicePasid("d1", "dev0", 1024),
+            new FailNth(2), new AttachDevicePasid("d1", "dev0", 1024),
+            new FailNth(1), new AttachDevicePasid("d1", "dev0", 5), new AttachDevicePasid("d1", "dev0", 1024),
+            new AttachDevicePasid("d1", "dev0", 1024 + 7), new DetachDevicePasid("d1", "dev0", 1024), new FailNth(1),
+            new AttachDevicePasid("d1", "dev0", 1024), new AttachDevice("d1", "dev0"));
+        Assert.Equal(Fails(Warn.FaultSites.ArmSmmuCdTable), outcomes[3]);
+        Assert.Equal(Fails(Warn.FaultSites.ArmSmmuCdLeaf), outcomes[5]);
+        Assert.Equal(Outcome.Ok, outcomes[7]);                          // the table was kept: PASID 5 allocates nothing
+        Assert.Equal(Fails(Warn.FaultSites.ArmSmmuCdLeaf), outcomes[8]);  // the failure still pending meets the leaf again
+        Assert.Equal(Outcome.Ok, outcomes[9]);                          // the leaf made now
+        Assert.Equal(Outcome.Ok, outcomes[12]);                         // and kept after the detach
+        Assert.Equal(Outcome.Ok, outcomes[13]);                         // a RID attach finds the table too
+        Assert.Null(system.TearDownAndAudit());
+    }
+
+    [Theory]
+    [InlineData(1, Warn.FaultSites.IommuMmData, 1)]      // before the mm's PASID: the next mm gets PASID 1
+    [InlineData(2, Warn.FaultSites.SvaBond, 2)]          // after it: m1 keeps PASID 1
+    [InlineData(3, Warn.FaultSites.Domain, 2)]           // arm_smmu_sva_domain_alloc
+    [InlineData(4, Warn.FaultSites.ArmSmmuCdTable, 2)]   // the new domain's set_dev_pasid; the domain is freed
+    public void A_bind_whose_structure_fails_answers_enomem_in_the_kernels_order(int n, string site, ulong next)
+    {
+        var system = Create([Smmu0], [Pci("dev0") with { MaxPasids = 16 }], config: Identity);
+        var outcomes = system.Run(new Probe("dev0"), new MmNew("m1"), new FailNth((ulong)n), new SvaBind("dev0", "m1", "b1"),
+            new SvaGetPasid("b1"), new MmNew("m2"), new SvaBind("dev0", "m2", "b2"), new SvaGetPasid("b2"));
+        Assert.Equal(Fails(site), outcomes[3]);
+        Assert.Equal(Errno.ENOENT, outcomes[4].Errno);
+        Assert.Equal(Outcome.Ok, outcomes[6]);
+        Assert.Equal(Outcome.OkWith(OutcomeValues.Number(next)), outcomes[7]);
+        Assert.Null(system.TearDownAndAudit());
+    }
+}
