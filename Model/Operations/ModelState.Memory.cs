@@ -157,6 +157,23 @@ public sealed partial class ModelState
     private PageTableCaps PagingOf(UserDomain domain) =>
         (machine.Driver(domain.Iommu) ?? throw new InvalidOperationException($"domain {domain.Handle} has no driver")).Caps.Paging;
 
+    /// <summary>
+    /// The routes a DMA by <paramref name="dev"/> (with <paramref name="pasid"/>) may take: <see cref="DmaRouteOf"/>'s, and while a failed map left a
+    /// domain's tables untold (<see cref="UserDomain.Alternatives"/>) the route through each of its other candidates too.
+    /// </summary>
+    public IReadOnlyList<DmaRoute> DmaRoutesOf(string dev, ulong pasid = 0)
+    {
+        var route = DmaRouteOf(dev, pasid);
+        List<DmaRoute>? routes = null;
+        foreach (var domain in domains.Values)
+        {
+            if (domain.Alternatives.IsDefaultOrEmpty) continue;
+            routes ??= [route];
+            foreach (var mappings in domain.Alternatives.Skip(1)) routes.Add(WithMappings(domain, mappings).DmaRouteOf(dev, pasid));
+        }
+        return routes ?? [route];
+    }
+
     private ModelState WithMappings(UserDomain domain, DomainMappings mappings) =>
         With(domains: domains.SetItem(domain.Handle, domain with { Mappings = mappings, Alternatives = [] }));
 

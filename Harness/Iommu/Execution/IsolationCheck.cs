@@ -44,7 +44,7 @@ public sealed class IsolationCheck : IStepCheck
     private readonly HashSet<(string Dev, IotlbEntry Entry)> _verified = [];
     private readonly List<(string Dev, IotlbEntry Entry)> _pending = [];
     private readonly List<PossibleTranslation> _found = new(3);
-    private readonly Dictionary<string, DmaRoute> _routes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<DmaRoute>> _routes = new(StringComparer.Ordinal);
     private int _maxRuns = RunsPerStep;
 
     public IsolationCheck(IommuRun run)
@@ -254,11 +254,27 @@ public sealed class IsolationCheck : IStepCheck
         }
     }
 
+    /// <summary>
+    /// The hardware's possible translations of (dev, iova) against the routes the model still allows for the device in
+    /// this check (several while a failed map left a domain's tables untold, <c>ModelState.DmaRoutesOf</c>): the routes
+    /// that disagree drop out, and a problem is named, against the first of them, when none is left.
+    /// </summary>
     private string? Compare(string dev, ulong iova, bool write)
     {
-        if (!_routes.TryGetValue(dev, out var route)) _routes[dev] = route = _run.Model.State.DmaRouteOf(dev);
-        var expected = route.Target(iova, write);
+        if (!_routes.TryGetValue(dev, out var routes)) _routes[dev] = routes = [.. _run.Model.State.DmaRoutesOf(dev)];
         _hw!.PossibleTranslations(dev, iova, write, _found);
+        if (routes.Count == 1) return Mismatch(routes[0], dev, iova, write);
+        var message = Mismatch(routes[0], dev, iova, write);
+        var kept = routes.Where(r => Mismatch(r, dev, iova, write) is null).ToList();
+        if (kept.Count == 0) return message;
+        routes.Clear();
+        routes.AddRange(kept);
+        return null;
+    }
+
+    private string? Mismatch(DmaRoute route, string dev, ulong iova, bool write)
+    {
+        var expected = route.Target(iova, write);
         foreach (var p in _found)
         {
             var t = p.Translation;

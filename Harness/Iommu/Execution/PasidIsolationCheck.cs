@@ -57,7 +57,21 @@ public sealed class PasidIsolationCheck(IommuRun run) : IStepCheck
         foreach (var p in IsolationCheck.Probes) _at.Add(p);
         AddLeaves(run.Model.State.PasidMappingsOf(dev, pasid));
         AddLeaves(run.Model.Before.PasidMappingsOf(dev, pasid));
-        var route = run.Model.State.DmaRouteOf(dev, pasid);
+        // every route the model still allows (a failed map may leave a domain's tables untold): the first that agrees at
+        // every probe passes; else the problem is named against the model's own route
+        var routes = run.Model.State.DmaRoutesOf(dev, pasid);
+        string? first = null;
+        foreach (var route in routes)
+        {
+            var message = Probe(route, dev, pasid);
+            if (message is null) return null;
+            first ??= message;
+        }
+        return first;
+    }
+
+    private string? Probe(DmaRoute route, string dev, ulong pasid)
+    {
         foreach (var iova in _at)
             if ((Compare(route, dev, pasid, iova, write: false) ?? Compare(route, dev, pasid, iova, write: true)) is { } message) return message;
         return null;
