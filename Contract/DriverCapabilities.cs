@@ -83,14 +83,20 @@ public sealed record DriverCapabilities(
 
     /// <summary>
     /// A driver whose <c>set_dev_pasid</c> allocates the device's PASID table when no attach made it (the site of
-    /// <see cref="FirstPagingAttachSites"/>) and, past <see cref="PasidLeafBits"/> bits of PASID, the table's leaf at
-    /// that PASID's first set (smmuv3's CD table and its 1,024-CD leaves: arm_smmu_alloc_cd_ptr); all kept until the
-    /// device is released. Null: no such allocations.
+    /// <see cref="FirstPagingAttachSites"/>, where there is one) and, past <see cref="PasidLeafBits"/> bits of PASID, the
+    /// table's leaf at that PASID's first set (smmuv3's CD table and its 1,024-CD leaves, arm_smmu_alloc_cd_ptr; a
+    /// scalable VT-d unit's PASID tables, intel_pasid_get_entry); all kept until the device is released. Null: none.
     /// </summary>
     public string? PasidLeafSite { get; init; }
 
-    /// <summary>log2 of the PASIDs one leaf of the PASID table holds (CTXDESC_L2_ENTRIES = 1,024); a device of at most that many has one level.</summary>
+    /// <summary>
+    /// log2 of the PASIDs one leaf of the PASID table holds (smmuv3 CTXDESC_L2_ENTRIES = 1,024, a device of at most that
+    /// many has one level; VT-d a PASID table of 64 entries per directory slot).
+    /// </summary>
     public int PasidLeafBits { get; init; }
+
+    /// <summary>What a set answers when a leaf of its PASID table cannot be allocated (VT-d's setup: -ENODEV).</summary>
+    public Errno PasidLeafErrno { get; init; } = Errno.ENOMEM;
 
     /// <summary>
     /// What a DMA by a device no attach has reached since its probe (its first attach failed) meets while its group
@@ -175,6 +181,9 @@ public sealed record DriverCapabilities(
         Sva = Sva && options.Pasid != false,
         PasidTranslation = PasidTranslation || (PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false),
         PasidEntryStrict = PasidEntryStrict || (PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false),
+        PasidLeafSite = PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false ? Warn.FaultSites.IntelPasidTable : PasidLeafSite,
+        PasidLeafBits = PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false ? 6 : PasidLeafBits,
+        PasidLeafErrno = PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false ? Errno.ENODEV : PasidLeafErrno,
     };
 
     /// <summary>Whether <c>probe_device</c> accepts a device of <paramref name="bus"/>.</summary>
@@ -189,7 +198,7 @@ public sealed record DriverCapabilities(
         && PasidTranslation == other.PasidTranslation && PasidTranslationWhenScalable == other.PasidTranslationWhenScalable
         && PasidEntryStrict == other.PasidEntryStrict && ProbeSites.SequenceEqual(other.ProbeSites)
         && AttachSites.SequenceEqual(other.AttachSites) && FirstPagingAttachSites.SequenceEqual(other.FirstPagingAttachSites)
-        && PasidLeafSite == other.PasidLeafSite && PasidLeafBits == other.PasidLeafBits
+        && PasidLeafSite == other.PasidLeafSite && PasidLeafBits == other.PasidLeafBits && PasidLeafErrno == other.PasidLeafErrno
         && NeverAttachedFault == other.NeverAttachedFault;
 
     public override int GetHashCode() => HashCode.Combine(Driver, StaticBlockedDefault, IdentityDomain, DeferredFlush);

@@ -144,6 +144,12 @@ public static class Warn
         /// leaf not yet allocated (leaf 0 comes with the table); kept until the master is released; names the device.
         /// </summary>
         public const string ArmSmmuCdLeaf = "arm_smmu_cd_leaf";
+        /// <summary>
+        /// intel_pasid_get_entry()'s PASID table (64 entries) of a scalable-mode unit, at the first set_dev_pasid of a
+        /// PASID in a directory slot other than the first (which the RID's own entry fills at its first attach, ungated):
+        /// the setup answers -ENODEV; kept until the device is released; names the device.
+        /// </summary>
+        public const string IntelPasidTable = "intel_pasid_table";
         /// <summary>iommu_alloc_mm_data()'s kzalloc of struct iommu_mm_data, at an mm's first bind, before its PASID; names the device.</summary>
         public const string IommuMmData = "iommu_mm_data";
         /// <summary>iommu_sva_bind_device()'s kzalloc of the bond (struct iommu_sva), after the mm's PASID; names the device.</summary>
@@ -184,7 +190,7 @@ public static class Warn
 
         public static readonly IReadOnlyList<string> All =
             [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq,
-             ViommuAttachReq, ArmSmmuCdTable, ArmSmmuCdLeaf, IommuMmData, SvaBond, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq, ViommuUnmapReq];
+             ViommuAttachReq, ArmSmmuCdTable, ArmSmmuCdLeaf, IntelPasidTable, IommuMmData, SvaBond, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq, ViommuUnmapReq];
 
         /// <summary>
         /// The IOVA allocator's and the flush queue's sites, whose line names the device when they are met at that device's
@@ -199,12 +205,12 @@ public static class Warn
         /// The sites a PASID operation (attach_device_pasid, replace_device_pasid, sva_bind) meets: the driver's in
         /// set_dev_pasid (its PASID table, a leaf of it) and, at a bind, the core's and the SVA domain's structures.
         /// </summary>
-        public static readonly IReadOnlyList<string> AtPasid = [ArmSmmuCdTable, ArmSmmuCdLeaf, IommuMmData, SvaBond, Domain];
+        public static readonly IReadOnlyList<string> AtPasid = [ArmSmmuCdTable, ArmSmmuCdLeaf, IntelPasidTable, IommuMmData, SvaBond, Domain];
 
         /// <summary>The sites whose line names the device they were met for (<see cref="Line"/>).</summary>
         public static readonly IReadOnlyList<string> PerDevice =
             [DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq, ViommuAttachReq, ArmSmmuCdTable, ArmSmmuCdLeaf,
-             IommuMmData, SvaBond, Group, GroupDevice, Domain,
+             IntelPasidTable, IommuMmData, SvaBond, Group, GroupDevice, Domain,
              Cookie, TableRoot];
 
         /// <summary>The gate's site key: the site, then <c>@</c> and the device for a per-device site.</summary>

@@ -141,6 +141,9 @@ public sealed class VtdDriver : IommuOps
                 entry = VtdPasidEntry.PassThrough(SvaAgaw, PassThroughDid);
                 break;
         }
+        // intel_pasid_get_entry: a PASID table past the first slot (the RID's entry made that one) asks the gate; -ENODEV
+        if (pasid >> VtdSm.PasidPdeShift != 0 && unit.PasidTableMissing(bdf, pasid) && _core.AllocFails(Warn.FaultSites.IntelPasidTable, dev))
+            return Errno.ENODEV;
         r = old is null ? unit.SetupPasidEntry(bdf, pasid, entry) : unit.ReplacePasidEntry(bdf, pasid, entry);
         if (r != Errno.OK) return r;
         _devPasids[(dev.Name, pasid)] = (dev, domain);

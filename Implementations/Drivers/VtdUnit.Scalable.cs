@@ -39,6 +39,11 @@ public sealed partial class VtdUnit
         return Errno.OK;
     }
 
+    /// <summary>Whether the PASID table holding <paramref name="pasid"/>'s entry is not allocated yet (within the directory).</summary>
+    public bool PasidTableMissing(int bdf, uint pasid) =>
+        _pasidTables.TryGetValue(bdf, out var t) && (pasid >> VtdSm.PasidPdeShift) < (uint)VtdSm.DirEntries((ulong)t.Pdts << VtdSm.PdtsShift)
+        && (Hardware.Memory.Read(t.Dir + (pasid >> VtdSm.PasidPdeShift) * (ulong)VtdSm.DirEntryBytes) & VtdEntry.P) == 0;
+
     /// <summary>intel_pasid_get_entry: the entry's address, the PASID table allocated on first use; null without a directory or memory.</summary>
     private ulong? PasidEntryAddr(int bdf, uint pasid)
     {

@@ -169,17 +169,18 @@ public sealed partial class ModelState
     }
 
     /// <summary>
-    /// arm_smmu_alloc_cd_ptr at a set: the device's PASID table when no attach made it since its probe (the first
-    /// paging attach's site), then, in a table of two levels (more PASIDs than a leaf holds), the leaf of
-    /// <paramref name="pasid"/> at its first use; either -ENOMEM where the injected failure meets it. What was made is kept
-    /// whatever follows (<see cref="PasidState.CdLeaves"/>), so a failed leaf leaves the table made.
+    /// A set's PASID-table allocations (smmuv3's arm_smmu_alloc_cd_ptr, VT-d's intel_pasid_get_entry): the device's table
+    /// when no attach made it since its probe (smmuv3: the first paging attach's site), then, where the device has more
+    /// PASIDs than a leaf holds, the leaf of <paramref name="pasid"/> past the first at its first use; either refused
+    /// (smmuv3 -ENOMEM, VT-d's setup -ENODEV) where the injected failure meets it. What was made is kept whatever follows
+    /// (<see cref="PasidState.CdLeaves"/>), so a failed leaf leaves the table made.
     /// </summary>
     private Errno TakePasidTable(GroupState g, DriverCapabilities caps, DeviceSpec dev, ulong pasid, ref PasidState p)
     {
         var leaves = p.CdLeaves.GetValueOrDefault(dev.Name) ?? [];
         var made = leaves;
         var errno = Errno.OK;
-        if (!HasPasidTable(g, dev.Name, p))
+        if (!caps.FirstPagingAttachSites.IsEmpty && !HasPasidTable(g, dev.Name, p))
         {
             if (caps.FirstPagingAttachSites.Any(site => MeetsInjected(dev.Name, site))) return Errno.ENOMEM;
             made = made.Add(0);
@@ -187,7 +188,7 @@ public sealed partial class ModelState
         var leaf = MaxPasidsOf(dev) > 1 << caps.PasidLeafBits ? pasid >> caps.PasidLeafBits : 0;
         if (leaf != 0 && !made.Contains(leaf))
         {
-            if (MeetsInjected(dev.Name, caps.PasidLeafSite!)) errno = Errno.ENOMEM;
+            if (MeetsInjected(dev.Name, caps.PasidLeafSite!)) errno = caps.PasidLeafErrno;
             else made = made.Add(leaf);
         }
         if (!ReferenceEquals(made, leaves)) p = p.WithCdLeaves(dev.Name, made);

@@ -37,6 +37,23 @@ public class PasidFaultTests
         Assert.Null(system.TearDownAndAudit());
     }
 
+    [Fact]
+    public void A_scalable_vtd_set_allocates_a_pasid_table_per_64_pasids_and_answers_enodev_when_it_cannot()
+    {
+        var system = Create([new IommuSpec("vtd0", DriverNames.Vtd, new IommuOptions(Scalable: true))],
+            [Pci("dev0", iommu: "vtd0") with { MaxPasids = 256 }]);
+        var outcomes = system.Run(new Probe("dev0"), new DomainAllocPaging("dev0", "d1"), new Map("d1", 0x100000, 0x200000, 0x1000, "rw"),
+            new FailNth(1), new AttachDevicePasid("d1", "dev0", 5), new AttachDevicePasid("d1", "dev0", 64),
+            new AttachDevicePasid("d1", "dev0", 64), new DeviceDma("dev0", 0x100000, 4, false, 64),
+            new DetachDevicePasid("d1", "dev0", 64), new FailNth(1), new AttachDevicePasid("d1", "dev0", 65));
+        Assert.Equal(Outcome.Ok, outcomes[4]);   // PASID 5 is in the RID's table
+        Assert.Equal(new Outcome(Errno.ENODEV, null, [Line(Warn.FaultSites.IntelPasidTable)]), outcomes[5]);
+        Assert.Equal(Outcome.Ok, outcomes[6]);
+        Assert.Equal(Outcome.OkWith(DmaValues.Phys(0x200000)), outcomes[7]);
+        Assert.Equal(Outcome.Ok, outcomes[10]);  // the table kept after the detach
+        Assert.Null(system.TearDownAndAudit());
+    }
+
     [Theory]
     [InlineData(1, Warn.FaultSites.IommuMmData, 1)]      // before the mm's PASID: the next mm gets PASID 1
     [InlineData(2, Warn.FaultSites.SvaBond, 2)]          // after it: m1 keeps PASID 1

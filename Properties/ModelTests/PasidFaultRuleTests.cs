@@ -86,6 +86,29 @@ public class PasidFaultRuleTests
     }
 
     [Fact]
+    public void A_scalable_vtd_set_meets_a_pasid_table_past_the_first_at_its_first_use_with_enodev()
+    {
+        var vtd = new Topology([new IommuSpec("vtd0", DriverNames.Vtd, new IommuOptions(Scalable: true))],
+            [new DeviceSpec("dev0", BusNames.Pci, "vtd0", "g0") { MaxPasids = 256 }]);
+        var s = ModelState.Initial(SystemConfig.Default, vtd).Step(new Probe("dev0")).Next.Step(new DomainAllocPaging("dev0", "d1")).Next;
+        var table = new Outcome(Errno.ENODEV, null, [Line(Warn.FaultSites.IntelPasidTable, "dev0")]);
+        // PASIDs 0–63 share the RID's table; 64 is the first of the second
+        Assert.False(Armed(s).Judge(new AttachDevicePasid("d1", "dev0", 5), table).Allowed);
+        Assert.False(Armed(s).Judge(new AttachDevicePasid("d1", "dev0", 64), table with { Errno = Errno.ENOMEM }).Allowed);
+        var failed = Armed(s).Judge(new AttachDevicePasid("d1", "dev0", 64), table);
+        Assert.True(failed.Allowed);
+        Assert.Equal(Outcome.Ok, failed.Next.Step(new AttachDevicePasid("d1", "dev0", 64)).Outcome);
+        // made once and kept after the detach; a release frees it
+        var detached = s.Step(new AttachDevicePasid("d1", "dev0", 70)).Next.Step(new DetachDevicePasid("d1", "dev0", 70)).Next;
+        Assert.False(Armed(detached).Judge(new AttachDevicePasid("d1", "dev0", 64), table).Allowed);
+        Assert.True(Armed(detached).Judge(new AttachDevicePasid("d1", "dev0", 128), table).Allowed);
+        var reprobed = detached.Step(new Release("dev0")).Next.Step(new Probe("dev0")).Next;
+        Assert.True(Armed(reprobed).Judge(new AttachDevicePasid("d1", "dev0", 64), table).Allowed);
+        // no CD table on VT-d
+        Assert.False(Armed(s).Judge(new AttachDevicePasid("d1", "dev0", 64), new Outcome(Errno.ENOMEM, null, [Line(CdTable, "dev0")])).Allowed);
+    }
+
+    [Fact]
     public void A_bind_meets_the_mm_data_before_the_pasid_and_the_bond_and_sva_domain_after_it()
     {
         var s = Start(then: new MmNew("m1"));

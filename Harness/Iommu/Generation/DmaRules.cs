@@ -73,8 +73,8 @@ public static class DmaRules
                     s.Emit(new FailNth(1));
                     s.Emit(UnmapChoice(s));
                 }
-                // a PASID operation's allocations (the driver's PASID table and its leaves, a bind's structures): n = 2
-                else if (n == 2 && PasidRules.FaultedPasidSet(s)) { }
+                // a PASID operation's allocations (the driver's PASID table and its leaves, a bind's structures): n = 2–4
+                else if (n is 2 or 3 or 4 && PasidRules.FaultedPasidSet(s)) { }
                 else
                 {
                     s.Emit(new FailNth(n));

@@ -97,9 +97,10 @@ public static partial class OutcomeCatalogue
                 yield return (DmaMap.Entry.Name, Key(Errno.OK, p));
                 yield return (DmaMap.Entry.Name, Key(Errno.OK, Warn.Dma32BitRollover, p));
             }
-            // a PASID set's CD table and leaf (smmuv3); a bind's mm data, bond and SVA domain, and its set's table
+            // a PASID set's CD table and leaf (smmuv3), a scalable VT-d unit's PASID table; a bind's mm data, bond and SVA domain, and its set's table
             foreach (var site in new[] { Warn.FaultSites.ArmSmmuCdTable, Warn.FaultSites.ArmSmmuCdLeaf })
                 yield return (AttachDevicePasid.Entry.Name, Key(Errno.ENOMEM, Dev(site)));
+            yield return (AttachDevicePasid.Entry.Name, Key(Errno.ENODEV, Dev(Warn.FaultSites.IntelPasidTable)));
             foreach (var site in new[] { Warn.FaultSites.IommuMmData, Warn.FaultSites.SvaBond, Warn.FaultSites.Domain, Warn.FaultSites.ArmSmmuCdTable })
                 yield return (SvaBind.Entry.Name, Key(Errno.ENOMEM, Dev(site)));
             // virtio's UNMAP request: 0 bytes, the range kept (under dma_unmap the short count warns)

@@ -46,9 +46,9 @@ public static class PasidRules
         {
             var d = PasidDevice(s);
             var attach = new AttachDevicePasid(DomainFor(s, d), s.Devices[d], PasidFor(s, d));
-            // a PASID past the first leaf of a two-level CD table (the mock's 1024 drawn for smmuv3): half of them meet
+            // a PASID past the first leaf of the device's PASID table (the 1024 drawn for the mock's injector): half of them meet
             // fail_nth, at the leaf or at the table before it (decided by draws the rule makes anyway: docs/generation.md)
-            if (LeafPasid(s, d, attach.Pasid) && s.Random.Chance(0.5)) s.Emit(new FailNth(s.Random.Chance(0.5) ? 1UL : 2UL));
+            if (LeafPasid(s, d, attach.Pasid) && s.Random.Chance(0.5)) s.Emit(new FailNth(s.Random.Chance(0.75) ? 1UL : 2UL));
             s.Emit(attach);
         });
         yield return Op(ReplaceDevicePasid.Entry.Name, ReplaceWeight, s => AnyAttached(s) ? 1 : s.Live.Count > 0 ? 0.1 : 0.2 * AnyDomain(s), s =>
@@ -193,14 +193,16 @@ public static class PasidRules
     /// <summary>
     /// <c>fail_nth 1</c> before a PASID operation that allocates (docs/dma.md, "Fault injection"): a bind on an SVA device
     /// (the mm's data, the bond, the SVA domain, smmuv3's CD table), or an attach on a device whose driver allocates its
-    /// PASID table at a set (smmuv3), mostly at a PASID of a leaf past the first of a two-level table. False, having drawn
+    /// PASID table at a set (smmuv3, a scalable VT-d unit), mostly at a PASID of a leaf past the first. False, having drawn
     /// nothing, where no probed device and no live name fit (the caller then emits what it would have).
     /// </summary>
     public static bool FaultedPasidSet(IommuSession s)
     {
-        bool LeafDriver(int x) => s.IommuOf(x) is var i and >= 0 && DriverCapabilities.For(s.Topology.Iommus[i])?.PasidLeafSite is not null;
+        // a device with more PASIDs than one leaf of its table holds
+        bool Leaves(int x) => s.IommuOf(x) is var i and >= 0 && DriverCapabilities.For(s.Topology.Iommus[i]) is { PasidLeafSite: not null } caps
+                              && s.State.MaxPasidsOf(s.Devices[x]) >= 2 << caps.PasidLeafBits;
         var canBind = s.State.LiveMmCount > 0 && Count(s, IsSvaDevice, 1) > 0;
-        var canSet = s.Live.Count > 0 && s.Probed.Any(x => IsPasidCapable(s, x) && LeafDriver(x));
+        var canSet = s.Live.Count > 0 && s.Probed.Any(Leaves);
         if (!canBind && !canSet) return false;
         if (canBind && (!canSet || s.Random.Chance(0.4)))
         {
@@ -210,17 +212,18 @@ public static class PasidRules
             s.Emit(new SvaBind(s.Devices[b], Handle(s, PasidArgs.MmSpace, s.State.LiveMms), Binder(s, PasidArgs.SvaSpace, s.State.LiveSvaHandles)));
             return true;
         }
-        // the table (where no attach made it), then the leaf
-        s.Emit(new FailNth(s.Random.Chance(0.5) ? 1UL : 2UL));
-        var d = s.PickWhere(s.Probed, x => IsPasidCapable(s, x) && LeafDriver(x));
-        var max = (ulong)s.State.MaxPasidsOf(s.Devices[d]);
-        var leaves = Math.Min(max >> 10, 5UL);
-        var pasid = leaves > 1 && s.Random.Chance(0.7) ? (1UL + (ulong)s.Random.Below((int)leaves - 1)) << 10 : PasidFor(s, d);
+        var d = s.PickWhere(s.Probed, Leaves);
+        var caps = DriverCapabilities.For(s.Topology.Iommus[s.IommuOf(d)])!;
+        // the leaf, or (smmuv3) the table before it where no attach made one
+        s.Emit(new FailNth(caps.FirstPagingAttachSites.IsEmpty || s.Random.Chance(0.75) ? 1UL : 2UL));
+        var bits = caps.PasidLeafBits;
+        var leaves = Math.Min((ulong)s.State.MaxPasidsOf(s.Devices[d]) >> bits, 5UL);
+        var pasid = s.Random.Chance(0.8) ? (1UL + (ulong)s.Random.Below((int)leaves - 1)) << bits : PasidFor(s, d);
         s.Emit(new AttachDevicePasid(DomainFor(s, d), s.Devices[d], pasid));
         return true;
     }
 
-    /// <summary>Whether <paramref name="pasid"/> lies past the first leaf of the device's PASID table (smmuv3: two levels, 1,024 CDs a leaf).</summary>
+    /// <summary>Whether <paramref name="pasid"/> lies past the first leaf of the device's PASID table (smmuv3: 1,024 CDs a leaf; scalable VT-d: 64 entries).</summary>
     private static bool LeafPasid(IommuSession s, int d, ulong pasid) =>
         s.IommuOf(d) is var i and >= 0 && DriverCapabilities.For(s.Topology.Iommus[i]) is { PasidLeafSite: not null } caps
         && (ulong)s.State.MaxPasidsOf(s.Devices[d]) > 1UL << caps.PasidLeafBits && pasid >> caps.PasidLeafBits != 0
