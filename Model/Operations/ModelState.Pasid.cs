@@ -127,8 +127,8 @@ public sealed partial class ModelState
     /// another instance where domains are per instance → EINVAL. On a driver that reads its PASID entry
     /// (<see cref="DriverCapabilities.PasidEntryStrict"/>, scalable vtd), a non-blocked set with an old domain
     /// (<paramref name="withOld"/>: replace, or a rollback to the old one) finds no entry → EINVAL
-    /// (intel_pasid_replace_*), one without finds an entry → EBUSY (intel_pasid_setup_*). On smmuv3, the PASID table and
-    /// its leaf (<see cref="TakePasidTable"/>). Then the mock's PASID-1024 injector. What it set is the device's entry at
+    /// (intel_pasid_replace_*), one without finds an entry → EBUSY (intel_pasid_setup_*). On smmuv3 and a scalable VT-d
+    /// unit, the PASID table and its leaf (<see cref="TakePasidTable"/>). Then the mock's PASID-1024 injector. What it set is the device's entry at
     /// the PASID (<see cref="PasidState.DevHw"/>; the blocked domain removes it).
     /// </summary>
     private Errno SetDevPasid(GroupState g, DriverFacts driver, DeviceSpec dev, PasidTarget target, ulong pasid, ref PasidState p, bool withOld = false)
@@ -173,11 +173,11 @@ public sealed partial class ModelState
     /// when no attach made it since its probe (smmuv3: the first paging attach's site), then, where the device has more
     /// PASIDs than a leaf holds, the leaf of <paramref name="pasid"/> past the first at its first use; either refused
     /// (smmuv3 -ENOMEM, VT-d's setup -ENODEV) where the injected failure meets it. What was made is kept whatever follows
-    /// (<see cref="PasidState.CdLeaves"/>), so a failed leaf leaves the table made.
+    /// (<see cref="PasidState.TableLeaves"/>), so a failed leaf leaves the table made.
     /// </summary>
     private Errno TakePasidTable(GroupState g, DriverCapabilities caps, DeviceSpec dev, ulong pasid, ref PasidState p)
     {
-        var leaves = p.CdLeaves.GetValueOrDefault(dev.Name) ?? [];
+        var leaves = p.TableLeaves.GetValueOrDefault(dev.Name) ?? [];
         var made = leaves;
         var errno = Errno.OK;
         if (!caps.FirstPagingAttachSites.IsEmpty && !HasPasidTable(g, dev.Name, p))
@@ -191,13 +191,13 @@ public sealed partial class ModelState
             if (MeetsInjected(dev.Name, caps.PasidLeafSite!)) errno = caps.PasidLeafErrno;
             else made = made.Add(leaf);
         }
-        if (!ReferenceEquals(made, leaves)) p = p.WithCdLeaves(dev.Name, made);
+        if (!ReferenceEquals(made, leaves)) p = p.WithTableLeaves(dev.Name, made);
         return errno;
     }
 
     /// <summary>The device's driver has its PASID table (smmuv3's CD table): made at a paging attach since its probe, or at a set.</summary>
     private static bool HasPasidTable(GroupState g, string dev, PasidState p) =>
-        g.PagingAttached.Contains(dev) || p.CdLeaves.GetValueOrDefault(dev)?.Contains(0) == true;
+        g.PagingAttached.Contains(dev) || p.TableLeaves.GetValueOrDefault(dev)?.Contains(0) == true;
 
     /// <summary>The driver's domains and blocked domain have <c>set_dev_pasid</c> (the driver table's, whatever the instance's options).</summary>
     private static bool HasSetDevPasid(string driver) => DriverCapabilities.For(driver)?.Paging.Pasid == true;

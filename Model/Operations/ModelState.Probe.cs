@@ -73,8 +73,8 @@ public sealed partial class ModelState
     {
         var self = GroupFor(op.Dev) is { } last ? WithoutPasidsOf(last) : this;
         // release_device: the driver's PASID table of the device goes with it (its CD table, its PASID directory)
-        if (self.Pasid.DevHw.ContainsKey(op.Dev) || self.Pasid.CdLeaves.ContainsKey(op.Dev))
-            self = self.WithPasid(self.Pasid with { DevHw = self.Pasid.DevHw.Remove(op.Dev), CdLeaves = self.Pasid.CdLeaves.Remove(op.Dev) });
+        if (self.Pasid.DevHw.ContainsKey(op.Dev) || self.Pasid.TableLeaves.ContainsKey(op.Dev))
+            self = self.WithPasid(self.Pasid with { DevHw = self.Pasid.DevHw.Remove(op.Dev), TableLeaves = self.Pasid.TableLeaves.Remove(op.Dev) });
         var (state, warnings) = self.bound.Contains(op.Dev) ? self.UnbindDriver(op.Dev) : (self, []);
         if (state.GroupFor(op.Dev) is not { } group) return Ok(state, warnings);
 

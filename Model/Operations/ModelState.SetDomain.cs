@@ -78,7 +78,7 @@ public sealed partial class ModelState
 
     /// <summary>
     /// After a step: every member on a paging domain has taken a paging attach (<see cref="GroupState.PagingAttached"/>,
-    /// for drivers that keep what the first one allocated; a PASID set records its own, <see cref="PasidState.CdLeaves"/>).
+    /// for drivers that keep what the first one allocated; a PASID set records its own, <see cref="PasidState.TableLeaves"/>).
     /// Only where the groups changed.
     /// </summary>
     private ModelState RecordPagingAttached(ModelState before)

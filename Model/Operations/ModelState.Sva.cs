@@ -103,7 +103,7 @@ public sealed partial class ModelState
             var (errno, tried, _) = AttachPasid(g, new PasidTarget(null, existing), pasid, PasidEntry.Sva(bond.Id), p);
             if (errno != Errno.OK)
             {
-                p = p with { Armed = tried.Armed, DevHw = tried.DevHw, CdLeaves = tried.CdLeaves };
+                p = p with { Armed = tried.Armed, DevHw = tried.DevHw, TableLeaves = tried.TableLeaves };
                 continue;
             }
             tried = tried with { Domains = tried.Domains.SetItem(id, existing with { Users = existing.Users + 1 }) };

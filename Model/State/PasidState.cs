@@ -73,14 +73,14 @@ public sealed record PasidState(
     /// <summary>
     /// Per device, the leaves of its driver's PASID table that a <c>set_dev_pasid</c> allocated and the driver keeps until
     /// the device is released (<see cref="Contract.DriverCapabilities.PasidLeafSite"/>: smmuv3's CD table, leaf 0 the
-    /// table itself when no attach made it).
+    /// table itself when no attach made it; a scalable VT-d unit's PASID tables past the first).
     /// </summary>
-    public ImmutableSortedDictionary<string, ImmutableSortedSet<ulong>> CdLeaves { get; init; } =
+    public ImmutableSortedDictionary<string, ImmutableSortedSet<ulong>> TableLeaves { get; init; } =
         ImmutableSortedDictionary<string, ImmutableSortedSet<ulong>>.Empty.WithComparers(StringComparer.Ordinal);
 
     /// <summary>The state with the device's PASID-table leaves replaced (empty: the device has none, it was released).</summary>
-    public PasidState WithCdLeaves(string dev, ImmutableSortedSet<ulong> leaves) =>
-        this with { CdLeaves = leaves.IsEmpty ? CdLeaves.Remove(dev) : CdLeaves.SetItem(dev, leaves) };
+    public PasidState WithTableLeaves(string dev, ImmutableSortedSet<ulong> leaves) =>
+        this with { TableLeaves = leaves.IsEmpty ? TableLeaves.Remove(dev) : TableLeaves.SetItem(dev, leaves) };
 
     /// <summary>The state with the device's entry at <paramref name="pasid"/> set (null: removed, the blocked domain).</summary>
     public PasidState WithDevHw(string dev, ulong pasid, PasidHw? hw)
@@ -116,7 +116,7 @@ public sealed record PasidState(
         && Same(Domains, other.Domains, (a, b) => a == b) && Same(Bonds, other.Bonds, (a, b) => a == b)
         && Same(Handles, other.Handles, (a, b) => a == b) && UsedPasids.SetEquals(other.UsedPasids) && Armed.SetEquals(other.Armed)
         && Same(DevHw, other.DevHw, (a, b) => a.Count == b.Count && a.All(e => b.TryGetValue(e.Key, out var o) && e.Value == o))
-        && Same(CdLeaves, other.CdLeaves, (a, b) => a.SetEquals(b));
+        && Same(TableLeaves, other.TableLeaves, (a, b) => a.SetEquals(b));
 
     private static bool Same<TKey, TValue>(ImmutableSortedDictionary<TKey, TValue> a, ImmutableSortedDictionary<TKey, TValue> b, Func<TValue, TValue, bool> same)
         where TKey : notnull =>

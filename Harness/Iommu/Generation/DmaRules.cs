@@ -73,9 +73,9 @@ public static class DmaRules
                     s.Emit(new FailNth(1));
                     s.Emit(UnmapChoice(s));
                 }
-                // a PASID operation's allocations (the driver's PASID table and its leaves, a bind's structures): n = 2–4
-                else if (n is 2 or 3 or 4 && PasidRules.FaultedPasidSet(s)) { }
-                else
+                // n = 2–4 go to a PASID operation's allocations (the driver's PASID table and its leaves, a bind's structures)
+                // where the machine has one to make (PasidRules.FaultedPasidSet emits its own fail_nth)
+                else if (n is not (2 or 3 or 4) || !PasidRules.FaultedPasidSet(s))
                 {
                     s.Emit(new FailNth(n));
                     s.Emit(MapChoice(s, IommuArgs.Device(s)));
