@@ -82,6 +82,13 @@ public sealed record DriverCapabilities(
     public ImmutableArray<string> FirstPagingAttachSites { get; init; } = [];
 
     /// <summary>
+    /// The fault site of a table an instance makes at its first present entry and keeps (a legacy-mode VT-d unit's
+    /// context table, iommu_context_addr): met at any device's attach to a domain that is not BLOCKED-typed while the
+    /// instance has none; until then every device of the instance meets a root-entry fault (<c>no_domain</c>). Null: none.
+    /// </summary>
+    public string? UnitTableSite { get; init; }
+
+    /// <summary>
     /// A driver whose <c>set_dev_pasid</c> allocates the device's PASID table when no attach made it (the site of
     /// <see cref="FirstPagingAttachSites"/>, where there is one) and, past <see cref="PasidLeafBits"/> bits of PASID, the
     /// table's leaf at that PASID's first set (smmuv3's CD table and its 1,024-CD leaves, arm_smmu_alloc_cd_ptr; a
@@ -100,7 +107,8 @@ public sealed record DriverCapabilities(
 
     /// <summary>
     /// What a DMA by a device no attach has reached since its probe (its first attach failed) meets while its group
-    /// has a domain: the entry the IOMMU's reset left. VT-d a context entry not present, virtio an endpoint the device
+    /// has a domain: the entry the IOMMU's reset left. VT-d a context entry not present (once its unit has made its
+    /// context table; before, a root entry not present, <c>no_domain</c>: <see cref="UnitTableSite"/>), virtio an endpoint the device
     /// has not attached with config.bypass cleared: <c>blocked</c>; smmuv3 the invalid STE the emulation's reset leaves
     /// (C_BAD_STE, where the kernel's own writes abort ones) and the mock's empty record: <c>no_domain</c>
     /// (docs/hardware.md, "Fault vocabulary").
@@ -142,7 +150,10 @@ public sealed record DriverCapabilities(
     public static readonly DriverCapabilities Vtd = new(DriverNames.Vtd, [BusNames.Pci],
         StaticBlockedDefault: false, IdentityDomain: true, DeferredFlush: true, DomainPerInstance: false,
         DirtyTracking: false, HonoursDefDomainType: true, OptionKnobs: [IdentityDomainKnob, DeferredFlushKnob],
-        Paging: PageTableCaps.Vtd) { Sva = true, PasidTranslationWhenScalable = true, ProbeSites = [Warn.FaultSites.DeviceDomainInfo] };
+        Paging: PageTableCaps.Vtd)
+    {
+        Sva = true, PasidTranslationWhenScalable = true, ProbeSites = [Warn.FaultSites.DeviceDomainInfo], UnitTableSite = Warn.FaultSites.IntelContextTable,
+    };
 
     /// <summary>
     /// virtio-iommu: PCI and platform endpoints, identity through bypass, a domain finalised on one device
@@ -181,6 +192,8 @@ public sealed record DriverCapabilities(
         Sva = Sva && options.Pasid != false,
         PasidTranslation = PasidTranslation || (PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false),
         PasidEntryStrict = PasidEntryStrict || (PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false),
+        // scalable mode's context tables are made at boot here (docs/dma.md): only a legacy unit makes one at its first entry
+        UnitTableSite = PasidTranslationWhenScalable && options.Scalable == true ? null : UnitTableSite,
         PasidLeafSite = PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false ? Warn.FaultSites.IntelPasidTable : PasidLeafSite,
         PasidLeafBits = PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false ? 6 : PasidLeafBits,
         PasidLeafErrno = PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false ? Errno.ENODEV : PasidLeafErrno,
@@ -198,7 +211,7 @@ public sealed record DriverCapabilities(
         && PasidTranslation == other.PasidTranslation && PasidTranslationWhenScalable == other.PasidTranslationWhenScalable
         && PasidEntryStrict == other.PasidEntryStrict && ProbeSites.SequenceEqual(other.ProbeSites)
         && AttachSites.SequenceEqual(other.AttachSites) && FirstPagingAttachSites.SequenceEqual(other.FirstPagingAttachSites)
-        && PasidLeafSite == other.PasidLeafSite && PasidLeafBits == other.PasidLeafBits && PasidLeafErrno == other.PasidLeafErrno
+        && UnitTableSite == other.UnitTableSite && PasidLeafSite == other.PasidLeafSite && PasidLeafBits == other.PasidLeafBits && PasidLeafErrno == other.PasidLeafErrno
         && NeverAttachedFault == other.NeverAttachedFault;
 
     public override int GetHashCode() => HashCode.Combine(Driver, StaticBlockedDefault, IdentityDomain, DeferredFlush);

@@ -145,6 +145,12 @@ public static class Warn
         /// </summary>
         public const string ArmSmmuCdLeaf = "arm_smmu_cd_leaf";
         /// <summary>
+        /// iommu_context_addr(..., alloc = 1): a legacy-mode VT-d unit's context table for bus 0, at the unit's first present
+        /// context entry (a paging or identity attach; a blocking one clears and allocates nothing); -ENOMEM, nothing
+        /// written; kept until the unit goes; names the device.
+        /// </summary>
+        public const string IntelContextTable = "intel_context_table";
+        /// <summary>
         /// intel_pasid_get_entry()'s PASID table (64 entries) of a scalable-mode unit, at the first set_dev_pasid of a
         /// PASID in a directory slot other than the first (which the RID's own entry fills at its first attach, ungated):
         /// the setup answers -ENODEV; kept until the device is released; names the device.
@@ -190,7 +196,7 @@ public static class Warn
 
         public static readonly IReadOnlyList<string> All =
             [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq,
-             ViommuAttachReq, ArmSmmuCdTable, ArmSmmuCdLeaf, IntelPasidTable, IommuMmData, SvaBond, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq, ViommuUnmapReq];
+             ViommuAttachReq, ArmSmmuCdTable, ArmSmmuCdLeaf, IntelContextTable, IntelPasidTable, IommuMmData, SvaBond, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq, ViommuUnmapReq];
 
         /// <summary>
         /// The IOVA allocator's and the flush queue's sites, whose line names the device when they are met at that device's
@@ -200,7 +206,7 @@ public static class Warn
         public static readonly IReadOnlyList<string> AtSetup = [IovaNode, Magazine, Rcaches, CpuRcaches, Fq];
 
         /// <summary>The sites of a driver's attach_dev (DriverCapabilities.AttachSites): met at any operation that switches a device's domain.</summary>
-        public static readonly IReadOnlyList<string> AtAttach = [ViommuAttachReq, ArmSmmuCdTable];
+        public static readonly IReadOnlyList<string> AtAttach = [ViommuAttachReq, ArmSmmuCdTable, IntelContextTable];
         /// <summary>
         /// The sites a PASID operation (attach_device_pasid, replace_device_pasid, sva_bind) meets: the driver's in
         /// set_dev_pasid (its PASID table, a leaf of it) and, at a bind, the core's and the SVA domain's structures.
@@ -210,7 +216,7 @@ public static class Warn
         /// <summary>The sites whose line names the device they were met for (<see cref="Line"/>).</summary>
         public static readonly IReadOnlyList<string> PerDevice =
             [DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq, ViommuAttachReq, ArmSmmuCdTable, ArmSmmuCdLeaf,
-             IntelPasidTable, IommuMmData, SvaBond, Group, GroupDevice, Domain,
+             IntelContextTable, IntelPasidTable, IommuMmData, SvaBond, Group, GroupDevice, Domain,
              Cookie, TableRoot];
 
         /// <summary>The gate's site key: the site, then <c>@</c> and the device for a per-device site.</summary>

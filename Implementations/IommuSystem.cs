@@ -135,6 +135,7 @@ public sealed partial class IommuSystem
         var system = new IommuSystem(core, platform, devices.ToImmutable());
         system.WireDma(config);
         system._framesAtBuild = platform.Allocator.LiveFrames;
+        system._keptFrames = () => vtd?.KeptFrames ?? 0;
         return system;
     }
 

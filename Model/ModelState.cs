@@ -101,7 +101,7 @@ public sealed partial class ModelState : IEquatable<ModelState>
              && groups.All(g => other.groups.TryGetValue(g.Key, out var o) && g.Value.Equals(o))
              && domains.Count == other.domains.Count
              && domains.All(d => other.domains.TryGetValue(d.Key, out var o) && d.Value.Equals(o))
-             && Pasid.Equals(other.Pasid) && Dma.Equals(other.Dma)));
+             && Pasid.Equals(other.Pasid) && Dma.Equals(other.Dma) && UnitTables.SetEquals(other.UnitTables)));
 
     public override bool Equals(object? obj) => Equals(obj as ModelState);
 
@@ -113,6 +113,7 @@ public sealed partial class ModelState : IEquatable<ModelState>
         foreach (var d in domains.Values) hash.Add(d);
         foreach (var b in bound) hash.Add(b);
         hash.Add(Pasid);
+        hash.Add(UnitTables.Count);
         return hash.ToHashCode();
     }
 }

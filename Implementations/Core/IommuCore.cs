@@ -55,6 +55,9 @@ public sealed partial class IommuCore
     /// <summary>Every device of the machine: the bus the alias lookup of device_group() walks.</summary>
     public void AddDevices(IReadOnlyList<Device> devices) => _devices = devices;
 
+    /// <summary>The devices behind <paramref name="instance"/> (a write that changes what all of them meet reports them all).</summary>
+    internal IEnumerable<Device> DevicesBehind(IommuDevice instance) => _devices.Where(d => d.Fwspec == instance);
+
     /// <summary>Domain ids are never reused within one machine.</summary>
     public int AllocDomainId() => Interlocked.Increment(ref _nextDomainId);
 

@@ -210,9 +210,8 @@ public sealed class VtdDriver : IommuOps
         if (!_units.ContainsKey(dev.Iommu!.IommuDev.Name)) return Errno.OK;   // trusting the core: a foreign device has no entry here
         if (ScalableUnit(dev) is { } sm) return AttachDevScalable(domain, dev, sm.Unit, sm.Bdf);
         if (domain is VtdDomain paging)
-            WriteContext(dev, VtdEntry.Translate(paging.Pgtable.RootPhys, ((VtdssPgtable)paging.Pgtable).AddressWidthField, paging.Id));
-        else WriteContext(dev, domain.Type == DomainType.Identity ? VtdEntry.PassThrough(PassThroughDid) : (0, 0));
-        return Errno.OK;
+            return WriteContext(dev, VtdEntry.Translate(paging.Pgtable.RootPhys, ((VtdssPgtable)paging.Pgtable).AddressWidthField, paging.Id));
+        return WriteContext(dev, domain.Type == DomainType.Identity ? VtdEntry.PassThrough(PassThroughDid) : (0, 0));
     }
 
     private (VtdUnit Unit, int Bdf)? ScalableUnit(Device dev) =>
@@ -235,12 +234,27 @@ public sealed class VtdDriver : IommuOps
         return domain.Type == DomainType.Identity ? unit.SetupPasidEntry(bdf, 0, VtdPasidEntry.PassThrough(2, PassThroughDid)) : Errno.OK;
     }
 
-    private void WriteContext(Device dev, (ulong Lo, ulong Hi) entry)
+    // domain_context_mapping_one / context_setup_pass_through / domain_context_clear_one: iommu_context_addr makes bus 0's
+    // context table at the unit's first present entry (-ENOMEM, nothing written); a clear without one has nothing to clear
+    private Errno WriteContext(Device dev, (ulong Lo, ulong Hi) entry)
     {
-        if (!_units.TryGetValue(dev.Iommu!.IommuDev.Name, out var unit) || unit.Hardware.RequesterIdOf(dev.Name) is not { } bdf) return;
+        if (!_units.TryGetValue(dev.Iommu!.IommuDev.Name, out var unit) || unit.Hardware.RequesterIdOf(dev.Name) is not { } bdf) return Errno.OK;
+        if (!unit.HasContextTable)
+        {
+            if ((entry.Lo & VtdEntry.P) == 0) return Errno.OK;
+            if (_core.AllocFails(Warn.FaultSites.IntelContextTable, dev)) return Errno.ENOMEM;
+            var r = unit.AllocContextTable();
+            if (r != Errno.OK) return r;
+            // the present root entry turns every device of the unit from a root-entry fault to a context-entry one
+            foreach (var behind in _core.DevicesBehind(dev.Iommu.IommuDev)) _core.Touched.Device(behind.Name);
+        }
         unit.WriteContext(bdf, entry);
         _core.Touched.Device(dev.Name);
+        return Errno.OK;
     }
+
+    /// <summary>The legacy units' context tables made since boot: kept until the unit goes (free_context_table at shutdown).</summary>
+    internal int KeptFrames => _units.Values.Count(u => !u.Scalable && u.HasContextTable);
 
     // intel_iommu_domain_free: flush the DID on every unit, then the page table goes
     internal void Free(IommuDomain domain)

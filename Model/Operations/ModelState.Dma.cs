@@ -31,7 +31,7 @@ public sealed partial class ModelState
     {
         var step = StepCore(op);
         if (op is DmaMap or DmaUnmap or Tick or FailNth) return step;
-        if (step.Next.RecordPagingAttached(this) is var recorded && !ReferenceEquals(recorded, step.Next)) step = step with { Next = recorded };
+        if (step.Next.RecordPagingAttached(this).RecordUnitTables(this) is var recorded && !ReferenceEquals(recorded, step.Next)) step = step with { Next = recorded };
         var next = step.Next.AfterCoreStep(this, op, step.Outcome, faultSite, out var extra, out var logger);
         // Nothing to set up is by far the common case: the same instance back, so no structural compare is needed.
         if (extra.Length == 0 && (ReferenceEquals(next, step.Next) || (ReferenceEquals(step.Next, this) && next.Dma.Equals(Dma))))

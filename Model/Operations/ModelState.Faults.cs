@@ -17,7 +17,7 @@ public sealed partial class ModelState
     private string? Injected { get; init; }
 
     private ModelState WithInjected(string? line) =>
-        new(machine, groups, bound, domains, nextSeq) { Pasid = Pasid, Dma = Dma, Injected = line, AttachMark = line is null ? null : new() };
+        new(machine, groups, bound, domains, nextSeq) { Pasid = Pasid, Dma = Dma, UnitTables = UnitTables, Injected = line, AttachMark = line is null ? null : new() };
 
     /// <summary>
     /// Which ask of the judged step's switches met an injected attach failure (ModelState.SetDomain.cs): the named device's

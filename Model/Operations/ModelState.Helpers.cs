@@ -30,11 +30,13 @@ public sealed partial class ModelState
         ImmutableSortedDictionary<string, UserDomain>? domains = null,
         long? nextSeq = null,
         PasidState? pasid = null,
-        ModelDma? dma = null) =>
+        ModelDma? dma = null,
+        ImmutableSortedSet<string>? unitTables = null) =>
         new(machine, groups ?? this.groups, bound ?? this.bound, domains ?? this.domains, nextSeq ?? this.nextSeq)
         {
             Pasid = pasid ?? Pasid,
             Dma = dma ?? Dma,
+            UnitTables = unitTables ?? UnitTables,
             Injected = Injected,
             AttachMark = AttachMark,
         };

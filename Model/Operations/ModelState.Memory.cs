@@ -76,7 +76,7 @@ public sealed partial class ModelState
     /// Where a DMA by <paramref name="dev"/> (with <paramref name="pasid"/>, 0 for none) goes in this state, as
     /// <see cref="DeviceDma"/> describes: unknown → ENODEV; behind no IOMMU → 1:1; a PASID → <see cref="PasidRoute"/>;
     /// no group → <c>no_domain</c>; else through what the device's hardware is on, every fault named <c>no_domain</c>
-    /// in a group without a current domain.
+    /// in a group without a current domain or on an instance that has not made its table (<see cref="LacksUnitTable"/>).
     /// </summary>
     public DmaRoute DmaRouteOf(string dev, ulong pasid = 0)
     {
@@ -85,7 +85,9 @@ public sealed partial class ModelState
         if (pasid > 0) return PasidRoute(spec, pasid);   // PASID 0 is IOMMU_NO_PASID: the RID's own
         if (GroupFor(dev) is not { } g) return DmaRoute.Faulting(DmaFaults.NoDomain);
         var route = RouteThrough(g, HardwareOf(g, dev), machine.Driver(spec.Iommu)?.Caps.NeverAttachedFault ?? DmaFaults.NoDomain);
-        return g.Current is null ? route.FaultingAs(DmaFaults.NoDomain) : route;
+        // an instance that has not made its table yet answers every DMA with a root-entry fault: no device is on a
+        // paging or identity domain there (RecordUnitTables)
+        return g.Current is null || LacksUnitTable(spec.Iommu) ? route.FaultingAs(DmaFaults.NoDomain) : route;
     }
 
     /// <summary>

@@ -42,14 +42,19 @@ public sealed partial class ModelState
         var existing = groups.GetValueOrDefault(id);
         if (existing is null && InjectedFor(name, Warn.FaultSites.Group) is { } noGroup) return (Errno.ENOMEM, this, [noGroup], null);
         string[] warnings = bound.Contains(name) ? [Warn.LateProbeAtDriverBind] : [];
-        if (InjectedFor(name, Warn.FaultSites.GroupDevice) is { } noGdev) return (Errno.ENOMEM, this, [.. warnings, noGdev], null);
+        if (InjectedFor(name, Warn.FaultSites.GroupDevice) is { } noGdev)
+        {
+            string[] unwound = [.. warnings, noGdev];
+            return (Errno.ENOMEM, Deinit(dev, ref unwound), unwound, null);   // err_put_group: iommu_deinit_device
+        }
         var group = existing ?? GroupState.Create(id, driver.Instance);
         group = group with { Members = group.Members.Add(name) };
         if (group.Current is { } current)
         {
             var errno = DeviceAccepts(group, dev, current);
-            return errno == Errno.OK ? (errno, WithGroup(group), warnings, null)
-                : (errno, this, [.. warnings, .. InjectedAttach(group, dev, current) is { } noAttach ? [noAttach] : Array.Empty<string>()], null);
+            if (errno == Errno.OK) return (errno, WithGroup(group), warnings, null);
+            string[] refusedWarnings = [.. warnings, .. InjectedAttach(group, dev, current) is { } noAttach ? [noAttach] : Array.Empty<string>()];
+            return (errno, Deinit(dev, ref refusedWarnings), refusedWarnings, null);
         }
         if (deferSetup) return (Errno.OK, WithGroup(group), warnings, id);
 
@@ -59,7 +64,7 @@ public sealed partial class ModelState
         // Unwind the device; a group that keeps other members keeps what the failed setup left in it.
         var left = after with { Members = after.Members.Remove(name), Lagging = after.Lagging.Remove(name), PagingAttached = after.PagingAttached.Remove(name) };
         var unchanged = left.Members.IsEmpty ? existing is null : left.Equals(existing);
-        return (setup, unchanged ? this : WithGroup(left), warnings, null);
+        return (setup, (unchanged ? this : WithGroup(left)).Deinit(dev, ref warnings), warnings, null);
     }
 
     /// <summary>
@@ -81,6 +86,7 @@ public sealed partial class ModelState
         var left = group with { Members = group.Members.Remove(op.Dev), Lagging = group.Lagging.Remove(op.Dev), PagingAttached = group.PagingAttached.Remove(op.Dev) };
         if (left.Members.IsEmpty && (left.OwnerCount != 0 || left.Current != DefaultOf(left)))
             warnings = [.. warnings, Warn.ReleaseDeviceGroupInUse];
-        return Ok(state.WithGroup(left), warnings);
+        var released = state.WithGroup(left).Deinit(machine.Device(op.Dev)!, ref warnings);
+        return Ok(released, warnings);
     }
 }

@@ -43,7 +43,8 @@ public sealed partial class ModelState
 
     /// <summary>
     /// The injected line if this ask of <paramref name="dev"/> for <paramref name="target"/> meets it: an allocation of
-    /// the device's driver in <c>attach_dev</c> (virtio's ATTACH request; a BLOCKED-typed target is a DETACH, which
+    /// the device's driver in <c>attach_dev</c> (virtio's ATTACH request, smmuv3's CD table at the first paging attach, a
+    /// legacy VT-d unit's context table at its first entry; a BLOCKED-typed target is a DETACH or a clear, which
     /// allocates nothing here), at the first such ask of the step.
     /// </summary>
     private string? InjectedAttach(GroupState g, DeviceSpec dev, DomainRef target)
@@ -51,7 +52,8 @@ public sealed partial class ModelState
         if (AttachMark is not { } mark || IsBlockedTyped(g, target)) return null;
         var caps = DriverOf(g).Caps;
         var first = IsPaging(g, target) && !HasPasidTable(g, dev.Name, Pasid) ? caps.FirstPagingAttachSites : [];
-        foreach (var site in caps.AttachSites.Concat(first))
+        string[] unit = caps.UnitTableSite is { } table && LacksUnitTable(g.Iommu) ? [table] : [];
+        foreach (var site in caps.AttachSites.Concat(first).Concat(unit))
             if (InjectedFor(dev.Name, site) is { } line)
             {
                 mark.At ??= (target, g.Default);

@@ -42,7 +42,7 @@ public sealed class IsolationProperties(ITestOutputHelper output)
         var memorySteps = 0;
         var built = new List<PerturbedSystem>();
         var sides = PerturbedSystem.Sides(-1, null, built);   // nothing perturbed: only counts what the checks read
-        foreach (var trace in MemoryTraces(400))
+        foreach (var trace in MemoryTraces(500))
         {
             var report = Executor.Run(trace, sides, ExecutorChecks.Isolation | ExecutorChecks.PageTables);
             Assert.True(report.Conformant, $"{report.Problem}\n{FailurePrinter.Print(report)}");

@@ -9,15 +9,22 @@ namespace IommuConformance.Harness.Iommu.Execution;
 /// with the group, a DMA-FQ default domain downgraded to DMA on an instance without DEFERRED_FLUSH stays
 /// downgraded, and a default domain whose first attach failed stays the group's default (and current) domain when
 /// the group keeps other members (left by an aborted bus probe); a member left off the group's domain by an earlier
-/// failure that the revert puts back on it. Judged on the objects the step touched, compared structurally.
+/// failure that the revert puts back on it; a legacy VT-d unit's context table made on the way (its devices' entries
+/// now read not present instead of none). Judged on the objects the step touched, compared structurally.
 /// </summary>
 public static class Atomicity
 {
     /// <param name="groupNow">The group of an id after the step.</param>
     /// <param name="contextNow">The hardware context the current domain of the group of an id puts its members on.</param>
+    /// <param name="tableMade">Whether the step made the table of the device's instance (a legacy VT-d unit's context
+    /// table, made at its first present entry and kept: <c>ModelState.HasUnitTable</c> before and after).</param>
     public static string? Violation(IReadOnlyList<ObjectChange> changes, Outcome outcome, Func<int, GroupSnapshot?>? groupNow = null,
-        Func<int, HwContext?>? contextNow = null)
+        Func<int, HwContext?>? contextNow = null, Func<string, bool>? tableMade = null)
     {
+        // A table made on the way stays (iommu_context_addr's context table, kept for the unit's life): the unit's
+        // devices that held no entry now hold a not-present one, which decodes as abort.
+        bool Tabled(DeviceSnapshot before, DeviceSnapshot after) =>
+            before.Context == HwContext.None && after.Context.Kind == HwContextKind.Abort && tableMade?.Invoke(before.Name) == true;
         // __iommu_group_set_domain_internal() does not revert a failed switch of a group with no current domain
         // ("leave group->domain as NULL and let release clean everything up"): the devices switched before the
         // refusal keep their new hardware entries. Reachable for groups an aborted bus probe left without domains.
@@ -47,7 +54,7 @@ public static class Atomicity
         foreach (var c in changes)
             if (!Same(Undo(c.Before, c.After, kept), c.Before) && !(c.Before is null && c.After is DomainSnapshot d && kept.Contains(d.Id))
                 && !(c is { Before: DeviceSnapshot db, After: DeviceSnapshot da } && da == db with { Context = da.Context }
-                     && (Unreverted(db) || Rejoined(db, da))))
+                     && (Unreverted(db) || Rejoined(db, da) || Tabled(db, da))))
                 differences.Add($"  before: {Show(c.Before)}\n  after:  {Show(c.After)}");
         return differences.Count == 0 ? null
             : $"c.10: the failed step ({outcome}) changed the state:\n{string.Join("\n", differences.Take(4))}";

@@ -20,6 +20,9 @@ public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
     private readonly Func<int, HwContext?> _contextOf = id => run.View.Group(id) is { DomainId: { } d } && run.View.Domain(d) is { } domain
         ? StructuralInvariants.ExpectedContext(domain) : null;
 
+    private readonly Func<string, bool> _tableMade = dev => run.Trace.Topology.Devices.FirstOrDefault(d => d.Name == dev)?.Iommu is { } unit
+        && !run.Model.Before.HasUnitTable(unit) && run.Model.State.HasUnitTable(unit);
+
     public string Name => "state";
 
     public Problem? Check(StepContext step)
@@ -32,7 +35,7 @@ public sealed class StateCheck(IommuRun run, bool invariants) : IStepCheck
         Refresh(system.Touched);
         // bus_iommu_probe() is not atomic: an aborted bus probe keeps the devices and groups it set up before the error.
         var atomicity = invariants && step.Checked && step.Observed.Errno != Errno.OK && step.Op is not BusProbe
-            ? Atomicity.Violation(_changes, step.Observed, _groupOf, _contextOf) : null;
+            ? Atomicity.Violation(_changes, step.Observed, _groupOf, _contextOf, _tableMade) : null;
 
         string? unreported = null;
         if (step.Sweep && step.Checked)

@@ -63,7 +63,12 @@ internal static class Waivers
                 if (c.After is DeviceSnapshot d && Matches(run, d)) context.LaggingDevices.Remove(d.Name);
         if (context.LaggingDevices.Count > 0) DropReleasedDevices(context, view);
         if (context.LaggingDevices.Count > 0 || context.NeverAttached.Count > 0) MarkNeverAttached(run, context);
+        if (context.TablelessInstances.Count > 0) DropTabled(run, context);
     }
+
+    // The instances whose table the model has recorded since (each is made once and kept).
+    private static void DropTabled(IommuRun run, Invariants.InvariantContext context) =>
+        context.TablelessInstances.RemoveWhere(i => run.Model.State.HasUnitTable(i));
 
     // Which lagging devices the model says no attach has reached since their probe.
     private static void MarkNeverAttached(IommuRun run, Invariants.InvariantContext context)

@@ -38,8 +38,8 @@ public static class DmaRules
                 var bus = s.Random.Chance(0.4);
                 // a hot probe's guess: its DMA set-up's first allocations (rcaches, per-CPU rcaches, a magazine)
                 var n = !bus ? (s.Random.Chance(0.25) ? 1UL
-                        : s.Random.Chance(0.3) ? ProbeSetupAsks(s, s.Spec(d)) + (ulong)s.Random.Between(1, 3) : (ulong)s.Random.Between(2, 10))
-                    : s.Random.Chance(0.5) ? BusSetupAsks(s, s.Spec(d).Bus) + (ulong)s.Random.Between(1, 3) : (ulong)s.Random.Between(4, 16);
+                        : s.Random.Chance(0.3) ? ProbeGuess(s, s.Spec(d), s.Random.Between(1, 3)) : (ulong)s.Random.Between(2, 10))
+                    : s.Random.Chance(0.5) ? BusGuess(s, s.Spec(d).Bus, s.Random.Between(1, 3)) : (ulong)s.Random.Between(4, 16);
                 s.Emit(new FailNth(n));
                 s.Emit(bus ? new BusProbe(s.Spec(d).Bus) : new Probe(s.Devices[d]));
             }
@@ -153,14 +153,42 @@ public static class DmaRules
     {
         ulong asks = 0;
         var groups = new HashSet<(string?, string)>();
-        string? firstDriver = null;
+        string? first = null;
         foreach (var dev in s.Topology.Devices)
         {
             if (dev.Bus != bus || dev.Iommu is null || s.State.GroupOf(dev.Name) is not null) continue;
-            firstDriver ??= s.Topology.FindIommu(dev.Iommu)?.Driver;
+            first ??= dev.Iommu;
             asks += DeviceAsks(s, dev, groups);
         }
-        return asks + DomainAsks(firstDriver);
+        return asks + DomainAsks(s, first);
+    }
+
+    /// <summary>
+    /// Where a hot probe of <paramref name="dev"/> makes its instance's first present entry (a legacy VT-d unit's context
+    /// table: docs/dma.md), the allocation that table is, counted as <see cref="ProbeSetupAsks"/> counts; else null.
+    /// Asks nothing of the random stream.
+    /// </summary>
+    public static ulong? FirstEntryAsks(IommuSession s, DeviceSpec dev) =>
+        dev.Iommu is { } unit && !s.State.HasUnitTable(unit) && s.State.GroupOf(dev.Name) is null
+        && !s.Topology.Devices.Any(o => o.Iommu == unit && o.Group == dev.Group && s.State.GroupOf(o.Name) is not null)
+            ? ProbeSetupAsks(s, dev) : null;
+
+    /// <summary>A bus probe's guess at the first queued group's <paramref name="k"/>-th set-up allocation, as <see cref="ProbeGuess"/>.</summary>
+    private static ulong BusGuess(IommuSession s, string bus, int k)
+    {
+        var asks = BusSetupAsks(s, bus);
+        var first = s.Topology.Devices.FirstOrDefault(d => d.Bus == bus && d.Iommu is not null && s.State.GroupOf(d.Name) is null);
+        return k == 3 && first?.Iommu is { } unit && !s.State.HasUnitTable(unit) ? asks : asks + (ulong)k;
+    }
+
+    /// <summary>
+    /// A hot probe's guess at its <paramref name="k"/>-th set-up allocation (rcaches, per-CPU rcaches, a magazine); the
+    /// magazine's guess goes to the unit's context table instead where the probe makes a legacy VT-d unit's first entry.
+    /// </summary>
+    private static ulong ProbeGuess(IommuSession s, DeviceSpec dev, int k)
+    {
+        var asks = ProbeSetupAsks(s, dev);
+        return k == 3 && dev.Iommu is { } unit && !s.State.HasUnitTable(unit) && s.State.GroupOf(dev.Name) is null ? asks : asks + (ulong)k;
     }
 
     /// <summary>
@@ -173,7 +201,7 @@ public static class DmaRules
         if (dev.Iommu is null) return 1;
         var groups = new HashSet<(string?, string)>();
         var asks = DeviceAsks(s, dev, groups);
-        return groups.Count > 0 ? asks + DomainAsks(s.Topology.FindIommu(dev.Iommu)?.Driver) : asks;
+        return groups.Count > 0 ? asks + DomainAsks(s, dev.Iommu) : asks;
     }
 
     // dev_iommu, the driver's probe_device structures, the group when it is new (recorded in groups), the group_device;
@@ -189,10 +217,15 @@ public static class DmaRules
     }
 
     // the domain, its table's top level (none when the driver's domains have no table: virtio-iommu), the first
-    // member's attach_dev allocations (virtio's ATTACH request; smmuv3's CD table, a DMA default being paging), the cookie
-    private static ulong DomainAsks(string? driver) => 2UL
-        + (Caps(driver)?.Paging.Format == PageTableFormat.VirtioDevice ? 0UL : 1UL)
-        + (ulong)(Caps(driver)?.AttachSites.Length ?? 0) + (ulong)(Caps(driver)?.FirstPagingAttachSites.Length ?? 0);
+    // member's attach_dev allocations (virtio's ATTACH request; smmuv3's CD table, a DMA default being paging; a legacy
+    // VT-d unit's context table at its first entry), the cookie
+    private static ulong DomainAsks(IommuSession s, string? instance)
+    {
+        var driver = instance is null ? null : s.Topology.FindIommu(instance)?.Driver;
+        return 2UL + (Caps(driver)?.Paging.Format == PageTableFormat.VirtioDevice ? 0UL : 1UL)
+            + (ulong)(Caps(driver)?.AttachSites.Length ?? 0) + (ulong)(Caps(driver)?.FirstPagingAttachSites.Length ?? 0)
+            + (instance is not null && !s.State.HasUnitTable(instance) ? 1UL : 0UL);
+    }
 
     private static bool HasVirtio(IommuSession s) => s.Topology.Iommus.Any(i => i.Driver == DriverNames.Virtio);
 

@@ -94,6 +94,8 @@ public static class IommuRules
         {
             var d = s.Fresh.Count > 0 ? ProbeChoice(s)
                 : s.Probed.Count > 0 && s.Random.Chance(0.8) ? s.Pick(s.Probed) : s.AnyDevice();
+            // the first entry of a legacy VT-d unit makes its context table: now and then that allocation fails
+            if (DmaRules.FirstEntryAsks(s, s.Spec(d)) is { } table && s.Random.Chance(0.15)) s.Emit(new FailNth(table));
             s.Emit(new Probe(s.Devices[d]));
         }, essential: true);
 

@@ -81,8 +81,8 @@ public static partial class OutcomeCatalogue
                     yield return (op, Key(Errno.ENOMEM, d));
                 }
             }
-            // virtio's ATTACH request and smmuv3's CD table: a switch's refusal, a probe's first attach
-            foreach (var attach in new[] { Dev(Warn.FaultSites.ViommuAttachReq), Dev(Warn.FaultSites.ArmSmmuCdTable) })
+            // virtio's ATTACH request, smmuv3's CD table, a legacy VT-d unit's context table: a switch's refusal, a probe's first attach
+            foreach (var attach in new[] { Dev(Warn.FaultSites.ViommuAttachReq), Dev(Warn.FaultSites.ArmSmmuCdTable), Dev(Warn.FaultSites.IntelContextTable) })
             {
                 yield return (AttachGroup.Entry.Name, Key(Errno.ENOMEM, attach));
                 yield return (AttachDevice.Entry.Name, Key(Errno.ENOMEM, attach));

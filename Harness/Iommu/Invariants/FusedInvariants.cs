@@ -44,7 +44,8 @@ internal static class FusedInvariants
         {
             if (s.Device(m) is not { } device || device.GroupId != g.Id) return false; // c.1
             if (context.Device(m) is { } spec && (spec.Iommu != g.Iommu || spec.Group != g.Key)) return false;
-            if (expected is not null && device.Context != expected && !context.IsLagging(m)) return false; // c.2
+            if (expected is not null && device.Context != expected && !context.IsLagging(m)
+                && !StructuralInvariants.NoEntryForAbort(expected, device.Context, m, context)) return false; // c.2
         }
         if (g.Owner is not null && !context.UnbalancedGroups.Contains(g.Id)) // c.4
         {

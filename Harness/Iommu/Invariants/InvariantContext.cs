@@ -15,8 +15,24 @@ public sealed class InvariantContext
     {
         Topology = topology;
         foreach (var d in topology.Devices) _devices.TryAdd(d.Name, d);
-        foreach (var i in topology.Iommus) _drivers.TryAdd(i.Name, i.Driver);
+        foreach (var i in topology.Iommus)
+        {
+            _drivers.TryAdd(i.Name, i.Driver);
+            if (DriverCapabilities.For(i)?.UnitTableSite is not null) TablelessInstances.Add(i.Name);
+        }
     }
+
+    /// <summary>
+    /// Instances the model says have not made their table yet (a legacy-mode VT-d unit before its first present context
+    /// entry: <see cref="DriverCapabilities.UnitTableSite"/>). Their devices hold no entry at all (the root entry is not
+    /// present), where a blocking domain's would be an abort one, and deny every DMA as that would: c.2 takes none for
+    /// abort there. Emptied as the model records each table (Waivers.Observe).
+    /// </summary>
+    public HashSet<string> TablelessInstances { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether the device's instance is <see cref="TablelessInstances"/>; no lookup while none is.</summary>
+    public bool HoldsNoEntry(string device) =>
+        TablelessInstances.Count > 0 && Device(device)?.Iommu is { } iommu && TablelessInstances.Contains(iommu);
 
     public Topology Topology { get; }
 

@@ -99,12 +99,17 @@ public static class StructuralInvariants
             if (s.Group(id) is not { } g || s.Domain(g.DomainId) is not { } domain) continue;
             if (ExpectedContext(domain) is not { } expected) continue;
             foreach (var m in g.Members)
-                if (s.Device(m) is { } device && device.Context != expected && !context.LaggingDevices.Contains(m))
+                if (s.Device(m) is { } device && device.Context != expected && !context.LaggingDevices.Contains(m)
+                    && !NoEntryForAbort(expected, device.Context, m, context))
                     return $"{m}'s hardware context is {StateView.Describe(device.Context)}, but group {g.Id}'s domain is "
                         + $"{s.Describe(g.DomainId)} ({StateView.Describe(expected)})";
         }
         return null;
     }
+
+    /// <summary>An abort expected where the device's instance has made no table yet, so the device holds no entry (<see cref="InvariantContext.TablelessInstances"/>).</summary>
+    public static bool NoEntryForAbort(HwContext expected, HwContext actual, string device, InvariantContext context) =>
+        expected.Kind == HwContextKind.Abort && actual == HwContext.None && context.HoldsNoEntry(device);
 
     /// <summary>The context a device attached to this domain must hold; null for a type this slice does not know.</summary>
     public static HwContext? ExpectedContext(DomainSnapshot domain) => domain.Type switch
