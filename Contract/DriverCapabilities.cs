@@ -82,6 +82,13 @@ public sealed record DriverCapabilities(
     public ImmutableArray<string> FirstPagingAttachSites { get; init; } = [];
 
     /// <summary>
+    /// The fault sites of the driver's <c>attach_dev</c> that a device meets at its first attach to a domain that is not
+    /// BLOCKED-typed since its probe (a scalable VT-d unit's first PASID table, for the RID's own entry), and that a
+    /// <c>set_dev_pasid</c> meets when no such attach made it: failures answer <see cref="PasidLeafErrno"/>.
+    /// </summary>
+    public ImmutableArray<string> FirstEntrySites { get; init; } = [];
+
+    /// <summary>
     /// The fault site of a table an instance makes at its first present entry and keeps (a legacy-mode VT-d unit's
     /// context table, iommu_context_addr): met at any device's attach to a domain that is not BLOCKED-typed while the
     /// instance has none; until then every device of the instance meets a root-entry fault (<c>no_domain</c>). Null: none.
@@ -196,7 +203,8 @@ public sealed record DriverCapabilities(
         UnitTableSite = PasidTranslationWhenScalable && options.Scalable == true ? null : UnitTableSite,
         PasidLeafSite = PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false ? Warn.FaultSites.IntelPasidTable : PasidLeafSite,
         PasidLeafBits = PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false ? 6 : PasidLeafBits,
-        PasidLeafErrno = PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false ? Errno.ENODEV : PasidLeafErrno,
+        PasidLeafErrno = PasidTranslationWhenScalable && options.Scalable == true ? Errno.ENODEV : PasidLeafErrno,
+        FirstEntrySites = PasidTranslationWhenScalable && options.Scalable == true ? [Warn.FaultSites.IntelPasidTable] : FirstEntrySites,
     };
 
     /// <summary>Whether <c>probe_device</c> accepts a device of <paramref name="bus"/>.</summary>
@@ -211,6 +219,7 @@ public sealed record DriverCapabilities(
         && PasidTranslation == other.PasidTranslation && PasidTranslationWhenScalable == other.PasidTranslationWhenScalable
         && PasidEntryStrict == other.PasidEntryStrict && ProbeSites.SequenceEqual(other.ProbeSites)
         && AttachSites.SequenceEqual(other.AttachSites) && FirstPagingAttachSites.SequenceEqual(other.FirstPagingAttachSites)
+        && FirstEntrySites.SequenceEqual(other.FirstEntrySites)
         && UnitTableSite == other.UnitTableSite && PasidLeafSite == other.PasidLeafSite && PasidLeafBits == other.PasidLeafBits && PasidLeafErrno == other.PasidLeafErrno
         && NeverAttachedFault == other.NeverAttachedFault;
 

@@ -151,9 +151,10 @@ public static class Warn
         /// </summary>
         public const string IntelContextTable = "intel_context_table";
         /// <summary>
-        /// intel_pasid_get_entry()'s PASID table (64 entries) of a scalable-mode unit, at the first set_dev_pasid of a
-        /// PASID in a directory slot other than the first (which the RID's own entry fills at its first attach, ungated):
-        /// the setup answers -ENODEV; kept until the device is released; names the device.
+        /// intel_pasid_get_entry()'s PASID table (64 entries) of a scalable-mode unit, at the first use of its directory
+        /// slot: the first slot's at the RID's own entry (RID_PASID, the device's first attach that is not BLOCKED-typed)
+        /// or a set of PASIDs 1–63, the others at a set; the setup answers -ENODEV; kept until the device is released;
+        /// names the device.
         /// </summary>
         public const string IntelPasidTable = "intel_pasid_table";
         /// <summary>iommu_alloc_mm_data()'s kzalloc of struct iommu_mm_data, at an mm's first bind, before its PASID; names the device.</summary>
@@ -206,7 +207,7 @@ public static class Warn
         public static readonly IReadOnlyList<string> AtSetup = [IovaNode, Magazine, Rcaches, CpuRcaches, Fq];
 
         /// <summary>The sites of a driver's attach_dev (DriverCapabilities.AttachSites): met at any operation that switches a device's domain.</summary>
-        public static readonly IReadOnlyList<string> AtAttach = [ViommuAttachReq, ArmSmmuCdTable, IntelContextTable];
+        public static readonly IReadOnlyList<string> AtAttach = [ViommuAttachReq, ArmSmmuCdTable, IntelContextTable, IntelPasidTable];
         /// <summary>
         /// The sites a PASID operation (attach_device_pasid, replace_device_pasid, sva_bind) meets: the driver's in
         /// set_dev_pasid (its PASID table, a leaf of it) and, at a bind, the core's and the SVA domain's structures.

@@ -141,9 +141,8 @@ public sealed class VtdDriver : IommuOps
                 entry = VtdPasidEntry.PassThrough(SvaAgaw, PassThroughDid);
                 break;
         }
-        // intel_pasid_get_entry: a PASID table past the first slot (the RID's entry made that one) asks the gate; -ENODEV
-        if (pasid >> VtdSm.PasidPdeShift != 0 && unit.PasidTableMissing(bdf, pasid) && _core.AllocFails(Warn.FaultSites.IntelPasidTable, dev))
-            return Errno.ENODEV;
+        // intel_pasid_get_entry: the PASID's table at the first use of its directory slot asks the gate; -ENODEV
+        if (unit.PasidTableMissing(bdf, pasid) && _core.AllocFails(Warn.FaultSites.IntelPasidTable, dev)) return Errno.ENODEV;
         r = old is null ? unit.SetupPasidEntry(bdf, pasid, entry) : unit.ReplacePasidEntry(bdf, pasid, entry);
         if (r != Errno.OK) return r;
         _devPasids[(dev.Name, pasid)] = (dev, domain);
@@ -229,6 +228,10 @@ public sealed class VtdDriver : IommuOps
         if (r != Errno.OK) return r;
         unit.TearDownPasidEntry(bdf, 0, faultIgnore: false);
         _core.Touched.Device(dev.Name);
+        // the RID_PASID entry's table (PASIDs 0-63) at the device's first attach that sets it: -ENODEV, the device left
+        // behind its present context entry with no RID_PASID entry, as blocked as before
+        if (domain.Type != DomainType.Blocked && unit.PasidTableMissing(bdf, 0) && _core.AllocFails(Warn.FaultSites.IntelPasidTable, dev))
+            return Errno.ENODEV;
         if (domain is VtdDomain paging)
             return unit.SetupPasidEntry(bdf, 0, VtdPasidEntry.SecondLevel(paging.Pgtable.RootPhys, ((VtdssPgtable)paging.Pgtable).AddressWidthField, paging.Id));
         return domain.Type == DomainType.Identity ? unit.SetupPasidEntry(bdf, 0, VtdPasidEntry.PassThrough(2, PassThroughDid)) : Errno.OK;

@@ -170,9 +170,10 @@ public sealed partial class ModelState
 
     /// <summary>
     /// A set's PASID-table allocations (smmuv3's arm_smmu_alloc_cd_ptr, VT-d's intel_pasid_get_entry): the device's table
-    /// when no attach made it since its probe (smmuv3: the first paging attach's site), then, where the device has more
-    /// PASIDs than a leaf holds, the leaf of <paramref name="pasid"/> past the first at its first use; either refused
-    /// (smmuv3 -ENOMEM, VT-d's setup -ENODEV) where the injected failure meets it. What was made is kept whatever follows
+    /// when no attach made it since its probe (smmuv3's CD table for any PASID; VT-d's first leaf, the RID's, for a PASID
+    /// of the first slot), then, where the device has more PASIDs than a leaf holds, the leaf of <paramref name="pasid"/>
+    /// past the first at its first use; either refused (smmuv3 -ENOMEM, VT-d's setup -ENODEV) where the injected failure
+    /// meets it. What was made is kept whatever follows
     /// (<see cref="PasidState.TableLeaves"/>), so a failed leaf leaves the table made.
     /// </summary>
     private Errno TakePasidTable(GroupState g, DriverCapabilities caps, DeviceSpec dev, ulong pasid, ref PasidState p)
@@ -180,12 +181,14 @@ public sealed partial class ModelState
         var leaves = p.TableLeaves.GetValueOrDefault(dev.Name) ?? [];
         var made = leaves;
         var errno = Errno.OK;
-        if (!caps.FirstPagingAttachSites.IsEmpty && !HasPasidTable(g, dev.Name, p))
+        var leaf = MaxPasidsOf(dev) > 1 << caps.PasidLeafBits ? pasid >> caps.PasidLeafBits : 0;
+        // the table (smmuv3: any set needs it) or its first leaf (VT-d: a PASID of the first slot), where no attach made it
+        var tableSites = leaf == 0 ? caps.FirstPagingAttachSites.AddRange(caps.FirstEntrySites) : caps.FirstPagingAttachSites;
+        if (!tableSites.IsEmpty && !HasPasidTable(g, dev.Name, p))
         {
-            if (caps.FirstPagingAttachSites.Any(site => MeetsInjected(dev.Name, site))) return Errno.ENOMEM;
+            if (tableSites.Any(site => MeetsInjected(dev.Name, site))) return caps.PasidLeafErrno;
             made = made.Add(0);
         }
-        var leaf = MaxPasidsOf(dev) > 1 << caps.PasidLeafBits ? pasid >> caps.PasidLeafBits : 0;
         if (leaf != 0 && !made.Contains(leaf))
         {
             if (MeetsInjected(dev.Name, caps.PasidLeafSite!)) errno = caps.PasidLeafErrno;

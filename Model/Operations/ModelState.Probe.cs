@@ -45,7 +45,7 @@ public sealed partial class ModelState
         if (InjectedFor(name, Warn.FaultSites.GroupDevice) is { } noGdev)
         {
             string[] unwound = [.. warnings, noGdev];
-            return (Errno.ENOMEM, Deinit(dev, ref unwound), unwound, null);   // err_put_group: iommu_deinit_device
+            return (Errno.ENOMEM, Deinit(dev, hasPasidTable: false, ref unwound), unwound, null);   // err_put_group: iommu_deinit_device
         }
         var group = existing ?? GroupState.Create(id, driver.Instance);
         group = group with { Members = group.Members.Add(name) };
@@ -54,7 +54,7 @@ public sealed partial class ModelState
             var errno = DeviceAccepts(group, dev, current);
             if (errno == Errno.OK) return (errno, WithGroup(group), warnings, null);
             string[] refusedWarnings = [.. warnings, .. InjectedAttach(group, dev, current) is { } noAttach ? [noAttach] : Array.Empty<string>()];
-            return (errno, Deinit(dev, ref refusedWarnings), refusedWarnings, null);
+            return (errno, Deinit(dev, hasPasidTable: false, ref refusedWarnings), refusedWarnings, null);
         }
         if (deferSetup) return (Errno.OK, WithGroup(group), warnings, id);
 
@@ -64,7 +64,7 @@ public sealed partial class ModelState
         // Unwind the device; a group that keeps other members keeps what the failed setup left in it.
         var left = after with { Members = after.Members.Remove(name), Lagging = after.Lagging.Remove(name), PagingAttached = after.PagingAttached.Remove(name) };
         var unchanged = left.Members.IsEmpty ? existing is null : left.Equals(existing);
-        return (setup, (unchanged ? this : WithGroup(left)).Deinit(dev, ref warnings), warnings, null);
+        return (setup, (unchanged ? this : WithGroup(left)).Deinit(dev, after.PagingAttached.Contains(name), ref warnings), warnings, null);
     }
 
     /// <summary>
@@ -86,7 +86,8 @@ public sealed partial class ModelState
         var left = group with { Members = group.Members.Remove(op.Dev), Lagging = group.Lagging.Remove(op.Dev), PagingAttached = group.PagingAttached.Remove(op.Dev) };
         if (left.Members.IsEmpty && (left.OwnerCount != 0 || left.Current != DefaultOf(left)))
             warnings = [.. warnings, Warn.ReleaseDeviceGroupInUse];
-        var released = state.WithGroup(left).Deinit(machine.Device(op.Dev)!, ref warnings);
+        var hadTable = HasPasidTable(group, op.Dev, Pasid);
+        var released = state.WithGroup(left).Deinit(machine.Device(op.Dev)!, hadTable, ref warnings);
         return Ok(released, warnings);
     }
 }

@@ -38,7 +38,9 @@ public sealed partial class ModelState
         UserDomain? user = null;
         if (target.Role == DomainRole.User && !domains.TryGetValue(target.Handle ?? "", out user)) return Errno.ENOENT;
         var errno = Compatibility.DeviceAccepts(DriverOf(g), dev, IsBlockedTyped(g, target), user);
-        return errno == Errno.OK && InjectedAttach(g, dev, target) is not null ? Errno.ENOMEM : errno;
+        if (errno != Errno.OK || InjectedAttach(g, dev, target) is not { } line) return errno;
+        // a PASID table's failure is the setup's -ENODEV (VT-d), every other allocation -ENOMEM
+        return Warn.FaultSites.TryParse(line, out var site, out _) && site == DriverOf(g).Caps.PasidLeafSite ? DriverOf(g).Caps.PasidLeafErrno : Errno.ENOMEM;
     }
 
     /// <summary>
@@ -51,7 +53,7 @@ public sealed partial class ModelState
     {
         if (AttachMark is not { } mark || IsBlockedTyped(g, target)) return null;
         var caps = DriverOf(g).Caps;
-        var first = IsPaging(g, target) && !HasPasidTable(g, dev.Name, Pasid) ? caps.FirstPagingAttachSites : [];
+        var first = !HasPasidTable(g, dev.Name, Pasid) && TakesFirstAttach(g, target) ? caps.FirstPagingAttachSites.AddRange(caps.FirstEntrySites) : [];
         string[] unit = caps.UnitTableSite is { } table && LacksUnitTable(g.Iommu) ? [table] : [];
         foreach (var site in caps.AttachSites.Concat(first).Concat(unit))
             if (InjectedFor(dev.Name, site) is { } line)
@@ -61,6 +63,17 @@ public sealed partial class ModelState
             }
         return null;
     }
+
+    /// <summary>Whether <paramref name="g"/>'s driver keeps what a member's first attach of some kind allocates (<see cref="TakesFirstAttach"/>).</summary>
+    private bool KeepsFirstAttach(GroupState g) => DriverOf(g).Caps is var caps && (!caps.FirstPagingAttachSites.IsEmpty || !caps.FirstEntrySites.IsEmpty);
+
+    /// <summary>
+    /// Whether an attach of <paramref name="g"/>'s members to <paramref name="target"/> is the kind whose first allocates
+    /// what the driver keeps (<see cref="GroupState.PagingAttached"/>): a paging one for smmuv3's CD table, any that is
+    /// not BLOCKED-typed for a scalable VT-d unit's first PASID table (the RID's entry).
+    /// </summary>
+    private bool TakesFirstAttach(GroupState g, DomainRef target) =>
+        DriverOf(g).Caps.FirstEntrySites.IsEmpty ? IsPaging(g, target) : !IsBlockedTyped(g, target);
 
     /// <summary>Whether <paramref name="target"/> is a paging domain for <paramref name="g"/>: a trace's domain, or a DMA / DMA-FQ default.</summary>
     private static bool IsPaging(GroupState g, DomainRef target) =>
@@ -73,7 +86,7 @@ public sealed partial class ModelState
     /// </summary>
     private GroupState PagingTaken(GroupState g, GroupState switched, DomainRef target, int failed)
     {
-        if (failed <= 0 || DriverOf(g).Caps.FirstPagingAttachSites.IsEmpty || !IsPaging(switched, target)) return g;
+        if (failed <= 0 || !KeepsFirstAttach(g) || !TakesFirstAttach(switched, target)) return g;
         var taken = g.PagingAttached.Union(MemberSpecs(g).Take(failed).Select(d => d.Name));
         return taken.Count == g.PagingAttached.Count ? g : g with { PagingAttached = taken };
     }
@@ -89,10 +102,10 @@ public sealed partial class ModelState
         var next = groups;
         foreach (var (id, g) in groups)
         {
-            if (DriverOf(g).Caps.FirstPagingAttachSites.IsEmpty) continue;
+            if (!KeepsFirstAttach(g)) continue;
             var seen = g.PagingAttached;
             foreach (var dev in g.Members)
-                if (!seen.Contains(dev) && HardwareOf(g, dev).Domain is { } hw && IsPaging(g, hw))
+                if (!seen.Contains(dev) && HardwareOf(g, dev).Domain is { } hw && TakesFirstAttach(g, hw))
                     seen = seen.Add(dev);
             if (!ReferenceEquals(seen, g.PagingAttached)) next = next.SetItem(id, g with { PagingAttached = seen });
         }

@@ -26,21 +26,28 @@ public sealed partial class ModelState
     /// <summary>
     /// iommu_deinit_device's release-domain attach (at a release, and at a probe that fails after the device joined its
     /// group): the driver's release domain is its blocked one, which clears and makes nothing, but a
-    /// <c>require_direct</c> device is parked on identity instead, a present entry, which makes the table of an instance
-    /// without one. The core ignores that attach's errno: where the injected failure meets it (its first ask in the
-    /// step), only the line shows and no table is made. <paramref name="warnings"/> gets the line; the state the table.
+    /// <c>require_direct</c> device is parked on identity instead, a present entry. On a legacy VT-d unit without its
+    /// table that makes the table, kept; on a scalable unit it makes the device's first PASID table where
+    /// <paramref name="hasPasidTable"/> is false, freed again by release_device. The core ignores that attach's errno:
+    /// where the injected failure meets it (its first ask in the step), only the line shows, and no table is made.
+    /// <paramref name="warnings"/> gets the line; the state the legacy table.
     /// </summary>
-    private ModelState Deinit(DeviceSpec dev, ref string[] warnings)
+    private ModelState Deinit(DeviceSpec dev, bool hasPasidTable, ref string[] warnings)
     {
-        if (!dev.RequireDirect || dev.Iommu is not { } unit || !LacksUnitTable(unit)
-            || machine.Driver(unit) is not { Caps: { UnitTableSite: { } site, IdentityDomain: true } }) return this;
-        if (AttachMark is { At: null, Fired: false } mark && InjectedFor(dev.Name, site) is { } line)
-        {
-            mark.Fired = true;
-            warnings = [.. warnings, line];
-            return this;
-        }
-        return With(unitTables: UnitTables.Add(unit));
+        if (!dev.RequireDirect || dev.Iommu is not { } unit || machine.Driver(unit) is not { Caps: { IdentityDomain: true } caps }) return this;
+        if (caps.UnitTableSite is { } site && LacksUnitTable(unit))
+            return MeetsAtDeinit(dev, site, ref warnings) ? this : With(unitTables: UnitTables.Add(unit));
+        if (!caps.FirstEntrySites.IsEmpty && !hasPasidTable) MeetsAtDeinit(dev, caps.FirstEntrySites[0], ref warnings);
+        return this;
+    }
+
+    /// <summary>Whether the deinit attach's allocation at <paramref name="site"/> meets the injected failure (the step's first ask), its line then added.</summary>
+    private bool MeetsAtDeinit(DeviceSpec dev, string site, ref string[] warnings)
+    {
+        if (AttachMark is not { At: null, Fired: false } mark || InjectedFor(dev.Name, site) is not { } line) return false;
+        mark.Fired = true;
+        warnings = [.. warnings, line];
+        return true;
     }
 
     /// <summary>

@@ -109,6 +109,25 @@ public class PasidFaultRuleTests
     }
 
     [Fact]
+    public void A_scalable_vtd_devices_first_pasid_table_comes_with_its_first_attach_that_is_not_blocked_typed()
+    {
+        var vtd = new Topology([new IommuSpec("vtd0", DriverNames.Vtd, new IommuOptions(Scalable: true))],
+            [new DeviceSpec("dev0", BusNames.Pci, "vtd0", "g0") { MaxPasids = 16 }]);
+        var identity = ModelState.Initial(Identity, vtd);
+        var table = new Outcome(Errno.ENODEV, null, [Line(Warn.FaultSites.IntelPasidTable, "dev0"), Warn.DefaultDomainFirstAttachFailed]);
+        // the probe's first attach (identity: a pass-through RID_PASID entry) meets it, with the setup's -ENODEV
+        Assert.True(Armed(identity).Judge(new Probe("dev0"), table).Allowed);
+        Assert.False(Armed(identity).Judge(new Probe("dev0"), table with { Errno = Errno.ENOMEM }).Allowed);
+        // made by that attach: neither a set in the first slot nor a later attach asks again
+        var probed = identity.Step(new Probe("dev0")).Next.Step(new DomainAllocPaging("dev0", "d1")).Next;
+        var set = new Outcome(Errno.ENODEV, null, [Line(Warn.FaultSites.IntelPasidTable, "dev0")]);
+        Assert.False(Armed(probed).Judge(new AttachDevicePasid("d1", "dev0", 3), set).Allowed);
+        Assert.False(Armed(probed).Judge(new AttachDevice("d1", "dev0"), set).Allowed);
+        // a blocked-typed attach sets no entry: an owned group's blocking domain asks nothing
+        Assert.False(Armed(probed.Step(new Release("dev0")).Next).Judge(new ClaimDmaOwner("dev0", "o1"), set).Allowed);
+    }
+
+    [Fact]
     public void A_bind_meets_the_mm_data_before_the_pasid_and_the_bond_and_sva_domain_after_it()
     {
         var s = Start(then: new MmNew("m1"));
