@@ -205,6 +205,8 @@ public sealed record DriverCapabilities(
         PasidLeafBits = PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false ? 6 : PasidLeafBits,
         PasidLeafErrno = PasidTranslationWhenScalable && options.Scalable == true ? Errno.ENODEV : PasidLeafErrno,
         FirstEntrySites = PasidTranslationWhenScalable && options.Scalable == true ? [Warn.FaultSites.IntelPasidTable] : FirstEntrySites,
+        // intel_pasid_alloc_table in probe_device, after the device_domain_info
+        ProbeSites = PasidTranslationWhenScalable && options.Scalable == true ? ProbeSites.Add(Warn.FaultSites.IntelPasidDir) : ProbeSites,
     };
 
     /// <summary>Whether <c>probe_device</c> accepts a device of <paramref name="bus"/>.</summary>

@@ -151,6 +151,11 @@ public static class Warn
         /// </summary>
         public const string IntelContextTable = "intel_context_table";
         /// <summary>
+        /// intel_pasid_alloc_table()'s PASID directory of a scalable-mode VT-d unit's device, in probe_device after its
+        /// device_domain_info (with intel_pasid_setup_sm_context's context entry); -ENOMEM, the device unprobed; names it.
+        /// </summary>
+        public const string IntelPasidDir = "intel_pasid_dir";
+        /// <summary>
         /// intel_pasid_get_entry()'s PASID table (64 entries) of a scalable-mode unit, at the first use of its directory
         /// slot: the first slot's at the RID's own entry (RID_PASID, the device's first attach that is not BLOCKED-typed)
         /// or a set of PASIDs 1–63, the others at a set; the setup answers -ENODEV; kept until the device is released;
@@ -197,7 +202,7 @@ public static class Warn
 
         public static readonly IReadOnlyList<string> All =
             [IovaNode, Magazine, Rcaches, CpuRcaches, Fq, DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq,
-             ViommuAttachReq, ArmSmmuCdTable, ArmSmmuCdLeaf, IntelContextTable, IntelPasidTable, IommuMmData, SvaBond, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq, ViommuUnmapReq];
+             ViommuAttachReq, ArmSmmuCdTable, ArmSmmuCdLeaf, IntelContextTable, IntelPasidDir, IntelPasidTable, IommuMmData, SvaBond, Group, GroupDevice, Domain, Cookie, TablePage, TableRoot, ViommuMapping, ViommuMapReq, ViommuUnmapReq];
 
         /// <summary>
         /// The IOVA allocator's and the flush queue's sites, whose line names the device when they are met at that device's
@@ -217,7 +222,7 @@ public static class Warn
         /// <summary>The sites whose line names the device they were met for (<see cref="Line"/>).</summary>
         public static readonly IReadOnlyList<string> PerDevice =
             [DevIommu, ArmSmmuMaster, DeviceDomainInfo, ViommuEndpoint, ViommuProbe, ViommuProbeReq, ViommuAttachReq, ArmSmmuCdTable, ArmSmmuCdLeaf,
-             IntelContextTable, IntelPasidTable, IommuMmData, SvaBond, Group, GroupDevice, Domain,
+             IntelContextTable, IntelPasidDir, IntelPasidTable, IommuMmData, SvaBond, Group, GroupDevice, Domain,
              Cookie, TableRoot];
 
         /// <summary>The gate's site key: the site, then <c>@</c> and the device for a per-device site.</summary>

@@ -54,11 +54,18 @@ public sealed class VtdDriver : IommuOps
     public string Name => DriverNames.Vtd;
 
     // intel_iommu_probe_device: a PCI device behind the unit (device_lookup_iommu, else -ENODEV), then its
-    // device_domain_info (kzalloc, -ENOMEM). The info's fields live in the unit's tables and _devPasids here.
+    // device_domain_info (kzalloc, -ENOMEM), and on a scalable unit its PASID directory and context entry. The info's
+    // fields live in the unit's tables and _devPasids here.
     public Errno ProbeDevice(Device dev)
     {
         if (dev.Spec.Bus != BusNames.Pci) return Errno.ENODEV;
-        return _core.AllocFails(Warn.FaultSites.DeviceDomainInfo, dev) ? Errno.ENOMEM : Errno.OK;
+        if (_core.AllocFails(Warn.FaultSites.DeviceDomainInfo, dev)) return Errno.ENOMEM;
+        // sm_supported: intel_pasid_alloc_table (the PASID directory) and intel_pasid_setup_sm_context, -ENOMEM
+        if (ScalableUnit(dev) is not { } sm) return Errno.OK;
+        if (_core.AllocFails(Warn.FaultSites.IntelPasidDir, dev)) return Errno.ENOMEM;
+        var r = sm.Unit.EnsureSmContext(sm.Bdf, dev.Spec.MaxPasids);
+        if (r == Errno.OK) _core.Touched.Device(dev.Name);
+        return r;
     }
 
     // intel_iommu_release_device: the core attached the blocking domain; the driver clears the entry itself.

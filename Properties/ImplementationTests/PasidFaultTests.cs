@@ -54,6 +54,19 @@ public class PasidFaultTests
         Assert.Null(system.TearDownAndAudit());
     }
 
+    [Fact]
+    public void A_scalable_vtd_probe_allocates_the_pasid_directory_after_its_device_domain_info()
+    {
+        var system = Create([new IommuSpec("vtd0", DriverNames.Vtd, new IommuOptions(Scalable: true))], [Pci("dev0", iommu: "vtd0") with { MaxPasids = 16 }]);
+        var outcomes = system.Run(new FailNth(3), new Probe("dev0"), new GetDomain("dev0"), new Probe("dev0"),
+            new DeviceDma("dev0", 0x1000, 4, false));
+        Assert.Equal(Fails(Warn.FaultSites.IntelPasidDir), outcomes[1]);
+        Assert.Equal(Outcome.OkWith(DomainNames.None), outcomes[2]);
+        Assert.Equal(Outcome.Ok, outcomes[3]);
+        Assert.Equal(new Outcome(Errno.EIO, DmaValues.Fault(DmaFaults.Translation), []), outcomes[4]);   // on its DMA-FQ domain
+        Assert.Null(system.TearDownAndAudit());
+    }
+
     [Theory]
     [InlineData(1, Warn.FaultSites.IommuMmData, 1)]      // before the mm's PASID: the next mm gets PASID 1
     [InlineData(2, Warn.FaultSites.SvaBond, 2)]          // after it: m1 keeps PASID 1

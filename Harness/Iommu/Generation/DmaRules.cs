@@ -212,7 +212,7 @@ public static class DmaRules
         if (driver == DriverNames.Mock && dev.Bus == BusNames.Pci) return 1;
         var alias = s.Topology.Devices.Any(o => o.Iommu == dev.Iommu && o.Group == dev.Group && s.State.GroupOf(o.Name) is not null);
         var newGroup = !alias && groups.Add((dev.Iommu, dev.Group));
-        var probeSites = (ulong)(Caps(driver)?.ProbeSites.Length ?? 0);
+        var probeSites = (ulong)((s.Topology.FindIommu(dev.Iommu!) is { } spec ? DriverCapabilities.For(spec) : null)?.ProbeSites.Length ?? 0);
         return 1 + probeSites + (newGroup ? 1UL : 0) + 1;
     }
 
