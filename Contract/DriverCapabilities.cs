@@ -190,24 +190,29 @@ public sealed record DriverCapabilities(
     public static DriverCapabilities? For(IommuSpec instance) => For(instance.Driver)?.With(instance.Options);
 
     /// <summary>These capabilities with <paramref name="options"/> applied to the knobs the driver honours.</summary>
-    public DriverCapabilities With(IommuOptions options) => this with
+    public DriverCapabilities With(IommuOptions options)
     {
-        IdentityDomain = OptionKnobs.Contains(IdentityDomainKnob) ? options.IdentityDomain ?? IdentityDomain : IdentityDomain,
-        DeferredFlush = OptionKnobs.Contains(DeferredFlushKnob) ? options.DeferredFlush ?? DeferredFlush : DeferredFlush,
-        // options.pasid false: the instance has no PASID support (max_pasids 0), hence no SVA either
-        Paging = options.Pasid == false ? Paging with { Pasid = false } : Paging,
-        Sva = Sva && options.Pasid != false,
-        PasidTranslation = PasidTranslation || (PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false),
-        PasidEntryStrict = PasidEntryStrict || (PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false),
-        // scalable mode's context tables are made at boot here (docs/dma.md): only a legacy unit makes one at its first entry
-        UnitTableSite = PasidTranslationWhenScalable && options.Scalable == true ? null : UnitTableSite,
-        PasidLeafSite = PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false ? Warn.FaultSites.IntelPasidTable : PasidLeafSite,
-        PasidLeafBits = PasidTranslationWhenScalable && options.Scalable == true && options.Pasid != false ? 6 : PasidLeafBits,
-        PasidLeafErrno = PasidTranslationWhenScalable && options.Scalable == true ? Errno.ENODEV : PasidLeafErrno,
-        FirstEntrySites = PasidTranslationWhenScalable && options.Scalable == true ? [Warn.FaultSites.IntelPasidTable] : FirstEntrySites,
-        // intel_pasid_alloc_table in probe_device, after the device_domain_info
-        ProbeSites = PasidTranslationWhenScalable && options.Scalable == true ? ProbeSites.Add(Warn.FaultSites.IntelPasidDir) : ProbeSites,
-    };
+        // a VT-d unit in scalable mode, and one whose PASIDs are on (options.pasid false: max_pasids 0, hence no SVA either)
+        var scalable = PasidTranslationWhenScalable && options.Scalable == true;
+        var scalablePasids = scalable && options.Pasid != false;
+        return this with
+        {
+            IdentityDomain = OptionKnobs.Contains(IdentityDomainKnob) ? options.IdentityDomain ?? IdentityDomain : IdentityDomain,
+            DeferredFlush = OptionKnobs.Contains(DeferredFlushKnob) ? options.DeferredFlush ?? DeferredFlush : DeferredFlush,
+            Paging = options.Pasid == false ? Paging with { Pasid = false } : Paging,
+            Sva = Sva && options.Pasid != false,
+            PasidTranslation = PasidTranslation || scalablePasids,
+            PasidEntryStrict = PasidEntryStrict || scalablePasids,
+            // scalable mode's context tables are made at boot here (docs/dma.md): only a legacy unit makes one at its first entry
+            UnitTableSite = scalable ? null : UnitTableSite,
+            // intel_pasid_alloc_table in probe_device, after the device_domain_info; intel_pasid_get_entry's tables of 64
+            ProbeSites = scalable ? ProbeSites.Add(Warn.FaultSites.IntelPasidDir) : ProbeSites,
+            FirstEntrySites = scalable ? [Warn.FaultSites.IntelPasidTable] : FirstEntrySites,
+            PasidLeafSite = scalablePasids ? Warn.FaultSites.IntelPasidTable : PasidLeafSite,
+            PasidLeafBits = scalablePasids ? 6 : PasidLeafBits,
+            PasidLeafErrno = scalable ? Errno.ENODEV : PasidLeafErrno,
+        };
+    }
 
     /// <summary>Whether <c>probe_device</c> accepts a device of <paramref name="bus"/>.</summary>
     public bool Accepts(string bus) => Buses.Contains(bus);

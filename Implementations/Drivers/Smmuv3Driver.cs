@@ -66,12 +66,8 @@ public sealed class Smmuv3Driver
             if (_bugs.IsOn(BugCatalogue.FreshDomainEinval) && smmuDomain.Type == DomainType.Unmanaged && !smmuDomain.EverAttached)
                 return Errno.EINVAL;
             // arm_smmu_alloc_cd_ptr(master, IOMMU_NO_PASID): the CD table at the first stage-1 attach, -ENOMEM with nothing installed
-            if (master.CdTable is null)
-            {
-                if (_core.AllocFails(Warn.FaultSites.ArmSmmuCdTable, dev)) return Errno.ENOMEM;
-                var r = AllocCdTable(dev, master);
-                if (r != Errno.OK) return r;
-            }
+            var r = EnsureCdTable(dev, master);
+            if (r != Errno.OK) return r;
             smmuDomain.EverAttached = true;
             master.Smmu.WriteCd(master.Sid, master.CdTable!.CdPtr(0, alloc: true)!.Value, 0, smmuDomain.Asid, smmuDomain.Pgtable.RootPhys, smmuDomain.Pgtable.Ias);
             master.Rid = Smmuv3RidConfig.Paging;
@@ -148,9 +144,12 @@ public sealed class Smmuv3Driver
         return Errno.OK;
     }
 
-    // arm_smmu_alloc_cd_tables: sized by the master's ssid_bits (log2 of max_pasids), CD 0's leaf included
-    private Errno AllocCdTable(Device dev, Smmuv3Master master)
+    // arm_smmu_alloc_cd_ptr → arm_smmu_alloc_cd_tables when the master has none: sized by its ssid_bits (log2 of
+    // max_pasids), CD 0's leaf included; the kzalloc asks the fault gate (arm_smmu_cd_table), -ENOMEM with nothing made
+    private Errno EnsureCdTable(Device dev, Smmuv3Master master)
     {
+        if (master.CdTable is not null) return Errno.OK;
+        if (_core.AllocFails(Warn.FaultSites.ArmSmmuCdTable, dev)) return Errno.ENOMEM;
         var r = Smmuv3CdTable.Alloc(_platform.Allocator, _platform.Memory, dev.Iommu!.MaxPasids, out var table);
         if (r == Errno.OK) master.CdTable = table;
         return r;
@@ -186,12 +185,8 @@ public sealed class Smmuv3Driver
         // (two levels); both kept, so a leaf that fails leaves the table made
         if (domain is Smmuv3Domain or SvaDomain { Mm.PageTable: not null })
         {
-            if (master.CdTable is null)
-            {
-                if (_core.AllocFails(Warn.FaultSites.ArmSmmuCdTable, dev)) return Errno.ENOMEM;
-                var r = AllocCdTable(dev, master);
-                if (r != Errno.OK) return r;
-            }
+            var r = EnsureCdTable(dev, master);
+            if (r != Errno.OK) return r;
             if (master.CdTable!.LeafMissing(pasid) && _core.AllocFails(Warn.FaultSites.ArmSmmuCdLeaf, dev)) return Errno.ENOMEM;
         }
         switch (domain)

@@ -148,8 +148,7 @@ public sealed class VtdDriver : IommuOps
                 entry = VtdPasidEntry.PassThrough(SvaAgaw, PassThroughDid);
                 break;
         }
-        // intel_pasid_get_entry: the PASID's table at the first use of its directory slot asks the gate; -ENODEV
-        if (unit.PasidTableMissing(bdf, pasid) && _core.AllocFails(Warn.FaultSites.IntelPasidTable, dev)) return Errno.ENODEV;
+        if (PasidTableFails(unit, bdf, pasid, dev)) return Errno.ENODEV;
         r = old is null ? unit.SetupPasidEntry(bdf, pasid, entry) : unit.ReplacePasidEntry(bdf, pasid, entry);
         if (r != Errno.OK) return r;
         _devPasids[(dev.Name, pasid)] = (dev, domain);
@@ -235,14 +234,17 @@ public sealed class VtdDriver : IommuOps
         if (r != Errno.OK) return r;
         unit.TearDownPasidEntry(bdf, 0, faultIgnore: false);
         _core.Touched.Device(dev.Name);
-        // the RID_PASID entry's table (PASIDs 0-63) at the device's first attach that sets it: -ENODEV, the device left
-        // behind its present context entry with no RID_PASID entry, as blocked as before
-        if (domain.Type != DomainType.Blocked && unit.PasidTableMissing(bdf, 0) && _core.AllocFails(Warn.FaultSites.IntelPasidTable, dev))
-            return Errno.ENODEV;
+        // the RID_PASID entry's table (PASIDs 0-63) at the device's first attach that sets it: the device is left behind
+        // its present context entry with no RID_PASID entry, as blocked as before
+        if (domain.Type != DomainType.Blocked && PasidTableFails(unit, bdf, 0, dev)) return Errno.ENODEV;
         if (domain is VtdDomain paging)
             return unit.SetupPasidEntry(bdf, 0, VtdPasidEntry.SecondLevel(paging.Pgtable.RootPhys, ((VtdssPgtable)paging.Pgtable).AddressWidthField, paging.Id));
         return domain.Type == DomainType.Identity ? unit.SetupPasidEntry(bdf, 0, VtdPasidEntry.PassThrough(2, PassThroughDid)) : Errno.OK;
     }
+
+    // intel_pasid_get_entry: the table of the PASID's directory slot at its first use asks the fault gate (the setup: -ENODEV)
+    private bool PasidTableFails(VtdUnit unit, int bdf, uint pasid, Device dev) =>
+        unit.PasidTableMissing(bdf, pasid) && _core.AllocFails(Warn.FaultSites.IntelPasidTable, dev);
 
     // domain_context_mapping_one / context_setup_pass_through / domain_context_clear_one: iommu_context_addr makes bus 0's
     // context table at the unit's first present entry (-ENOMEM, nothing written); a clear without one has nothing to clear

@@ -40,12 +40,13 @@ public sealed partial class ModelState
         Injected is { } line && Warn.FaultSites.TryParse(line, out var s, out var d) && s == site && d == dev ? line : null;
 
     /// <summary>
-    /// Whether this ask of a PASID operation for <paramref name="dev"/>'s allocation at <paramref name="site"/> meets the
-    /// injected failure: the first such ask of the step (the gate fails once; the PASID operations run once per judgement).
+    /// Whether this ask for <paramref name="dev"/>'s allocation at <paramref name="site"/> (a PASID operation's, the deinit
+    /// attach's) meets the injected failure: the first ask of the step, none of its switches' having met it (the gate
+    /// fails once; these run once per judgement).
     /// </summary>
     private bool MeetsInjected(string dev, string site)
     {
-        if (AttachMark is not { Fired: false } mark || InjectedFor(dev, site) is null) return false;
+        if (AttachMark is not { At: null, Fired: false } mark || InjectedFor(dev, site) is null) return false;
         mark.Fired = true;
         return true;
     }

@@ -198,7 +198,10 @@ public sealed partial class ModelState
         return errno;
     }
 
-    /// <summary>The device's driver has its PASID table (smmuv3's CD table): made at a paging attach since its probe, or at a set.</summary>
+    /// <summary>
+    /// The device's driver has its PASID table (smmuv3's CD table, a scalable VT-d device's first PASID table): made by a
+    /// first attach since its probe (<see cref="GroupState.PagingAttached"/>), or at a set.
+    /// </summary>
     private static bool HasPasidTable(GroupState g, string dev, PasidState p) =>
         g.PagingAttached.Contains(dev) || p.TableLeaves.GetValueOrDefault(dev)?.Contains(0) == true;
 

@@ -80,9 +80,10 @@ public sealed partial class ModelState
         target.Role == DomainRole.User || (target.Role == DomainRole.Default && g.Default is DefaultKind.Dma or DefaultKind.DmaFq);
 
     /// <summary>
-    /// A refused switch to a paging <paramref name="target"/> of <paramref name="switched"/>: the members before the one that
-    /// refused took it (and keep what their driver allocated for it, <see cref="GroupState.PagingAttached"/>) before the revert
-    /// moves them back; <paramref name="g"/> with them recorded.
+    /// A refused switch of <paramref name="switched"/> to a <paramref name="target"/> whose first attach allocates
+    /// (<see cref="TakesFirstAttach"/>): the members before the one that refused took it (and keep what their driver
+    /// allocated for it, <see cref="GroupState.PagingAttached"/>) before the revert moves them back; <paramref name="g"/>
+    /// with them recorded.
     /// </summary>
     private GroupState PagingTaken(GroupState g, GroupState switched, DomainRef target, int failed)
     {
@@ -92,9 +93,9 @@ public sealed partial class ModelState
     }
 
     /// <summary>
-    /// After a step: every member on a paging domain has taken a paging attach (<see cref="GroupState.PagingAttached"/>,
-    /// for drivers that keep what the first one allocated; a PASID set records its own, <see cref="PasidState.TableLeaves"/>).
-    /// Only where the groups changed.
+    /// After a step: every member on a domain whose first attach allocates (<see cref="TakesFirstAttach"/>) has taken one
+    /// (<see cref="GroupState.PagingAttached"/>, for drivers that keep what the first one allocated; a PASID set records its
+    /// own, <see cref="PasidState.TableLeaves"/>). Only where the groups changed.
     /// </summary>
     private ModelState RecordPagingAttached(ModelState before)
     {

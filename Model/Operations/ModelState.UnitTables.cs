@@ -41,12 +41,11 @@ public sealed partial class ModelState
         return this;
     }
 
-    /// <summary>Whether the deinit attach's allocation at <paramref name="site"/> meets the injected failure (the step's first ask), its line then added.</summary>
+    /// <summary>Whether the deinit attach's allocation at <paramref name="site"/> meets the injected failure, its line then added.</summary>
     private bool MeetsAtDeinit(DeviceSpec dev, string site, ref string[] warnings)
     {
-        if (AttachMark is not { At: null, Fired: false } mark || InjectedFor(dev.Name, site) is not { } line) return false;
-        mark.Fired = true;
-        warnings = [.. warnings, line];
+        if (!MeetsInjected(dev.Name, site)) return false;
+        warnings = [.. warnings, Injected!];
         return true;
     }
 

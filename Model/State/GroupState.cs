@@ -25,8 +25,9 @@ public sealed record GroupState(
     public ImmutableSortedDictionary<string, HardwareDomain> Lagging { get; init; } = NoLag;
 
     /// <summary>
-    /// Members whose driver has taken a paging attach since their probe, where its driver keeps what the first one
-    /// allocated (<see cref="Contract.DriverCapabilities.FirstPagingAttachSites"/>: smmuv3's CD table).
+    /// Members whose driver has taken, since their probe, the first attach that allocates what it keeps: a paging one for
+    /// smmuv3's CD table (<see cref="Contract.DriverCapabilities.FirstPagingAttachSites"/>), any that is not BLOCKED-typed
+    /// for a scalable VT-d device's first PASID table (<see cref="Contract.DriverCapabilities.FirstEntrySites"/>).
     /// </summary>
     public ImmutableSortedSet<string> PagingAttached { get; init; } = ImmutableSortedSet.Create<string>(StringComparer.Ordinal);
 

@@ -38,8 +38,8 @@ public static class DmaRules
                 var bus = s.Random.Chance(0.4);
                 // a hot probe's guess: its DMA set-up's first allocations (rcaches, per-CPU rcaches, a magazine)
                 var n = !bus ? (s.Random.Chance(0.25) ? 1UL
-                        : s.Random.Chance(0.3) ? ProbeGuess(s, s.Spec(d), s.Random.Between(1, 3)) : (ulong)s.Random.Between(2, 10))
-                    : s.Random.Chance(0.5) ? BusGuess(s, s.Spec(d).Bus, s.Random.Between(1, 3)) : (ulong)s.Random.Between(4, 16);
+                        : s.Random.Chance(0.3) ? ProbeSetupAsks(s, s.Spec(d)) + (ulong)s.Random.Between(1, 3) : (ulong)s.Random.Between(2, 10))
+                    : s.Random.Chance(0.5) ? BusSetupAsks(s, s.Spec(d).Bus) + (ulong)s.Random.Between(1, 3) : (ulong)s.Random.Between(4, 16);
                 s.Emit(new FailNth(n));
                 s.Emit(bus ? new BusProbe(s.Spec(d).Bus) : new Probe(s.Devices[d]));
             }
@@ -172,24 +172,6 @@ public static class DmaRules
         dev.Iommu is { } unit && !s.State.HasUnitTable(unit) && s.State.GroupOf(dev.Name) is null
         && !s.Topology.Devices.Any(o => o.Iommu == unit && o.Group == dev.Group && s.State.GroupOf(o.Name) is not null)
             ? ProbeSetupAsks(s, dev) : null;
-
-    /// <summary>A bus probe's guess at the first queued group's <paramref name="k"/>-th set-up allocation, as <see cref="ProbeGuess"/>.</summary>
-    private static ulong BusGuess(IommuSession s, string bus, int k)
-    {
-        var asks = BusSetupAsks(s, bus);
-        var first = s.Topology.Devices.FirstOrDefault(d => d.Bus == bus && d.Iommu is not null && s.State.GroupOf(d.Name) is null);
-        return k == 3 && first?.Iommu is { } unit && !s.State.HasUnitTable(unit) ? asks : asks + (ulong)k;
-    }
-
-    /// <summary>
-    /// A hot probe's guess at its <paramref name="k"/>-th set-up allocation (rcaches, per-CPU rcaches, a magazine); the
-    /// magazine's guess goes to the unit's context table instead where the probe makes a legacy VT-d unit's first entry.
-    /// </summary>
-    private static ulong ProbeGuess(IommuSession s, DeviceSpec dev, int k)
-    {
-        var asks = ProbeSetupAsks(s, dev);
-        return k == 3 && dev.Iommu is { } unit && !s.State.HasUnitTable(unit) && s.State.GroupOf(dev.Name) is null ? asks : asks + (ulong)k;
-    }
 
     /// <summary>
     /// The same for a hot probe of <paramref name="dev"/>: its structures, then, when its group is new, the group's
