@@ -19,12 +19,17 @@ public sealed partial class ModelState
     /// will override this per operation: admit any outcome of the allowed set and adopt the implementation's choice
     /// in <c>Next</c>.
     /// </summary>
-    public ModelJudgement Judge(Operation op, Outcome observed)
+    /// <remarks>
+    /// <paramref name="known"/>, when given, is <c>Step(op)</c> of this very state, taken earlier (the generator steps the
+    /// model to choose each operation): a step is a pure function of the state and the operation, so it is not taken again.
+    /// </remarks>
+    public ModelJudgement Judge(Operation op, Outcome observed, ModelStep? known = null)
     {
-        foreach (var domain in domains.Values)
-            if (!domain.Alternatives.IsDefaultOrEmpty) return JudgeAlternatives(domain, op, observed);
-        if (JudgeDma(op, observed) is { } dmaJudgement) return dmaJudgement;
-        var step = Step(op);
+        if (HasUndecidedDomain)
+            foreach (var domain in domains.Values)
+                if (!domain.Alternatives.IsDefaultOrEmpty) return JudgeAlternatives(domain, op, observed);
+        if (JudgeDma(op, observed, known) is { } dmaJudgement) return dmaJudgement;
+        var step = known ?? Step(op);
         if (op is DeviceDma dma && ReachesFreedDomain(dma))
             return new(IsDmaAnswer(observed), step.Outcome, step.Next);
         return new(step.Outcome.Equals(observed), step.Outcome, step.Next);

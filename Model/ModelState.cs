@@ -92,6 +92,25 @@ public sealed partial class ModelState : IEquatable<ModelState>
         _ => throw new NotSupportedException($"the model has no method for operation '{op.Name}' ({op.GetType().Name})"),
     };
 
+    // Whether a failed map left some domain's tables untold (UserDomain.Alternatives), found once per state: every
+    // judgement and DMA route asks, and the state never changes.
+    private int _undecided = -1;
+
+    /// <summary>Whether some domain carries <see cref="UserDomain.Alternatives"/>.</summary>
+    internal bool HasUndecidedDomain
+    {
+        get
+        {
+            if (_undecided < 0)
+            {
+                _undecided = 0;
+                foreach (var d in domains.Values)
+                    if (!d.Alternatives.IsDefaultOrEmpty) { _undecided = 1; break; }
+            }
+            return _undecided == 1;
+        }
+    }
+
     // ---- equality: structural, so that equal states reached by different paths compare equal ----
     public bool Equals(ModelState? other) =>
         other is not null && (ReferenceEquals(this, other) ||

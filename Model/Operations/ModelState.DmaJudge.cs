@@ -12,13 +12,15 @@ namespace IommuConformance.Model;
 public sealed partial class ModelState
 {
     /// <summary>The judgement of a DMA-API choice, or null when <see cref="Judge"/>'s one-outcome rule applies.</summary>
-    private ModelJudgement? JudgeDma(Operation op, Outcome observed)
+    private ModelJudgement? JudgeDma(Operation op, Outcome observed, ModelStep? known = null)
     {
-        var fault = observed.Warnings.FirstOrDefault(w => w.StartsWith(Warn.FaultInjectionPrefix, StringComparison.Ordinal));
+        string? fault = null;
+        foreach (var w in observed.Warnings)
+            if (w.StartsWith(Warn.FaultInjectionPrefix, StringComparison.Ordinal)) { fault = w; break; }
         if (fault is not null)
         {
             var cleared = WithDma(Dma with { FaultN = 0 });
-            if (!Dma.FaultPending || !Warn.FaultSites.TryParse(fault, out var site, out var dev)) return new(false, Step(op).Outcome, Step(op).Next);
+            if (!Dma.FaultPending || !Warn.FaultSites.TryParse(fault, out var site, out var dev)) return Refused(known ?? Step(op));
             if (JudgeCoreFault(op, observed, fault, cleared) is { } core) return core;
             switch (op)
             {
@@ -55,7 +57,7 @@ public sealed partial class ModelState
                     // the allocation that failed comes before anything the operation logs after it (the rollover notice)
                     return inner with { Expected = inner.Expected with { Warnings = [fault, .. inner.Expected.Warnings] } };
                 default:
-                    return new(false, Step(op).Outcome, Step(op).Next);
+                    return Refused(known ?? Step(op));
             }
         }
         switch (op)
@@ -63,20 +65,22 @@ public sealed partial class ModelState
             case DmaMap m when m.Size != 0 && machine.Device(m.Dev) is not null && m.Cpu < (ulong)machine.Config.Cpus
                                && (m.As is null || !Dma.Names.ContainsKey(m.As)) && DmaTarget(m.Dev) is var (g, gd):
             {
-                var expected = Step(op);
+                var expected = known ?? Step(op);
                 if (!OutcomeValues.TryNumber(observed.Value, out var addr) || addr == DmaArgs.MappingError || observed.Errno != Errno.OK)
                 {
                     if (expected.Outcome.Equals(observed) || addr != DmaArgs.MappingError) return new(expected.Outcome.Equals(observed), expected.Outcome, expected.Next);
                     return RefusedOverLeftover(m, g, gd, observed) is { } refused ? new(true, refused.Outcome, refused.Next)
                         : new(false, expected.Outcome, expected.Next);
                 }
+                // the model's own choice: its step maps there (MapAt at the first allowed IOVA)
+                if (expected.Outcome.Equals(observed)) return new(true, expected.Outcome, expected.Next);
                 if (Allowed(m, g, gd, addr) is not { } rollover) return new(false, expected.Outcome, expected.Next);
                 var chosen = MapAt(m, g, gd, addr, rollover);
                 return new(chosen.Outcome.Equals(observed), chosen.Outcome, chosen.Next);
             }
             case DeviceDma d when d.Pasid is null && StaleOutcomes(d) is { } possible:
             {
-                var expected = Step(op);
+                var expected = known ?? Step(op);
                 return new(expected.Outcome.Equals(observed) || possible.Contains(observed), expected.Outcome, expected.Next);
             }
         }
@@ -108,6 +112,8 @@ public sealed partial class ModelState
         }
         return null;
     }
+
+    private static ModelJudgement Refused(ModelStep own) => new(false, own.Outcome, own.Next);
 
     private ModelJudgement JudgeOne(Operation op, Outcome observed)
     {

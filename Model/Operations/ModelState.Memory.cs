@@ -166,6 +166,7 @@ public sealed partial class ModelState
     public IReadOnlyList<DmaRoute> DmaRoutesOf(string dev, ulong pasid = 0)
     {
         var route = DmaRouteOf(dev, pasid);
+        if (!HasUndecidedDomain) return [route];
         List<DmaRoute>? routes = null;
         foreach (var domain in domains.Values)
         {

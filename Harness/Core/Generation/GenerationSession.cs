@@ -90,10 +90,19 @@ public abstract class GenerationSession<TState> : IGenerationContext where TStat
     private static (string, Errno, string?) SeenKey(Operation op, Outcome outcome) =>
         outcome.Warnings.IsEmpty ? (op.Name, outcome.Errno, null) : ("", Errno.OK, outcome.Warnings[^1]);
 
+    /// <summary>
+    /// The state each emitted step was applied to, with what it answered and led to (index = step), so a checker that
+    /// replays the trace on the same model may reuse a step it would take again.
+    /// </summary>
+    public IReadOnlyList<(TState Before, Outcome Outcome, TState Next)> Trail => _trail;
+
+    private readonly List<(TState Before, Outcome Outcome, TState Next)> _trail = [];
+
     public Outcome? Emit(Operation op)
     {
         if (Remaining <= 0) return null;
         var (outcome, next) = Apply(State, op);
+        _trail.Add((State, outcome, next));
         _seen.Add(SeenKey(op, outcome));
         var changed = !ReferenceEquals(next, State);
         State = next;

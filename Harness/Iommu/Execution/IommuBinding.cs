@@ -47,7 +47,7 @@ public sealed class IommuBinding(ExecutorChecks checks = ExecutorChecks.All, Fun
 
     /// <summary>The project's model and implementation for a trace.</summary>
     public static (IIommuJudge, IIommuSystem) ProjectSides(Trace trace) =>
-        (new ModelJudge(ModelState.Initial(trace.Config, trace.Topology)),
+        (ModelTrail.Of(trace) is { } trail ? new ModelJudge(trail.Initial, trail) : new ModelJudge(ModelState.Initial(trace.Config, trace.Topology)),
          new ImplementationSystem(IommuSystem.Create(trace.Config, trace.Topology, trace.Bugs)));
 
     /// <summary>How often an incremental run sweeps everything (and always at its last step).</summary>

@@ -265,10 +265,11 @@ public sealed class IsolationCheck : IStepCheck
         _hw!.PossibleTranslations(dev, iova, write, _found);
         if (routes.Count == 1) return Mismatch(routes[0], dev, iova, write);
         var message = Mismatch(routes[0], dev, iova, write);
-        var kept = routes.Where(r => Mismatch(r, dev, iova, write) is null).ToList();
-        if (kept.Count == 0) return message;
-        routes.Clear();
-        routes.AddRange(kept);
+        var kept = 0;
+        for (var i = 0; i < routes.Count; i++)
+            if (Mismatch(routes[i], dev, iova, write) is null) routes[kept++] = routes[i];
+        if (kept == 0) return message;
+        routes.RemoveRange(kept, routes.Count - kept);
         return null;
     }
 

@@ -52,9 +52,11 @@ public interface IIommuSystem : ISystem
     DomainSnapshot? SnapshotDomain(int id);
 }
 
-/// <summary>The reference model as the run's judge.</summary>
-public sealed class ModelJudge(ModelState initial) : IIommuJudge
+/// <summary>The reference model as the run's judge (reusing the generator's steps where it can, <see cref="ModelTrail"/>).</summary>
+public sealed class ModelJudge(ModelState initial, ModelTrail? trail = null) : IIommuJudge
 {
+    private int _judged;
+
     public ModelState State { get; private set; } = initial;
 
     public ModelState Before { get; private set; } = initial;
@@ -65,7 +67,7 @@ public sealed class ModelJudge(ModelState initial) : IIommuJudge
 
     public Judgement Judge(Operation op, Outcome observed)
     {
-        var judgement = State.Judge(op, observed);
+        var judgement = State.Judge(op, observed, trail?.Known(_judged++, State, op));
         Before = State;
         State = judgement.Next;
         return new Judgement(judgement.Allowed, judgement.Expected);

@@ -6,6 +6,8 @@ using IommuConformance.Harness.Core.Generation;
 using IommuConformance.Harness.Iommu.Shrinking;
 using IommuConformance.Harness.Iommu.Traces;
 
+using IommuConformance.Harness.Iommu.Execution;
+
 namespace IommuConformance.Harness.Iommu.Generation;
 
 /// <summary>What a generated trace looks like: which seeded bugs it switches on and how long it may grow.</summary>
@@ -77,8 +79,11 @@ public static class TraceGen
         {
             PasidFocus = settings.PasidFocus,
         };
+        var initial = session.State;
         RuleEngine.Run(session, rules);
-        return (new Trace("generated", settings.Bugs, config, topology, session.Steps()), session, rules);
+        var trace = new Trace("generated", settings.Bugs, config, topology, session.Steps());
+        ModelTrail.Attach(trace, initial, session.Trail);
+        return (trace, session, rules);
     }
 
     /// <summary>

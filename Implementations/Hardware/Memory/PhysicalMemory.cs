@@ -22,6 +22,12 @@ public sealed class PhysicalMemory
     /// <summary>Frames currently backed.</summary>
     public int BackedFrames => _frames.Count;
 
+    /// <summary>
+    /// Counts every change of memory (a store, a frame backed or unbacked). A decode of memory made at one generation
+    /// holds while the generation is unchanged, so the hardware's read-only views may reuse it between writes.
+    /// </summary>
+    public ulong Generation { get; private set; }
+
     /// <summary>Loads and stores that hit an unbacked frame, for tests.</summary>
     public long Aborts { get; private set; }
 
@@ -31,6 +37,7 @@ public sealed class PhysicalMemory
     public void Back(ulong addr)
     {
         var pfn = addr >> FrameShift;
+        Generation++;
         if (_frames.TryGetValue(pfn, out var words)) Array.Clear(words);
         else _frames[pfn] = new ulong[WordsPerFrame];
     }
@@ -38,6 +45,7 @@ public sealed class PhysicalMemory
     /// <summary>Removes the frame: later accesses abort, so a use after free is visible.</summary>
     public void Unback(ulong addr)
     {
+        Generation++;
         _frames.Remove(addr >> FrameShift);
         if (addr >> FrameShift == _lastPfn) (_lastPfn, _lastWords) = (ulong.MaxValue, null);
     }
@@ -63,6 +71,7 @@ public sealed class PhysicalMemory
     {
         if ((addr & 7) != 0) return MemAccess.Unaligned;
         if (!TryFrame(addr >> FrameShift, out var words)) { Aborts++; return MemAccess.ExternalAbort; }
+        Generation++;
         words[(int)((addr & (FrameSize - 1)) >> 3)] = value;
         return MemAccess.Ok;
     }

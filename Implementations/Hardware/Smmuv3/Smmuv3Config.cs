@@ -15,7 +15,11 @@ public sealed record Smmuv3Config(Smmuv3ConfigKind Kind, int Asid, ArmLpaePgtabl
 
     public bool Failed => FailedEvent != 0;
 
-    public static Smmuv3Config Fail(byte eventId, ulong fetchAddr = 0) => new(Smmuv3ConfigKind.Abort, 0, null, true, eventId, fetchAddr);
+    public static Smmuv3Config Fail(byte eventId, ulong fetchAddr = 0) =>
+        fetchAddr == 0 ? Failures[eventId] ??= new(Smmuv3ConfigKind.Abort, 0, null, true, eventId) : new(Smmuv3ConfigKind.Abort, 0, null, true, eventId, fetchAddr);
+
+    // A failure without an address is a value: one instance per event (the scan of a two-level CD table meets many).
+    private static readonly Smmuv3Config?[] Failures = new Smmuv3Config?[256];
 
     public HwContext ToContext() => Failed ? HwContext.None : Kind switch
     {

@@ -18,6 +18,8 @@ public sealed partial class Smmuv3Hardware : IommuHardware
 
     private readonly Dictionary<int, Smmuv3Config> _configCache = [];
     private readonly Dictionary<(ulong Root, int Ias, int Oas), ArmLpaePgtable> _walkers = [];
+    private readonly Dictionary<int, (ulong Generation, ulong Base, ulong Cfg, Smmuv3Config Config)> _decoded = [];
+    private readonly Dictionary<ulong, (ulong Generation, Smmuv3Config Config)> _decodedCds = [];
     private readonly int _sidBits;
     private readonly Bugs.BugSwitches _bugs;
     private ulong _strtabBase, _strtabCfg;
@@ -89,8 +91,22 @@ public sealed partial class Smmuv3Hardware : IommuHardware
 
     private int StrtabEntries => 1 << (int)(_strtabCfg & 0x3F);
 
-    /// <summary>Reads and decodes the STE (and CD) of bus stream <paramref name="sid"/> from memory.</summary>
+    /// <summary>
+    /// Reads and decodes the STE (and CD) of bus stream <paramref name="sid"/> from memory. A decode reads nothing but
+    /// memory and the stream-table registers, so the last one of each stream is reused while neither changed: the
+    /// checks' views probe one device at many addresses between two writes.
+    /// </summary>
     private Smmuv3Config FetchConfig(int sid)
+    {
+        var generation = Memory.Generation;
+        if (_decoded.TryGetValue(sid, out var last) && last.Generation == generation && last.Base == _strtabBase && last.Cfg == _strtabCfg)
+            return last.Config;
+        var config = DecodeConfig(sid);
+        _decoded[sid] = (generation, _strtabBase, _strtabCfg, config);
+        return config;
+    }
+
+    private Smmuv3Config DecodeConfig(int sid)
     {
         if (_strtabBase == 0 || sid >= StrtabEntries) return Smmuv3Config.Fail(Smmuv3Event.BadStreamId);
         var steAddr = (_strtabBase & Smmuv3Ste.S1CtxPtrMask) + (ulong)sid * Smmuv3Ste.Bytes;
@@ -114,8 +130,20 @@ public sealed partial class Smmuv3Hardware : IommuHardware
         return cd with { CdTable = table };
     }
 
-    /// <summary>Decodes the CD at <paramref name="cdAddr"/>: a stage-1 config, or the event a bad or unreadable CD raises.</summary>
+    /// <summary>
+    /// Decodes the CD at <paramref name="cdAddr"/>: a stage-1 config, or the event a bad or unreadable CD raises. Reused
+    /// while memory is unchanged, as <see cref="FetchConfig"/>.
+    /// </summary>
     private Smmuv3Config DecodeCd(ulong cdAddr)
+    {
+        var generation = Memory.Generation;
+        if (_decodedCds.TryGetValue(cdAddr, out var last) && last.Generation == generation) return last.Config;
+        var config = ReadCd(cdAddr);
+        _decodedCds[cdAddr] = (generation, config);
+        return config;
+    }
+
+    private Smmuv3Config ReadCd(ulong cdAddr)
     {
         if (Memory.Load64(cdAddr, out var cd0) != MemAccess.Ok || Memory.Load64(cdAddr + 8, out var cd1) != MemAccess.Ok)
             return Smmuv3Config.Fail(Smmuv3Event.CdFetch, cdAddr);
@@ -210,9 +238,11 @@ public sealed partial class Smmuv3Hardware : IommuHardware
         var sid = BusSid(rid);
         var fresh = FetchConfig(sid);
         found.Add(new(TranslationSource.FreshWalk, Resolve(fresh, iova, access, fresh.Walker?.Walk(iova))));
-        if (_configCache.TryGetValue(sid, out var cached) && cached != fresh)
-            found.Add(new(TranslationSource.CachedConfig, Resolve(cached, iova, access, cached.Walker?.Walk(iova))));
-        foreach (var cfg in cached is null || cached == fresh ? [fresh] : new[] { fresh, cached }) PeekCaches(cfg, iova, access, found);
+        var other = _configCache.TryGetValue(sid, out var cached) && cached != fresh ? cached : null;
+        if (other is not null)
+            found.Add(new(TranslationSource.CachedConfig, Resolve(other, iova, access, other.Walker?.Walk(iova))));
+        PeekCaches(fresh, iova, access, found);
+        if (other is not null) PeekCaches(other, iova, access, found);
     }
 
     // What the walk cache and the IOTLB could answer under a stage-1 config.

@@ -141,10 +141,13 @@ public sealed partial class VtdHardware
             : new HwContext(HwContextKind.Translate, cfg.Entry.Did);
     }
 
+    private readonly List<(TranslationSource Source, uint Pasid, SmConfig Config)> _smConfigs = new(3);
+
     /// <summary>The PASID entries a DMA could use: through the context entry in memory and through the cached one.</summary>
     private List<(TranslationSource Source, uint Pasid, SmConfig Config)> SmConfigs(int rid, uint? pasid)
     {
-        var configs = new List<(TranslationSource, uint, SmConfig)>(3);
+        var configs = _smConfigs;   // one at a time: every caller holds the lock and uses the list before the next call
+        configs.Clear();
         var fresh = FetchSmContext(rid);
         var freshPasid = pasid ?? RidPasid(fresh.Hi);
         var freshCfg = fresh.Reason != 0 ? SmConfig.Fail(fresh.Reason, fresh.Fault, fresh.Lo) : FetchPasidEntry(fresh.Lo, freshPasid);
@@ -161,7 +164,9 @@ public sealed partial class VtdHardware
 
         void Add(uint p, SmConfig cfg)
         {
-            if (!configs.Exists(c => c.Item2 == p && c.Item3 == cfg)) configs.Add((TranslationSource.CachedConfig, p, cfg));
+            foreach (var c in configs)
+                if (c.Pasid == p && c.Config == cfg) return;
+            configs.Add((TranslationSource.CachedConfig, p, cfg));
         }
     }
 

@@ -24,6 +24,32 @@ public class PhysicalMemoryTests
     }
 
     [Fact]
+    public void Every_change_of_memory_and_no_load_moves_the_generation()
+    {
+        var mem = new PhysicalMemory();
+        var g0 = mem.Generation;
+        mem.Back(0x1000);
+        var g1 = mem.Generation;
+        Assert.True(g1 > g0);
+        mem.Load64(0x1000, out _);
+        mem.Load32(0x1004, out _);
+        mem.Load64(0x9000, out _);                  // an abort changes nothing either
+        Assert.Equal(g1, mem.Generation);
+        mem.Store64(0x1000, 5);
+        var g2 = mem.Generation;
+        Assert.True(g2 > g1);
+        mem.Store32(0x1004, 7);
+        var g3 = mem.Generation;
+        Assert.True(g3 > g2);
+        mem.Back(0x1000);                           // re-zeroed in place
+        var g4 = mem.Generation;
+        Assert.True(g4 > g3);
+        mem.Unback(0x1000);
+        Assert.True(mem.Generation > g4);
+        Assert.Equal(MemAccess.ExternalAbort, mem.Store64(0x1000, 1));
+    }
+
+    [Fact]
     public void An_unbacked_frame_is_an_external_abort_not_an_exception()
     {
         var mem = new PhysicalMemory();

@@ -182,6 +182,26 @@ public class Smmuv3HardwareTests
     }
 
     [Fact]
+    public void A_decode_the_views_reused_is_read_again_after_any_write_of_memory()
+    {
+        var (system, domain) = Attached(Smmu0, Pci("dev0"));
+        var hw = system.Smmu();
+        Assert.Equal(Errno.OK, domain.Map(Iova, Phys, 0x1000, IommuProt.Read, out _));
+        Assert.Equal(HwContextKind.Translate, system.SnapshotDevice("dev0").Context.Kind);   // decoded, and kept for reuse
+        Assert.Contains(system.PossibleTranslations("dev0", Iova, write: false), p => p.Source == TranslationSource.FreshWalk && p.Translation.IsOk);
+        // the CD's valid bit cleared behind the SMMU's back: the fresh walk reads the CD again
+        var cd = hw.Memory.Read((hw.SteWord(0) & Smmuv3Ste.S1CtxPtrMask));
+        hw.Memory.Write(hw.SteWord(0) & Smmuv3Ste.S1CtxPtrMask, cd & ~Smmuv3Cd.V);
+        Assert.Contains(system.PossibleTranslations("dev0", Iova, write: false), p => p.Source == TranslationSource.FreshWalk && !p.Translation.IsOk);
+        hw.Memory.Write(hw.SteWord(0) & Smmuv3Ste.S1CtxPtrMask, cd);
+        Assert.Contains(system.PossibleTranslations("dev0", Iova, write: false), p => p.Source == TranslationSource.FreshWalk && p.Translation.IsOk);
+        // the STE itself
+        var steAddr = hw.ReadReg(Smmuv3Regs.StrtabBase) & Smmuv3Ste.S1CtxPtrMask;
+        hw.Memory.Write(steAddr, Smmuv3Ste.Abort());
+        Assert.Equal(HwContextKind.Abort, system.SnapshotDevice("dev0").Context.Kind);
+    }
+
+    [Fact]
     public void The_config_cache_answers_until_a_cfgi_and_sync()
     {
         var (system, domain) = Attached(Smmu0, Pci("dev0"));
