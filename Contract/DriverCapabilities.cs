@@ -187,7 +187,11 @@ public sealed record DriverCapabilities(
     };
 
     /// <summary>The capabilities of one instance: its options override the defaults where the driver has the knob.</summary>
-    public static DriverCapabilities? For(IommuSpec instance) => For(instance.Driver)?.With(instance.Options);
+    public static DriverCapabilities? For(IommuSpec instance) =>
+        For(instance.Driver) is { } caps ? Applied.GetOrAdd((instance.Driver, instance.Options), static (_, c) => c.caps.With(c.options), (caps, options: instance.Options)) : null;
+
+    // With is a pure function of the driver's defaults and the options: made once per pair (checks ask per step).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Driver, IommuOptions Options), DriverCapabilities> Applied = new();
 
     /// <summary>These capabilities with <paramref name="options"/> applied to the knobs the driver honours.</summary>
     public DriverCapabilities With(IommuOptions options)

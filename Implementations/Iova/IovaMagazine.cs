@@ -14,8 +14,11 @@ public sealed class IovaMagazine
     /// </summary>
     public const int IovaMagSize = 127;
 
-    // Slots above Size keep whatever they held before, as the kernel's do.
-    internal readonly ulong[] Pfns = new ulong[IovaMagSize];
+    // Slots above Size keep whatever they held before, as the kernel's do. The slots are made at the first push: most
+    // magazines a domain's rcaches allocate are never filled, and 1 KiB each of them is most of a trace's allocation.
+    private ulong[]? _pfns;
+
+    internal ulong[] Pfns => _pfns ??= new ulong[IovaMagSize];
 
     public int Size { get; internal set; }
 
@@ -29,7 +32,7 @@ public sealed class IovaMagazine
     public bool Empty => Size == 0;
 
     /// <summary>The cached pfns, bottom of the stack first.</summary>
-    public IReadOnlyList<ulong> CachedPfns => Pfns[..Size];
+    public IReadOnlyList<ulong> CachedPfns => Size == 0 ? [] : Pfns[..Size];
 
     /// <summary>
     /// iova_magazine_pop(): the topmost pfn ≤ <paramref name="limitPfn"/>, scanning down from the top, swapped out

@@ -21,7 +21,8 @@ public readonly record struct VirtioMapping(ulong VirtStart, ulong VirtEnd, ulon
 /// </summary>
 public sealed class VirtioMappingTable(ulong pageSizeMask = 0x1000, ulong inputStart = 0, ulong inputEnd = (1UL << 48) - 1)
 {
-    private readonly SortedDictionary<ulong, VirtioMapping> _byStart = [];
+    // Sorted by start; mappings never overlap, so the one holding an address is the last starting at or below it.
+    private readonly SortedList<ulong, VirtioMapping> _byStart = [];
 
     public ulong PageSizeMask => pageSizeMask;
     public ulong InputStart => inputStart;
@@ -42,7 +43,7 @@ public sealed class VirtioMappingTable(ulong pageSizeMask = 0x1000, ulong inputS
         var g = Granule;
         if (((virtStart | physStart) & (g - 1)) != 0 || ((virtEnd + 1) & (g - 1)) != 0) return VirtioIommuStatus.Range;
         if (virtStart < inputStart || virtEnd > inputEnd || physStart + (virtEnd - virtStart) < physStart) return VirtioIommuStatus.Range;
-        if (Overlapping(virtStart, virtEnd).Any()) return VirtioIommuStatus.Inval;
+        if (FirstOverlapping(virtStart, virtEnd) >= 0) return VirtioIommuStatus.Inval;
         _byStart[virtStart] = new VirtioMapping(virtStart, virtEnd, physStart, flags);
         return VirtioIommuStatus.Ok;
     }
@@ -52,7 +53,7 @@ public sealed class VirtioMappingTable(ulong pageSizeMask = 0x1000, ulong inputS
     {
         LastUnmapped = 0;
         if (virtEnd < virtStart) return VirtioIommuStatus.Inval;
-        var hit = Overlapping(virtStart, virtEnd).ToList();
+        var hit = Overlapping(virtStart, virtEnd);
         if (hit.Any(m => m.VirtStart < virtStart || m.VirtEnd > virtEnd)) return VirtioIommuStatus.Range;
         foreach (var m in hit)
         {
@@ -65,13 +66,36 @@ public sealed class VirtioMappingTable(ulong pageSizeMask = 0x1000, ulong inputS
     /// <summary>The mapping holding <paramref name="iova"/>, if any.</summary>
     public VirtioMapping? Find(ulong iova)
     {
-        foreach (var m in Overlapping(iova, iova)) return m;
-        return null;
+        var i = FirstOverlapping(iova, iova);
+        return i < 0 ? null : _byStart.Values[i];
     }
 
     public void Clear() => _byStart.Clear();
 
-    // Linear in the number of mappings: the emulated domains hold few, and the device has no cache to keep cheap.
-    private IEnumerable<VirtioMapping> Overlapping(ulong start, ulong end) =>
-        _byStart.Values.Where(m => m.VirtStart <= end && start <= m.VirtEnd);
+    private List<VirtioMapping> Overlapping(ulong start, ulong end)
+    {
+        var hit = new List<VirtioMapping>();
+        var values = _byStart.Values;
+        for (var i = Math.Max(FirstOverlapping(start, end), 0); i < values.Count && values[i].VirtStart <= end; i++)
+            if (start <= values[i].VirtEnd) hit.Add(values[i]);
+        return hit;
+    }
+
+    /// <summary>The index of the first mapping meeting [start, end], or -1.</summary>
+    private int FirstOverlapping(ulong start, ulong end)
+    {
+        var keys = _byStart.Keys;
+        var values = _byStart.Values;
+        // the last mapping starting at or below start may reach into the range; else the first one after start
+        int lo = 0, hi = keys.Count - 1, last = -1;
+        while (lo <= hi)
+        {
+            var mid = lo + (hi - lo) / 2;
+            if (keys[mid] <= start) { last = mid; lo = mid + 1; }
+            else hi = mid - 1;
+        }
+        if (last >= 0 && values[last].VirtEnd >= start) return last;
+        var next = last + 1;
+        return next < keys.Count && keys[next] <= end ? next : -1;
+    }
 }

@@ -23,6 +23,9 @@ public sealed class PasidIsolationCheck(IommuRun run) : IStepCheck
     private readonly IHardwareView? _hw = run.Implementation as IHardwareView;
     private readonly HashSet<string> _devices = [.. run.Trace.Topology.Devices.Where(d => d.Iommu is not null).Select(d => d.Name)];
     private readonly SortedSet<ulong> _at = [];
+    private readonly SortedSet<ulong> _pasids = [];
+    private readonly HashSet<string> _planned = new(StringComparer.Ordinal);
+    private readonly List<string> _order = [];
 
     public string Name => "pasid isolation";
 
@@ -34,12 +37,21 @@ public sealed class PasidIsolationCheck(IommuRun run) : IStepCheck
         LastPairs = 0;
         if (_hw is null || !step.Checked) return null;
         var model = run.Model;
-        IEnumerable<string> devices = step.Sweep ? _devices
-            : run.Scope.Devices.Where(_devices.Contains).Union(model.State.PasidDevicesChangedSince(model.Before));
-        var check = step.Sweep && step.Mode == CheckMode.Incremental ? Name + " (sweep)" : Name;
-        foreach (var dev in devices.ToList())
+        _planned.Clear();
+        _order.Clear();
+        if (step.Sweep) Plan(_devices);
+        else
         {
-            var pasids = new SortedSet<ulong>(model.State.PasidEntriesOf(dev));
+            foreach (var dev in run.Scope.Devices)
+                if (_devices.Contains(dev)) Plan(dev);
+            foreach (var dev in model.State.PasidDevicesChangedSince(model.Before)) Plan(dev);
+        }
+        var check = step.Sweep && step.Mode == CheckMode.Incremental ? Name + " (sweep)" : Name;
+        foreach (var dev in _order)
+        {
+            var pasids = _pasids;
+            pasids.Clear();
+            pasids.UnionWith(model.State.PasidEntriesOf(dev));
             pasids.UnionWith(model.Before.PasidEntriesOf(dev));
             foreach (var p in _hw.PasidsInUse(dev)) pasids.Add(p);
             foreach (var pasid in pasids)
@@ -49,6 +61,16 @@ public sealed class PasidIsolationCheck(IommuRun run) : IStepCheck
             }
         }
         return null;
+    }
+
+    private void Plan(IEnumerable<string> devices)
+    {
+        foreach (var dev in devices) Plan(dev);
+    }
+
+    private void Plan(string dev)
+    {
+        if (_planned.Add(dev)) _order.Add(dev);
     }
 
     private string? CheckPair(string dev, ulong pasid)

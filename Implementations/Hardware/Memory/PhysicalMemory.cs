@@ -97,6 +97,39 @@ public sealed class PhysicalMemory
     }
 
     /// <summary>
+    /// Adds to <paramref name="found"/> each index i below <paramref name="count"/> whose entry at
+    /// <paramref name="baseAddr"/> + i × <paramref name="strideBytes"/> has a bit of <paramref name="mask"/> set in its
+    /// first word: a table scan, as the checks' views make them (entries of an unbacked frame are skipped and no abort is
+    /// counted). Stretches of zeroes are passed over a vector at a time. The stride is 8 bytes or a multiple of it that
+    /// divides a frame, and the base is aligned to it, so no entry straddles two frames.
+    /// </summary>
+    public void ScanFlagged(ulong baseAddr, uint count, int strideBytes, ulong mask, List<uint> found)
+    {
+        if (strideBytes < 8 || strideBytes % 8 != 0 || (int)FrameSize % strideBytes != 0 || baseAddr % (ulong)strideBytes != 0)
+            throw new ArgumentException($"a scan needs a stride of 8 bytes or a multiple of it dividing {FrameSize}, and a base aligned to it");
+        var strideWords = strideBytes / 8;
+        for (var i = 0u; i < count;)
+        {
+            var addr = baseAddr + i * (ulong)strideBytes;
+            var offset = (int)((addr & (FrameSize - 1)) >> 3);
+            var entries = (uint)Math.Min(count - i, (ulong)((WordsPerFrame - offset) / strideWords));
+            if (TryFrame(addr >> FrameShift, out var words))
+            {
+                var span = words.AsSpan(offset, (int)entries * strideWords);
+                for (var pos = 0; pos < span.Length;)
+                {
+                    var nonzero = span[pos..].IndexOfAnyExcept(0UL);
+                    if (nonzero < 0) break;
+                    var entry = (pos + nonzero) / strideWords;
+                    if ((span[entry * strideWords] & mask) != 0) found.Add(i + (uint)entry);
+                    pos = (entry + 1) * strideWords;
+                }
+            }
+            i += entries;
+        }
+    }
+
+    /// <summary>
     /// Software-side read of memory the caller allocated. An unbacked frame here is a bug of the software (a kernel
     /// oops), not a hardware event, hence the exception.
     /// </summary>

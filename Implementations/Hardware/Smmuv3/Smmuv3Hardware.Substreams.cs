@@ -12,6 +12,7 @@ namespace IommuConformance.Implementations.Hardware.Smmuv3;
 public sealed partial class Smmuv3Hardware
 {
     private readonly Dictionary<(int Sid, uint Ssid), Smmuv3Config> _cdCache = [];
+    private readonly List<uint> _scan = [];
 
     /// <summary>The CD's address at <paramref name="ssid"/> in a CD table, or null with the failure (L1 descriptor unreadable or invalid).</summary>
     private ulong? CdAddress((ulong Base, ulong Fmt, int CdMax) table, uint ssid, out Smmuv3Config? failed)
@@ -89,8 +90,10 @@ public sealed partial class Smmuv3Hardware
             for (var first = 0u; first < count; first += step)
             {
                 if (CdAddress(table, first, out _) is not { } leaf) continue;   // an L2 table not present
-                for (var i = first == 0 ? 1u : 0u; i < Math.Min(step, count - first); i++)
-                    if (Memory.Load64(leaf + i * (ulong)Smmuv3Cd.Bytes, out var w0) == MemAccess.Ok && (w0 & Smmuv3Cd.V) != 0) found.Add(first + i);
+                _scan.Clear();
+                Memory.ScanFlagged(leaf, Math.Min(step, count - first), Smmuv3Cd.Bytes, Smmuv3Cd.V, _scan);
+                foreach (var i in _scan)
+                    if (first + i != 0) found.Add(first + i);
             }
         }
     }

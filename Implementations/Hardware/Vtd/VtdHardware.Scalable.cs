@@ -142,6 +142,7 @@ public sealed partial class VtdHardware
     }
 
     private readonly List<(TranslationSource Source, uint Pasid, SmConfig Config)> _smConfigs = new(3);
+    private readonly List<uint> _dirScan = [], _tableScan = [];
 
     /// <summary>The PASID entries a DMA could use: through the context entry in memory and through the cached one.</summary>
     private List<(TranslationSource Source, uint Pasid, SmConfig Config)> SmConfigs(int rid, uint? pasid)
@@ -239,15 +240,15 @@ public sealed partial class VtdHardware
 
         void AddPresent(ulong lo)
         {
-            for (var d = 0u; d < (uint)VtdSm.DirEntries(lo); d++)
+            _dirScan.Clear();
+            Memory.ScanFlagged(lo & VtdEntry.AddrMask, (uint)VtdSm.DirEntries(lo), VtdSm.DirEntryBytes, VtdEntry.P, _dirScan);
+            foreach (var d in _dirScan)
             {
-                if (Memory.Load64((lo & VtdEntry.AddrMask) + d * VtdSm.DirEntryBytes, out var pde) != MemAccess.Ok || (pde & VtdEntry.P) == 0) continue;
-                for (var i = 0u; i <= VtdSm.PasidPteMask; i++)
-                {
-                    var pasid = (d << VtdSm.PasidPdeShift) | i;
-                    if (pasid != 0 && Memory.Load64((pde & VtdEntry.AddrMask) + i * VtdSm.PasidEntryBytes, out var w0) == MemAccess.Ok && (w0 & VtdPasidEntry.P) != 0)
-                        found.Add(pasid);
-                }
+                var pde = Memory.Read((lo & VtdEntry.AddrMask) + d * (ulong)VtdSm.DirEntryBytes);
+                _tableScan.Clear();
+                Memory.ScanFlagged(pde & VtdEntry.AddrMask, VtdSm.PasidPteMask + 1, VtdSm.PasidEntryBytes, VtdPasidEntry.P, _tableScan);
+                foreach (var i in _tableScan)
+                    if (((d << VtdSm.PasidPdeShift) | i) is var pasid and not 0) found.Add(pasid);
             }
         }
     }

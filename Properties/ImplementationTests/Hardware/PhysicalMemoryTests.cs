@@ -50,6 +50,33 @@ public class PhysicalMemoryTests
     }
 
     [Fact]
+    public void A_scan_finds_the_flagged_entries_across_frames_and_skips_unbacked_ones()
+    {
+        var mem = new PhysicalMemory();
+        mem.Back(0x1000);
+        mem.Back(0x3000);                               // 0x2000 stays unbacked
+        mem.Store64(0x1000 + 3 * 64, 1);                // entry 3: flagged
+        mem.Store64(0x1000 + 5 * 64 + 8, 1);            // entry 5: a later word only, not flagged
+        mem.Store64(0x1000 + 63 * 64, 0x80000001);      // entry 63, the frame's last
+        mem.Store64(0x3000 + 2 * 64, 3);                // entry 130 (two frames on)
+        var found = new List<uint>();
+        mem.ScanFlagged(0x1000, 192, 64, 1, found);
+        Assert.Equal([3u, 63u, 130u], found);
+        found.Clear();
+        mem.ScanFlagged(0x1000, 63, 64, 1, found);      // the count ends the scan
+        Assert.Equal([3u], found);
+        found.Clear();
+        mem.ScanFlagged(0x1000 + 64 * 63, 4, 64, 0x80000000, found);   // from inside a frame, another mask
+        Assert.Equal([0u], found);
+        found.Clear();
+        mem.ScanFlagged(0x3000, 512, 8, 2, found);      // 8-byte entries
+        Assert.Equal([16u], found);
+        Assert.Equal(0, mem.Aborts);
+        Assert.Throws<ArgumentException>(() => mem.ScanFlagged(0x1008, 4, 64, 1, found));   // base not aligned to the stride
+        Assert.Throws<ArgumentException>(() => mem.ScanFlagged(0x1000, 4, 24, 1, found));   // a stride that does not divide a frame
+    }
+
+    [Fact]
     public void An_unbacked_frame_is_an_external_abort_not_an_exception()
     {
         var mem = new PhysicalMemory();

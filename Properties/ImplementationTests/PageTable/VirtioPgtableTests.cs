@@ -24,6 +24,37 @@ public class VirtioPgtableTests
     private static VirtioIommuStatus Unmap(VirtioMappingTable t, ulong first, ulong last) => t.Unmap(first * P, (last + 1) * P - 1);
 
     [Fact]
+    public void Map_unmap_and_find_agree_with_a_linear_scan_of_the_mappings()
+    {
+        // the table finds overlaps by binary search over starts; the reference scans every mapping
+        var random = new Random(20261204);
+        var t = new VirtioMappingTable();
+        var reference = new List<(ulong First, ulong Last)>();
+        for (var i = 0; i < 4000; i++)
+        {
+            var first = (ulong)random.Next(0, 64);
+            var last = first + (ulong)random.Next(0, 6);
+            var meets = reference.Where(m => m.First <= last && first <= m.Last).ToList();
+            if (random.Next(2) == 0)
+            {
+                var expected = meets.Count > 0 ? VirtioIommuStatus.Inval : VirtioIommuStatus.Ok;
+                Assert.Equal(expected, t.Map(first * P, (last + 1) * P - 1, first * P, VirtioMapFlags.Read));
+                if (expected == VirtioIommuStatus.Ok) reference.Add((first, last));
+            }
+            else
+            {
+                var expected = meets.Any(m => m.First < first || m.Last > last) ? VirtioIommuStatus.Range : VirtioIommuStatus.Ok;
+                Assert.Equal(expected, Unmap(t, first, last));
+                if (expected == VirtioIommuStatus.Ok) reference.RemoveAll(meets.Contains);
+            }
+            var page = (ulong)random.Next(0, 72);
+            var holder = reference.Where(m => m.First <= page && page <= m.Last).Select(m => (ulong?)m.First).FirstOrDefault();
+            Assert.Equal(holder * P, t.Find(page * P + 5)?.VirtStart);
+        }
+        Assert.Equal(reference.Count, t.Count);
+    }
+
+    [Fact]
     public void Unmap_of_exactly_one_mapping_removes_it()
     {
         var t = Table((0, 9));
