@@ -24,7 +24,11 @@ public static partial class OutcomeCatalogue
     private const string Fallback = Warn.DefaultDomainFallbackDma;
 
     /// <summary>The catalogue key of an outcome: the errno, then the warnings in the order raised, each once.</summary>
-    public static string Key(Outcome outcome) => Key(outcome.Errno, [.. outcome.Warnings]);
+    public static string Key(Outcome outcome) =>
+        outcome.Warnings.IsEmpty ? ErrnoKeys.GetOrAdd(outcome.Errno, static e => e.ToString()) : Key(outcome.Errno, [.. outcome.Warnings]);
+
+    // The campaign keys every step: most outcomes carry no warning, and their key is the errno's name.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Errno, string> ErrnoKeys = new();
 
     public static string Key(Errno errno, params string[] warnings)
     {
