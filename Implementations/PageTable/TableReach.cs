@@ -27,11 +27,11 @@ internal sealed class TableReach(PhysicalMemory memory, Func<ulong, int, bool> i
     {
         _pages.Add(table);
         if (!_seen.Add(table) || level == lastTableLevel) return;
-        var entries = entriesAt(level);
-        for (ulong i = 0; i < entries; i++)
-        {
-            if (memory.Load64(table + i * 8, out var e) != MemAccess.Ok) return;   // unbacked: listed, not descended
+        // The table's nonzero entries (an empty one is never a table descriptor), up to an unbacked frame: what comes
+        // before it is descended, nothing after it (a table in unbacked memory is listed, not descended).
+        var entries = new List<(int Index, ulong Value)>();
+        memory.NonzeroWords(table, (int)entriesAt(level), entries);
+        foreach (var (_, e) in entries)
             if (isTable(e, level)) Visit(tableAddr(e), level + levelStep);
-        }
     }
 }

@@ -130,6 +130,34 @@ public sealed class PhysicalMemory
     }
 
     /// <summary>
+    /// Adds the nonzero words among the <paramref name="count"/> words from <paramref name="baseAddr"/> (8-aligned) to
+    /// <paramref name="found"/> as (word index, value), in order, up to the first unbacked frame; false if it met one.
+    /// A read of a table as the checks' views make them (no abort counted), a vector at a time through zeroes.
+    /// </summary>
+    public bool NonzeroWords(ulong baseAddr, int count, List<(int Index, ulong Value)> found)
+    {
+        if ((baseAddr & 7) != 0) throw new ArgumentException("a table read needs an 8-aligned base");
+        for (var i = 0; i < count;)
+        {
+            var addr = baseAddr + (ulong)i * 8;
+            var offset = (int)((addr & (FrameSize - 1)) >> 3);
+            var words = Math.Min(count - i, WordsPerFrame - offset);
+            if (!TryFrame(addr >> FrameShift, out var frame)) return false;
+            var span = frame.AsSpan(offset, words);
+            for (var pos = 0; pos < span.Length;)
+            {
+                var nonzero = span[pos..].IndexOfAnyExcept(0UL);
+                if (nonzero < 0) break;
+                pos += nonzero;
+                found.Add((i + pos, span[pos]));
+                pos++;
+            }
+            i += words;
+        }
+        return true;
+    }
+
+    /// <summary>
     /// Software-side read of memory the caller allocated. An unbacked frame here is a bug of the software (a kernel
     /// oops), not a hardware event, hence the exception.
     /// </summary>

@@ -77,6 +77,30 @@ public class PhysicalMemoryTests
     }
 
     [Fact]
+    public void A_table_read_lists_the_nonzero_words_in_order_up_to_an_unbacked_frame()
+    {
+        var mem = new PhysicalMemory();
+        mem.Back(0x1000);
+        mem.Back(0x2000);                               // 0x3000 unbacked, 0x4000 backed
+        mem.Back(0x4000);
+        mem.Store64(0x1000, 7);
+        mem.Store64(0x1ff8, 8);                         // the frame's last word
+        mem.Store64(0x2010, 9);
+        mem.Store64(0x4000, 10);
+        var found = new List<(int Index, ulong Value)>();
+        Assert.True(mem.NonzeroWords(0x1000, 1024, found));
+        Assert.Equal([(0, 7UL), (511, 8UL), (514, 9UL)], found);
+        found.Clear();
+        Assert.False(mem.NonzeroWords(0x1ff8, 2048, found));   // stops at 0x3000: the word at 0x4000 is not read
+        Assert.Equal([(0, 8UL), (3, 9UL)], found);
+        found.Clear();
+        Assert.True(mem.NonzeroWords(0x1008, 510, found));     // from inside a frame, ending before its last word
+        Assert.Empty(found);
+        Assert.Equal(0, mem.Aborts);
+        Assert.Throws<ArgumentException>(() => mem.NonzeroWords(0x1004, 2, found));
+    }
+
+    [Fact]
     public void An_unbacked_frame_is_an_external_abort_not_an_exception()
     {
         var mem = new PhysicalMemory();
