@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using IommuConformance.Contract;
 using IommuConformance.Model.State;
 
@@ -74,12 +75,16 @@ public sealed partial class ModelState
     public IEnumerable<string> DevicesChangedSince(ModelState before)
     {
         if (ReferenceEquals(this, before)) return [];
-        var changed = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        void Add(IEnumerable<string> devices)
+        List<string>? changed = null;
+        HashSet<string>? seen = null;
+        void Add(string dev)
         {
-            foreach (var dev in devices)
-                if (seen.Add(dev)) changed.Add(dev);
+            seen ??= new HashSet<string>(StringComparer.Ordinal);
+            if (seen.Add(dev)) (changed ??= []).Add(dev);
+        }
+        void AddAll(ImmutableList<string> devices)
+        {
+            for (var i = 0; i < devices.Count; i++) Add(devices[i]);
         }
 
         if (!ReferenceEquals(groups, before.groups))
@@ -89,18 +94,18 @@ public sealed partial class ModelState
                 if (before.groups.TryGetValue(id, out var old))
                 {
                     if (ReferenceEquals(old, g)) continue;
-                    Add(old.Members);
+                    AddAll(old.Members);
                 }
-                Add(g.Members);
+                AddAll(g.Members);
             }
             foreach (var (id, old) in before.groups)
-                if (!groups.ContainsKey(id)) Add(old.Members);
+                if (!groups.ContainsKey(id)) AddAll(old.Members);
         }
         if (!ReferenceEquals(bound, before.bound))
         {
-            Add(bound.Except(before.bound));
-            Add(before.bound.Except(bound));
+            foreach (var dev in bound) if (!before.bound.Contains(dev)) Add(dev);
+            foreach (var dev in before.bound) if (!bound.Contains(dev)) Add(dev);
         }
-        return changed;
+        return (IEnumerable<string>?)changed ?? [];
     }
 }

@@ -94,7 +94,7 @@ public sealed partial class ModelState : IEquatable<ModelState>
 
     // Whether a failed map left some domain's tables untold (UserDomain.Alternatives), found once per state: every
     // judgement and DMA route asks, and the state never changes.
-    private int _undecided = -1;
+    private int _undecided = -1;   // -1 not yet known, 0 no, 1 yes
 
     /// <summary>Whether some domain carries <see cref="UserDomain.Alternatives"/>.</summary>
     internal bool HasUndecidedDomain

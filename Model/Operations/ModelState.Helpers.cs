@@ -39,6 +39,7 @@ public sealed partial class ModelState
             UnitTables = unitTables ?? UnitTables,
             Injected = Injected,
             AttachMark = AttachMark,
+            _undecided = domains is null ? _undecided : -1,   // the same domains: the same answer
         };
 
     /// <summary>get_domain's name for a group's current domain.</summary>
