@@ -41,17 +41,22 @@ public sealed record ModelDma(
     ImmutableSortedDictionary<string, GroupDma> Groups,
     ImmutableSortedDictionary<string, DevDma> Devices,
     ImmutableSortedDictionary<string, ulong> Names,
-    ImmutableDictionary<(string Dev, ulong Addr), DebugEntry> Debug,
+    ImmutableSortedDictionary<(string Dev, ulong Addr), DebugEntry> Debug,
     long Now, long NextGen, ulong FaultN)
 {
     /// <summary>A fail_nth is armed and not met yet; <see cref="FaultN"/> is its n (0 when none is): the failure meets at most the n-th allocation.</summary>
     public bool FaultPending => FaultN != 0;
 
+    // By device (ordinal), then address: an order that is the same in every process (a hash order of strings is not,
+    // and the generator picks among the entries in this order). Declared before Empty, which uses it.
+    private static readonly IComparer<(string Dev, ulong Addr)> DebugOrder = Comparer<(string Dev, ulong Addr)>.Create((a, b) =>
+        string.CompareOrdinal(a.Dev, b.Dev) is var byDev and not 0 ? byDev : a.Addr.CompareTo(b.Addr));
+
     public static readonly ModelDma Empty = new(
         ImmutableSortedDictionary<string, GroupDma>.Empty.WithComparers(StringComparer.Ordinal),
         ImmutableSortedDictionary<string, DevDma>.Empty.WithComparers(StringComparer.Ordinal),
         ImmutableSortedDictionary<string, ulong>.Empty.WithComparers(StringComparer.Ordinal),
-        ImmutableDictionary<(string, ulong), DebugEntry>.Empty, 0, 1, 0);
+        ImmutableSortedDictionary<(string, ulong), DebugEntry>.Empty.WithComparers(DebugOrder), 0, 1, 0);
 
     public bool Equals(ModelDma? o) =>
         o is not null && Now == o.Now && NextGen == o.NextGen && FaultN == o.FaultN
