@@ -113,6 +113,32 @@ public sealed class IommuSession : GenerationSession<ModelState>
     /// <summary>Whether the machine has a device with PASIDs (fixed for the trace: asked by every PASID rule's guard).</summary>
     public bool AnyPasidDevice => _anyPasidDevice ??= Topology.Devices.Any(d => State.MaxPasidsOf(d) > 0);
 
+    private (int Version, bool Answer) _pasidAttached;   // Version + 1: the default (0) is "never asked"
+
+    /// <summary>
+    /// Whether some group's member has an iommufd attach (not SVA) at a PASID: asked by two guards every step, so made
+    /// once per state (the model's answer changes only with its state).
+    /// </summary>
+    public bool AnyPasidAttached
+    {
+        get
+        {
+            if (_pasidAttached.Version != Version + 1) _pasidAttached = (Version + 1, FindPasidAttached());
+            return _pasidAttached.Answer;
+        }
+    }
+
+    private bool FindPasidAttached()
+    {
+        foreach (var (_, g) in State.Groups)
+        {
+            if (g.Members.Count == 0) continue;
+            foreach (var (_, entry) in State.PasidsOf(g.Members[0]))
+                if (entry is { IsSva: false, Handle: not null }) return true;
+        }
+        return false;
+    }
+
     /// <summary>The case's mix of bad and unusual argument values.</summary>
     public ArgMix Mix { get; }
 

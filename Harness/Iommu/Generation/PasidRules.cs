@@ -318,16 +318,7 @@ public static class PasidRules
     }
 
     /// <summary>Whether <see cref="Attached"/> has any (what the guards ask every step, without the list).</summary>
-    private static bool AnyAttached(IommuSession s)
-    {
-        foreach (var (_, g) in s.State.Groups)
-        {
-            if (g.Members.Count == 0) continue;
-            foreach (var (_, entry) in s.State.PasidsOf(g.Members[0]))
-                if (entry is { IsSva: false, Handle: not null }) return true;
-        }
-        return false;
-    }
+    private static bool AnyAttached(IommuSession s) => s.AnyPasidAttached;
 
     /// <summary>(device, PASID, handle) of every iommufd attach in the model, one member per group.</summary>
     private static List<(int Device, ulong Pasid, string Handle)> Attached(IommuSession s)
