@@ -102,11 +102,14 @@ public static class PropertyRunner
     {
         RunReport<TCase>? lastFailure = null;
         int? firstFailureSteps = null;
-        Stopwatch? sinceFirstFailure = null;
+        // One clock for both figures, so that the shrink time can never exceed the whole (two stopwatches stopped one
+        // after the other could, when the thread is preempted between the two stops).
+        var clock = new Stopwatch();
+        TimeSpan? firstFailureAt = null;
         long steps = 0;
         var property = Prop.ForAll(values, (TValue value) =>
         {
-            var (report, counted) = evaluate(value, () => sinceFirstFailure = Stopwatch.StartNew());
+            var (report, counted) = evaluate(value, () => firstFailureAt ??= clock.Elapsed);
             if (report is null) return true;
             steps += counted;
             if (!report.Conformant)
@@ -118,14 +121,13 @@ public static class PropertyRunner
         });
         var runner = new CapturingRunner();
         var config = ConfigFor(settings, runner);
-        var clock = Stopwatch.StartNew();
+        clock.Start();
         Check.One(config, property);
         clock.Stop();
-        sinceFirstFailure?.Stop();
         var failed = runner.Result is { IsFailed: true };
         return new CheckResult<TCase>(failed, runner.Tests, runner.Shrinks, steps, clock.Elapsed, failed ? lastFailure : null, settings.Replay)
         {
-            ShrinkElapsed = sinceFirstFailure?.Elapsed ?? TimeSpan.Zero,
+            ShrinkElapsed = firstFailureAt is { } at ? clock.Elapsed - at : TimeSpan.Zero,
             FirstFailureSteps = firstFailureSteps,
         };
     }
