@@ -66,6 +66,13 @@ public sealed partial class ModelState
     public IReadOnlyDictionary<string, GroupState> Groups => groups;
 
     /// <summary>
+    /// True when <paramref name="other"/> has this state's very groups and bound drivers (the same instances: a step
+    /// that touches neither, such as a map or a DMA, keeps them). Cheap; false says nothing (they may still be equal).
+    /// </summary>
+    public bool SameGroupsAndDrivers(ModelState other) =>
+        ReferenceEquals(groups, other.groups) && ReferenceEquals(bound, other.bound);
+
+    /// <summary>
     /// The devices whose <c>get_domain</c> or <c>group_type_read</c> answer, or whose bound status, may differ from
     /// <paramref name="before"/>: the old and new members of every group added, removed or replaced (compared by
     /// reference: a step that leaves a group alone keeps its instance), and every device bound or unbound. Cheap:

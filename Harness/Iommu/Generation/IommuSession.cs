@@ -24,6 +24,8 @@ public sealed class IommuSession : GenerationSession<ModelState>
     private readonly bool[] _refusedSwitch;
     private int _viewVersion = -1;
     private bool _liveStale = true;
+    private bool _devicesStale = true;   // the device part must be rebuilt whatever the state (a refusal changed)
+    private ModelState? _devicesOf;      // the state the device part was built from
 
     // ---- the view (valid while _viewVersion == Version) ----
     private readonly GroupState?[] _group;
@@ -166,6 +168,7 @@ public sealed class IommuSession : GenerationSession<ModelState>
             foreach (var member in g.Members)
                 if (IndexOf(member) is var m and >= 0) _refusedSwitch[m] = true;
             _viewVersion = -1;
+            _devicesStale = true;
         }
         if (changed && !_liveStale && NamesHandles(op)) _liveStale = true;
         switch (op)
@@ -214,6 +217,7 @@ public sealed class IommuSession : GenerationSession<ModelState>
         if (_refused[device] == refused) return;
         _refused[device] = refused;
         _viewVersion = -1;
+        _devicesStale = true;
     }
 
     // ---- queries over the view ----
@@ -337,6 +341,22 @@ public sealed class IommuSession : GenerationSession<ModelState>
         if (_viewVersion == Version) return;
         _viewVersion = Version;
         var state = State;
+        // Most changed states are a map, an unmap or a DMA: the groups and drivers are the same instances, so is the
+        // device part of the view, and the handle part too unless a handle step ran.
+        if (!_devicesStale && _devicesOf is { } built && state.SameGroupsAndDrivers(built))
+        {
+            _devicesOf = state;
+            if (_liveStale) RefreshHandles(state);
+            return;
+        }
+        _devicesStale = false;
+        _devicesOf = state;
+        RefreshDevices(state);
+        RefreshHandles(state);
+    }
+
+    private void RefreshDevices(ModelState state)
+    {
         Array.Clear(_group);
         _userHandles.Clear();
         foreach (var (_, g) in state.Groups)
@@ -394,6 +414,10 @@ public sealed class IommuSession : GenerationSession<ModelState>
             else if (g.OwnerCount == 0 && (onDefault || g.Current is null)) _claimable.Add(i);
             if (g.OwnerCount == 0 && g.Default is not (null or DefaultKind.Blocked)) _retypable.Add(i);
         }
+    }
+
+    private void RefreshHandles(ModelState state)
+    {
         if (_liveStale)
         {
             _liveStale = false;
